@@ -1,0 +1,409 @@
+package post
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/valyala/fastjson"
+)
+
+// Reason is a short, stable code naming why a message was rejected. It is
+// the value of the dead-letter header "earshot-reason" and the label of the
+// dead-letter counter, so the set is closed and documented in docs/posts.md.
+type Reason string
+
+// Reasons a message is rejected.
+const (
+	ReasonTooLarge    Reason = "too_large"
+	ReasonEmpty       Reason = "empty"
+	ReasonInvalidUTF8 Reason = "invalid_utf8"
+	ReasonInvalidJSON Reason = "invalid_json"
+	ReasonNotObject   Reason = "not_object"
+	ReasonMissingID   Reason = "missing_id"
+	ReasonBadID       Reason = "bad_id"
+	ReasonMissingTime Reason = "missing_created_at"
+	ReasonBadTime     Reason = "bad_created_at"
+	ReasonMissingText Reason = "missing_text"
+	ReasonBadText     Reason = "bad_text"
+)
+
+// Reasons lists every Reason, for pre-registering metric labels.
+var Reasons = []Reason{ReasonTooLarge, ReasonEmpty, ReasonInvalidUTF8, ReasonInvalidJSON,
+	ReasonNotObject, ReasonMissingID, ReasonBadID, ReasonMissingTime, ReasonBadTime,
+	ReasonMissingText, ReasonBadText}
+
+// DecodeError is returned for a message that cannot become a Post.
+type DecodeError struct {
+	Reason Reason
+	Detail string // human-readable, bounded in length
+}
+
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("cannot decode post: %s: %s", e.Reason, e.Detail)
+}
+
+func reject(r Reason, format string, args ...any) error {
+	d := fmt.Sprintf(format, args...)
+	if len(d) > 200 {
+		d = d[:200] + "…"
+	}
+	return &DecodeError{Reason: r, Detail: d}
+}
+
+// Limits bound what the decoder accepts. The zero value means the defaults.
+type Limits struct {
+	// MaxMessageBytes is the largest message accepted. Default 256 KiB: a
+	// post with a long text and a full author object is under 16 KiB.
+	MaxMessageBytes int
+	// MaxTextBytes is the longest text accepted. Default 32 KiB (the longest
+	// posts of mainstream networks are a few thousand characters).
+	MaxTextBytes int
+	// MaxIDBytes is the longest post id accepted. Default 128.
+	MaxIDBytes int
+}
+
+func (l *Limits) setDefaults() {
+	if l.MaxMessageBytes <= 0 {
+		l.MaxMessageBytes = 256 << 10
+	}
+	if l.MaxTextBytes <= 0 {
+		l.MaxTextBytes = 32 << 10
+	}
+	if l.MaxIDBytes <= 0 {
+		l.MaxIDBytes = 128
+	}
+}
+
+// Accepted range of created_at: posts claiming a time outside it are
+// rejected as bad_created_at rather than polluting per-minute aggregates.
+var (
+	minTime = time.Date(2006, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxTime = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// Decoder decodes canonical posts. It reuses its parser's memory between
+// calls and is not safe for concurrent use: give each goroutine its own.
+type Decoder struct {
+	limits Limits
+	p      fastjson.Parser
+}
+
+// NewDecoder returns a Decoder with the given limits (zero fields take the
+// defaults).
+func NewDecoder(l Limits) *Decoder {
+	l.setDefaults()
+	return &Decoder{limits: l}
+}
+
+// Decode parses data into p (which it resets first). It returns a
+// *DecodeError when the message must go to the dead-letter topic; otherwise
+// p is valid, and p.Warnings lists the optional fields that were ignored.
+func (d *Decoder) Decode(data []byte, p *Post) error {
+	p.Reset()
+	switch {
+	case len(data) == 0:
+		return reject(ReasonEmpty, "empty message")
+	case len(data) > d.limits.MaxMessageBytes:
+		return reject(ReasonTooLarge, "message is %d bytes, limit %d", len(data), d.limits.MaxMessageBytes)
+	case !utf8.Valid(data):
+		return reject(ReasonInvalidUTF8, "message is not valid UTF-8")
+	}
+	v, err := d.p.ParseBytes(data)
+	if err != nil {
+		return reject(ReasonInvalidJSON, "%v", err)
+	}
+	if v.Type() != fastjson.TypeObject {
+		return reject(ReasonNotObject, "message is a JSON %s, want an object", v.Type())
+	}
+
+	id, err := idField(v.Get("id"), d.limits.MaxIDBytes)
+	if err != nil {
+		if err == errMissing {
+			return reject(ReasonMissingID, "field id is required")
+		}
+		return reject(ReasonBadID, "id: %v", err)
+	}
+	p.ID = id
+
+	tv := v.Get("created_at")
+	if isMissing(tv) {
+		return reject(ReasonMissingTime, "field created_at is required")
+	}
+	t, err := timeValue(tv)
+	if err != nil {
+		return reject(ReasonBadTime, "created_at: %v", err)
+	}
+	p.CreatedAt = t
+
+	xv := v.Get("text")
+	if isMissing(xv) {
+		return reject(ReasonMissingText, "field text is required")
+	}
+	if xv.Type() != fastjson.TypeString {
+		return reject(ReasonBadText, "text is a JSON %s, want a string", xv.Type())
+	}
+	text, _ := xv.StringBytes()
+	if len(text) > d.limits.MaxTextBytes {
+		return reject(ReasonBadText, "text is %d bytes, limit %d", len(text), d.limits.MaxTextBytes)
+	}
+	if !utf8.Valid(text) { // escapes such as \ud800 survive the message-level check
+		return reject(ReasonBadText, "text holds an invalid escape sequence")
+	}
+	p.Text = string(text)
+
+	p.Lang = optString(p, v, "lang", 35)
+	p.Source = optString(p, v, "source", 32)
+	p.RepostOf = optID(p, v, "repost_of", d.limits.MaxIDBytes)
+	p.ReplyTo = optID(p, v, "reply_to", d.limits.MaxIDBytes)
+	p.QuoteOf = optID(p, v, "quote_of", d.limits.MaxIDBytes)
+
+	if av := v.Get("author"); !isMissing(av) {
+		if av.Type() != fastjson.TypeObject {
+			p.warn("author: want an object, got %s", av.Type())
+		} else {
+			decodeAuthor(p, av, d.limits.MaxIDBytes)
+		}
+	}
+	if gv := v.Get("geo"); !isMissing(gv) {
+		decodeGeo(p, gv)
+	}
+	if pv := v.Get("place"); !isMissing(pv) {
+		if pv.Type() != fastjson.TypeObject {
+			p.warn("place: want an object, got %s", pv.Type())
+		} else {
+			p.Place.Name = optString(p, pv, "name", 200)
+			if cc := optString(p, pv, "country_code", 8); cc != "" {
+				if c, ok := countryCode(cc); ok {
+					p.Place.CountryCode = c
+				} else {
+					p.warn("place.country_code: %q is not an ISO 3166-1 alpha-2 code", cc)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func decodeAuthor(p *Post, av *fastjson.Value, maxID int) {
+	a := &p.Author
+	a.ID = optID(p, av, "id", maxID)
+	a.Handle = optString(p, av, "handle", 100)
+	a.Followers = optCount(p, av, "followers")
+	a.Following = optCount(p, av, "following")
+	a.Posts = optCount(p, av, "posts")
+	if tv := av.Get("created_at"); !isMissing(tv) {
+		if t, err := timeValue(tv); err == nil {
+			a.CreatedAt = t
+		} else {
+			p.warn("author.created_at: %v", err)
+		}
+	}
+	if bv := av.Get("verified"); !isMissing(bv) {
+		switch bv.Type() {
+		case fastjson.TypeTrue:
+			a.Verified = true
+		case fastjson.TypeFalse:
+		default:
+			p.warn("author.verified: want a boolean, got %s", bv.Type())
+		}
+	}
+	a.Location = optString(p, av, "location", 300)
+	a.Bio = optString(p, av, "bio", 1000)
+}
+
+func decodeGeo(p *Post, gv *fastjson.Value) {
+	if gv.Type() != fastjson.TypeObject {
+		p.warn("geo: want an object, got %s", gv.Type())
+		return
+	}
+	lat, okLat := number(gv.Get("lat"))
+	lon, okLon := number(gv.Get("lon"))
+	if !okLat || !okLon {
+		p.warn("geo: lat and lon must both be numbers")
+		return
+	}
+	if !ValidPoint(lat, lon) {
+		p.warn("geo: (%g, %g) is not a valid coordinate", lat, lon)
+		return
+	}
+	p.HasGeo, p.Geo = true, Point{Lat: lat, Lon: lon}
+}
+
+// ValidPoint reports whether lat, lon is a plausible GPS fix: finite, in
+// range, and not (0, 0) — "null island", the value broken clients send.
+func ValidPoint(lat, lon float64) bool {
+	if math.IsNaN(lat) || math.IsNaN(lon) || lat < -90 || lat > 90 || lon < -180 || lon > 180 {
+		return false
+	}
+	return lat != 0 || lon != 0
+}
+
+var errMissing = fmt.Errorf("missing")
+
+func isMissing(v *fastjson.Value) bool { return v == nil || v.Type() == fastjson.TypeNull }
+
+// idField accepts a non-empty string or a non-negative integer literal (some
+// sources send numeric ids); the integer keeps its exact digits.
+func idField(v *fastjson.Value, maxLen int) (string, error) {
+	if isMissing(v) {
+		return "", errMissing
+	}
+	var raw []byte
+	switch v.Type() {
+	case fastjson.TypeString:
+		raw, _ = v.StringBytes()
+	case fastjson.TypeNumber:
+		raw = v.MarshalTo(nil)
+		for _, c := range raw {
+			if c < '0' || c > '9' {
+				return "", fmt.Errorf("number %s is not a non-negative integer", raw)
+			}
+		}
+	default:
+		return "", fmt.Errorf("want a string, got %s", v.Type())
+	}
+	if len(raw) == 0 {
+		return "", errMissing
+	}
+	if len(raw) > maxLen {
+		return "", fmt.Errorf("%d bytes, limit %d", len(raw), maxLen)
+	}
+	for _, c := range raw {
+		if c < 0x20 || c == 0x7f {
+			return "", fmt.Errorf("holds a control character")
+		}
+	}
+	if !utf8.Valid(raw) {
+		return "", fmt.Errorf("not valid UTF-8")
+	}
+	return string(raw), nil
+}
+
+func optID(p *Post, v *fastjson.Value, key string, maxLen int) string {
+	id, err := idField(v.Get(key), maxLen)
+	if err != nil && err != errMissing {
+		p.warn("%s: %v", key, err)
+	}
+	return id
+}
+
+func optString(p *Post, v *fastjson.Value, key string, maxLen int) string {
+	f := v.Get(key)
+	if isMissing(f) {
+		return ""
+	}
+	if f.Type() != fastjson.TypeString {
+		p.warn("%s: want a string, got %s", key, f.Type())
+		return ""
+	}
+	b, _ := f.StringBytes()
+	if !utf8.Valid(b) {
+		p.warn("%s: invalid escape sequence", key)
+		return ""
+	}
+	if len(b) > maxLen {
+		b = truncateUTF8(b, maxLen)
+	}
+	return string(b)
+}
+
+// optCount reads a non-negative count; real feeds sometimes send numbers as
+// strings ("1200"), which are accepted. Unknown or invalid counts are -1.
+func optCount(p *Post, v *fastjson.Value, key string) int64 {
+	f := v.Get(key)
+	if isMissing(f) {
+		return -1
+	}
+	n, ok := number(f)
+	if !ok || n < 0 || n > 1e12 || n != math.Trunc(n) {
+		p.warn("%s: want a non-negative integer, got %s", key, truncateUTF8(f.MarshalTo(nil), 40))
+		return -1
+	}
+	return int64(n)
+}
+
+// number reads a JSON number or a string holding one.
+func number(v *fastjson.Value) (float64, bool) {
+	if v == nil {
+		return 0, false
+	}
+	switch v.Type() {
+	case fastjson.TypeNumber:
+		f, err := v.Float64()
+		return f, err == nil && !math.IsInf(f, 0) && !math.IsNaN(f)
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		f, err := strconv.ParseFloat(strings.TrimSpace(string(b)), 64)
+		return f, err == nil && !math.IsInf(f, 0) && !math.IsNaN(f)
+	}
+	return 0, false
+}
+
+// timeValue accepts RFC 3339 strings (with or without fractional seconds)
+// and Unix epoch milliseconds as a number.
+func timeValue(v *fastjson.Value) (time.Time, error) {
+	var t time.Time
+	switch v.Type() {
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		var err error
+		t, err = time.Parse(time.RFC3339Nano, string(b))
+		if err != nil {
+			return time.Time{}, fmt.Errorf("%q is not an RFC 3339 time", truncateUTF8(b, 40))
+		}
+	case fastjson.TypeNumber:
+		ms, err := v.Int64()
+		if err != nil {
+			return time.Time{}, fmt.Errorf("want epoch milliseconds, got %s", v.MarshalTo(nil))
+		}
+		t = time.UnixMilli(ms)
+	default:
+		return time.Time{}, fmt.Errorf("want a string, got %s", v.Type())
+	}
+	t = t.UTC()
+	if t.Before(minTime) || !t.Before(maxTime) {
+		return time.Time{}, fmt.Errorf("%s is outside %d–%d", t.Format(time.RFC3339), minTime.Year(), maxTime.Year()-1)
+	}
+	return t, nil
+}
+
+// countryCode upper-cases a two-letter ASCII code.
+func countryCode(s string) (string, bool) {
+	if len(s) != 2 {
+		return "", false
+	}
+	var b [2]byte
+	for i := 0; i < 2; i++ {
+		c := s[i]
+		switch {
+		case c >= 'A' && c <= 'Z':
+		case c >= 'a' && c <= 'z':
+			c -= 'a' - 'A'
+		default:
+			return "", false
+		}
+		b[i] = c
+	}
+	return string(b[:]), true
+}
+
+func truncateUTF8(b []byte, n int) []byte {
+	if len(b) <= n {
+		return b
+	}
+	b = b[:n]
+	for len(b) > 0 && !utf8.Valid(b) {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+func (p *Post) warn(format string, args ...any) {
+	if len(p.Warnings) < 16 {
+		p.Warnings = append(p.Warnings, fmt.Sprintf(format, args...))
+	}
+}
