@@ -1,0 +1,373 @@
+package match
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+)
+
+// maxErrors bounds the errors reported for one rules file.
+const maxErrors = 20
+
+// Rule is one listening rule.
+type Rule struct {
+	ID      string // unique; for a keyword-list line: the line's text (trimmed)
+	Name    string
+	Query   string // phase 1: a single term (docs/rules.md); phase 2: boolean language
+	Tags    []string
+	Route   string // routing target, e.g. "support-team"; "" = none
+	Level   string // "primary" | "secondary" | ""
+	Enabled bool
+	Pos     Pos // where the rule was defined (for errors)
+}
+
+// Pos is a position in a rules file; Line and Col are 1-based, Col counts
+// characters. Zero values mean unknown.
+type Pos struct {
+	File      string
+	Line, Col int
+}
+
+func (p Pos) String() string {
+	f := p.File
+	if f == "" {
+		f = "<rules>"
+	}
+	return fmt.Sprintf("%s:%d:%d", f, p.Line, p.Col)
+}
+
+// Doc is what a rule is evaluated against. Text is required; the other
+// fields feed field filters (lang:, country:, …) in phase 2 and are ignored
+// in phase 1.
+type Doc struct {
+	Text                                         []byte
+	Lang, Country, Source                        string
+	Followers                                    int64
+	Verified, IsRepost, IsReply, HasGeo, HasLink bool
+}
+
+// SyntaxError is a problem in a rules file or a rule's query.
+type SyntaxError struct {
+	Pos  Pos
+	Msg  string
+	Hint string // what to do about it; may be empty
+	Line string // the source line, for the caret display; may be empty
+
+	caret int // column of the caret in Line when it differs from Pos.Col
+}
+
+// Error prints `file:line:col: msg`, the source line with a caret under the
+// column, and the hint.
+func (e *SyntaxError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Pos.String())
+	b.WriteString(": ")
+	b.WriteString(e.Msg)
+	if e.Line != "" {
+		b.WriteString("\n\t")
+		b.WriteString(e.Line)
+		b.WriteString("\n\t")
+		col, at := 1, e.Pos.Col
+		if e.caret > 0 {
+			at = e.caret
+		}
+		for _, r := range e.Line {
+			if col >= at {
+				break
+			}
+			if r == '\t' {
+				b.WriteByte('\t')
+			} else {
+				b.WriteByte(' ')
+			}
+			col++
+		}
+		b.WriteByte('^')
+	}
+	if e.Hint != "" {
+		b.WriteString("\nhint: ")
+		b.WriteString(e.Hint)
+	}
+	return b.String()
+}
+
+// termSyntaxError places a term error at the rule's position: the column
+// inside the query is added when the rule knows its column.
+func termSyntaxError(p Pos, query string, te *termError) *SyntaxError {
+	if p.Col > 0 {
+		p.Col += te.col - 1
+	}
+	return &SyntaxError{Pos: p, Msg: te.msg, Hint: te.hint, Line: query, caret: te.col}
+}
+
+// LoadFile reads and parses a rules file (see Parse).
+func LoadFile(path string) ([]Rule, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read rules: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse parses a rules file: a YAML rules file when file ends in .yaml or
+// .yml or the data starts with a `rules:` key, a keyword list otherwise.
+// Every query is checked; a file with any error is rejected whole and all
+// errors (up to 20) are returned joined, each a *SyntaxError.
+func Parse(file string, data []byte) ([]Rule, error) {
+	data = bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF"))
+	if isYAML(file, data) {
+		return parseYAML(file, data)
+	}
+	return parseKeywords(file, data)
+}
+
+func isYAML(file string, data []byte) bool {
+	switch strings.ToLower(filepath.Ext(file)) {
+	case ".yaml", ".yml":
+		return true
+	}
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		t := bytes.TrimSpace(line)
+		if len(t) == 0 || isCommentLine(string(t)) || string(t) == "---" {
+			continue
+		}
+		return bytes.HasPrefix(line, []byte("rules:"))
+	}
+	return false
+}
+
+// isCommentLine reports whether a trimmed keyword-list line is a comment:
+// a lone '#' or '#' followed by whitespace. "#word" is a hashtag term.
+func isCommentLine(t string) bool {
+	return t == "#" || strings.HasPrefix(t, "# ") || strings.HasPrefix(t, "#\t")
+}
+
+// parseKeywords parses a keyword list: one term per line, blank lines and
+// comments skipped, duplicate lines folded into one rule.
+func parseKeywords(file string, data []byte) ([]Rule, error) {
+	rt := runes()
+	var rules []Rule
+	var errs []error
+	seen := map[string]bool{}
+	for n := 1; len(data) > 0; n++ {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		s := strings.TrimRight(string(line), "\r")
+		t := strings.TrimSpace(s)
+		if t == "" || isCommentLine(t) || seen[t] {
+			continue
+		}
+		seen[t] = true
+		col := utf8.RuneCountInString(s[:len(s)-len(strings.TrimLeft(s, " \t"))]) + 1
+		pos := Pos{File: file, Line: n, Col: col}
+		if _, terr := parseTerm(rt, t); terr != nil {
+			if len(errs) < maxErrors {
+				se := termSyntaxError(pos, t, terr)
+				se.Line, se.caret = s, 0
+				errs = append(errs, se)
+			}
+			continue
+		}
+		rules = append(rules, Rule{ID: t, Query: t, Enabled: true, Pos: pos})
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return rules, nil
+}
+
+// yamlRules collects the errors of one YAML file.
+type yamlRules struct {
+	file  string
+	lines []string
+	errs  []error
+}
+
+func (y *yamlRules) errorf(n *yaml.Node, hint, format string, args ...any) {
+	if len(y.errs) >= maxErrors {
+		return
+	}
+	se := &SyntaxError{Pos: Pos{File: y.file}, Msg: fmt.Sprintf(format, args...), Hint: hint}
+	if n != nil {
+		se.Pos.Line, se.Pos.Col = n.Line, n.Column
+		if n.Line >= 1 && n.Line <= len(y.lines) {
+			se.Line = strings.TrimRight(y.lines[n.Line-1], "\r")
+		}
+	}
+	y.errs = append(y.errs, se)
+}
+
+func parseYAML(file string, data []byte) ([]Rule, error) {
+	y := &yamlRules{file: file, lines: strings.Split(string(data), "\n")}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		line := 0
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		if _, scanErr := fmt.Sscanf(msg, "line %d:", &line); scanErr == nil {
+			msg = strings.TrimSpace(msg[strings.IndexByte(msg, ':')+1:])
+		}
+		se := &SyntaxError{Pos: Pos{File: file, Line: line, Col: 1}, Msg: "invalid YAML: " + msg,
+			Hint: "check indentation and quoting"}
+		if line >= 1 && line <= len(y.lines) {
+			se.Line = strings.TrimRight(y.lines[line-1], "\r")
+		}
+		return nil, se
+	}
+	if len(doc.Content) == 0 {
+		return nil, nil // an empty file holds no rules
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		y.errorf(root, "start the file with `rules:` followed by a list of rules", "expected a mapping with a `rules` key")
+		return nil, errors.Join(y.errs...)
+	}
+	var list *yaml.Node
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		if k.Value != "rules" {
+			y.errorf(k, "the only top-level key is `rules`", "unknown key %q", k.Value)
+			continue
+		}
+		list = v
+	}
+	var rules []Rule
+	if list != nil && !(list.Kind == yaml.ScalarNode && list.Tag == "!!null") {
+		if list.Kind != yaml.SequenceNode {
+			y.errorf(list, "write each rule as a list item starting with `- id: …`", "`rules` must be a list")
+		} else {
+			rules = y.rules(list)
+		}
+	}
+	if len(y.errs) > 0 {
+		return nil, errors.Join(y.errs...)
+	}
+	return rules, nil
+}
+
+func (y *yamlRules) rules(list *yaml.Node) []Rule {
+	rt := runes()
+	ids := map[string]Pos{}
+	var rules []Rule
+	for _, item := range list.Content {
+		if item.Kind != yaml.MappingNode {
+			y.errorf(item, "write each rule as `- id: …` with its keys below", "a rule must be a mapping")
+			continue
+		}
+		r := Rule{Enabled: true, Pos: Pos{File: y.file, Line: item.Line, Col: item.Column}}
+		var idNode, queryNode *yaml.Node
+		ok := true
+		for i := 0; i+1 < len(item.Content); i += 2 {
+			k, v := item.Content[i], item.Content[i+1]
+			str := func(dst *string) {
+				if v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
+					y.errorf(v, "", "%s must be a string", k.Value)
+					ok = false
+					return
+				}
+				*dst = v.Value
+			}
+			switch k.Value {
+			case "id":
+				str(&r.ID)
+				idNode = v
+			case "name":
+				str(&r.Name)
+			case "query":
+				str(&r.Query)
+				queryNode = v
+			case "route":
+				str(&r.Route)
+			case "level":
+				str(&r.Level)
+				if r.Level != "" && r.Level != "primary" && r.Level != "secondary" {
+					y.errorf(v, "use primary, secondary, or leave it out", "unknown level %q", r.Level)
+					ok = false
+				}
+			case "enabled":
+				if v.Kind != yaml.ScalarNode || v.Decode(&r.Enabled) != nil {
+					y.errorf(v, "write true or false", "enabled must be a boolean")
+					ok = false
+				}
+			case "tags":
+				if v.Kind != yaml.SequenceNode {
+					y.errorf(v, "write tags as a list, e.g. [disaster, es]", "tags must be a list of strings")
+					ok = false
+					break
+				}
+				for _, tn := range v.Content {
+					if tn.Kind != yaml.ScalarNode {
+						y.errorf(tn, "", "a tag must be a string")
+						ok = false
+						continue
+					}
+					r.Tags = append(r.Tags, tn.Value)
+				}
+			default:
+				y.errorf(k, "known keys: id, name, query, tags, route, level, enabled", "unknown key %q", k.Value)
+				ok = false
+			}
+		}
+		if idNode == nil || strings.TrimSpace(r.ID) == "" {
+			n := item
+			if idNode != nil {
+				n = idNode
+			}
+			y.errorf(n, "give every rule a unique id", "rule has no id")
+			ok = false
+		} else if prev, dup := ids[r.ID]; dup {
+			y.errorf(idNode, "ids must be unique", "duplicate id %q (first defined at %s)", r.ID, prev)
+			ok = false
+		} else {
+			ids[r.ID] = Pos{File: y.file, Line: idNode.Line, Col: idNode.Column}
+		}
+		if queryNode == nil {
+			y.errorf(item, "add a `query:` with the term to match", "rule %q has no query", r.ID)
+			ok = false
+		} else if queryNode.Kind == yaml.ScalarNode {
+			if _, terr := parseTerm(rt, r.Query); terr != nil {
+				p := Pos{File: y.file, Line: queryNode.Line, Col: queryNode.Column}
+				if queryNode.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
+					p.Col++
+				}
+				if queryNode.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+					p.Col = 0 // block scalar: the column inside the query is not on that line
+				}
+				se := termSyntaxError(p, r.Query, terr)
+				if p.Col == 0 {
+					se.Pos.Col = queryNode.Column
+				}
+				if queryNode.Line >= 1 && queryNode.Line <= len(y.lines) {
+					se.Line, se.caret = strings.TrimRight(y.lines[queryNode.Line-1], "\r"), 0
+				}
+				if len(y.errs) < maxErrors {
+					y.errs = append(y.errs, se)
+				}
+				ok = false
+			}
+		}
+		if ok {
+			r.Pos = Pos{File: y.file, Line: queryNode.Line, Col: queryNode.Column}
+			if queryNode.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
+				r.Pos.Col++
+			}
+			rules = append(rules, r)
+		}
+	}
+	return rules
+}
