@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
+
+	"earshot/enrich/geo"
 )
 
 // Reason is a short, stable code naming why a message was rejected. It is
@@ -226,21 +228,13 @@ func decodeGeo(p *Post, gv *fastjson.Value) {
 		p.warn("geo: lat and lon must both be numbers")
 		return
 	}
-	if !ValidPoint(lat, lon) {
+	if !geo.ValidPoint(lat, lon) { // finite, in range, not (0, 0)
 		p.warn("geo: (%g, %g) is not a valid coordinate", lat, lon)
 		return
 	}
 	p.HasGeo, p.Geo = true, Point{Lat: lat, Lon: lon}
 }
 
-// ValidPoint reports whether lat, lon is a plausible GPS fix: finite, in
-// range, and not (0, 0) — "null island", the value broken clients send.
-func ValidPoint(lat, lon float64) bool {
-	if math.IsNaN(lat) || math.IsNaN(lon) || lat < -90 || lat > 90 || lon < -180 || lon > 180 {
-		return false
-	}
-	return lat != 0 || lon != 0
-}
 
 var errMissing = fmt.Errorf("missing")
 

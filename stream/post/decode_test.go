@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"earshot/enrich/geo"
 )
 
 const full = `{"id":"1852345678901234567","created_at":"2026-11-22T10:00:00.123Z",
@@ -166,7 +168,7 @@ func FuzzDecode(f *testing.F) {
 		if p.ID == "" || p.CreatedAt.IsZero() {
 			t.Fatalf("accepted a post without id or time: %+v", p)
 		}
-		if p.HasGeo && !ValidPoint(p.Geo.Lat, p.Geo.Lon) {
+		if p.HasGeo && !geo.ValidPoint(p.Geo.Lat, p.Geo.Lon) {
 			t.Fatalf("invalid point accepted: %+v", p.Geo)
 		}
 	})
