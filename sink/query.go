@@ -1,0 +1,277 @@
+package sink
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// Counts are the aggregates dashboards show for one group of mentions.
+// Authors is the exact number of distinct author ids.
+type Counts struct {
+	Mentions, Originals, Reposts, Authors uint64
+}
+
+// RuleCount is the activity of one rule.
+type RuleCount struct {
+	Rule                                  string
+	Mentions, Originals, Reposts, Authors uint64
+}
+
+// CountryCount is the activity in one country, all rules together; Country
+// is "" for mentions whose country is unknown.
+type CountryCount struct {
+	Country                               string
+	Mentions, Originals, Reposts, Authors uint64
+}
+
+// MinuteCount is the activity in one minute (UTC), all rules together.
+type MinuteCount struct {
+	Minute                                time.Time
+	Mentions, Originals, Reposts, Authors uint64
+}
+
+// CellCount is the activity in one geohash cell, truncated to the precision
+// asked for; Cell is "" for mentions without coordinates.
+type CellCount struct {
+	Cell                                  string
+	Mentions, Originals, Reposts, Authors uint64
+}
+
+// RuleMinuteKey groups mentions by rule and minute (UTC).
+type RuleMinuteKey struct {
+	Rule   string
+	Minute time.Time
+}
+
+// RuleCountryKey groups mentions by rule and country.
+type RuleCountryKey struct {
+	Rule, Country string
+}
+
+// mergeCounts is the SELECT list that finalises the aggregate states.
+const mergeCounts = `countMerge(mentions) AS m, sumMerge(originals), sumMerge(reposts), uniqExactMerge(authors)`
+
+// sinceArg converts t to the UInt32 seconds of a DateTime, clamped.
+func sinceArg(t time.Time) uint32 {
+	s := t.Unix()
+	switch {
+	case s < 0:
+		return 0
+	case s > math.MaxUint32:
+		return math.MaxUint32
+	}
+	return uint32(s)
+}
+
+// limitClause returns " LIMIT n", or "" when n <= 0 (no limit).
+func limitClause(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return " LIMIT " + strconv.Itoa(n)
+}
+
+// query runs q and calls scan for every row.
+func (c *Client) query(ctx context.Context, what string, scan func(scan func(dest ...any) error) error, q string, args ...any) error {
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
+	rows, err := c.conn.Query(ctx, c.sql(q), args...)
+	if err != nil {
+		return fmt.Errorf("cannot query %s: %w", what, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows.Scan); err != nil {
+			return fmt.Errorf("cannot read %s: %w", what, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("cannot read %s: %w", what, err)
+	}
+	return nil
+}
+
+// TopRules returns the rules with the most mentions since the given minute,
+// most mentioned first (ties by rule id); limit <= 0 means all.
+func (c *Client) TopRules(ctx context.Context, since time.Time, limit int) ([]RuleCount, error) {
+	var out []RuleCount
+	err := c.query(ctx, "top rules", func(scan func(...any) error) error {
+		var r RuleCount
+		if err := scan(&r.Rule, &r.Mentions, &r.Originals, &r.Reposts, &r.Authors); err != nil {
+			return err
+		}
+		out = append(out, r)
+		return nil
+	}, `SELECT rule_id, `+mergeCounts+`
+FROM {db}.mentions_rule_minute_country
+WHERE minute >= toDateTime(?)
+GROUP BY rule_id
+ORDER BY m DESC, rule_id`+limitClause(limit), sinceArg(since))
+	return out, err
+}
+
+// ByCountry returns the countries with the most mentions since the given
+// minute, all rules together, most mentioned first; limit <= 0 means all.
+func (c *Client) ByCountry(ctx context.Context, since time.Time, limit int) ([]CountryCount, error) {
+	var out []CountryCount
+	err := c.query(ctx, "mentions by country", func(scan func(...any) error) error {
+		var r CountryCount
+		if err := scan(&r.Country, &r.Mentions, &r.Originals, &r.Reposts, &r.Authors); err != nil {
+			return err
+		}
+		out = append(out, r)
+		return nil
+	}, `SELECT country, `+mergeCounts+`
+FROM {db}.mentions_rule_minute_country
+WHERE minute >= toDateTime(?)
+GROUP BY country
+ORDER BY m DESC, country`+limitClause(limit), sinceArg(since))
+	return out, err
+}
+
+// PerMinute returns the activity per minute since the given minute, all
+// rules together: the latest limit minutes that have mentions, oldest
+// first; limit <= 0 means all.
+func (c *Client) PerMinute(ctx context.Context, since time.Time, limit int) ([]MinuteCount, error) {
+	var out []MinuteCount
+	err := c.query(ctx, "mentions per minute", func(scan func(...any) error) error {
+		var r MinuteCount
+		if err := scan(&r.Minute, &r.Mentions, &r.Originals, &r.Reposts, &r.Authors); err != nil {
+			return err
+		}
+		r.Minute = r.Minute.UTC()
+		out = append(out, r)
+		return nil
+	}, `SELECT minute, `+mergeCounts+`
+FROM {db}.mentions_rule_minute_country
+WHERE minute >= toDateTime(?)
+GROUP BY minute
+ORDER BY minute DESC`+limitClause(limit), sinceArg(since))
+	slices.Reverse(out)
+	return out, err
+}
+
+// ByCell returns the map of one rule since the given minute: mentions per
+// geohash cell rolled up to precision characters (1..5), most mentioned
+// first; limit <= 0 means all. Mentions without coordinates are left out.
+func (c *Client) ByCell(ctx context.Context, rule string, since time.Time, precision, limit int) ([]CellCount, error) {
+	if precision < 1 || precision > 5 {
+		return nil, fmt.Errorf("cannot query cells: precision %d outside 1..5", precision)
+	}
+	var out []CellCount
+	err := c.query(ctx, "mentions by cell", func(scan func(...any) error) error {
+		var r CellCount
+		if err := scan(&r.Cell, &r.Mentions, &r.Originals, &r.Reposts, &r.Authors); err != nil {
+			return err
+		}
+		out = append(out, r)
+		return nil
+	}, `SELECT substring(cell, 1, ?) AS c, `+mergeCounts+`
+FROM {db}.mentions_rule_minute_cell
+WHERE rule_id = ? AND minute >= toDateTime(?) AND cell != ''
+GROUP BY c
+ORDER BY m DESC, c`+limitClause(limit), precision, rule, sinceArg(since))
+	return out, err
+}
+
+// RuleMinuteCounts returns the whole of mentions_rule_minute_cell merged per
+// rule and minute: the ground truth tests compare with.
+func (c *Client) RuleMinuteCounts(ctx context.Context) (map[RuleMinuteKey]Counts, error) {
+	out := map[RuleMinuteKey]Counts{}
+	err := c.query(ctx, "counts per rule and minute", func(scan func(...any) error) error {
+		var k RuleMinuteKey
+		var v Counts
+		if err := scan(&k.Rule, &k.Minute, &v.Mentions, &v.Originals, &v.Reposts, &v.Authors); err != nil {
+			return err
+		}
+		k.Minute = k.Minute.UTC()
+		out[k] = v
+		return nil
+	}, `SELECT rule_id, minute, `+mergeCounts+`
+FROM {db}.mentions_rule_minute_cell
+GROUP BY rule_id, minute`)
+	return out, err
+}
+
+// RuleCountryCounts returns the whole of mentions_rule_minute_country merged
+// per rule and country.
+func (c *Client) RuleCountryCounts(ctx context.Context) (map[RuleCountryKey]Counts, error) {
+	out := map[RuleCountryKey]Counts{}
+	err := c.query(ctx, "counts per rule and country", func(scan func(...any) error) error {
+		var k RuleCountryKey
+		var v Counts
+		if err := scan(&k.Rule, &k.Country, &v.Mentions, &v.Originals, &v.Reposts, &v.Authors); err != nil {
+			return err
+		}
+		out[k] = v
+		return nil
+	}, `SELECT rule_id, country, `+mergeCounts+`
+FROM {db}.mentions_rule_minute_country
+GROUP BY rule_id, country`)
+	return out, err
+}
+
+// RawCount returns the number of mentions stored, progress markers aside.
+func (c *Client) RawCount(ctx context.Context) (uint64, error) {
+	var n uint64
+	err := c.query(ctx, "mentions count", func(scan func(...any) error) error {
+		return scan(&n)
+	}, `SELECT count() FROM {db}.mentions WHERE rule_id != ''`)
+	return n, err
+}
+
+// ResumeOffsets returns, for each partition of topic that has mentions, the
+// highest Kafka offset stored. The pipeline resumes each partition at that
+// offset + 1 (the rows of a message are written by one INSERT, never split).
+// Partitions without mentions are absent.
+func (c *Client) ResumeOffsets(ctx context.Context, topic string) (map[int32]int64, error) {
+	out := map[int32]int64{}
+	err := c.query(ctx, "ingest offsets", func(scan func(...any) error) error {
+		var p int32
+		var o int64
+		if err := scan(&p, &o); err != nil {
+			return err
+		}
+		out[p] = o
+		return nil
+	}, `SELECT kafka_partition, maxMerge(max_offset)
+FROM {db}.ingest_offsets
+WHERE kafka_topic = ?
+GROUP BY kafka_partition`, topic)
+	return out, err
+}
+
+// Landed reports whether any mention from the Kafka message at (topic,
+// partition, offset) is stored. Ask it with the offset of the last row of a
+// batch whose Insert failed ambiguously before sending it again.
+func (c *Client) Landed(ctx context.Context, topic string, partition int32, offset int64) (bool, error) {
+	var n uint64
+	err := c.query(ctx, "mention offsets", func(scan func(...any) error) error {
+		return scan(&n)
+	}, `SELECT count() FROM {db}.mention_offsets
+WHERE kafka_topic = ? AND kafka_partition = ? AND kafka_offset = ?`, topic, partition, offset)
+	return n > 0, err
+}
+
+// RecentPostIDs calls fn once for every distinct post id stored from the
+// partition by an INSERT at or after since (the client's clock at Insert,
+// to the second), in the order the posts were consumed (progress markers
+// included when they carry a PostID). It warms up duplicate detection after
+// a restart. fn is called while the result streams in.
+func (c *Client) RecentPostIDs(ctx context.Context, topic string, partition int32, since time.Time, fn func(id string)) error {
+	return c.query(ctx, "recent post ids", func(scan func(...any) error) error {
+		var id string
+		if err := scan(&id); err != nil {
+			return err
+		}
+		fn(id)
+		return nil
+	}, `SELECT post_id FROM {db}.mention_offsets
+WHERE kafka_topic = ? AND kafka_partition = ? AND ingested_at >= toDateTime(?) AND post_id != ''
+GROUP BY post_id
+ORDER BY min(kafka_offset)`, topic, partition, sinceArg(since))
+}

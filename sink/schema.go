@@ -1,0 +1,216 @@
+package sink
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// migration is one versioned step of the schema. Every statement is
+// idempotent (IF NOT EXISTS) so a step interrupted half-way is simply run
+// again; the step is recorded in schema_migrations only after all its
+// statements succeeded. {db} is replaced by the quoted database name.
+type migration struct {
+	version    uint32
+	name       string
+	statements []string
+}
+
+// mentionsColumns is the INSERT column list of mentions, in the order Insert
+// appends them. minute is not sent: the server derives it
+// (DEFAULT toStartOfMinute(created_at)) so it can never disagree with
+// created_at.
+var mentionsColumns = []string{
+	"rule_id", "post_id", "created_at", "created_ms",
+	"author_id", "author_handle", "author_followers",
+	"lang", "source", "is_repost", "is_reply", "is_quote", "repost_of",
+	"has_geo", "lat", "lon", "geo_tier", "country", "cell", "text",
+	"kafka_topic", "kafka_partition", "kafka_offset", "ingested_at",
+}
+
+// aggregateColumns are the aggregate states shared by both per-minute
+// aggregate tables.
+const aggregateColumns = `
+    mentions  AggregateFunction(count),
+    originals AggregateFunction(sum, UInt64),
+    reposts   AggregateFunction(sum, UInt64),
+    authors   AggregateFunction(uniqExact, String)`
+
+// aggregateStates is the matching SELECT list of the materialized views.
+const aggregateStates = `
+    countState()                         AS mentions,
+    sumState(toUInt64(is_repost = 0))    AS originals,
+    sumState(toUInt64(is_repost != 0))   AS reposts,
+    uniqExactState(author_id)            AS authors`
+
+// migrations is the schema, oldest first. Rows with an empty rule_id are
+// progress markers (see Mention): the aggregate views skip them,
+// ingest_offsets counts them. Never edit a released step: append
+// a new one.
+var migrations = []migration{
+	{1, "create_mentions", []string{`
+CREATE TABLE IF NOT EXISTS {db}.mentions (
+    rule_id          String,
+    post_id          String,
+    created_at       DateTime('UTC'),
+    created_ms       UInt16,
+    minute           DateTime('UTC') DEFAULT toStartOfMinute(created_at),
+    author_id        String,
+    author_handle    String,
+    author_followers Int64,
+    lang             String,
+    source           String,
+    is_repost        UInt8,
+    is_reply         UInt8,
+    is_quote         UInt8,
+    repost_of        String,
+    has_geo          UInt8,
+    lat              Float64,
+    lon              Float64,
+    geo_tier         UInt8,
+    country          String,
+    cell             String,
+    text             String,
+    kafka_topic      String,
+    kafka_partition  Int32,
+    kafka_offset     Int64,
+    ingested_at      DateTime('UTC') DEFAULT now()
+) ENGINE = MergeTree
+PARTITION BY toYYYYMM(created_at)
+ORDER BY (rule_id, created_at, post_id)`}},
+
+	{2, "create_mentions_rule_minute_cell", []string{`
+CREATE TABLE IF NOT EXISTS {db}.mentions_rule_minute_cell (
+    rule_id String,
+    minute  DateTime('UTC'),
+    cell    String,` + aggregateColumns + `
+) ENGINE = AggregatingMergeTree
+PARTITION BY toYYYYMM(minute)
+ORDER BY (rule_id, minute, cell)`, `
+CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.mentions_rule_minute_cell_mv
+TO {db}.mentions_rule_minute_cell AS
+SELECT rule_id, minute, cell,` + aggregateStates + `
+FROM {db}.mentions
+WHERE rule_id != ''
+GROUP BY rule_id, minute, cell`}},
+
+	{3, "create_mentions_rule_minute_country", []string{`
+CREATE TABLE IF NOT EXISTS {db}.mentions_rule_minute_country (
+    rule_id String,
+    minute  DateTime('UTC'),
+    country String,` + aggregateColumns + `
+) ENGINE = AggregatingMergeTree
+PARTITION BY toYYYYMM(minute)
+ORDER BY (rule_id, minute, country)`, `
+CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.mentions_rule_minute_country_mv
+TO {db}.mentions_rule_minute_country AS
+SELECT rule_id, minute, country,` + aggregateStates + `
+FROM {db}.mentions
+WHERE rule_id != ''
+GROUP BY rule_id, minute, country`}},
+
+	{4, "create_ingest_offsets", []string{`
+CREATE TABLE IF NOT EXISTS {db}.ingest_offsets (
+    kafka_topic     String,
+    kafka_partition Int32,
+    max_offset      AggregateFunction(max, Int64)
+) ENGINE = AggregatingMergeTree
+ORDER BY (kafka_topic, kafka_partition)`, `
+CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.ingest_offsets_mv
+TO {db}.ingest_offsets AS
+SELECT kafka_topic, kafka_partition, maxState(kafka_offset) AS max_offset
+FROM {db}.mentions
+GROUP BY kafka_topic, kafka_partition`}},
+
+	{5, "create_mention_offsets", []string{`
+CREATE TABLE IF NOT EXISTS {db}.mention_offsets (
+    kafka_topic     String,
+    kafka_partition Int32,
+    kafka_offset    Int64,
+    post_id         String,
+    ingested_at     DateTime('UTC')
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(ingested_at)
+ORDER BY (kafka_topic, kafka_partition, kafka_offset, post_id)`, `
+CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.mention_offsets_mv
+TO {db}.mention_offsets AS
+SELECT kafka_topic, kafka_partition, kafka_offset, post_id, ingested_at
+FROM {db}.mentions`}},
+}
+
+// quoteIdent quotes a ClickHouse identifier with backticks.
+func quoteIdent(s string) string {
+	return "`" + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), "`", "\\`") + "`"
+}
+
+// Migrate brings the schema up to date and returns the names of the steps it
+// applied, oldest first (none when the schema was current). It is safe to
+// call on every start-up and from several processes at once: each statement
+// is idempotent, and schema_migrations may then hold a step twice, which
+// Migrate tolerates.
+func (c *Client) Migrate(ctx context.Context) (applied []string, err error) {
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
+	if err := c.conn.Exec(ctx, c.sql(`
+CREATE TABLE IF NOT EXISTS {db}.schema_migrations (
+    version    UInt32,
+    name       String,
+    applied_at DateTime('UTC')
+) ENGINE = ReplacingMergeTree
+ORDER BY version`)); err != nil {
+		return nil, fmt.Errorf("cannot create schema_migrations: %w", err)
+	}
+	done := map[uint32]bool{}
+	rows, err := c.conn.Query(ctx, c.sql(`SELECT DISTINCT version FROM {db}.schema_migrations`))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read schema_migrations: %w", err)
+	}
+	for rows.Next() {
+		var v uint32
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("cannot read schema_migrations: %w", err)
+		}
+		done[v] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("cannot read schema_migrations: %w", err)
+	}
+	for _, m := range migrations {
+		if done[m.version] {
+			continue
+		}
+		for _, stmt := range m.statements {
+			if err := c.conn.Exec(ctx, c.sql(stmt)); err != nil {
+				return applied, fmt.Errorf("cannot apply migration %d %s: %w", m.version, m.name, err)
+			}
+		}
+		if err := c.recordMigration(ctx, m); err != nil {
+			return applied, fmt.Errorf("cannot record migration %d %s: %w", m.version, m.name, err)
+		}
+		applied = append(applied, m.name)
+	}
+	return applied, nil
+}
+
+// recordMigration inserts m into schema_migrations. It uses a batch, not
+// INSERT … VALUES through Exec: ClickHouse 18.16 parses no inline VALUES on
+// the native protocol and waits for data blocks that Exec never sends.
+func (c *Client) recordMigration(ctx context.Context, m migration) error {
+	b, err := c.conn.PrepareBatch(ctx, c.sql(`INSERT INTO {db}.schema_migrations (version, name, applied_at)`))
+	if err != nil {
+		return err
+	}
+	defer b.Abort() //nolint:errcheck // after Send it is a no-op
+	if err := b.Append(m.version, m.name, time.Now()); err != nil {
+		return err
+	}
+	return b.Send()
+}
+
+// sql replaces {db} with the client's quoted database name.
+func (c *Client) sql(q string) string {
+	return strings.ReplaceAll(q, "{db}", c.db)
+}
