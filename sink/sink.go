@@ -390,3 +390,14 @@ func (c *columns) reset() {
 	clear(c.vals)
 	c.vals = c.vals[:0]
 }
+
+// DropDatabase drops the client's database with everything in it. Tests and
+// demos that create throwaway databases use it to clean up.
+func (c *Client) DropDatabase(ctx context.Context) error {
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
+	if err := c.conn.Exec(ctx, "DROP DATABASE IF EXISTS "+c.db); err != nil {
+		return fmt.Errorf("cannot drop database %s: %w", c.db, err)
+	}
+	return nil
+}

@@ -45,7 +45,7 @@ func testClient(tb testing.TB, reg prometheus.Registerer) *Client {
 		tb.Fatalf("ClickHouse at %s (EARSHOT_CLICKHOUSE) unusable: %v", addr, err)
 	}
 	tb.Cleanup(func() {
-		if err := c.conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+c.db); err != nil {
+		if err := c.DropDatabase(context.Background()); err != nil {
 			tb.Errorf("cannot drop %s: %v", db, err)
 		}
 		if err := c.Close(); err != nil {

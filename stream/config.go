@@ -1,0 +1,128 @@
+package stream
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"earshot/stream/post"
+)
+
+// Config configures a Pipeline. Zero fields take the documented defaults
+// (SetDefaults); Validate says what to fix.
+type Config struct {
+	// Brokers are the Kafka bootstrap addresses. Required.
+	Brokers []string
+	// Topic is the input topic of canonical posts, keyed by post id. Required.
+	Topic string
+	// Group is the Kafka consumer group. Default "earshot".
+	Group string
+	// DeadLetterTopic receives messages that cannot be decoded, with the
+	// reason in headers. Default Topic + ".dlq".
+	DeadLetterTopic string
+
+	// BatchRows flushes a ClickHouse batch once it holds this many mention
+	// rows. Default 50,000.
+	BatchRows int
+	// BatchInterval flushes a non-empty batch at least this often. Default 1s.
+	BatchInterval time.Duration
+	// ChunkMessages caps how many messages a partition owner processes before
+	// handing its chunk to the writer. Default 5,000.
+	ChunkMessages int
+	// ChunkInterval hands a partition's chunk to the writer at least this
+	// often while messages flow. Default 200ms.
+	ChunkInterval time.Duration
+	// QueueChunks bounds the chunks waiting for the writer; when full,
+	// partition owners block and stop fetching. Default 16.
+	QueueChunks int
+	// FetchMaxBytes bounds one fetch response per partition. Default 4 MiB.
+	FetchMaxBytes int
+	// PartitionQueue bounds the messages prefetched per partition. Default 2,000.
+	PartitionQueue int
+
+	// DedupWindow is how long a post id is remembered (at least this long,
+	// at most twice). Default 24h.
+	DedupWindow time.Duration
+	// RetryBackoff is the first wait before retrying a failed insert or
+	// dead-letter write; it doubles up to 10s. Default 200ms.
+	RetryBackoff time.Duration
+	// ShutdownTimeout bounds the final flush on stop. Default 30s.
+	ShutdownTimeout time.Duration
+	// SessionTimeout is the consumer-group session timeout. Default 10s.
+	SessionTimeout time.Duration
+
+	// Limits bound accepted messages (see post.Limits for defaults).
+	Limits post.Limits
+}
+
+// SetDefaults fills zero fields with their defaults.
+func (c *Config) SetDefaults() {
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	defd := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	if c.Group == "" {
+		c.Group = "earshot"
+	}
+	if c.DeadLetterTopic == "" && c.Topic != "" {
+		c.DeadLetterTopic = c.Topic + ".dlq"
+	}
+	def(&c.BatchRows, 50_000)
+	defd(&c.BatchInterval, time.Second)
+	def(&c.ChunkMessages, 5_000)
+	defd(&c.ChunkInterval, 200*time.Millisecond)
+	def(&c.QueueChunks, 16)
+	def(&c.FetchMaxBytes, 4<<20)
+	def(&c.PartitionQueue, 2_000)
+	defd(&c.DedupWindow, 24*time.Hour)
+	defd(&c.RetryBackoff, 200*time.Millisecond)
+	defd(&c.ShutdownTimeout, 30*time.Second)
+	defd(&c.SessionTimeout, 10*time.Second)
+}
+
+// Validate reports every problem with c.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if len(c.Brokers) == 0 {
+		bad("kafka brokers: at least one address is required (e.g. 127.0.0.1:9092)")
+	}
+	if c.Topic == "" {
+		bad("input topic: required")
+	}
+	if c.DeadLetterTopic == c.Topic {
+		bad("dead-letter topic %q must differ from the input topic", c.DeadLetterTopic)
+	}
+	pos := func(name string, v int) {
+		if v < 0 {
+			bad("%s: must be positive, got %d", name, v)
+		}
+	}
+	posd := func(name string, v time.Duration) {
+		if v < 0 {
+			bad("%s: must be positive, got %s", name, v)
+		}
+	}
+	pos("batch rows", c.BatchRows)
+	pos("chunk messages", c.ChunkMessages)
+	pos("queue chunks", c.QueueChunks)
+	pos("fetch max bytes", c.FetchMaxBytes)
+	pos("partition queue", c.PartitionQueue)
+	posd("batch interval", c.BatchInterval)
+	posd("chunk interval", c.ChunkInterval)
+	posd("retry backoff", c.RetryBackoff)
+	posd("shutdown timeout", c.ShutdownTimeout)
+	if c.DedupWindow != 0 && c.DedupWindow < time.Minute {
+		bad("dedup window: at least 1m, got %s", c.DedupWindow)
+	}
+	if c.SessionTimeout != 0 && c.SessionTimeout < 6*time.Second {
+		bad("session timeout: at least 6s (the broker's minimum), got %s", c.SessionTimeout)
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,56 @@
+// Package stream runs earshot's pipeline: it consumes the input topic as a
+// member of a Kafka consumer group, decodes each message into a canonical
+// post, matches it against the rules, drops posts already counted, enriches
+// the mentions and hands them to the Store (ClickHouse) in batches. Offsets
+// are committed only after the Store acknowledged every row before them.
+//
+// # Flow and concurrency
+//
+//	Pipeline.Run ─ consumer group generation loop
+//	  └─ one owner goroutine per assigned partition (started with
+//	     Generation.Start, awaited by Run): fetch → decode → match → dedup →
+//	     enrich → append to a chunk; a chunk is handed to the writer after
+//	     ChunkMessages messages or ChunkInterval.
+//	  └─ one writer goroutine (started and awaited by Run): collects chunks
+//	     into a batch, flushes on BatchRows or a jittered BatchInterval:
+//	     dead letters → Kafka, rows → Store.Insert (one atomic block), then
+//	     commits each chunk's next offset with its generation.
+//
+// The chunk queue between owners and writer is bounded (QueueChunks): when
+// ClickHouse is slow or down the writer retries, the queue fills, owners
+// block, and each partition reader stops fetching once its own bounded
+// prefetch queue is full. Memory is bounded by QueueChunks × ChunkMessages
+// plus one batch.
+//
+// # Delivery
+//
+// At-least-once from Kafka, effectively-once into ClickHouse: every row
+// carries its source topic, partition and offset, and a batch is inserted as
+// one block. On assignment an owner resumes from the later of the group's
+// committed offset and one past the highest offset ClickHouse stores for
+// the partition, and warms its dedup window with the post ids stored within
+// DedupWindow; an insert that failed ambiguously is retried only if none of
+// its rows landed. Dead letters are at-least-once: a replay may repeat them.
+// On revocation or stop, each owner hands over its last chunk and waits
+// until it is committed. docs/delivery.md has the argument in full.
+//
+// # Metrics
+//
+//	earshot_consumed_messages_total    messages fetched
+//	earshot_decoded_posts_total        messages decoded into posts
+//	earshot_dead_letters_total{reason} messages sent to the dead-letter topic
+//	earshot_matched_posts_total        posts matching at least one rule
+//	earshot_duplicates_total{kind}     matched posts dropped as already counted
+//	earshot_mentions_total             mention rows produced
+//	earshot_inserted_rows_total        rows acknowledged by ClickHouse
+//	earshot_batches_total              batches flushed
+//	earshot_batch_seconds              flush latency (dead letters, insert, commit)
+//	earshot_batch_rows                 rows per batch
+//	earshot_retries_total{target}      retried writes (clickhouse, dead_letter)
+//	earshot_commit_errors_total        failed offset commits
+//	earshot_consumer_lag{partition}    messages behind the high watermark
+//	earshot_committed_offset{partition} next offset, as last committed
+//	earshot_queued_chunks              chunks waiting for the writer
+//	earshot_assigned_partitions        partitions owned
+//	earshot_dedup_keys{partition}      post ids remembered for dedup
+package stream

@@ -1,0 +1,77 @@
+package stream
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"earshot/stream/post"
+)
+
+type metrics struct {
+	consumed     prometheus.Counter
+	decoded      prometheus.Counter
+	deadLetters  *prometheus.CounterVec
+	matched      prometheus.Counter
+	mentions     prometheus.Counter
+	duplicates   *prometheus.CounterVec
+	inserted     prometheus.Counter
+	batches      prometheus.Counter
+	batchSeconds prometheus.Histogram
+	batchRows    prometheus.Histogram
+	retries      *prometheus.CounterVec
+	commitErrors prometheus.Counter
+	lag          *prometheus.GaugeVec
+	committed    *prometheus.GaugeVec
+	queued       prometheus.Gauge
+	partitions   prometheus.Gauge
+	dedupKeys    *prometheus.GaugeVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		consumed: prometheus.NewCounter(prometheus.CounterOpts{Name: "earshot_consumed_messages_total",
+			Help: "Kafka messages fetched from the input topic."}),
+		decoded: prometheus.NewCounter(prometheus.CounterOpts{Name: "earshot_decoded_posts_total",
+			Help: "Messages decoded into valid posts."}),
+		deadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "earshot_dead_letters_total",
+			Help: "Messages sent to the dead-letter topic, by reason."}, []string{"reason"}),
+		matched: prometheus.NewCounter(prometheus.CounterOpts{Name: "earshot_matched_posts_total",
+			Help: "Posts that matched at least one rule (before dedup)."}),
+		mentions: prometheus.NewCounter(prometheus.CounterOpts{Name: "earshot_mentions_total",
+			Help: "Mention rows (post × rule) produced after dedup."}),
+		duplicates: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "earshot_duplicates_total",
+			Help: "Matched posts dropped as already counted, by kind."}, []string{"kind"}),
+		inserted: prometheus.NewCounter(prometheus.CounterOpts{Name: "earshot_inserted_rows_total",
+			Help: "Mention rows acknowledged by ClickHouse."}),
+		batches: prometheus.NewCounter(prometheus.CounterOpts{Name: "earshot_batches_total",
+			Help: "Batches flushed (dead letters written, rows inserted, offsets committed)."}),
+		batchSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "earshot_batch_seconds",
+			Help:    "Time to flush one batch: dead letters, insert and offset commit.",
+			Buckets: prometheus.ExponentialBuckets(0.005, 2, 12)}),
+		batchRows: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "earshot_batch_rows",
+			Help: "Mention rows per flushed batch.", Buckets: prometheus.ExponentialBuckets(1, 4, 10)}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "earshot_retries_total",
+			Help: "Retried writes after an error, by target."}, []string{"target"}),
+		commitErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "earshot_commit_errors_total",
+			Help: "Kafka offset commits that failed (the data is safe: ClickHouse holds its offsets)."}),
+		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "earshot_consumer_lag",
+			Help: "Messages behind the partition's high watermark at the last fetch."}, []string{"partition"}),
+		committed: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "earshot_committed_offset",
+			Help: "Next offset to read per partition, as last committed."}, []string{"partition"}),
+		queued: prometheus.NewGauge(prometheus.GaugeOpts{Name: "earshot_queued_chunks",
+			Help: "Chunks waiting for the writer (bounded by the queue size)."}),
+		partitions: prometheus.NewGauge(prometheus.GaugeOpts{Name: "earshot_assigned_partitions",
+			Help: "Input partitions owned by this process."}),
+		dedupKeys: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "earshot_dedup_keys",
+			Help: "Post ids remembered for dedup, per partition."}, []string{"partition"}),
+	}
+	for _, r := range post.Reasons {
+		m.deadLetters.WithLabelValues(string(r))
+	}
+	m.duplicates.WithLabelValues("post_id")
+	if reg != nil {
+		reg.MustRegister(m.consumed, m.decoded, m.deadLetters, m.matched, m.mentions, m.duplicates,
+			m.inserted, m.batches, m.batchSeconds, m.batchRows, m.retries, m.commitErrors, m.lag,
+			m.committed, m.queued, m.partitions, m.dedupKeys)
+	}
+	return m
+}

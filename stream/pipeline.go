@@ -1,0 +1,306 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/kafka-go"
+
+	"earshot/match"
+	"earshot/stream/dedup"
+	"earshot/stream/post"
+)
+
+// Deps are the collaborators a Pipeline runs with.
+type Deps struct {
+	// Engine returns the current rules engine; it is called once per message,
+	// so a reload takes effect on the next message.
+	Engine     func() *match.Engine
+	Store      Store
+	Enricher   Enricher
+	Registerer prometheus.Registerer // nil: metrics are not registered
+	Logger     *slog.Logger          // nil: slog.Default()
+	// DeadLetters overrides the dead-letter writer (tests); nil: a Kafka
+	// writer to Config.DeadLetterTopic.
+	DeadLetters MessageWriter
+}
+
+// Stats are running totals for progress displays; read them with Load.
+type Stats struct {
+	Consumed, DeadLetters, Matched, Duplicates, Mentions, Inserted atomic.Int64
+	lag                                                            sync.Map // partition → int64
+}
+
+// Lag sums the last observed lag of every partition this process owns.
+func (s *Stats) Lag() int64 {
+	var total int64
+	s.lag.Range(func(_, v any) bool { total += v.(int64); return true })
+	return total
+}
+
+// Pipeline consumes the input topic as a member of a consumer group and
+// writes mentions to the Store. See the package doc for the flow.
+type Pipeline struct {
+	cfg   Config
+	deps  Deps
+	m     *metrics
+	log   *slog.Logger
+	stats Stats
+	ready atomic.Bool
+	pool  sync.Pool
+}
+
+// New validates cfg (after SetDefaults) and returns a Pipeline.
+func New(cfg Config, deps Deps) (*Pipeline, error) {
+	cfg.SetDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid pipeline config: %w", err)
+	}
+	if deps.Engine == nil || deps.Store == nil || deps.Enricher == nil {
+		return nil, errors.New("pipeline needs an engine, a store and an enricher")
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.Default()
+	}
+	pl := &Pipeline{cfg: cfg, deps: deps, m: newMetrics(deps.Registerer), log: deps.Logger}
+	pl.pool.New = func() any { return &chunk{first: -1} }
+	return pl, nil
+}
+
+// Stats returns the pipeline's running totals.
+func (pl *Pipeline) Stats() *Stats { return &pl.stats }
+
+// Ready reports whether the pipeline holds partitions and is consuming.
+func (pl *Pipeline) Ready() bool { return pl.ready.Load() }
+
+// Run consumes until ctx is cancelled, then stops fetching, flushes what was
+// processed, commits, and leaves the group (bounded by ShutdownTimeout). It
+// returns nil after a clean stop.
+func (pl *Pipeline) Run(ctx context.Context) error {
+	cfg := &pl.cfg
+	// hard is cancelled ShutdownTimeout after ctx: the final flush's deadline.
+	hard, cancelHard := context.WithCancelCause(context.Background())
+	defer cancelHard(nil)
+	stopHard := context.AfterFunc(ctx, func() {
+		time.AfterFunc(cfg.ShutdownTimeout, func() { cancelHard(errors.New("shutdown timeout")) })
+	})
+	defer stopHard()
+
+	dlq := pl.deps.DeadLetters
+	if dlq == nil {
+		kw := &kafka.Writer{
+			Addr: kafka.TCP(cfg.Brokers...), Topic: cfg.DeadLetterTopic,
+			Balancer: &kafka.Murmur2Balancer{}, RequiredAcks: kafka.RequireAll,
+			BatchTimeout: 20 * time.Millisecond, AllowAutoTopicCreation: true,
+		}
+		defer kw.Close()
+		dlq = kw
+	}
+
+	group, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
+		ID: cfg.Group, Brokers: cfg.Brokers, Topics: []string{cfg.Topic},
+		SessionTimeout: cfg.SessionTimeout, HeartbeatInterval: cfg.SessionTimeout / 5,
+		RebalanceTimeout: cfg.ShutdownTimeout, JoinGroupBackoff: time.Second,
+		StartOffset: kafka.FirstOffset, WatchPartitionChanges: true,
+	})
+	if err != nil {
+		return fmt.Errorf("cannot join consumer group %q: %w", cfg.Group, err)
+	}
+
+	w := &writer{cfg: cfg, store: pl.deps.Store, dlq: dlq, m: pl.m, stats: &pl.stats, log: pl.log,
+		in: make(chan *chunk, cfg.QueueChunks), recycle: pl.putChunk}
+	writerDone := make(chan struct{})
+	go func() { defer close(writerDone); w.run(hard) }()
+
+	var owners sync.WaitGroup
+	for ctx.Err() == nil {
+		gen, err := group.Next(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				pl.log.Warn("consumer group: cannot join; retrying", "group", cfg.Group, "err", err)
+				pl.ready.Store(false)
+			}
+			continue
+		}
+		assigned := gen.Assignments[cfg.Topic]
+		resume, err := pl.resumeOffsets(ctx)
+		if err != nil {
+			// Without ClickHouse's offsets a replay could double count, so
+			// this generation is given up; leaving it triggers a rejoin.
+			pl.log.Error("cannot read resume offsets; rejoining", "err", err)
+			gen.Start(func(context.Context) {})
+			continue
+		}
+		pl.log.Info("partitions assigned", "generation", gen.ID, "partitions", len(assigned))
+		pl.m.partitions.Set(float64(len(assigned)))
+		pl.ready.Store(true)
+		for _, pa := range assigned {
+			start := pa.Offset
+			if off, ok := resume[int32(pa.ID)]; ok && (start < 0 || off+1 > start) {
+				start = off + 1
+			}
+			owners.Add(1)
+			gen.Start(func(gctx context.Context) {
+				defer owners.Done()
+				octx, cancel := context.WithCancel(gctx)
+				defer cancel()
+				defer context.AfterFunc(ctx, cancel)()
+				pl.own(octx, hard, gen, w.in, pa.ID, start)
+			})
+		}
+	}
+	pl.ready.Store(false)
+	owners.Wait()
+	close(w.in)
+	<-writerDone
+	group.Close()
+	if err := context.Cause(hard); err != nil {
+		return fmt.Errorf("stopped before everything was flushed: %w", err)
+	}
+	return nil
+}
+
+func (pl *Pipeline) resumeOffsets(ctx context.Context) (map[int32]int64, error) {
+	qctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	return pl.deps.Store.ResumeOffsets(qctx, pl.cfg.Topic)
+}
+
+func (pl *Pipeline) getChunk() *chunk { return pl.pool.Get().(*chunk) }
+func (pl *Pipeline) putChunk(c *chunk) {
+	c.gen = nil
+	pl.pool.Put(c)
+}
+
+// own is the owner of one partition for one generation: it fetches,
+// processes and hands chunks to the writer until ctx ends, then hands over
+// its last chunk and waits until it is committed (or hard ends).
+func (pl *Pipeline) own(ctx, hard context.Context, gen *kafka.Generation, out chan<- *chunk, partition int, start int64) {
+	cfg := &pl.cfg
+	log := pl.log.With("partition", partition)
+	pkey := strconv.Itoa(partition)
+	r := kafka.NewReader(kafka.ReaderConfig{
+		Brokers: cfg.Brokers, Topic: cfg.Topic, Partition: partition,
+		MinBytes: 1, MaxBytes: cfg.FetchMaxBytes, MaxWait: 250 * time.Millisecond,
+		QueueCapacity: cfg.PartitionQueue, ReadBatchTimeout: 5 * time.Second,
+	})
+	defer r.Close()
+	if err := r.SetOffset(start); err != nil {
+		log.Error("cannot seek", "offset", start, "err", err)
+		return
+	}
+
+	now := time.Now
+	seen := dedup.NewWindow(cfg.DedupWindow, now())
+	warm := 0
+	err := pl.deps.Store.RecentPostIDs(ctx, cfg.Topic, int32(partition), now().Add(-cfg.DedupWindow), func(id string) {
+		seen.Add(dedup.Key(id), now())
+		warm++
+	})
+	if err != nil {
+		log.Error("cannot load recent post ids for dedup; giving up the partition", "err", err)
+		return
+	}
+	log.Info("partition owned", "offset", start, "dedup_warm_ids", warm)
+
+	pr := &processor{topic: cfg.Topic, partition: partition, engine: pl.deps.Engine,
+		enricher: pl.deps.Enricher, dec: post.NewDecoder(cfg.Limits), seen: seen, m: pl.m, now: now}
+
+	c := pl.newChunk(gen, partition)
+	send := func(barrier bool) bool {
+		pl.account(c, pkey, r, seen)
+		if barrier {
+			c.done = make(chan error, 1)
+		}
+		select {
+		case out <- c:
+		case <-hard.Done():
+			return false
+		}
+		if barrier {
+			select {
+			case err := <-c.done:
+				if err != nil {
+					log.Warn("final flush failed", "err", err)
+				}
+			case <-hard.Done():
+			}
+			return false
+		}
+		c = pl.newChunk(gen, partition)
+		return true
+	}
+
+	var fctx context.Context = ctx
+	cancelF := func() {}
+	for {
+		msg, err := r.FetchMessage(fctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				cancelF()
+				send(true)
+				return
+			}
+			if errors.Is(err, context.DeadlineExceeded) {
+				cancelF()
+				fctx, cancelF = ctx, func() {}
+				send(false)
+				continue
+			}
+			log.Warn("fetch failed", "err", err)
+			continue
+		}
+		if c.first < 0 {
+			c.first, c.started = msg.Offset, now()
+			fctx, cancelF = context.WithDeadline(ctx, c.started.Add(cfg.ChunkInterval))
+		}
+		pr.handle(&msg, c)
+		c.last = msg.Offset
+		if c.last-c.first+1 >= int64(cfg.ChunkMessages) {
+			cancelF()
+			fctx, cancelF = ctx, func() {}
+			if !send(false) {
+				return
+			}
+		}
+	}
+}
+
+func (pl *Pipeline) newChunk(gen *kafka.Generation, partition int) *chunk {
+	c := pl.getChunk()
+	c.gen, c.topic, c.partition = gen, pl.cfg.Topic, partition
+	c.reset()
+	return c
+}
+
+// account adds a chunk's tallies to metrics and stats as it is handed over.
+func (pl *Pipeline) account(c *chunk, pkey string, r *kafka.Reader, seen *dedup.Window) {
+	n := &c.n
+	m, s := pl.m, &pl.stats
+	m.consumed.Add(float64(n.consumed))
+	m.decoded.Add(float64(n.decoded))
+	m.matched.Add(float64(n.matched))
+	m.duplicates.WithLabelValues("post_id").Add(float64(n.duplicates))
+	m.mentions.Add(float64(n.mentions))
+	s.Consumed.Add(n.consumed)
+	s.DeadLetters.Add(int64(len(c.dead)))
+	s.Matched.Add(n.matched)
+	s.Duplicates.Add(n.duplicates)
+	s.Mentions.Add(n.mentions)
+	lag := r.Lag()
+	if lag < 0 {
+		lag = 0
+	}
+	s.lag.Store(c.partition, lag)
+	m.lag.WithLabelValues(pkey).Set(float64(lag))
+	m.dedupKeys.WithLabelValues(pkey).Set(float64(seen.Len()))
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

@@ -1,0 +1,294 @@
+package stream_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"earshot/bench/firehose"
+	"earshot/enrich"
+	"earshot/match"
+	"earshot/sink"
+	"earshot/stream"
+)
+
+// services returns the Kafka and ClickHouse addresses from EARSHOT_KAFKA and
+// EARSHOT_CLICKHOUSE; without them the integration tests skip (make test
+// sets both, after starting the services).
+func services(t *testing.T) (kafkaAddr, chAddr string) {
+	t.Helper()
+	kafkaAddr, chAddr = os.Getenv("EARSHOT_KAFKA"), os.Getenv("EARSHOT_CLICKHOUSE")
+	if kafkaAddr == "" || chAddr == "" {
+		t.Skip("EARSHOT_KAFKA and EARSHOT_CLICKHOUSE not set: integration tests need real Kafka and ClickHouse (make test)")
+	}
+	return kafkaAddr, chAddr
+}
+
+type env struct {
+	brokers []string
+	topic   string
+	store   *sink.Client
+	engine  *match.Engine
+	en      *enrich.Enricher
+}
+
+func newEnv(t *testing.T, ctx context.Context, rules []string) *env {
+	kafkaAddr, chAddr := services(t)
+	suffix := fmt.Sprintf("%d_%d", time.Now().UnixNano(), rand.IntN(1e6))
+	e := &env{brokers: []string{kafkaAddr}, topic: "it-posts-" + suffix}
+	if err := stream.EnsureTopics(ctx, e.brokers, 4, 1, e.topic, e.topic+".dlq"); err != nil {
+		t.Fatalf("kafka at %s: %v", kafkaAddr, err)
+	}
+	t.Cleanup(func() {
+		c := &kafka.Client{Addr: kafka.TCP(e.brokers...)}
+		c.DeleteTopics(context.Background(), &kafka.DeleteTopicsRequest{Topics: []string{e.topic, e.topic + ".dlq"}})
+	})
+	db := "earshot_it_" + suffix
+	store, err := sink.Open(ctx, sink.Config{Addr: chAddr, Database: db})
+	if err != nil {
+		t.Fatalf("clickhouse at %s: %v", chAddr, err)
+	}
+	t.Cleanup(func() {
+		store.DropDatabase(context.Background())
+		store.Close()
+	})
+	if _, err := store.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.store = store
+	parsed, err := match.Parse("rules.txt", []byte(strings.Join(rules, "\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.engine, err = match.Compile(parsed); err != nil {
+		t.Fatal(err)
+	}
+	if e.en, err = enrich.New(enrich.Config{}); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func (e *env) produce(t *testing.T, ctx context.Context, msgs []kafka.Message) {
+	t.Helper()
+	w := &kafka.Writer{Addr: kafka.TCP(e.brokers...), Topic: e.topic, Balancer: &kafka.Murmur2Balancer{},
+		RequiredAcks: kafka.RequireAll, BatchSize: 2000, BatchTimeout: 5 * time.Millisecond}
+	defer w.Close()
+	for i := 0; i < len(msgs); i += 2000 {
+		if err := w.WriteMessages(ctx, msgs[i:min(i+2000, len(msgs))]...); err != nil {
+			t.Fatalf("produce: %v", err)
+		}
+	}
+}
+
+// pipeline starts a pipeline in group; stop cancels it and waits.
+func (e *env) pipeline(t *testing.T, group string) (*stream.Pipeline, func()) {
+	t.Helper()
+	pl, err := stream.New(stream.Config{
+		Brokers: e.brokers, Topic: e.topic, Group: group,
+		BatchInterval: 300 * time.Millisecond, BatchRows: 5000, ChunkMessages: 1000,
+		SessionTimeout: 6 * time.Second, ShutdownTimeout: 20 * time.Second,
+	}, stream.Deps{Engine: func() *match.Engine { return e.engine }, Store: e.store, Enricher: e.en})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- pl.Run(ctx) }()
+	return pl, func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("pipeline stopped with error: %v", err)
+			}
+		case <-time.After(40 * time.Second):
+			t.Fatal("pipeline did not stop within 40s")
+		}
+	}
+}
+
+// waitFor polls cond until it holds or the timeout passes.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	for end := time.Now().Add(timeout); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out after %s waiting for %s", timeout, what)
+}
+
+// TestPipelineGroundTruth generates a firehose with exact ground truth
+// (firehose duplicates, reposts, wrong-typed fields, malformed messages),
+// runs it through real Kafka and ClickHouse, and requires the aggregates to
+// equal the truth exactly; then replays the topic under a new consumer
+// group, which must add nothing.
+func TestPipelineGroundTruth(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	rules := firehose.Rules(500)
+	e := newEnv(t, ctx, rules)
+
+	g, err := firehose.New(firehose.Config{Seed: 42, Start: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC),
+		Rate: 200, Rules: rules, MatchFraction: 0.05, Bursts: []firehose.Burst{firehose.DefaultBurst(30 * time.Second)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 30_000
+	var msgs []kafka.Message
+	var malformedSent int
+	bad := []string{"not json", `{"id":"x"}`, `{"id":"y","created_at":"nope","text":"t"}`, "[]", "\xff"}
+	for i := 0; i < n; i++ {
+		m := g.Next()
+		msgs = append(msgs, kafka.Message{Key: append([]byte(nil), m.Key...), Value: append([]byte(nil), m.Value...)})
+		if i%1500 == 0 {
+			msgs = append(msgs, kafka.Message{Key: []byte(fmt.Sprint("bad-", i)), Value: []byte(bad[malformedSent%len(bad)])})
+			malformedSent++
+		}
+	}
+	truth := g.Truth()
+	if truth.Mentions < 1000 || truth.Duplicates == 0 {
+		t.Fatalf("generated stream too thin for the test: %d mentions, %d duplicates", truth.Mentions, truth.Duplicates)
+	}
+	e.produce(t, ctx, msgs)
+
+	pl, stop := e.pipeline(t, e.topic+"-g1")
+	st := pl.Stats()
+	waitFor(t, 3*time.Minute, "the pipeline to consume and insert everything", func() bool {
+		return st.Consumed.Load() >= int64(len(msgs)) && st.Inserted.Load() == st.Mentions.Load() && st.Lag() == 0
+	})
+	stop()
+
+	if got := st.DeadLetters.Load(); got != int64(malformedSent) {
+		t.Errorf("dead letters: %d, want %d", got, malformedSent)
+	}
+	raw, err := e.store.RawCount(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if raw != uint64(truth.Mentions) {
+		t.Errorf("raw mentions: %d rows, want %d", raw, truth.Mentions)
+	}
+	compareTruth(t, ctx, e.store, truth)
+	checkDeadLetters(t, ctx, e, malformedSent)
+
+	// A new group has no committed offsets: it must resume right after the
+	// offsets ClickHouse stores with the rows (progress markers included),
+	// so it reads nothing again and counts nothing twice.
+	pl2, stop2 := e.pipeline(t, e.topic+"-g2")
+	waitFor(t, time.Minute, "the second group to own its partitions", pl2.Ready)
+	time.Sleep(3 * time.Second) // time enough to read anything it would wrongly read
+	stop2()
+	if raw2, _ := e.store.RawCount(ctx); raw2 != raw {
+		t.Errorf("replay under a new group changed the raw count: %d → %d", raw, raw2)
+	}
+	if got := pl2.Stats().Consumed.Load(); got != 0 {
+		t.Errorf("the new group re-read %d messages; it should resume after the stored offsets", got)
+	}
+}
+
+func compareTruth(t *testing.T, ctx context.Context, store *sink.Client, truth *firehose.Truth) {
+	t.Helper()
+	byMinute, err := store.RuleMinuteCounts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[sink.RuleMinuteKey]sink.Counts{}
+	for k, c := range truth.ByRuleMinute {
+		want[sink.RuleMinuteKey{Rule: k.Rule, Minute: k.Minute}] = counts(c)
+	}
+	diff(t, "per rule × minute", byMinute, want)
+
+	byCountry, err := store.RuleCountryCounts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantC := map[sink.RuleCountryKey]sink.Counts{}
+	for k, c := range truth.ByRuleCountry {
+		wantC[sink.RuleCountryKey{Rule: k.Rule, Country: k.Country}] = counts(c)
+	}
+	diff(t, "per rule × country", byCountry, wantC)
+}
+
+func counts(c *firehose.Counts) sink.Counts {
+	return sink.Counts{Mentions: uint64(c.Mentions), Originals: uint64(c.Originals),
+		Reposts: uint64(c.Reposts), Authors: uint64(len(c.Authors))}
+}
+
+func diff[K comparable](t *testing.T, what string, got, want map[K]sink.Counts) {
+	t.Helper()
+	bad := 0
+	for k, w := range want {
+		if g := got[k]; g != w {
+			if bad < 10 {
+				t.Errorf("%s %+v: got %+v, want %+v", what, k, g, w)
+			}
+			bad++
+		}
+	}
+	for k, g := range got {
+		if _, ok := want[k]; !ok {
+			if bad < 10 {
+				t.Errorf("%s %+v: unexpected %+v", what, k, g)
+			}
+			bad++
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%s: %d of %d groups differ from the ground truth", what, bad, len(want))
+	}
+}
+
+// checkDeadLetters reads the dead-letter topic up to each partition's high
+// watermark: every malformed message is there with its reason and source
+// coordinates.
+func checkDeadLetters(t *testing.T, ctx context.Context, e *env, want int) {
+	t.Helper()
+	got := 0
+	for p := 0; p < 4; p++ {
+		conn, err := kafka.DialLeader(ctx, "tcp", e.brokers[0], e.topic+".dlq", p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last, err := conn.ReadLastOffset()
+		conn.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if last == 0 {
+			continue
+		}
+		r := kafka.NewReader(kafka.ReaderConfig{Brokers: e.brokers, Topic: e.topic + ".dlq", Partition: p, MaxWait: 200 * time.Millisecond})
+		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		for {
+			m, err := r.ReadMessage(rctx)
+			if err != nil {
+				t.Fatalf("dead-letter partition %d: %v", p, err)
+			}
+			got++
+			h := map[string]string{}
+			for _, x := range m.Headers {
+				h[x.Key] = string(x.Value)
+			}
+			if h[stream.HeaderReason] == "" || h[stream.HeaderSourceTopic] != e.topic ||
+				h[stream.HeaderSourcePartition] == "" || h[stream.HeaderSourceOffset] == "" {
+				t.Errorf("dead letter %q lacks its headers: %v", m.Value, h)
+			}
+			if m.Offset == last-1 {
+				break
+			}
+		}
+		cancel()
+		r.Close()
+	}
+	if got != want {
+		t.Errorf("dead-letter topic holds %d messages, want %d", got, want)
+	}
+}

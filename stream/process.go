@@ -1,0 +1,112 @@
+package stream
+
+import (
+	"bytes"
+	"errors"
+	"strconv"
+	"time"
+	"unsafe"
+
+	"github.com/segmentio/kafka-go"
+
+	"earshot/enrich"
+	"earshot/match"
+	"earshot/sink"
+	"earshot/stream/dedup"
+	"earshot/stream/post"
+)
+
+// Dead-letter headers: why a message was rejected and where it came from.
+const (
+	HeaderReason          = "earshot-reason"
+	HeaderDetail          = "earshot-detail"
+	HeaderSourceTopic     = "earshot-source-topic"
+	HeaderSourcePartition = "earshot-source-partition"
+	HeaderSourceOffset    = "earshot-source-offset"
+)
+
+// Enricher derives location (and later author) features for a mention.
+type Enricher interface {
+	Enrich(p *post.Post, f *enrich.Features)
+}
+
+// processor turns the messages of one partition into mention rows and dead
+// letters. It belongs to that partition's owner goroutine.
+type processor struct {
+	topic     string
+	partition int
+	engine    func() *match.Engine
+	enricher  Enricher
+	dec       *post.Decoder
+	seen      *dedup.Window
+	m         *metrics
+	now       func() time.Time
+
+	p    post.Post
+	doc  match.Doc
+	hits []int32
+	feat enrich.Features
+}
+
+// handle processes one message, appending to c.
+func (pr *processor) handle(msg *kafka.Message, c *chunk) {
+	c.n.consumed++
+	p := &pr.p
+	if err := pr.dec.Decode(msg.Value, p); err != nil {
+		var de *post.DecodeError
+		if !errors.As(err, &de) {
+			de = &post.DecodeError{Reason: post.ReasonInvalidJSON, Detail: err.Error()}
+		}
+		pr.m.deadLetters.WithLabelValues(string(de.Reason)).Inc()
+		c.dead = append(c.dead, deadLetter(msg, de))
+		return
+	}
+	c.n.decoded++
+
+	eng := pr.engine()
+	text := unsafe.Slice(unsafe.StringData(p.Text), len(p.Text)) // read-only view, no copy
+	pr.doc = match.Doc{
+		Text: text, Lang: p.Lang, Country: p.Place.CountryCode, Source: p.Source,
+		Followers: p.Author.Followers, Verified: p.Author.Verified,
+		IsRepost: p.IsRepost(), IsReply: p.IsReply(), HasGeo: p.HasGeo,
+		HasLink: bytes.Contains(text, []byte("http://")) || bytes.Contains(text, []byte("https://")),
+	}
+	pr.hits = eng.Match(pr.hits[:0], &pr.doc)
+	if len(pr.hits) == 0 {
+		return
+	}
+	c.n.matched++
+	if pr.seen.Seen(dedup.Key(p.ID), pr.now()) {
+		c.n.duplicates++
+		return
+	}
+	pr.enricher.Enrich(p, &pr.feat)
+	rules := eng.Rules()
+	f := &pr.feat
+	for _, h := range pr.hits {
+		c.rows = append(c.rows, sink.Mention{
+			RuleID: rules[h].ID, PostID: p.ID, CreatedAt: p.CreatedAt,
+			AuthorID: p.Author.ID, AuthorHandle: p.Author.Handle, AuthorFollowers: p.Author.Followers,
+			Lang: p.Lang, Source: p.Source,
+			IsRepost: p.IsRepost(), IsReply: p.IsReply(), IsQuote: p.QuoteOf != "", RepostOf: p.RepostOf,
+			HasGeo: f.Cell != "", Lat: f.Lat, Lon: f.Lon, GeoTier: uint8(f.Tier),
+			Country: f.Country, Cell: f.Cell, Text: p.Text,
+			Topic: pr.topic, Partition: int32(pr.partition), Offset: msg.Offset,
+		})
+	}
+	c.n.mentions += int64(len(pr.hits))
+}
+
+func deadLetter(msg *kafka.Message, de *post.DecodeError) kafka.Message {
+	return kafka.Message{
+		Key:   msg.Key,
+		Value: msg.Value,
+		Headers: append(msg.Headers[:len(msg.Headers):len(msg.Headers)],
+			kafka.Header{Key: HeaderReason, Value: []byte(de.Reason)},
+			kafka.Header{Key: HeaderDetail, Value: []byte(de.Detail)},
+			kafka.Header{Key: HeaderSourceTopic, Value: []byte(msg.Topic)},
+			kafka.Header{Key: HeaderSourcePartition, Value: strconv.AppendInt(nil, int64(msg.Partition), 10)},
+			kafka.Header{Key: HeaderSourceOffset, Value: strconv.AppendInt(nil, msg.Offset, 10)},
+		),
+	}
+}

@@ -1,0 +1,258 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"earshot/enrich"
+	"earshot/match"
+	"earshot/sink"
+	"earshot/stream/dedup"
+	"earshot/stream/post"
+)
+
+func testEngine(t *testing.T, lines string) *match.Engine {
+	t.Helper()
+	rules, err := match.Parse("rules.txt", []byte(lines))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := match.Compile(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// fixedEnricher marks every mention as coming from one place.
+type fixedEnricher struct{}
+
+func (fixedEnricher) Enrich(p *post.Post, f *enrich.Features) {
+	*f = enrich.Features{Country: "MX", Tier: enrich.TierPlace}
+}
+
+func newTestProcessor(t *testing.T) *processor {
+	eng := testEngine(t, "sismo\ntemblor\n地震\n")
+	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	return &processor{topic: "posts", partition: 3, engine: func() *match.Engine { return eng },
+		enricher: fixedEnricher{}, dec: post.NewDecoder(post.Limits{}), seen: dedup.NewWindow(time.Hour, t0),
+		m: newMetrics(nil), now: func() time.Time { return t0 }}
+}
+
+func TestProcessor(t *testing.T) {
+	pr := newTestProcessor(t)
+	c := &chunk{first: -1}
+	msg := func(off int64, v string) *kafka.Message {
+		return &kafka.Message{Topic: "posts", Partition: 3, Offset: off, Key: []byte("k"), Value: []byte(v)}
+	}
+	pr.handle(msg(10, `{"id":"1","created_at":"2026-11-22T10:00:00Z","text":"¡SISMO! y #temblor en CDMX","author":{"id":"a1"}}`), c)
+	pr.handle(msg(11, `{"id":"2","created_at":"2026-11-22T10:00:01Z","text":"nothing to see"}`), c)
+	pr.handle(msg(12, `{"id":"1","created_at":"2026-11-22T10:00:00Z","text":"¡SISMO! y #temblor en CDMX"}`), c) // firehose duplicate
+	pr.handle(msg(13, `not json`), c)
+	pr.handle(msg(14, `{"id":"3","created_at":"2026-11-22T10:00:02Z","text":"RT @ana: 大地震だ","repost_of":"9"}`), c)
+
+	if c.n != (counts{consumed: 5, decoded: 4, matched: 3, duplicates: 1, mentions: 3}) {
+		t.Fatalf("counts %+v", c.n)
+	}
+	if len(c.rows) != 3 {
+		t.Fatalf("%d rows, want 3: %+v", len(c.rows), c.rows)
+	}
+	r := c.rows[0]
+	if r.RuleID != "sismo" || c.rows[1].RuleID != "temblor" || r.PostID != "1" || r.Offset != 10 ||
+		r.Partition != 3 || r.Topic != "posts" || r.Country != "MX" || r.AuthorID != "a1" || r.IsRepost {
+		t.Fatalf("row 0 %+v", r)
+	}
+	if r2 := c.rows[2]; r2.RuleID != "地震" || !r2.IsRepost || r2.RepostOf != "9" || r2.Offset != 14 {
+		t.Fatalf("row 2 %+v", r2)
+	}
+	if len(c.dead) != 1 {
+		t.Fatalf("%d dead letters, want 1", len(c.dead))
+	}
+	h := map[string]string{}
+	for _, x := range c.dead[0].Headers {
+		h[x.Key] = string(x.Value)
+	}
+	if h[HeaderReason] != "invalid_json" || h[HeaderSourceOffset] != "13" || h[HeaderSourcePartition] != "3" ||
+		h[HeaderSourceTopic] != "posts" || string(c.dead[0].Value) != "not json" {
+		t.Fatalf("dead letter %q headers %v", c.dead[0].Value, h)
+	}
+}
+
+// fakeStore records inserts; failNext makes the next insert fail after
+// (landed=true) or before (landed=false) storing the rows.
+type fakeStore struct {
+	mu       sync.Mutex
+	rows     []sink.Mention
+	inserts  int
+	failNext int
+	landed   bool
+}
+
+func (s *fakeStore) Insert(_ context.Context, rows []sink.Mention) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.inserts++
+	if s.failNext > 0 {
+		s.failNext--
+		if s.landed {
+			s.rows = append(s.rows, rows...)
+		}
+		return errors.New("connection reset")
+	}
+	s.rows = append(s.rows, rows...)
+	return nil
+}
+
+// mentions returns the stored rows that are not progress markers, and the
+// markers as partition → offset.
+func (s *fakeStore) mentions() ([]sink.Mention, map[int32]int64) {
+	var rows []sink.Mention
+	marks := map[int32]int64{}
+	for _, r := range s.rows {
+		if r.RuleID == "" {
+			marks[r.Partition] = r.Offset
+		} else {
+			rows = append(rows, r)
+		}
+	}
+	return rows, marks
+}
+
+func (s *fakeStore) Landed(_ context.Context, topic string, p int32, off int64) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.rows {
+		if r.Topic == topic && r.Partition == p && r.Offset == off {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (s *fakeStore) ResumeOffsets(context.Context, string) (map[int32]int64, error) { return nil, nil }
+func (s *fakeStore) RecentPostIDs(context.Context, string, int32, time.Time, func(string)) error {
+	return nil
+}
+
+type fakeCommitter struct {
+	mu      sync.Mutex
+	commits []map[string]map[int]int64
+}
+
+func (f *fakeCommitter) CommitOffsets(o map[string]map[int]int64) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.commits = append(f.commits, o)
+	return nil
+}
+
+type fakeDLQ struct{ msgs []kafka.Message }
+
+func (f *fakeDLQ) WriteMessages(_ context.Context, m ...kafka.Message) error {
+	f.msgs = append(f.msgs, m...)
+	return nil
+}
+
+func runWriter(t *testing.T, store *fakeStore, chunks ...*chunk) (*fakeDLQ, *Stats) {
+	t.Helper()
+	cfg := Config{Brokers: []string{"x"}, Topic: "posts", RetryBackoff: time.Millisecond}
+	cfg.SetDefaults()
+	dlq := &fakeDLQ{}
+	w := &writer{cfg: &cfg, store: store, dlq: dlq, m: newMetrics(nil), stats: &Stats{},
+		log: slog.New(slog.NewTextHandler(io.Discard, nil)), in: make(chan *chunk, len(chunks))}
+	for _, c := range chunks {
+		w.in <- c
+	}
+	close(w.in)
+	w.run(context.Background())
+	return dlq, w.stats
+}
+
+func mention(p int32, off int64) sink.Mention {
+	return sink.Mention{RuleID: "r", PostID: "p", Topic: "posts", Partition: p, Offset: off}
+}
+
+func TestWriterCommitsAfterInsert(t *testing.T) {
+	gen := &fakeCommitter{}
+	store := &fakeStore{}
+	dl := kafka.Message{Value: []byte("bad")}
+	c1 := &chunk{gen: gen, topic: "posts", partition: 0, first: 0, last: 9, rows: []sink.Mention{mention(0, 4)}, dead: []kafka.Message{dl}}
+	c2 := &chunk{gen: gen, topic: "posts", partition: 1, first: 0, last: 4} // no rows: still committed
+	c3 := &chunk{gen: gen, topic: "posts", partition: 0, first: 10, last: 19, rows: []sink.Mention{mention(0, 12), mention(0, 12)}}
+	dlq, st := runWriter(t, store, c1, c2, c3)
+	rows, marks := store.mentions()
+	if len(rows) != 3 || store.inserts != 1 {
+		t.Fatalf("%d rows in %d inserts, want 3 in 1", len(rows), store.inserts)
+	}
+	if len(marks) != 2 || marks[0] != 19 || marks[1] != 4 {
+		t.Fatalf("progress markers %v, want partition 0 at 19, 1 at 4", marks)
+	}
+	if len(dlq.msgs) != 1 || st.Inserted.Load() != 3 {
+		t.Fatalf("dead letters %d, inserted %d", len(dlq.msgs), st.Inserted.Load())
+	}
+	if len(gen.commits) != 1 || gen.commits[0]["posts"][0] != 20 || gen.commits[0]["posts"][1] != 5 {
+		t.Fatalf("commits %v, want posts/0→20 posts/1→5", gen.commits)
+	}
+}
+
+// An insert that failed after the server stored it must not be repeated.
+func TestWriterAmbiguousInsertNotDoubled(t *testing.T) {
+	for _, landed := range []bool{true, false} {
+		store := &fakeStore{failNext: 1, landed: landed}
+		gen := &fakeCommitter{}
+		runWriter(t, store, &chunk{gen: gen, topic: "posts", first: 5, last: 6, rows: []sink.Mention{mention(0, 5), mention(0, 6)}})
+		if rows, _ := store.mentions(); len(rows) != 2 {
+			t.Fatalf("landed=%v: %d rows stored, want 2 exactly", landed, len(rows))
+		}
+		wantInserts := 2
+		if landed {
+			wantInserts = 1
+		}
+		if store.inserts != wantInserts || len(gen.commits) != 1 {
+			t.Fatalf("landed=%v: %d inserts, %d commits", landed, store.inserts, len(gen.commits))
+		}
+	}
+}
+
+// A barrier chunk is flushed at once and answered.
+func TestWriterBarrier(t *testing.T) {
+	store := &fakeStore{}
+	done := make(chan error, 1)
+	runWriter(t, store, &chunk{gen: &fakeCommitter{}, topic: "posts", first: 0, last: 0,
+		rows: []sink.Mention{mention(0, 0)}, done: done})
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	default:
+		t.Fatal("barrier not answered")
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	var c Config
+	c.SetDefaults()
+	if err := c.Validate(); err == nil {
+		t.Fatal("empty config accepted")
+	}
+	c = Config{Brokers: []string{"127.0.0.1:9092"}, Topic: "posts", DedupWindow: time.Second}
+	c.SetDefaults()
+	if err := c.Validate(); err == nil {
+		t.Fatal("1s dedup window accepted")
+	}
+	c.DedupWindow = time.Hour
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.DeadLetterTopic != "posts.dlq" || c.Group != "earshot" || c.BatchRows != 50_000 {
+		t.Fatalf("defaults %+v", c)
+	}
+}

@@ -1,0 +1,265 @@
+package stream
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"earshot/sink"
+)
+
+// Store is where mention rows go: ClickHouse in production (*sink.Client).
+type Store interface {
+	// Insert writes rows atomically: all or none become visible.
+	Insert(ctx context.Context, rows []sink.Mention) error
+	// Landed reports whether a row from this source offset is stored; after
+	// an ambiguous insert error it tells whether to retry.
+	Landed(ctx context.Context, topic string, partition int32, offset int64) (bool, error)
+	// ResumeOffsets returns, per partition, the highest source offset stored.
+	ResumeOffsets(ctx context.Context, topic string) (map[int32]int64, error)
+	// RecentPostIDs calls fn with the post ids stored since the given time.
+	RecentPostIDs(ctx context.Context, topic string, partition int32, since time.Time, fn func(id string)) error
+}
+
+// MessageWriter writes Kafka messages (the dead-letter topic): *kafka.Writer.
+type MessageWriter interface {
+	WriteMessages(ctx context.Context, msgs ...kafka.Message) error
+}
+
+// committer commits consumer-group offsets: *kafka.Generation.
+type committer interface {
+	CommitOffsets(offsets map[string]map[int]int64) error
+}
+
+// counts are a chunk's per-message tallies, added to metrics when the chunk
+// is handed over so the hot path touches no shared memory.
+type counts struct {
+	consumed, decoded, matched, duplicates, mentions int64
+}
+
+// chunk is a run of consecutive messages of one partition, processed.
+type chunk struct {
+	gen       committer
+	topic     string
+	partition int
+	first     int64 // first offset processed, -1 while empty
+	last      int64 // last offset processed
+	started   time.Time
+	rows      []sink.Mention
+	dead      []kafka.Message
+	n         counts
+	done      chan error // non-nil: flush now and report (a barrier)
+}
+
+func (c *chunk) reset() {
+	clear(c.rows)
+	clear(c.dead)
+	*c = chunk{gen: c.gen, topic: c.topic, partition: c.partition, first: -1, rows: c.rows[:0], dead: c.dead[:0]}
+}
+
+// writer owns the batch: it collects chunks, writes dead letters, inserts
+// rows, and only then commits the chunks' offsets. One goroutine, started and
+// awaited by Pipeline.Run.
+type writer struct {
+	cfg     *Config
+	store   Store
+	dlq     MessageWriter
+	m       *metrics
+	stats   *Stats
+	log     *slog.Logger
+	in      chan *chunk
+	recycle func(*chunk)
+
+	pending []*chunk
+	nrows   int
+	batch   []sink.Mention
+	dead    []kafka.Message
+	marks   map[topicPartition]int64
+}
+
+type topicPartition struct {
+	topic     string
+	partition int
+}
+
+// run consumes chunks until in is closed, then flushes once more. I/O uses
+// ctx, which is cancelled only when the shutdown deadline passes.
+func (w *writer) run(ctx context.Context) {
+	t := time.NewTimer(w.jitter())
+	defer t.Stop()
+	for {
+		select {
+		case c, ok := <-w.in:
+			if !ok {
+				w.flush(ctx)
+				return
+			}
+			w.m.queued.Set(float64(len(w.in)))
+			w.pending = append(w.pending, c)
+			w.nrows += len(c.rows)
+			if c.done != nil || w.nrows >= w.cfg.BatchRows {
+				w.flush(ctx)
+			}
+		case <-t.C:
+			w.flush(ctx)
+			t.Reset(w.jitter())
+		}
+	}
+}
+
+// jitter spreads flushes of several processes over ±10% of the interval.
+func (w *writer) jitter() time.Duration {
+	iv := w.cfg.BatchInterval
+	return iv - iv/10 + time.Duration(rand.Int64N(int64(iv)/5+1))
+}
+
+func (w *writer) flush(ctx context.Context) {
+	if len(w.pending) == 0 {
+		return
+	}
+	start := time.Now()
+	err := w.write(ctx)
+	if err == nil {
+		w.commit()
+		w.m.batches.Inc()
+		w.m.batchSeconds.Observe(time.Since(start).Seconds())
+		w.m.batchRows.Observe(float64(w.nrows))
+		w.m.inserted.Add(float64(w.nrows))
+		w.stats.Inserted.Add(int64(w.nrows))
+	} else {
+		w.log.Error("batch abandoned; its messages will be read again after restart",
+			"rows", w.nrows, "err", err)
+	}
+	for _, c := range w.pending {
+		if c.done != nil {
+			c.done <- err
+		} else if w.recycle != nil {
+			w.recycle(c)
+		}
+	}
+	clear(w.pending)
+	w.pending, w.nrows = w.pending[:0], 0
+}
+
+// write stores the batch's dead letters, then its rows. It retries until
+// success or ctx ends.
+func (w *writer) write(ctx context.Context) error {
+	w.dead = w.dead[:0]
+	w.batch = w.batch[:0]
+	for _, c := range w.pending {
+		w.dead = append(w.dead, c.dead...)
+		w.batch = append(w.batch, c.rows...)
+	}
+	if len(w.dead) > 0 {
+		err := w.retry(ctx, "dead_letter", func() error { return w.dlq.WriteMessages(ctx, w.dead...) })
+		if err != nil {
+			return fmt.Errorf("cannot write %d dead letters: %w", len(w.dead), err)
+		}
+	}
+	w.appendMarkers()
+	if len(w.batch) == 0 {
+		return nil
+	}
+	first := &w.batch[0]
+	ambiguous := false
+	err := w.retry(ctx, "clickhouse", func() error {
+		// An insert that failed after the server received it may have landed:
+		// the batch is one atomic block, so one row tells, and retrying a
+		// landed batch would count it twice.
+		if ambiguous {
+			if ok, err := w.store.Landed(ctx, first.Topic, first.Partition, first.Offset); err != nil {
+				return err
+			} else if ok {
+				return nil
+			}
+		}
+		ambiguous = true
+		return w.store.Insert(ctx, w.batch)
+	})
+	clear(w.batch)
+	if err != nil {
+		return fmt.Errorf("cannot insert %d rows: %w", len(w.batch), err)
+	}
+	return nil
+}
+
+// appendMarkers adds one progress marker per partition in the batch (a row
+// with no rule, counted nowhere) at the last offset processed, so that the
+// offsets ClickHouse stores cover messages that produced no mentions too and
+// a restart resumes right after the batch.
+func (w *writer) appendMarkers() {
+	if w.marks == nil {
+		w.marks = map[topicPartition]int64{}
+	}
+	clear(w.marks)
+	for _, c := range w.pending {
+		if c.first < 0 {
+			continue
+		}
+		k := topicPartition{c.topic, c.partition}
+		if last, ok := w.marks[k]; !ok || c.last > last {
+			w.marks[k] = c.last
+		}
+	}
+	now := time.Now()
+	for k, off := range w.marks {
+		w.batch = append(w.batch, sink.Mention{CreatedAt: now, Topic: k.topic, Partition: int32(k.partition), Offset: off})
+	}
+}
+
+func (w *writer) retry(ctx context.Context, target string, op func() error) error {
+	backoff := w.cfg.RetryBackoff
+	for {
+		err := op()
+		if err == nil {
+			return nil
+		}
+		w.m.retries.WithLabelValues(target).Inc()
+		w.log.Warn("write failed; retrying", "target", target, "backoff", backoff, "err", err)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (gave up: %v)", err, context.Cause(ctx))
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 10*time.Second)
+	}
+}
+
+// commit commits, per generation, the next offset of every partition in the
+// batch. A failed commit loses nothing: on assignment the owner resumes from
+// the offsets ClickHouse stores with the rows.
+func (w *writer) commit() {
+	offs := map[committer]map[string]map[int]int64{}
+	for _, c := range w.pending {
+		if c.first < 0 || c.gen == nil {
+			continue
+		}
+		byTopic := offs[c.gen]
+		if byTopic == nil {
+			byTopic = map[string]map[int]int64{}
+			offs[c.gen] = byTopic
+		}
+		if byTopic[c.topic] == nil {
+			byTopic[c.topic] = map[int]int64{}
+		}
+		if next := c.last + 1; next > byTopic[c.topic][c.partition] {
+			byTopic[c.topic][c.partition] = next
+		}
+	}
+	for gen, o := range offs {
+		if err := gen.CommitOffsets(o); err != nil {
+			w.m.commitErrors.Inc()
+			w.log.Warn("offset commit failed", "err", err)
+			continue
+		}
+		for _, parts := range o {
+			for p, off := range parts {
+				w.m.committed.WithLabelValues(itoa(p)).Set(float64(off))
+			}
+		}
+	}
+}
