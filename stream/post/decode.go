@@ -235,7 +235,6 @@ func decodeGeo(p *Post, gv *fastjson.Value) {
 	p.HasGeo, p.Geo = true, Point{Lat: lat, Lon: lon}
 }
 
-
 var errMissing = fmt.Errorf("missing")
 
 func isMissing(v *fastjson.Value) bool { return v == nil || v.Type() == fastjson.TypeNull }
