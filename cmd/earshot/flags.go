@@ -1,0 +1,100 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"earshot/sink"
+	"earshot/stream"
+)
+
+// usageError is a configuration mistake: the command exits with status 2.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func usageErr(format string, args ...any) error { return &usageError{fmt.Errorf(format, args...)} }
+
+// envName maps a flag to its environment variable: kafka-brokers →
+// EARSHOT_KAFKA_BROKERS.
+func envName(flagName string) string {
+	return "EARSHOT_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// parse parses args, then fills every flag not given on the command line
+// from its environment variable.
+func parse(fs *flag.FlagSet, args []string) error {
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage of earshot %s (each flag also reads EARSHOT_<FLAG>):\n", fs.Name())
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return err
+		}
+		return &usageError{err}
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] || err != nil {
+			return
+		}
+		if v, ok := os.LookupEnv(envName(f.Name)); ok {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = usageErr("%s=%q: %v", envName(f.Name), v, e)
+			}
+		}
+	})
+	return err
+}
+
+// listFlag is a comma-separated list.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+func (l *listFlag) Set(s string) error {
+	*l = nil
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*l = append(*l, p)
+		}
+	}
+	return nil
+}
+
+// kafkaFlags are the flags every Kafka-facing command shares.
+type kafkaFlags struct {
+	brokers listFlag
+	topic   string
+}
+
+func (k *kafkaFlags) register(fs *flag.FlagSet, defaultTopic string) {
+	k.brokers = listFlag{"127.0.0.1:9092"}
+	fs.Var(&k.brokers, "kafka-brokers", "Kafka bootstrap `addresses`, comma-separated")
+	fs.StringVar(&k.topic, "topic", defaultTopic, "input `topic` of canonical posts (keyed by post id)")
+}
+
+func clickhouseFlags(fs *flag.FlagSet, c *sink.Config) {
+	fs.StringVar(&c.Addr, "clickhouse-addr", "127.0.0.1:9000", "ClickHouse native protocol `host:port`")
+	fs.StringVar(&c.Database, "clickhouse-database", "earshot", "ClickHouse `database` (created if missing)")
+	fs.StringVar(&c.User, "clickhouse-user", "default", "ClickHouse `user`")
+	fs.StringVar(&c.Password, "clickhouse-password", "", "ClickHouse `password`")
+}
+
+// pipelineFlags registers the tunables of stream.Config, with its defaults.
+func pipelineFlags(fs *flag.FlagSet, c *stream.Config) {
+	var d stream.Config
+	d.SetDefaults()
+	fs.StringVar(&c.Group, "group", d.Group, "Kafka consumer `group`")
+	fs.StringVar(&c.DeadLetterTopic, "dead-letter-topic", "", "dead-letter `topic` (default: TOPIC.dlq)")
+	fs.IntVar(&c.BatchRows, "batch-rows", d.BatchRows, "flush a ClickHouse batch at this many `rows`")
+	fs.DurationVar(&c.BatchInterval, "batch-interval", d.BatchInterval, "flush a non-empty batch at least this often")
+	fs.IntVar(&c.QueueChunks, "queue-chunks", d.QueueChunks, "chunks buffered between partitions and the writer before fetching pauses")
+	fs.DurationVar(&c.DedupWindow, "dedup-window", d.DedupWindow, "how long a post id is remembered to drop duplicates")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", d.ShutdownTimeout, "bound on the final flush when stopping")
+}

@@ -1,0 +1,239 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"earshot/bench/firehose"
+	"earshot/stream"
+)
+
+func cmdGen(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("gen", flag.ContinueOnError)
+	var kf kafkaFlags
+	kf.register(fs, "posts")
+	var o genOptions
+	o.register(fs)
+	output := fs.String("output", "kafka", "where posts go: kafka, a JSONL `file`, or - for stdout")
+	rulesOut := fs.String("rules-out", "", "write the generated keyword rules to this `file`")
+	truthOut := fs.String("truth-out", "", "write the ground truth (expected mentions per rule, minute, country) as JSON to this `file`")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if o.count <= 0 && o.duration <= 0 && *output == "kafka" && !o.throttle {
+		return usageErr("an unthrottled run to Kafka needs --count or --duration")
+	}
+	g, err := o.generator()
+	if err != nil {
+		return &usageError{err}
+	}
+	if *rulesOut != "" {
+		if err := writeLines(*rulesOut, o.rules); err != nil {
+			return err
+		}
+	}
+	var sent atomic.Int64
+	var emit func([]kafka.Message) error
+	switch *output {
+	case "kafka":
+		tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err := ensureTopic(tctx, kf)
+		cancel()
+		if err != nil {
+			return err
+		}
+		w := newProducer(kf.brokers, kf.topic)
+		defer w.Close()
+		emit = func(b []kafka.Message) error { return w.WriteMessages(ctx, b...) }
+	default:
+		var out io.Writer = os.Stdout
+		if *output != "-" {
+			f, err := os.Create(*output)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			out = f
+		}
+		bw := bufio.NewWriterSize(out, 1<<20)
+		defer bw.Flush()
+		emit = func(b []kafka.Message) error {
+			for _, m := range b {
+				bw.Write(m.Value)
+				if err := bw.WriteByte('\n'); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	start := time.Now()
+	err = o.run(ctx, g, emit, &sent)
+	el := time.Since(start)
+	slog.Info("generator done", "messages", sent.Load(), "seconds", el.Seconds(),
+		"per_second", int(float64(sent.Load())/el.Seconds()))
+	if *truthOut != "" {
+		f, ferr := os.Create(*truthOut)
+		if ferr != nil {
+			return ferr
+		}
+		defer f.Close()
+		if ferr := g.Truth().WriteJSON(f); ferr != nil {
+			return ferr
+		}
+	}
+	if err != nil && ctx.Err() == nil {
+		return err
+	}
+	return nil
+}
+
+// genOptions are the generator flags shared by gen and demo.
+type genOptions struct {
+	seed      int64
+	rate      float64
+	count     int64
+	duration  time.Duration
+	throttle  bool
+	start     string
+	nrules    int
+	burstAt   time.Duration
+	burstLen  time.Duration
+	malformed float64
+	rules     []string
+}
+
+func (o *genOptions) register(fs *flag.FlagSet) {
+	fs.Int64Var(&o.seed, "seed", 1, "random `seed`: the same seed gives the same firehose")
+	fs.Float64Var(&o.rate, "rate", 1000, "posts per second (event time; also the send rate when throttled)")
+	fs.Int64Var(&o.count, "count", 0, "stop after this many messages (0: no limit)")
+	fs.DurationVar(&o.duration, "duration", 0, "stop after this long (0: no limit)")
+	fs.BoolVar(&o.throttle, "throttle", true, "send at --rate in real time; false sends as fast as possible")
+	fs.StringVar(&o.start, "start", "", "event time of the first post, RFC 3339 (default: now)")
+	fs.IntVar(&o.nrules, "rules-count", 1000, "number of keyword rules the firehose plants mentions of")
+	fs.DurationVar(&o.burstAt, "burst-at", 0, "start an earthquake burst (MX) this long after the start (0: none)")
+	fs.DurationVar(&o.burstLen, "burst-length", 2*time.Minute, "how long the burst lasts")
+	fs.Float64Var(&o.malformed, "malformed-fraction", 0, "fraction of extra malformed messages (for dead-letter checks)")
+}
+
+func (o *genOptions) generator() (*firehose.Generator, error) {
+	start := time.Now().UTC().Truncate(time.Millisecond)
+	if o.start != "" {
+		t, err := time.Parse(time.RFC3339Nano, o.start)
+		if err != nil {
+			return nil, fmt.Errorf("--start: %v", err)
+		}
+		start = t
+	}
+	if o.rate <= 0 || o.malformed < 0 || o.malformed >= 1 {
+		return nil, fmt.Errorf("--rate must be > 0 and --malformed-fraction in [0, 1)")
+	}
+	o.rules = firehose.Rules(o.nrules)
+	cfg := firehose.Config{Seed: o.seed, Start: start, Rate: o.rate, Rules: o.rules}
+	if o.burstAt > 0 {
+		b := firehose.DefaultBurst(o.burstAt)
+		b.Length = o.burstLen
+		cfg.Bursts = []firehose.Burst{b}
+	}
+	return firehose.New(cfg)
+}
+
+// malformed are the broken messages a firehose really carries.
+var malformed = []string{
+	"not json at all",
+	`{"id":"m-1","text":"no created_at here"}`,
+	`{"created_at":"2026-11-22T10:00:00Z","text":"no id"}`,
+	`{"id":"m-2","created_at":"yesterday at noon","text":"bad time"}`,
+	`{"id":"m-3","created_at":"2026-11-22T10:00:00Z","text":42}`,
+	"{\"id\":\"m-4\",\"created_at\":\"2026-11-22T10:00:00Z\",\"text\":\"\xff\xfe\"}",
+	`[1,2,3]`,
+	`{"id":"m-5","created_at":"2026-11-22T10:00:00Z","text":"truncated`,
+}
+
+// run emits messages in batches until count, duration or ctx ends.
+func (o *genOptions) run(ctx context.Context, g *firehose.Generator, emit func([]kafka.Message) error, sent *atomic.Int64) error {
+	rng := rand.New(rand.NewPCG(uint64(o.seed), 7))
+	var deadline time.Time
+	if o.duration > 0 {
+		deadline = time.Now().Add(o.duration)
+	}
+	batch := make([]kafka.Message, 0, 1000)
+	start := time.Now()
+	var n int64
+	for ctx.Err() == nil {
+		if !deadline.IsZero() && time.Now().After(deadline) {
+			break
+		}
+		want := int64(1000)
+		if o.throttle {
+			due := int64(time.Since(start).Seconds()*o.rate) - n
+			if due <= 0 {
+				select {
+				case <-ctx.Done():
+				case <-time.After(10 * time.Millisecond):
+				}
+				continue
+			}
+			want = min(due, 5000)
+		}
+		if o.count > 0 {
+			want = min(want, o.count-n)
+		}
+		batch = batch[:0]
+		for range want {
+			m := g.Next()
+			batch = append(batch, kafka.Message{Key: append([]byte(nil), m.Key...), Value: append([]byte(nil), m.Value...)})
+			if o.malformed > 0 && rng.Float64() < o.malformed {
+				v := malformed[rng.IntN(len(malformed))]
+				batch = append(batch, kafka.Message{Key: fmt.Appendf(nil, "malformed-%d", n), Value: []byte(v)})
+			}
+		}
+		if err := emit(batch); err != nil {
+			if ctx.Err() != nil {
+				return nil // stopped while sending: not an error
+			}
+			return fmt.Errorf("cannot send posts: %w", err)
+		}
+		n += want
+		sent.Add(int64(len(batch)))
+		if o.count > 0 && n >= o.count {
+			break
+		}
+	}
+	return nil
+}
+
+func newProducer(brokers []string, topic string) *kafka.Writer {
+	return &kafka.Writer{
+		Addr: kafka.TCP(brokers...), Topic: topic,
+		// Murmur2 is the Java client's default partitioner: a post id lands on
+		// the same partition whichever client produced it, which per-partition
+		// dedup relies on.
+		Balancer: &kafka.Murmur2Balancer{}, RequiredAcks: kafka.RequireAll,
+		BatchSize: 5000, BatchBytes: 8 << 20, BatchTimeout: 5 * time.Millisecond,
+		Compression: kafka.Lz4,
+	}
+}
+
+// defaultPartitions is the partition count of topics earshot creates; more
+// partitions let more consumers share the load.
+const defaultPartitions = 4
+
+func ensureTopic(ctx context.Context, kf kafkaFlags) error {
+	return stream.EnsureTopics(ctx, kf.brokers, defaultPartitions, 1, kf.topic)
+}
+
+func writeLines(path string, lines []string) error {
+	return os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+}

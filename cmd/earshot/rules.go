@@ -1,0 +1,188 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"earshot/match"
+	"earshot/stream/post"
+)
+
+func cmdRules(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return usageErr("want a subcommand: rules check FILE | rules test FILE [--text T] [--input posts.jsonl|-] [--json]")
+	}
+	switch args[0] {
+	case "check":
+		return rulesCheck(args[1:])
+	case "test":
+		return rulesTest(args[1:])
+	}
+	return usageErr("unknown subcommand %q: want check or test", args[0])
+}
+
+func loadEngine(path string) (*match.Engine, error) {
+	rules, err := match.LoadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return match.Compile(rules)
+}
+
+func rulesCheck(args []string) error {
+	fs := flag.NewFlagSet("rules check", flag.ContinueOnError)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageErr("usage: earshot rules check FILE")
+	}
+	eng, err := loadEngine(fs.Arg(0))
+	if err != nil {
+		return fmt.Errorf("%s rejected:\n%w", fs.Arg(0), err)
+	}
+	st := eng.Stats()
+	fmt.Printf("%s: ok — %d rules, %d terms, automaton %d states, %.1f MiB\n",
+		fs.Arg(0), st.Rules, st.Terms, st.States, float64(st.Bytes)/(1<<20))
+	return nil
+}
+
+// reorder moves flags after positional arguments to the front, so that
+// "rules test FILE --json" works as well as "rules test --json FILE".
+func reorder(args []string) []string {
+	var flags, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if strings.HasPrefix(a, "-") && a != "-" {
+			flags = append(flags, a)
+			if !strings.Contains(a, "=") && a != "--json" && a != "-json" && i+1 < len(args) {
+				flags = append(flags, args[i+1])
+				i++
+			}
+			continue
+		}
+		pos = append(pos, a)
+	}
+	return append(flags, pos...)
+}
+
+func rulesTest(args []string) error {
+	fs := flag.NewFlagSet("rules test", flag.ContinueOnError)
+	text := fs.String("text", "", "match this `text` instead of reading posts")
+	input := fs.String("input", "", "canonical posts, one JSON object per line (`file`, or - for stdin)")
+	asJSON := fs.Bool("json", false, "print one JSON object per input line")
+	if err := parse(fs, reorder(args)); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 || (*text == "") == (*input == "") {
+		return usageErr("usage: earshot rules test FILE (--text TEXT | --input posts.jsonl|-) [--json]")
+	}
+	eng, err := loadEngine(fs.Arg(0))
+	if err != nil {
+		return fmt.Errorf("%s rejected:\n%w", fs.Arg(0), err)
+	}
+	out := bufio.NewWriter(os.Stdout)
+	defer out.Flush()
+	var hits []match.TermHit
+	report := func(id string, d *match.Doc) error {
+		hits = eng.Explain(hits[:0], d)
+		return writeExplain(out, eng, id, d.Text, hits, *asJSON)
+	}
+	if *text != "" {
+		return report("", &match.Doc{Text: []byte(*text)})
+	}
+	var r io.Reader = os.Stdin
+	if *input != "-" {
+		f, err := os.Open(*input)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		r = f
+	}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 1<<20), 1<<20)
+	dec := post.NewDecoder(post.Limits{})
+	var p post.Post
+	for line := 1; sc.Scan(); line++ {
+		if len(strings.TrimSpace(sc.Text())) == 0 {
+			continue
+		}
+		if err := dec.Decode(sc.Bytes(), &p); err != nil {
+			fmt.Fprintf(os.Stderr, "%s:%d: %v\n", *input, line, err)
+			continue
+		}
+		d := match.Doc{Text: []byte(p.Text), Lang: p.Lang, Country: p.Place.CountryCode, Source: p.Source,
+			Followers: p.Author.Followers, Verified: p.Author.Verified, IsRepost: p.IsRepost(),
+			IsReply: p.IsReply(), HasGeo: p.HasGeo,
+			HasLink: strings.Contains(p.Text, "http://") || strings.Contains(p.Text, "https://")}
+		if err := report(p.ID, &d); err != nil {
+			return err
+		}
+	}
+	return sc.Err()
+}
+
+type explainTerm struct {
+	Term  string `json:"term"`
+	Start int    `json:"start"`
+	End   int    `json:"end"`
+	Text  string `json:"text"`
+}
+
+type explainRule struct {
+	ID    string        `json:"id"`
+	Terms []explainTerm `json:"terms"`
+}
+
+func writeExplain(w io.Writer, eng *match.Engine, id string, text []byte, hits []match.TermHit, asJSON bool) error {
+	var rules []explainRule
+	idx := map[int32]int{}
+	for _, h := range hits {
+		i, ok := idx[h.Rule]
+		if !ok {
+			i = len(rules)
+			idx[h.Rule] = i
+			rules = append(rules, explainRule{ID: eng.Rules()[h.Rule].ID})
+		}
+		rules[i].Terms = append(rules[i].Terms, explainTerm{Term: h.Term, Start: h.Start, End: h.End, Text: string(text[h.Start:h.End])})
+	}
+	if asJSON {
+		if rules == nil {
+			rules = []explainRule{}
+		}
+		b, err := json.Marshal(struct {
+			ID    string        `json:"id"`
+			Rules []explainRule `json:"rules"`
+		}{id, rules})
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(w, "%s\n", b)
+		return err
+	}
+	label := id
+	if label == "" {
+		label = "text"
+	}
+	if len(rules) == 0 {
+		_, err := fmt.Fprintf(w, "%s: no rule matched\n", label)
+		return err
+	}
+	for _, r := range rules {
+		var parts []string
+		for _, t := range r.Terms {
+			parts = append(parts, fmt.Sprintf("%q at %d–%d", t.Text, t.Start, t.End))
+		}
+		if _, err := fmt.Fprintf(w, "%s: rule %q matched: %s\n", label, r.ID, strings.Join(parts, ", ")); err != nil {
+			return err
+		}
+	}
+	return nil
+}

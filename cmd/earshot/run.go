@@ -1,0 +1,197 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"earshot/enrich"
+	"earshot/match"
+	"earshot/sink"
+	"earshot/stream"
+)
+
+func cmdRun(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	var kf kafkaFlags
+	kf.register(fs, "posts")
+	var sc sink.Config
+	clickhouseFlags(fs, &sc)
+	var pc stream.Config
+	pipelineFlags(fs, &pc)
+	rulesPath := fs.String("rules", "", "rules `file`: a keyword list (one term per line) or a YAML rules file (required)")
+	httpAddr := fs.String("http-addr", "127.0.0.1:9464", "`address` serving /metrics, /healthz and /readyz (empty: off)")
+	migrate := fs.Bool("migrate", true, "apply the ClickHouse schema at start")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *rulesPath == "" {
+		return usageErr("--rules is required: a keyword list or YAML rules file (see docs/rules.md)")
+	}
+	pc.Brokers, pc.Topic = kf.brokers, kf.topic
+	pc.SetDefaults()
+	if err := pc.Validate(); err != nil {
+		return &usageError{err}
+	}
+
+	rules, err := match.LoadFile(*rulesPath)
+	if err != nil {
+		return fmt.Errorf("rules rejected:\n%w", err)
+	}
+	eng, err := match.Compile(rules)
+	if err != nil {
+		return fmt.Errorf("rules rejected:\n%w", err)
+	}
+	st := eng.Stats()
+	slog.Info("rules loaded", "file", *rulesPath, "rules", st.Rules, "terms", st.Terms, "states", st.States)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	p, err := startPipeline(ctx, pipelineSetup{cfg: pc, sink: sc, reg: reg, migrate: *migrate,
+		engine: func() *match.Engine { return eng }})
+	if err != nil {
+		return err
+	}
+	defer p.close()
+	stopHTTP, err := serveHTTP(*httpAddr, reg, p.pipeline.Ready)
+	if err != nil {
+		return err
+	}
+	defer stopHTTP()
+	slog.Info("earshot running", "topic", pc.Topic, "group", pc.Group, "brokers", pc.Brokers,
+		"clickhouse", sc.Addr, "database", sc.Database, "http", *httpAddr)
+	err = p.pipeline.Run(ctx)
+	slog.Info("earshot stopped", "consumed", p.pipeline.Stats().Consumed.Load(),
+		"inserted", p.pipeline.Stats().Inserted.Load())
+	return err
+}
+
+// pipelineSetup is what startPipeline needs; run and demo share it.
+type pipelineSetup struct {
+	cfg     stream.Config
+	sink    sink.Config
+	reg     prometheus.Registerer
+	migrate bool
+	engine  func() *match.Engine
+}
+
+type running struct {
+	pipeline *stream.Pipeline
+	store    *sink.Client
+}
+
+func (r *running) close() { r.store.Close() }
+
+// startPipeline opens ClickHouse (applying the schema if asked), creates the
+// input and dead-letter topics when missing, and builds the pipeline.
+func startPipeline(ctx context.Context, s pipelineSetup) (*running, error) {
+	s.sink.Registerer = s.reg
+	if err := s.sink.Validate(); err != nil {
+		return nil, &usageError{err}
+	}
+	store, err := sink.Open(ctx, s.sink)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open ClickHouse at %s (is it running? deploy/local/up starts one): %w", s.sink.Addr, err)
+	}
+	if s.migrate {
+		applied, err := store.Migrate(ctx)
+		if err != nil {
+			store.Close()
+			return nil, fmt.Errorf("cannot apply the ClickHouse schema: %w", err)
+		}
+		for _, a := range applied {
+			slog.Info("schema migration applied", "migration", a)
+		}
+	}
+	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	err = stream.EnsureTopics(tctx, s.cfg.Brokers, defaultPartitions, 1, s.cfg.Topic, s.cfg.DeadLetterTopic)
+	cancel()
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("%w (is Kafka running? deploy/local/up starts one)", err)
+	}
+	en, err := enrich.New(enrich.Config{})
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	pl, err := stream.New(s.cfg, stream.Deps{Engine: s.engine, Store: store, Enricher: en, Registerer: s.reg})
+	if err != nil {
+		store.Close()
+		return nil, &usageError{err}
+	}
+	return &running{pipeline: pl, store: store}, nil
+}
+
+// serveHTTP serves /metrics, /healthz and /readyz on addr until the
+// returned stop function is called (which waits for the server goroutine).
+func serveHTTP(addr string, g prometheus.Gatherer, ready func() bool) (stop func(), err error) {
+	if addr == "" {
+		return func() {}, nil
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !ready() {
+			http.Error(w, "not ready: no partitions assigned yet", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, usageErr("--http-addr %s: %v", addr, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			slog.Error("http server failed", "err", err)
+		}
+	}()
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		<-done
+	}, nil
+}
+
+func cmdMigrate(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	var sc sink.Config
+	clickhouseFlags(fs, &sc)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := sc.Validate(); err != nil {
+		return &usageError{err}
+	}
+	store, err := sink.Open(ctx, sc)
+	if err != nil {
+		return fmt.Errorf("cannot open ClickHouse at %s: %w", sc.Addr, err)
+	}
+	defer store.Close()
+	applied, err := store.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	if len(applied) == 0 {
+		fmt.Printf("schema of %s is up to date\n", sc.Database)
+	}
+	for _, a := range applied {
+		fmt.Printf("applied %s\n", a)
+	}
+	return nil
+}
