@@ -9,6 +9,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"earshot/match/query"
+
 	"gopkg.in/yaml.v3"
 )
 
@@ -184,7 +186,9 @@ func parseKeywords(file string, data []byte) ([]Rule, error) {
 			}
 			continue
 		}
-		rules = append(rules, Rule{ID: t, Query: t, Enabled: true, Pos: pos})
+		// The line is one term: quote it where the rule language would
+		// read it otherwise (flood victims is a phrase, not an AND).
+		rules = append(rules, Rule{ID: t, Query: query.Literal(t), Enabled: true, Pos: pos})
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)

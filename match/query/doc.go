@@ -1,0 +1,27 @@
+// Package query is earshot's rule language: it parses a rule's query — terms
+// combined with AND, OR, NOT, proximity (NEAR/n, ONEAR/n) and field filters
+// such as lang:es or author.followers:>=1000 — and compiles it into a
+// Program: the flat list of distinct terms the keyword automaton has to find,
+// and an evaluator that decides, from which terms occurred (and where) and
+// from the post's fields, whether the rule matches.
+//
+// The syntax and its precedence are documented in docs/rules.md. In short:
+//
+//	quake OR sismo OR "terremoto fuerte"      any of the terms
+//	quake tsunami                             both (adjacent operands are ANDed)
+//	(sismo OR temblor) -simulacro lang:es     NOT shorthand, field filter
+//	"flood victims" NEAR/3 (rescue OR help)   within 3 words, any order
+//	alert ONEAR/2 earthquak*                  alert first, at most 2 words between
+//
+// Precedence, tightest first: parentheses, NEAR/ONEAR, NOT (and -), AND
+// (and && and juxtaposition), OR (and ||).
+//
+// Term text is not interpreted here: a Program's Terms are handed verbatim to
+// the engine, which folds case and width and checks the term syntax. A query
+// must need at least one of its terms to match: pure negations and queries
+// made only of field filters are rejected, because the engine evaluates a
+// rule only when one of its terms occurred.
+//
+// A Program is immutable and safe for concurrent use; Eval allocates nothing.
+// The package exports no Prometheus metrics.
+package query

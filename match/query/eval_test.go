@@ -1,0 +1,371 @@
+package query
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// evalWith evaluates src with the terms named in present (space-separated)
+// occurring, proximity pairs "a~b" (a before b, the number of words between
+// them given in gaps) and fields f.
+func evalWith(t *testing.T, src, present string, gaps map[string]int, f *Fields) bool {
+	t.Helper()
+	p, err := Parse(src)
+	if err != nil {
+		t.Fatalf("Parse(%q): %v", src, err)
+	}
+	have := map[string]bool{}
+	for _, w := range strings.Fields(present) {
+		have[w] = true
+	}
+	return p.Eval(func(i int) bool { return have[p.Terms[i]] }, func(a, b, dist int, ordered bool) bool {
+		if g, ok := gaps[p.Terms[a]+"~"+p.Terms[b]]; ok && g <= dist {
+			return true
+		}
+		g, ok := gaps[p.Terms[b]+"~"+p.Terms[a]]
+		return !ordered && ok && g <= dist
+	}, f)
+}
+
+func TestEvalTruthTables(t *testing.T) {
+	queries := []struct {
+		src  string
+		want func(a, b, c bool) bool
+	}{
+		{"a", func(a, b, c bool) bool { return a }},
+		{"a b", func(a, b, c bool) bool { return a && b }},
+		{"a AND b", func(a, b, c bool) bool { return a && b }},
+		{"a OR b", func(a, b, c bool) bool { return a || b }},
+		{"a -b", func(a, b, c bool) bool { return a && !b }},
+		{"a OR b c", func(a, b, c bool) bool { return a || b && c }},
+		{"(a OR b) c", func(a, b, c bool) bool { return (a || b) && c }},
+		{"a OR b NOT c", func(a, b, c bool) bool { return a || b && !c }},
+		{"NOT a b OR c", func(a, b, c bool) bool { return !a && b || c }},
+		{"a NOT (b OR c)", func(a, b, c bool) bool { return a && !(b || c) }},
+		{"a NOT (b c)", func(a, b, c bool) bool { return a && !(b && c) }},
+		{"a || b && NOT c", func(a, b, c bool) bool { return a || b && !c }},
+	}
+	for _, q := range queries {
+		for m := 0; m < 8; m++ {
+			a, b, c := m&1 != 0, m&2 != 0, m&4 != 0
+			var present []string
+			for i, on := range []bool{a, b, c} {
+				if on {
+					present = append(present, string(rune('a'+i)))
+				}
+			}
+			if got, want := evalWith(t, q.src, strings.Join(present, " "), nil, nil), q.want(a, b, c); got != want {
+				t.Errorf("%q with %v = %v, want %v", q.src, present, got, want)
+			}
+		}
+	}
+}
+
+func TestEvalNear(t *testing.T) {
+	f := func(src, present string, gaps map[string]int, want bool) {
+		t.Helper()
+		if got := evalWith(t, src, present, gaps, nil); got != want {
+			t.Errorf("%q with %q %v = %v, want %v", src, present, gaps, got, want)
+		}
+	}
+	g := map[string]int{"quake~cdmx": 2}
+	f("quake NEAR/2 cdmx", "quake cdmx", g, true)
+	f("quake NEAR/1 cdmx", "quake cdmx", g, false)
+	f("cdmx NEAR/2 quake", "quake cdmx", g, true)
+	f("quake ONEAR/2 cdmx", "quake cdmx", g, true)
+	f("cdmx ONEAR/2 quake", "quake cdmx", g, false)
+	f("quake NEAR/5 cdmx", "quake", g, false)
+	f("(sismo OR quake) NEAR/3 (x OR cdmx)", "sismo quake cdmx", g, true)
+	f("(sismo OR quake) NEAR/3 (x OR cdmx)", "sismo cdmx", g, false)
+	f("quake NEAR/2 cdmx -drill", "quake cdmx drill", g, false)
+	f("alert OR quake NEAR/2 cdmx", "alert", nil, true)
+	// near == nil: proximity never holds
+	p, _ := Parse("quake NEAR/2 cdmx OR alert")
+	if p.Eval(func(int) bool { return true }, nil, nil) != true {
+		t.Error("alert alone should match")
+	}
+	p, _ = Parse("quake NEAR/2 cdmx")
+	if p.Eval(func(int) bool { return true }, nil, nil) {
+		t.Error("nil near matched")
+	}
+}
+
+func TestEvalFields(t *testing.T) {
+	f := func(src string, fl *Fields, want bool) {
+		t.Helper()
+		if got := evalWith(t, "quake "+src, "quake", nil, fl); got != want {
+			t.Errorf("quake %s with %+v = %v, want %v", src, fl, got, want)
+		}
+	}
+	es := &Fields{Lang: "es", Country: "MX", Source: "x", Followers: 1200, HasGeo: true}
+	f("lang:es", es, true)
+	f("lang:ES", es, true)
+	f("lang:en", es, false)
+	f("lang:pt", &Fields{Lang: "pt-BR"}, true)
+	f("lang:pt", &Fields{Lang: "PT-br"}, true)
+	f("lang:pt-br", &Fields{Lang: "pt-BR"}, true)
+	f("lang:pt-br", &Fields{Lang: "pt"}, false)
+	f("lang:pt", &Fields{Lang: "ptx"}, false)
+	f("lang:es", nil, false)
+	f("NOT lang:es", nil, true)
+	f("country:mx", es, true)
+	f("country:MX", &Fields{Country: "mx"}, true)
+	f("country:US", es, false)
+	f("source:x", es, true)
+	f("source:X", es, true)
+	f("source:mastodon", es, false)
+	f("author.followers:>=1200", es, true)
+	f("author.followers:>1200", es, false)
+	f("author.followers:<=1200", es, true)
+	f("author.followers:<1200", es, false)
+	f("author.followers:=1200", es, true)
+	f("author.followers:1200", es, true)
+	f("author.followers:1201", es, false)
+	f("author.followers:<10", &Fields{Followers: -1}, false) // unknown
+	f("author.followers:>=0", &Fields{Followers: -1}, false)
+	f("author.followers:>=0", nil, false)
+	f("author.followers:<10", &Fields{}, true) // known zero
+	f("author.verified:true", es, false)
+	f("author.verified:false", es, true)
+	f("author.verified:true", &Fields{Verified: true}, true)
+	f("is:repost", &Fields{IsRepost: true}, true)
+	f("is:repost", es, false)
+	f("-is:repost", es, true)
+	f("is:reply", &Fields{IsReply: true}, true)
+	f("has:geo", es, true)
+	f("has:link", es, false)
+	f("has:link", &Fields{HasLink: true}, true)
+	f("(lang:en OR country:MX) author.followers:>1000", es, true)
+}
+
+func TestEvalAllocs(t *testing.T) {
+	p, err := Parse(`(quake OR sismo) NEAR/3 cdmx -drill lang:es author.followers:>=100 OR "big one"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	present := []bool{true, false, true, false, false}
+	var h Hits
+	text := []byte("quake hits cdmx")
+	fl := Fields{Lang: "es", Followers: 500}
+	allocs := testing.AllocsPerRun(100, func() {
+		h.Reset(text)
+		h.Add(0, 0, 5)
+		h.Add(2, 11, 15)
+		if !p.Eval(func(i int) bool { return present[i] }, h.Near, &fl) {
+			t.Fatal("no match")
+		}
+		p.Eval(func(i int) bool { return present[i] }, h.Near, nil)
+	})
+	if allocs != 0 {
+		t.Fatalf("Eval allocates %v times per run", allocs)
+	}
+}
+
+// ast is a query built by the differential test, evaluated naively.
+type ast struct {
+	op   string // "term", "field", "not", "and", "or", "near", "onear"
+	term string
+	fld  string // field filter as written
+	dist int
+	kids []*ast
+}
+
+var (
+	diffTerms  = []string{"quake", "sismo", "#temblor", "@usgs", "earthquak*", `"flood victims"`, "地震", "c++"}
+	diffFields = []string{"lang:es", "lang:pt", "country:MX", "source:x", "author.followers:>=100",
+		"author.followers:<50", "author.followers:=7", "author.verified:true", "is:repost", "is:reply", "has:geo", "has:link"}
+)
+
+func randAST(r *rand.Rand, depth int) *ast {
+	if depth == 0 || r.IntN(4) == 0 {
+		switch r.IntN(6) {
+		case 0:
+			return &ast{op: "field", fld: diffFields[r.IntN(len(diffFields))]}
+		case 1:
+			side := func() []*ast {
+				var s []*ast
+				for n := 1 + r.IntN(2); n > 0; n-- {
+					s = append(s, &ast{op: "term", term: diffTerms[r.IntN(len(diffTerms))]})
+				}
+				return s
+			}
+			op := "near"
+			if r.IntN(2) == 0 {
+				op = "onear"
+			}
+			return &ast{op: op, dist: r.IntN(4), kids: []*ast{{op: "or", kids: side()}, {op: "or", kids: side()}}}
+		}
+		return &ast{op: "term", term: diffTerms[r.IntN(len(diffTerms))]}
+	}
+	switch r.IntN(3) {
+	case 0:
+		return &ast{op: "not", kids: []*ast{randAST(r, depth-1)}}
+	case 1:
+		return &ast{op: "and", kids: []*ast{randAST(r, depth-1), randAST(r, depth-1)}}
+	}
+	return &ast{op: "or", kids: []*ast{randAST(r, depth-1), randAST(r, depth-1)}}
+}
+
+// render writes a fully parenthesised query in a randomly chosen spelling.
+func (a *ast) render(r *rand.Rand) string {
+	pick := func(s ...string) string { return s[r.IntN(len(s))] }
+	switch a.op {
+	case "term":
+		return a.term
+	case "field":
+		return a.fld
+	case "not":
+		return pick("NOT ", "-") + "(" + a.kids[0].render(r) + ")"
+	case "and":
+		return "(" + a.kids[0].render(r) + pick(" AND ", " && ", " ") + a.kids[1].render(r) + ")"
+	case "or":
+		var parts []string
+		for _, k := range a.kids {
+			parts = append(parts, k.render(r))
+		}
+		return "(" + strings.Join(parts, pick(" OR ", " || ")) + ")"
+	}
+	op := "NEAR/"
+	if a.op == "onear" {
+		op = "ONEAR/"
+	}
+	return "(" + a.kids[0].render(r) + " " + op + fmt.Sprint(a.dist) + " " + a.kids[1].render(r) + ")"
+}
+
+type world struct {
+	present map[string]bool
+	gap     func(a, b string) (int, bool) // words between a and b when a occurs before b
+	f       Fields
+}
+
+func (w *world) fieldMatch(s string) bool {
+	f := &w.f
+	switch s {
+	case "lang:es":
+		return f.Lang == "es"
+	case "lang:pt":
+		return f.Lang == "pt" || strings.HasPrefix(f.Lang, "pt-")
+	case "country:MX":
+		return f.Country == "MX"
+	case "source:x":
+		return f.Source == "x"
+	case "author.followers:>=100":
+		return f.Followers >= 100
+	case "author.followers:<50":
+		return f.Followers >= 0 && f.Followers < 50
+	case "author.followers:=7":
+		return f.Followers == 7
+	case "author.verified:true":
+		return f.Verified
+	case "is:repost":
+		return f.IsRepost
+	case "is:reply":
+		return f.IsReply
+	case "has:geo":
+		return f.HasGeo
+	case "has:link":
+		return f.HasLink
+	}
+	panic(s)
+}
+
+func (a *ast) eval(w *world) bool {
+	switch a.op {
+	case "term":
+		return w.present[a.term]
+	case "field":
+		return w.fieldMatch(a.fld)
+	case "not":
+		return !a.kids[0].eval(w)
+	case "and":
+		return a.kids[0].eval(w) && a.kids[1].eval(w)
+	case "or":
+		for _, k := range a.kids {
+			if k.eval(w) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, x := range a.kids[0].kids {
+		for _, y := range a.kids[1].kids {
+			if !w.present[x.term] || !w.present[y.term] {
+				continue
+			}
+			if g, ok := w.gap(x.term, y.term); ok && g <= a.dist {
+				return true
+			}
+			if g, ok := w.gap(y.term, x.term); ok && g <= a.dist && a.op == "near" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func TestDifferential(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	langs := []string{"", "es", "pt", "pt-BR", "en"}
+	valid := 0
+	for iter := 0; iter < 3000; iter++ {
+		a := randAST(r, 1+r.IntN(5))
+		src := a.render(r)
+		p, err := Parse(src)
+		if err != nil {
+			if !strings.Contains(err.Error(), "none of its terms") && !strings.Contains(err.Error(), "no search term") {
+				t.Fatalf("Parse(%q): %v", src, err)
+			}
+			continue
+		}
+		valid++
+		// The canonical form is equivalent too.
+		p2, err := Parse(p.String())
+		if err != nil {
+			t.Fatalf("Parse(%q) (canonical of %q): %v", p.String(), src, err)
+		}
+		for trial := 0; trial < 20; trial++ {
+			seed := r.Uint64()
+			w := &world{present: map[string]bool{}, f: Fields{
+				Lang: langs[r.IntN(len(langs))], Country: []string{"", "MX", "US"}[r.IntN(3)],
+				Source: []string{"", "x"}[r.IntN(2)], Followers: []int64{-1, 0, 7, 49, 100, 5000}[r.IntN(6)],
+				Verified: r.IntN(2) == 0, IsRepost: r.IntN(2) == 0, IsReply: r.IntN(2) == 0,
+				HasGeo: r.IntN(2) == 0, HasLink: r.IntN(2) == 0,
+			}}
+			w.gap = func(x, y string) (int, bool) {
+				h := seed
+				for _, c := range x + "\x00" + y {
+					h = h*1099511628211 ^ uint64(c)
+				}
+				return int(h>>8) % 5, h&3 != 0
+			}
+			noTerms := trial == 0
+			for _, term := range diffTerms {
+				w.present[term] = !noTerms && r.IntN(2) == 0
+			}
+			want := a.eval(w)
+			for _, prog := range []*Program{p, p2} {
+				got := prog.Eval(func(i int) bool { return w.present[prog.Terms[i]] },
+					func(x, y, dist int, ordered bool) bool {
+						a, b := prog.qterms[x], prog.qterms[y]
+						if g, ok := w.gap(a, b); ok && g <= dist {
+							return true
+						}
+						g, ok := w.gap(b, a)
+						return !ordered && ok && g <= dist
+					}, &w.f)
+				if got != want {
+					t.Fatalf("%s (canonical %s) in %+v: got %v, want %v", src, prog, w, got, want)
+				}
+			}
+			if noTerms && want {
+				t.Fatalf("%s matched without any term", src)
+			}
+		}
+	}
+	if valid < 500 {
+		t.Fatalf("only %d of 3000 random queries were valid", valid)
+	}
+	t.Logf("%d valid random queries", valid)
+}

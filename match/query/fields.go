@@ -1,0 +1,266 @@
+package query
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Fields are the post attributes field filters test. The zero value of a
+// string means unknown, which no filter on it matches (NOT lang:es does).
+type Fields struct {
+	Lang      string // BCP-47-ish language code as the source gives it ("es", "pt-BR")
+	Country   string // ISO 3166-1 alpha-2, upper case
+	Source    string // "x", "mastodon", "bluesky", …
+	Followers int64  // the author's followers; negative = unknown, matching no author.followers filter
+	Verified  bool
+	IsRepost  bool
+	IsReply   bool
+	HasGeo    bool // the post carries GPS coordinates
+	HasLink   bool // the text contains a link
+}
+
+type fieldKind uint8
+
+const (
+	fLang fieldKind = iota
+	fCountry
+	fSource
+	fFollowers
+	fVerified
+	fIsRepost
+	fIsReply
+	fHasGeo
+	fHasLink
+)
+
+type cmpOp uint8
+
+const (
+	cmpEQ cmpOp = iota
+	cmpGT
+	cmpGE
+	cmpLT
+	cmpLE
+)
+
+var cmpNames = [...]string{cmpEQ: "=", cmpGT: ">", cmpGE: ">=", cmpLT: "<", cmpLE: "<="}
+
+// filter is one compiled field filter.
+type filter struct {
+	kind fieldKind
+	cmp  cmpOp
+	num  int64
+	str  string // lang (lower case), country (upper case), source (lower case)
+	b    bool   // author.verified
+}
+
+const fieldHint = "fields: lang:es, country:MX, source:x, author.followers:>=1000, author.verified:true, " +
+	"is:repost, is:reply, has:geo, has:link; quote the text to search for it literally"
+
+// parseFilter compiles name:value; off is the byte offset of the name and
+// voff that of the value, for error columns.
+func parseFilter(name, value string, off, voff int) (filter, *Error) {
+	bad := func(msg, hint string) *Error { return &Error{Col: voff + 1, Msg: msg, Hint: hint} }
+	if value == "" {
+		return filter{}, bad("field "+name+": has no value", fieldHint)
+	}
+	switch strings.ToLower(name) {
+	case "lang":
+		if !isLangTag(value) {
+			return filter{}, bad(fmt.Sprintf("invalid language %q", value),
+				"use a language code such as es, pt or pt-BR")
+		}
+		return filter{kind: fLang, str: strings.ToLower(value)}, nil
+	case "country":
+		c := strings.ToUpper(value)
+		if !isCountry(c) {
+			hint := "use an ISO 3166-1 alpha-2 code such as MX, US, JP, BR, ID"
+			if c == "UK" {
+				hint = "the ISO code of the United Kingdom is GB"
+			}
+			return filter{}, bad(fmt.Sprintf("unknown country %q", value), hint)
+		}
+		return filter{kind: fCountry, str: c}, nil
+	case "source":
+		if !isSourceName(value) {
+			return filter{}, bad(fmt.Sprintf("invalid source %q", value),
+				"use a source name such as x, mastodon or bluesky (letters, digits, . _ -)")
+		}
+		return filter{kind: fSource, str: strings.ToLower(value)}, nil
+	case "author.followers":
+		f := filter{kind: fFollowers}
+		num := value
+		for _, op := range [...]cmpOp{cmpGE, cmpLE, cmpGT, cmpLT, cmpEQ} {
+			if s := cmpNames[op]; strings.HasPrefix(value, s) {
+				f.cmp, num = op, value[len(s):]
+				break
+			}
+		}
+		n, err := strconv.ParseInt(num, 10, 64)
+		if err != nil || n < 0 || num[0] == '+' {
+			return filter{}, bad(fmt.Sprintf("invalid follower count %q", value),
+				"compare with a whole number: author.followers:>=1000 (operators > >= < <= =)")
+		}
+		f.num = n
+		return f, nil
+	case "author.verified":
+		switch strings.ToLower(value) {
+		case "true":
+			return filter{kind: fVerified, b: true}, nil
+		case "false":
+			return filter{kind: fVerified, b: false}, nil
+		}
+		return filter{}, bad(fmt.Sprintf("invalid value %q for author.verified", value), "write author.verified:true or author.verified:false")
+	case "is":
+		switch strings.ToLower(value) {
+		case "repost":
+			return filter{kind: fIsRepost}, nil
+		case "reply":
+			return filter{kind: fIsReply}, nil
+		}
+		return filter{}, bad(fmt.Sprintf("unknown value %q for is:", value), "valid: is:repost, is:reply")
+	case "has":
+		switch strings.ToLower(value) {
+		case "geo":
+			return filter{kind: fHasGeo}, nil
+		case "link":
+			return filter{kind: fHasLink}, nil
+		}
+		return filter{}, bad(fmt.Sprintf("unknown value %q for has:", value), "valid: has:geo, has:link")
+	}
+	return filter{}, &Error{Col: off + 1, Msg: fmt.Sprintf("unknown field %q", name), Hint: fieldHint}
+}
+
+// match reports whether f satisfies the filter.
+func (x *filter) match(f *Fields) bool {
+	switch x.kind {
+	case fLang:
+		l := f.Lang
+		if len(l) > len(x.str) && l[len(x.str)] == '-' && strings.IndexByte(x.str, '-') < 0 {
+			l = l[:len(x.str)] // lang:pt matches pt-BR
+		}
+		return strings.EqualFold(l, x.str)
+	case fCountry:
+		return strings.EqualFold(f.Country, x.str)
+	case fSource:
+		return strings.EqualFold(f.Source, x.str)
+	case fFollowers:
+		n := f.Followers
+		if n < 0 {
+			return false
+		}
+		switch x.cmp {
+		case cmpGT:
+			return n > x.num
+		case cmpGE:
+			return n >= x.num
+		case cmpLT:
+			return n < x.num
+		case cmpLE:
+			return n <= x.num
+		}
+		return n == x.num
+	case fVerified:
+		return f.Verified == x.b
+	case fIsRepost:
+		return f.IsRepost
+	case fIsReply:
+		return f.IsReply
+	case fHasGeo:
+		return f.HasGeo
+	case fHasLink:
+		return f.HasLink
+	}
+	return false
+}
+
+// String renders the filter in canonical form.
+func (x *filter) String() string {
+	switch x.kind {
+	case fLang:
+		return "lang:" + x.str
+	case fCountry:
+		return "country:" + x.str
+	case fSource:
+		return "source:" + x.str
+	case fFollowers:
+		op := cmpNames[x.cmp]
+		return "author.followers:" + op + strconv.FormatInt(x.num, 10)
+	case fVerified:
+		return "author.verified:" + strconv.FormatBool(x.b)
+	case fIsRepost:
+		return "is:repost"
+	case fIsReply:
+		return "is:reply"
+	case fHasGeo:
+		return "has:geo"
+	case fHasLink:
+		return "has:link"
+	}
+	return "?"
+}
+
+func isAlpha(c byte) bool { c |= 0x20; return c >= 'a' && c <= 'z' }
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// isLangTag accepts a primary language subtag of 2–3 letters followed by
+// optional subtags of 1–8 letters or digits: es, fil, pt-BR, zh-Hant-TW.
+func isLangTag(s string) bool {
+	parts := strings.Split(s, "-")
+	if n := len(parts[0]); n < 2 || n > 3 {
+		return false
+	}
+	for i, p := range parts {
+		if len(p) == 0 || len(p) > 8 {
+			return false
+		}
+		for j := 0; j < len(p); j++ {
+			if !isAlpha(p[j]) && (i == 0 || !isDigit(p[j])) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func isSourceName(s string) bool {
+	if len(s) > 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !isAlpha(c) && !isDigit(c) && c != '.' && c != '_' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// countries lists the officially assigned ISO 3166-1 alpha-2 codes, plus XK
+// (Kosovo), which geocoders and social networks use.
+const countries = "" +
+	"AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ " +
+	"BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ " +
+	"CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ " +
+	"DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR " +
+	"GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY " +
+	"HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP " +
+	"KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY " +
+	"MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ " +
+	"NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY " +
+	"QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ " +
+	"TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ " +
+	"VA VC VE VG VI VN VU WF WS XK YE YT ZA ZM ZW"
+
+func isCountry(c string) bool {
+	if len(c) != 2 || !isAlpha(c[0]) || !isAlpha(c[1]) {
+		return false
+	}
+	for i := 0; i+2 <= len(countries); i += 3 {
+		if countries[i:i+2] == c {
+			return true
+		}
+	}
+	return false
+}

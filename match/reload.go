@@ -1,0 +1,319 @@
+package match
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"reflect"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// ReloaderConfig configures a Reloader.
+type ReloaderConfig struct {
+	// Path is the rules file (keyword list or YAML, see Parse). Required.
+	Path string
+	// Poll is how often Run checks the file for changes. Default 2s.
+	Poll time.Duration
+	// Registerer receives the reloader's metrics. Default: a private
+	// registry (the metrics are then not exported).
+	Registerer prometheus.Registerer
+	// Logger receives one line per reload. Default: discard.
+	Logger *slog.Logger
+}
+
+func (c *ReloaderConfig) setDefaults() {
+	if c.Poll == 0 {
+		c.Poll = 2 * time.Second
+	}
+	if c.Registerer == nil {
+		c.Registerer = prometheus.NewRegistry()
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+func (c *ReloaderConfig) validate() error {
+	if c.Path == "" {
+		return errors.New("rules path is empty")
+	}
+	if c.Poll < 10*time.Millisecond {
+		return fmt.Errorf("poll interval %v is below 10ms", c.Poll)
+	}
+	return nil
+}
+
+// rehashEvery makes Run read and hash the file every that many polls even
+// when its size and modification time are unchanged, to catch edits that
+// keep both (coarse file-system timestamps).
+const rehashEvery = 30
+
+// maxLoggedIDs bounds the rule ids logged per category on a reload.
+const maxLoggedIDs = 10
+
+// Change describes what a reload changed, by rule id. Only enabled rules
+// count: disabling a rule removes it.
+type Change struct {
+	Added, Removed, Changed []string // sorted
+	Rules                   int      // enabled rules now active
+}
+
+// Empty reports whether the reload changed no rule.
+func (c Change) Empty() bool { return len(c.Added)+len(c.Removed)+len(c.Changed) == 0 }
+
+// Reloader keeps a compiled Engine in step with a rules file. Engine is
+// lock-free and safe to call from any goroutine; Reload and Run may run
+// concurrently (reloads are serialised). A file that fails to read, parse or
+// compile is rejected whole and the engine in force stays active.
+//
+// Metrics:
+//
+//	earshot_rules_reloads_total{result="ok|error|unchanged"}  reload attempts
+//	earshot_rules_active                                      enabled rules in the active engine
+//	earshot_rules_last_reload_success_timestamp_seconds       when the active engine was loaded
+type Reloader struct {
+	cfg    ReloaderConfig
+	engine atomic.Pointer[Engine]
+
+	mu   sync.Mutex // serialises reloads; guards the fields below
+	hash [sha256.Size]byte
+	stat fileStamp // of the file when it was last read
+
+	reloads     *prometheus.CounterVec
+	active      prometheus.Gauge
+	lastSuccess prometheus.Gauge
+}
+
+// fileStamp is what a poll compares cheaply before reading the file.
+type fileStamp struct {
+	size  int64
+	mtime time.Time
+}
+
+// NewReloader loads and compiles the rules file; an error rejects the file
+// (there is no engine to fall back to).
+func NewReloader(cfg ReloaderConfig) (*Reloader, error) {
+	cfg.setDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("invalid reloader config: %w", err)
+	}
+	r := &Reloader{
+		cfg: cfg,
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "earshot_rules_reloads_total",
+			Help: "Rules file reload attempts by result (ok, error, unchanged).",
+		}, []string{"result"}),
+		active: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "earshot_rules_active",
+			Help: "Enabled rules in the active engine.",
+		}),
+		lastSuccess: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "earshot_rules_last_reload_success_timestamp_seconds",
+			Help: "Unix time when the active rules were loaded.",
+		}),
+	}
+	for _, res := range [...]string{"ok", "error", "unchanged"} {
+		r.reloads.WithLabelValues(res)
+	}
+	e, hash, st, err := r.load()
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range []prometheus.Collector{r.reloads, r.active, r.lastSuccess} {
+		if err := cfg.Registerer.Register(c); err != nil {
+			return nil, fmt.Errorf("cannot register rules metrics: %w", err)
+		}
+	}
+	r.engine.Store(e)
+	r.hash, r.stat = hash, st
+	r.reloads.WithLabelValues("ok").Inc()
+	r.active.Set(float64(len(e.Rules())))
+	r.lastSuccess.SetToCurrentTime()
+	cfg.Logger.Info("rules loaded", "path", cfg.Path, "rules", len(e.Rules()), "terms", e.Stats().Terms)
+	return r, nil
+}
+
+// Engine returns the active engine. It is cheap (one atomic load): call it
+// per batch or per post rather than holding an engine across reloads.
+func (r *Reloader) Engine() *Engine { return r.engine.Load() }
+
+// load reads and compiles the file. The stamp is taken before reading, so a
+// write racing with the read is seen again by the next poll.
+func (r *Reloader) load() (*Engine, [sha256.Size]byte, fileStamp, error) {
+	var hash [sha256.Size]byte
+	st, err := stamp(r.cfg.Path)
+	if err != nil {
+		return nil, hash, st, err
+	}
+	data, err := os.ReadFile(r.cfg.Path)
+	if err != nil {
+		return nil, hash, st, fmt.Errorf("cannot read rules: %w", err)
+	}
+	hash = sha256.Sum256(data)
+	e, err := r.compile(data)
+	return e, hash, st, err
+}
+
+func (r *Reloader) compile(data []byte) (*Engine, error) {
+	rules, err := Parse(r.cfg.Path, data)
+	if err != nil {
+		return nil, err
+	}
+	e, err := Compile(rules)
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func stamp(path string) (fileStamp, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fileStamp{}, fmt.Errorf("cannot stat rules: %w", err)
+	}
+	return fileStamp{size: fi.Size(), mtime: fi.ModTime()}, nil
+}
+
+// Reload re-reads and recompiles the rules file and swaps the engine when
+// the file's content changed. On error the active engine stays and the error
+// (file:line:col for rule errors) is returned and logged. A file with the
+// same content as the active one is not recompiled.
+func (r *Reloader) Reload() (Change, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.reloadLocked()
+}
+
+func (r *Reloader) reloadLocked() (Change, error) {
+	log := r.cfg.Logger
+	old := r.engine.Load()
+	st, err := stamp(r.cfg.Path)
+	var data []byte
+	if err == nil {
+		data, err = os.ReadFile(r.cfg.Path)
+		if err != nil {
+			err = fmt.Errorf("cannot read rules: %w", err)
+		}
+	}
+	if err != nil {
+		r.reloads.WithLabelValues("error").Inc()
+		log.Error("rules reload failed; keeping the active rules", "path", r.cfg.Path, "err", err.Error())
+		return Change{Rules: len(old.Rules())}, err
+	}
+	r.stat = st
+	hash := sha256.Sum256(data)
+	if hash == r.hash {
+		r.reloads.WithLabelValues("unchanged").Inc()
+		return Change{Rules: len(old.Rules())}, nil
+	}
+	start := time.Now()
+	e, err := r.compile(data)
+	if err != nil {
+		r.reloads.WithLabelValues("error").Inc()
+		log.Error("rules reload failed; keeping the active rules", "path", r.cfg.Path, "err", err.Error())
+		return Change{Rules: len(old.Rules())}, err
+	}
+	ch := diffRules(old.Rules(), e.Rules())
+	r.engine.Store(e)
+	r.hash = hash
+	r.reloads.WithLabelValues("ok").Inc()
+	r.active.Set(float64(ch.Rules))
+	r.lastSuccess.SetToCurrentTime()
+	log.Info("rules reloaded", "path", r.cfg.Path, "rules", ch.Rules,
+		"added", len(ch.Added), "removed", len(ch.Removed), "changed", len(ch.Changed),
+		"added_ids", firstIDs(ch.Added), "removed_ids", firstIDs(ch.Removed), "changed_ids", firstIDs(ch.Changed),
+		"compile", time.Since(start).Round(time.Millisecond))
+	return ch, nil
+}
+
+// Run polls the file every Poll until ctx ends, reloading when its size or
+// modification time changes (and, every 30 polls, when its content does).
+// Errors are logged and counted; the active engine stays. Run returns when
+// ctx is done; it starts no goroutines.
+func (r *Reloader) Run(ctx context.Context) {
+	t := time.NewTicker(r.cfg.Poll)
+	defer t.Stop()
+	var lastErr string
+	for n := 1; ; n++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		st, err := stamp(r.cfg.Path)
+		if err != nil {
+			// A missing file is often a moment in an editor's save; say so
+			// once, not on every poll.
+			if err.Error() != lastErr {
+				r.cfg.Logger.Warn("cannot check rules file; keeping the active rules", "path", r.cfg.Path, "err", err.Error())
+			}
+			lastErr = err.Error()
+			continue
+		}
+		lastErr = ""
+		r.mu.Lock()
+		if st != r.stat || n%rehashEvery == 0 {
+			r.reloadLocked() //nolint:errcheck // logged and counted
+		}
+		r.mu.Unlock()
+	}
+}
+
+// diffRules compares rule sets by id.
+func diffRules(old, cur []Rule) Change {
+	prev := make(map[string]*Rule, len(old))
+	for i := range old {
+		prev[old[i].ID] = &old[i]
+	}
+	ch := Change{Rules: len(cur)}
+	for i := range cur {
+		r := &cur[i]
+		p, ok := prev[r.ID]
+		switch {
+		case !ok:
+			ch.Added = append(ch.Added, r.ID)
+		case !sameRule(p, r):
+			ch.Changed = append(ch.Changed, r.ID)
+		}
+		delete(prev, r.ID)
+	}
+	for id := range prev {
+		ch.Removed = append(ch.Removed, id)
+	}
+	slices.Sort(ch.Added)
+	slices.Sort(ch.Removed)
+	slices.Sort(ch.Changed)
+	return ch
+}
+
+// sameRule compares everything but the position in the file.
+func sameRule(a, b *Rule) bool {
+	x, y := *a, *b
+	x.Pos, y.Pos = Pos{}, Pos{}
+	return reflect.DeepEqual(x, y)
+}
+
+// firstIDs formats up to maxLoggedIDs ids for a log line.
+func firstIDs(ids []string) string {
+	var b bytes.Buffer
+	for i, id := range ids {
+		if i == maxLoggedIDs {
+			fmt.Fprintf(&b, " …+%d more", len(ids)-maxLoggedIDs)
+			break
+		}
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%q", id)
+	}
+	return b.String()
+}
