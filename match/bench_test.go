@@ -120,6 +120,29 @@ func BenchmarkMatch(b *testing.B) {
 	}
 }
 
+// BenchmarkScan measures the term-level scan the rule language builds on.
+func BenchmarkScan(b *testing.B) {
+	posts := benchPosts(2000)
+	total := 0
+	for _, p := range posts {
+		total += len(p)
+	}
+	for _, n := range []int{1000, 10000, 100000} {
+		e := mustCompile(b, benchTerms(n)...)
+		b.Run(fmt.Sprintf("%dk", n/1000), func(b *testing.B) {
+			dst := make([]hit, 0, 1024)
+			b.SetBytes(int64(total / len(posts)))
+			b.ReportAllocs()
+			hits := 0
+			for i := 0; b.Loop(); i++ {
+				dst = e.scan(dst[:0], posts[i%len(posts)])
+				hits += len(dst)
+			}
+			b.ReportMetric(float64(hits)/float64(b.N), "hits/post")
+		})
+	}
+}
+
 func BenchmarkCompile100k(b *testing.B) {
 	terms := benchTerms(100000)
 	rules := make([]Rule, len(terms))

@@ -1,0 +1,147 @@
+package match
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"unicode/utf8"
+)
+
+// TestScanMatchesExplain checks the term-level contract the rule language
+// builds on: scan reports, in text order, exactly the occurrences Explain
+// finds, with the same ends, and termStart recovers their starts. It runs
+// with complete DFA rows, with a few dense rows, and with the root alone.
+func TestScanMatchesExplain(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	var queries []string
+	for len(queries) < 300 {
+		q := genTerm(rng)
+		if _, terr := parseTerm(runes(), q); terr == nil {
+			queries = append(queries, q)
+		}
+	}
+	full := mustCompile(t, queries...)
+	for _, budget := range []int{denseBudget, 40 * int(full.stride), 1} {
+		e, err := compile(full.rules, budget)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run(fmt.Sprint(e.nDense), func(t *testing.T) {
+			var hits []hit
+			for n := 0; n < 300; n++ {
+				text := []byte(genText(rng, 1+rng.IntN(25)))
+				hits = e.scan(hits[:0], text)
+				var want []string
+				for _, h := range e.Explain(nil, &Doc{Text: text}) {
+					if i := len(want); i == 0 || want[i-1] != fmt.Sprint(e.ruleTermID[h.Rule], h.Start, h.End) {
+						want = append(want, fmt.Sprint(e.ruleTermID[h.Rule], h.Start, h.End))
+					}
+				}
+				var got []string
+				for k, h := range hits {
+					if k > 0 && h.end < hits[k-1].end {
+						t.Fatalf("hits out of order in %q: %v", text, hits)
+					}
+					got = append(got, fmt.Sprint(h.term, e.termStart(h.term, text, int(h.end)), h.end))
+				}
+				slices.Sort(got)
+				slices.Sort(want)
+				want = slices.Compact(want)
+				if !slices.Equal(got, want) {
+					t.Fatalf("text %q:\n scan    %q\n Explain %q", text, got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestScanEnds(t *testing.T) {
+	f := func(query, text string, want ...string) {
+		t.Helper()
+		e := mustCompile(t, query)
+		var got []string
+		for _, h := range e.scan(nil, []byte(text)) {
+			s := e.termStart(h.term, []byte(text), int(h.end))
+			if s < 0 {
+				t.Fatalf("%q in %q: no start for end %d", query, text, h.end)
+			}
+			got = append(got, text[s:h.end])
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%q in %q: got %q, want %q", query, text, got, want)
+		}
+	}
+	f("quake", "QUAKE quake! (Quake)", "QUAKE", "quake", "Quake")
+	f("quake", "quake\u00ad\u200b next", "quake")
+	f("地震", "大地震だ 地震", "地震", "地震")
+	f("c++", "c++ and C++", "c++", "C++")
+	f("#temblor", "＃Temblor, #temblor", "＃Temblor", "#temblor")
+	f(`"flood victims"`, "flood \n victims", "flood \n victims")
+	f("earthquak*", "EARTHQUAKES", "EARTHQUAK")
+	f("iPhone手机", "买iPhone手机了", "iPhone手机")
+	f("quake", "no match here")
+	if e := mustCompile(t, "quake"); e.termStart(0, []byte("quake"), 3) != -1 || e.termStart(7, []byte("quake"), 5) != -1 {
+		t.Error("termStart found an occurrence that does not exist")
+	}
+}
+
+// TestASCIIKinds pins what the raw-byte columns assume about ASCII: every
+// byte is a space, a word byte or punctuation, and a key is one byte.
+func TestASCIIKinds(t *testing.T) {
+	rt := runes()
+	for c := rune(0); c < utf8.RuneSelf; c++ {
+		kind, key := rt.lookup(c)
+		if kind != kSpace && kind != kWord && kind != kPunct {
+			t.Errorf("%q: kind %d", c, kind)
+		}
+		if len(key) > 1 || (key != nil && key[0] >= utf8.RuneSelf) {
+			t.Errorf("%q: key %q", c, key)
+		}
+	}
+}
+
+func TestScanAllocs(t *testing.T) {
+	e := mustCompile(t, benchTerms(2000)...)
+	posts := benchPosts(200)
+	dst := make([]hit, 0, 256)
+	if n := testing.AllocsPerRun(5, func() {
+		for _, p := range posts {
+			dst = e.scan(dst[:0], p)
+		}
+	}); n != 0 {
+		t.Fatalf("scan allocates %v times per 200 posts", n)
+	}
+}
+
+// FuzzScan compares scan with Explain for one query over untrusted text,
+// with complete DFA rows and with the root alone.
+func FuzzScan(f *testing.F) {
+	for _, s := range [][2]string{
+		{"quake", "QUAKE\u00ad quake"}, {"#temblor", "＃TEMBLOR"}, {"地震", "大地震だ\u200bx"},
+		{"earthquak*", "EARTHQUAKES"}, {"c++", "c++\xff"}, {"iPhone手机", "买iPhone手机"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, query, text string) {
+		if _, terr := parseTerm(runes(), query); terr != nil {
+			return
+		}
+		for _, budget := range []int{denseBudget, 1} {
+			e, err := compile([]Rule{{ID: "q", Query: query, Enabled: true}}, budget)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hits := e.scan(nil, []byte(text))
+			ex := e.Explain(nil, &Doc{Text: []byte(text)})
+			if len(hits) != len(ex) {
+				t.Fatalf("%q in %q: scan %v, Explain %v", query, text, hits, ex)
+			}
+			for k, h := range hits {
+				if int(h.end) != ex[k].End || e.termStart(h.term, []byte(text), int(h.end)) != ex[k].Start {
+					t.Fatalf("%q in %q: scan %v, Explain %v", query, text, hits, ex)
+				}
+			}
+		}
+	})
+}
