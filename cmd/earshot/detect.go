@@ -1,0 +1,242 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode/utf8"
+
+	"earshot/enrich"
+	"earshot/match"
+	"earshot/stream/alert"
+	"earshot/stream/burst"
+	"earshot/stream/post"
+)
+
+// cmdDetect replays canonical posts through matching, exact-id dedup,
+// enrichment and the burst detector, and prints the alerts.
+func cmdDetect(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("detect", flag.ContinueOnError)
+	rulesPath := fs.String("rules", "", "rules `file` (keyword list or YAML)")
+	input := fs.String("input", "-", "canonical posts, one JSON object per line (`file`, or - for stdin)")
+	asJSON := fs.Bool("json", false, "print one alert per line as JSON")
+	sortPosts := fs.Bool("sort", true, "read all posts and replay them sorted by created_at; false streams them in file order (late posts then follow the allowed lateness)")
+	var scopes listFlag = []string{alert.ScopeRule, alert.ScopeCountry, alert.ScopeCell}
+	fs.Var(&scopes, "scopes", "key `scopes` to track: rule, country, cell (comma-separated)")
+	authors := fs.Bool("authors", false, "count distinct authors instead of posts")
+	threshold := fs.Float64("threshold", 1, "trigger when STA/(2·LTA+12) ≥ `ratio` (lower is more sensitive)")
+	lateness := fs.Duration("lateness", 10*time.Second, "allowed lateness of out-of-order posts")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *rulesPath == "" || fs.NArg() != 0 {
+		return usageErr("usage: earshot detect --rules FILE [--input posts.jsonl|-] [--json]")
+	}
+	eng, err := loadEngine(*rulesPath)
+	if err != nil {
+		return fmt.Errorf("%s rejected:\n%w", *rulesPath, err)
+	}
+	enr, err := enrich.New(enrich.Config{})
+	if err != nil {
+		return err
+	}
+	det, err := burst.New(burst.Config{Scopes: scopes, AllowedLateness: *lateness,
+		Default: burst.Params{Threshold: *threshold, Authors: *authors}})
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	var r io.Reader = os.Stdin
+	if *input != "-" {
+		f, err := os.Open(*input)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		r = f
+	}
+	out := bufio.NewWriter(os.Stdout)
+	defer out.Flush()
+	pr := &alertPrinter{w: out, json: *asJSON}
+	rp := &replay{eng: eng, enr: enr, det: det, seen: map[string]struct{}{}, print: pr.print}
+
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 1<<20), 4<<20)
+	dec := post.NewDecoder(post.Limits{})
+	var posts []post.Post
+	var p post.Post
+	bad := 0
+	for line := 1; sc.Scan(); line++ {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if len(strings.TrimSpace(sc.Text())) == 0 {
+			continue
+		}
+		if err := dec.Decode(sc.Bytes(), &p); err != nil {
+			bad++
+			fmt.Fprintf(os.Stderr, "%s:%d: %v\n", *input, line, err)
+			continue
+		}
+		if *sortPosts {
+			posts = append(posts, p)
+			p = post.Post{}
+			continue
+		}
+		if err := rp.post(&p); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("cannot read %s: %w", *input, err)
+	}
+	slices.SortStableFunc(posts, func(a, b post.Post) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	for i := range posts {
+		if err := rp.post(&posts[i]); err != nil {
+			return err
+		}
+	}
+	if err := rp.flush(); err != nil {
+		return err
+	}
+	if !*asJSON {
+		pr.table()
+	}
+	fmt.Fprintf(os.Stderr, "detect: %d posts, %d rejected, %d duplicates, %d matched, %d alerts\n",
+		rp.posts, bad, rp.dups, rp.matched, pr.n)
+	return nil
+}
+
+// replay feeds posts to the detector in arrival order with a watermark at
+// the newest created_at seen (a post more than 5 minutes ahead of it does
+// not move it: a bogus timestamp must not decide every open bin).
+type replay struct {
+	eng   *match.Engine
+	enr   *enrich.Enricher
+	det   *burst.Detector
+	seen  map[string]struct{}
+	fifo  []string
+	wm    time.Time
+	hits  []int32
+	feat  enrich.Features
+	print func(*alert.Alert) error
+
+	posts, dups, matched int
+}
+
+const dedupIDs = 1 << 20 // post ids remembered for exact-id dedup
+
+func (r *replay) post(p *post.Post) error {
+	r.posts++
+	if _, dup := r.seen[p.ID]; dup {
+		r.dups++
+		return nil
+	}
+	r.seen[p.ID] = struct{}{}
+	r.fifo = append(r.fifo, p.ID)
+	if len(r.fifo) >= 2*dedupIDs {
+		for _, id := range r.fifo[:dedupIDs] {
+			delete(r.seen, id)
+		}
+		r.fifo = append(r.fifo[:0], r.fifo[dedupIDs:]...)
+	}
+	r.det.Tick(p.CreatedAt)
+	hasLink := strings.Contains(p.Text, "http://") || strings.Contains(p.Text, "https://")
+	doc := match.Doc{Text: []byte(p.Text), Lang: p.Lang, Country: p.Place.CountryCode, Source: p.Source,
+		Followers: p.Author.Followers, Verified: p.Author.Verified, IsRepost: p.IsRepost(),
+		IsReply: p.IsReply(), HasGeo: p.HasGeo, HasLink: hasLink}
+	r.hits = r.eng.Match(r.hits[:0], &doc)
+	if len(r.hits) > 0 {
+		r.matched++
+		r.enr.Enrich(p, &r.feat)
+		rules := r.eng.Rules()
+		for _, h := range r.hits {
+			r.det.Observe(&burst.Event{
+				Rule: rules[h].ID, Country: r.feat.Country, Cell: r.feat.Cell, At: p.CreatedAt,
+				AuthorID: p.Author.ID, Original: !p.IsRepost() && p.QuoteOf == "", Reply: p.IsReply(),
+				HasLink: hasLink, TextLen: utf8.RuneCountInString(p.Text),
+				Lat: r.feat.Lat, Lon: r.feat.Lon, Tier: uint8(r.feat.Tier), PostID: p.ID, Text: p.Text,
+			})
+		}
+	}
+	if p.CreatedAt.After(r.wm) && (r.wm.IsZero() || p.CreatedAt.Sub(r.wm) <= 5*time.Minute) {
+		r.wm = p.CreatedAt
+		return r.emit(r.det.Advance(r.wm))
+	}
+	return nil
+}
+
+func (r *replay) emit(as []alert.Alert) error {
+	for i := range as {
+		if err := r.print(&as[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// flush decides the bins still open at the end of the input.
+func (r *replay) flush() error {
+	if r.wm.IsZero() {
+		return nil
+	}
+	return r.emit(r.det.Advance(r.wm.Add(time.Hour)))
+}
+
+type alertPrinter struct {
+	w    *bufio.Writer
+	json bool
+	n    int
+	rows []alert.Alert
+}
+
+func (p *alertPrinter) print(a *alert.Alert) error {
+	p.n++
+	if !p.json {
+		p.rows = append(p.rows, *a)
+		return nil
+	}
+	b, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	p.w.Write(b)
+	return p.w.WriteByte('\n')
+}
+
+func (p *alertPrinter) table() {
+	tw := tabwriter.NewWriter(p.w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "DETECTED\tKIND\tRULE\tREGION\tONSET\tSTA/min\tLTA/min\tRATIO\tLOCATION\tEXAMPLE")
+	for _, a := range p.rows {
+		region := a.Scope
+		if r := a.Region(); r != "" {
+			region = r
+		}
+		loc := "-"
+		if a.Location != nil {
+			loc = fmt.Sprintf("%.3f,%.3f (%s tier %d, %d posts)", a.Location.Lat, a.Location.Lon, a.Location.Cell, a.Location.Tier, a.Location.Posts)
+		}
+		ex := ""
+		if len(a.Examples) > 0 {
+			ex = a.Examples[0].Text
+			if utf8.RuneCountInString(ex) > 60 {
+				ex = string([]rune(ex)[:60]) + "…"
+			}
+		}
+		kind := a.Kind
+		if a.Kind == alert.KindFollowUp {
+			kind = fmt.Sprintf("followup#%d", a.Seq)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.1f\t%.1f\t%.2f\t%s\t%s\n",
+			a.DetectedAt.Format(time.RFC3339), kind, a.Rule, region, a.Onset.Format("15:04:05"),
+			a.STA, a.LTA, a.Ratio, loc, strings.ReplaceAll(ex, "\n", " "))
+	}
+	tw.Flush()
+}
