@@ -1,0 +1,139 @@
+package peers
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+// TestAgree checks that every implementation finds the same number of
+// matches on lower-case ASCII text where all semantics coincide: whole
+// words, no pattern inside another, each pattern at most once per post.
+// It guards the harness against measuring no-ops.
+func TestAgree(t *testing.T) {
+	pats, err := PatternsFromTerms([]string{"quake", "flood", "storm", "tornado", "wildfire", "evacuate"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	impls := Impls(ImplsConfig{})
+	matchers := make([]Matcher, len(impls))
+	for i, im := range impls {
+		if matchers[i], err = im.Build(pats); err != nil {
+			t.Fatalf("%s: %v", im.Name, err)
+		}
+	}
+	f := func(text string, want int) {
+		t.Helper()
+		for i, m := range matchers {
+			if got := m.Count([]byte(text)); got != want {
+				t.Errorf("%s: Count(%q) = %d, want %d", impls[i].Name, text, got, want)
+			}
+		}
+	}
+	f("", 0)
+	f("nothing to see here", 0)
+	f("quake", 1)
+	f("big quake near the coast", 1)
+	f("flood and storm, then a tornado!", 3)
+	f("wildfire: evacuate now (quake too)", 3)
+}
+
+// TestSubstringSemantics pins where the semantics differ: the byte matchers
+// find "storm" inside "stormy", earshot and regexp need a word boundary.
+func TestSubstringSemantics(t *testing.T) {
+	pats, err := PatternsFromTerms([]string{"storm"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{
+		"earshot":                        0,
+		"go-regexp":                      0,
+		"petar-dambovaliev/aho-corasick": 1,
+		"BobuSumisu/aho-corasick":        1,
+		"cloudflare/ahocorasick":         1,
+	}
+	got := map[string]int{}
+	for _, im := range Impls(ImplsConfig{}) {
+		m, err := im.Build(pats)
+		if err != nil {
+			t.Fatalf("%s: %v", im.Name, err)
+		}
+		got[im.Name] = m.Count([]byte("stormy weather"))
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("counts in %q = %v, want %v", "stormy weather", got, want)
+	}
+}
+
+func TestPatternsFromTerms(t *testing.T) {
+	f := func(terms []string, want []string, wantErr bool) {
+		t.Helper()
+		p, err := PatternsFromTerms(terms)
+		if (err != nil) != wantErr {
+			t.Fatalf("PatternsFromTerms(%q) error = %v, want error %v", terms, err, wantErr)
+		}
+		if err == nil && !reflect.DeepEqual(p.Literals, want) {
+			t.Errorf("PatternsFromTerms(%q) = %q, want %q", terms, p.Literals, want)
+		}
+	}
+	f([]string{`"Flash Flood"`, "#Sismo", "地震"}, []string{"flash flood", "#sismo", "地震"}, false)
+	f([]string{`""`}, nil, true)
+	f([]string{"Quake", "quake"}, nil, true)
+	f([]string{"a\nb"}, nil, true)
+}
+
+func TestImplLimits(t *testing.T) {
+	p, err := NewPatterns(1100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, im := range Impls(ImplsConfig{RegexpMax: 1000, CloudflareMax: -1}) {
+		if im.Name != "go-regexp" && im.Name != "cloudflare/ahocorasick" {
+			continue
+		}
+		if _, err := im.Build(p); !errors.Is(err, ErrSkipped) {
+			t.Errorf("%s: Build(2000 patterns) error = %v, want ErrSkipped", im.Name, err)
+		}
+	}
+}
+
+func TestCorpusRoundTrip(t *testing.T) {
+	c, err := BuildCorpus(CorpusConfig{Bytes: 64 << 10, CrisisLexGlob: "-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Posts) < 100 || c.Bytes() < 64<<10 {
+		t.Fatalf("corpus has %d posts, %d bytes; want >= 100 posts, >= 64 KiB", len(c.Posts), c.Bytes())
+	}
+	path := filepath.Join(t.TempDir(), "corpus.bin")
+	if err := WriteCorpus(path, c); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadCorpus(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back.Posts, c.Posts) {
+		t.Error("corpus read back differs from the corpus written")
+	}
+	data, _ := os.ReadFile(path)
+	if _, err := ParseCorpus(data[:len(data)-1]); err == nil {
+		t.Error("ParseCorpus accepted a truncated corpus")
+	}
+}
+
+func TestCrisisLex(t *testing.T) {
+	const glob = "/work/shared/data/crisislex-t6/*.csv"
+	if m, _ := filepath.Glob(glob); len(m) == 0 {
+		t.Skip("CrisisLex T6 not present")
+	}
+	tweets, err := ReadCrisisLex(glob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tweets) < 1000 {
+		t.Fatalf("read %d tweets, want >= 1000", len(tweets))
+	}
+}
