@@ -196,3 +196,83 @@ func BenchmarkToLowerBaseline(b *testing.B) {
 		_ = bytes.ToLower(posts[i%len(posts)])
 	}
 }
+
+// benchBooleanRules returns n rules mixing single terms, OR-lists, AND, NOT,
+// NEAR/ONEAR and field filters over the terms of benchTerms, one operand in
+// 50 drawn from the words the bench posts use so that rules are
+// evaluated at a realistic rate: a few percent of posts match a rule.
+func benchBooleanRules(n int) []Rule {
+	rng := rand.New(rand.NewPCG(9, 10))
+	terms := benchTerms(n)
+	var words []string
+	for _, w := range vocab {
+		if singleTerm(w) && !strings.ContainsAny(w, "*\"") {
+			words = append(words, w)
+		}
+	}
+	term := func() string {
+		if rng.IntN(50) == 0 {
+			return words[rng.IntN(len(words))]
+		}
+		return terms[rng.IntN(len(terms))]
+	}
+	plain := func() string { // NEAR operands: no prefixes
+		if t := term(); !strings.HasSuffix(t, "*") {
+			return t
+		}
+		return words[rng.IntN(len(words))]
+	}
+	fields := []string{"lang:es", "country:MX", "-is:repost", "author.followers:>=100", "has:geo", "source:x"}
+	rules := make([]Rule, 0, n)
+	for len(rules) < n {
+		var q string
+		switch k := rng.IntN(20); {
+		case k < 8:
+			q = term()
+		case k < 11:
+			q = term() + " OR " + term() + " OR " + term()
+		case k < 13:
+			q = term() + " " + term()
+		case k < 15:
+			q = "(" + term() + " OR " + term() + ") -" + term()
+		case k < 17:
+			q = plain() + " NEAR/3 (" + plain() + " OR " + plain() + ")"
+		case k < 18:
+			q = plain() + " ONEAR/2 " + plain()
+		default:
+			q = "(" + term() + " OR " + term() + ") " + fields[rng.IntN(len(fields))] + " " + fields[rng.IntN(len(fields))]
+		}
+		rules = append(rules, Rule{ID: fmt.Sprint(len(rules)), Query: q, Enabled: true})
+	}
+	return rules
+}
+
+// BenchmarkMatchBoolean matches the bench posts against 10k rules mixing
+// AND/OR/NOT/NEAR and field filters.
+func BenchmarkMatchBoolean(b *testing.B) {
+	posts := benchPosts(2000)
+	total := 0
+	for _, p := range posts {
+		total += len(p)
+	}
+	e, err := Compile(benchBooleanRules(10000))
+	if err != nil {
+		b.Fatal(err)
+	}
+	docs := make([]Doc, len(posts))
+	langs := []string{"en", "es", "pt", "id", "ja"}
+	for i, p := range posts {
+		docs[i] = Doc{Text: p, Lang: langs[i%len(langs)], Country: "MX", Followers: int64(i % 500), IsRepost: i%5 == 0}
+	}
+	b.Run("10k", func(b *testing.B) {
+		dst := make([]int32, 0, 1024)
+		b.SetBytes(int64(total / len(posts)))
+		b.ReportAllocs()
+		matched := 0
+		for i := 0; b.Loop(); i++ {
+			dst = e.Match(dst[:0], &docs[i%len(docs)])
+			matched += len(dst)
+		}
+		b.ReportMetric(float64(matched)/float64(b.N), "rules/post")
+	})
+}

@@ -11,13 +11,28 @@
 // The term syntax is documented in docs/rules.md.
 //
 // Rules come from keyword lists (one term per line, as lexicons are
-// distributed) or YAML rules files; Parse detects which. Errors carry the
-// file:line:col of the offending text (*SyntaxError).
+// distributed) or YAML rules files; Parse detects which. A rule's query is in
+// the rule language of earshot/match/query (AND, OR, NOT, phrases, NEAR/n,
+// ONEAR/n, prefixes, field filters). Errors carry the file:line:col of the
+// offending text (*SyntaxError).
+//
+// Compile builds one automaton over the distinct terms of all rules (a
+// second one over the accent-stripped terms of diacritic-insensitive rules)
+// and an index from each term to the rules using it. Match scans a post once,
+// then: a rule whose query is one term or an OR of terms matches as soon as
+// one occurs; any other rule is evaluated only when one of its terms occurs,
+// with the post's fields and, for NEAR/ONEAR, the positions of its terms.
 //
 // The automaton uses byte classes, complete DFA rows for the states nearest
 // the root and sparse edges with fail links for deeper states, so that large
 // rule sets stay small. An *Engine is immutable and safe for concurrent use;
-// Match allocates nothing when dst has capacity.
+// Match allocates nothing when dst has capacity (rules that need evaluation
+// take their working memory from a sync.Pool).
 //
-// The package exports no Prometheus metrics: callers count matches.
+// Match itself exports no Prometheus metrics: callers count matches. The
+// Reloader, which keeps an Engine in step with a rules file, exports:
+//
+//	earshot_rules_reloads_total{result="ok|error|unchanged"}  reload attempts
+//	earshot_rules_active                                      enabled rules in the active engine
+//	earshot_rules_last_reload_success_timestamp_seconds       when the active engine was loaded
 package match

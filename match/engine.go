@@ -1,9 +1,11 @@
 package match
 
 import (
-	"errors"
 	"slices"
+	"sync"
 	"unicode/utf8"
+
+	"earshot/match/query"
 )
 
 // State encoding. A plain state is a dense state without output: it is
@@ -45,11 +47,22 @@ type hit struct {
 type Engine struct {
 	rt          *runeTable
 	rules       []Rule
-	ruleTerm    []string // term text per rule
-	ruleTermID  []int32  // compiled term per rule
-	termPat     [][]byte // stream symbols per term
-	termRuleOff []uint32 // rules of term t: termRules[termRuleOff[t]:termRuleOff[t+1]]
-	termRules   []int32
+	progs       []*query.Program // per rule; nil for a query that is one plain term
+	ruleTerm    []string         // per rule with a nil program: its term
+	ruleTermOff []uint32         // global terms of rule r, by Program term: ruleTermIDs[ruleTermOff[r]:ruleTermOff[r+1]]
+	ruleTermIDs []int32
+	termPat     [][]byte // stream symbols per term of this automaton
+	termRuleOff []uint32 // rules of global term t: termRules[termRuleOff[t]:termRuleOff[t+1]]
+	termRules   []int32  // r for a rule that matches when any of its terms occurs, ^r for one that needs Eval
+
+	// Global term ids below nMain are terms of this automaton; the others,
+	// minus nMain, terms of fold: the automaton over the diacritic-stripped
+	// terms of diacritic-insensitive rules, which reads text without
+	// combining marks (strip). fold is nil when no rule needs it.
+	nMain   int32
+	fold    *Engine
+	strip   bool
+	scratch *sync.Pool // of *scratch, for rules that need Eval
 
 	symCls [256]uint16 // stream byte -> stream class; 0 = a byte no term uses
 	rawCls [256]uint16 // raw text byte -> column (stream class or raw class)
@@ -71,63 +84,12 @@ type Engine struct {
 	outLink    []int32 // next state on the fail chain with terms of its own; -1 = none
 }
 
-// Stats describes the size of a compiled automaton.
+// Stats describes the size of a compiled engine.
 type Stats struct {
 	Rules  int // enabled rules
-	Terms  int // distinct compiled terms
+	Terms  int // distinct compiled terms (shared by the rules that use them)
 	States int // automaton states
 	Bytes  int // approximate memory held by the automaton
-}
-
-// Compile builds an engine from rules; disabled rules are skipped. Every term
-// is checked; on errors nothing is built and all of them (up to 20) are
-// returned joined, each a *SyntaxError.
-func Compile(rules []Rule) (*Engine, error) {
-	return compile(rules, denseBudget)
-}
-
-func compile(rules []Rule, denseEntries int) (*Engine, error) {
-	rt := runes()
-	e := &Engine{rt: rt}
-	var errs []error
-	patID := map[string]int32{}
-	var patRules [][]int32
-	for i := range rules {
-		r := &rules[i]
-		if !r.Enabled {
-			continue
-		}
-		t, terr := parseTerm(rt, r.Query)
-		if terr != nil {
-			if len(errs) < maxErrors {
-				errs = append(errs, termSyntaxError(r.Pos, r.Query, terr))
-			}
-			continue
-		}
-		idx := int32(len(e.rules))
-		e.rules = append(e.rules, *r)
-		e.ruleTerm = append(e.ruleTerm, t.text)
-		id, ok := patID[string(t.pat)]
-		if !ok {
-			id = int32(len(e.termPat))
-			patID[string(t.pat)] = id
-			e.termPat = append(e.termPat, t.pat)
-			patRules = append(patRules, nil)
-		}
-		e.ruleTermID = append(e.ruleTermID, id)
-		patRules[id] = append(patRules[id], idx)
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	e.termRuleOff = make([]uint32, len(patRules)+1)
-	e.termRules = make([]int32, 0, len(e.rules))
-	for id, rs := range patRules {
-		e.termRules = append(e.termRules, rs...)
-		e.termRuleOff[id+1] = uint32(len(e.termRules))
-	}
-	e.build(rt, denseEntries)
-	return e, nil
 }
 
 // trie is the build-time keyword trie with first-child/next-sibling edges.
@@ -450,141 +412,27 @@ func (e *Engine) id(v uint32) uint32 {
 // shared: do not modify it.
 func (e *Engine) Rules() []Rule { return e.rules }
 
-// Stats reports the size of the automaton.
+// Stats reports the size of the automata.
 func (e *Engine) Stats() Stats {
+	st := e.automatonStats()
+	st.Rules = len(e.rules)
+	st.Bytes += len(e.termRuleOff)*4 + len(e.termRules)*4 + len(e.ruleTermOff)*4 + len(e.ruleTermIDs)*4
+	if e.fold != nil {
+		f := e.fold.automatonStats()
+		st.Terms += f.Terms
+		st.States += f.States
+		st.Bytes += f.Bytes
+	}
+	return st
+}
+
+func (e *Engine) automatonStats() Stats {
 	b := len(e.tbl)*4 + len(e.sparseOff)*4 + len(e.sparseLab)*2 + len(e.sparseNext)*4 +
-		len(e.fail)*4 + len(e.outOff)*4 + len(e.outTerms)*4 + len(e.outLink)*4 +
-		len(e.termRuleOff)*4 + len(e.termRules)*4
+		len(e.fail)*4 + len(e.outOff)*4 + len(e.outTerms)*4 + len(e.outLink)*4
 	for _, p := range e.termPat {
 		b += len(p) + 24
 	}
-	return Stats{Rules: len(e.rules), Terms: len(e.termPat), States: len(e.fail), Bytes: b}
-}
-
-// Match appends to dst the indexes (into Rules) of the rules whose term
-// occurs in d.Text, ascending and unique. It does not allocate when dst has
-// room for the result. Only d.Text is used in phase 1.
-func (e *Engine) Match(dst []int32, d *Doc) []int32 {
-	var buf [64]hit
-	hits := e.scan(buf[:0], d.Text)
-	if len(hits) == 0 {
-		return dst
-	}
-	base := len(dst)
-	last := int32(-1)
-	for _, h := range hits {
-		if h.term == last {
-			continue
-		}
-		last = h.term
-		for _, r := range e.termRules[e.termRuleOff[h.term]:e.termRuleOff[h.term+1]] {
-			dst = insertSorted(dst, base, r)
-		}
-	}
-	if len(dst)-base > maxInsert {
-		slices.Sort(dst[base:])
-		dst = append(dst[:base], slices.Compact(dst[base:])...)
-	}
-	return dst
-}
-
-// maxInsert bounds the result size up to which Match keeps it sorted and
-// unique by insertion; beyond it, it appends and sorts once at the end.
-const maxInsert = 32
-
-// insertSorted inserts r into the ascending unique dst[base:] while that is
-// at most maxInsert long, and appends it otherwise.
-func insertSorted(dst []int32, base int, r int32) []int32 {
-	m := len(dst) - base
-	if m > maxInsert {
-		return append(dst, r)
-	}
-	j := len(dst)
-	for j > base && dst[j-1] > r {
-		j--
-	}
-	if j > base && dst[j-1] == r {
-		return dst
-	}
-	dst = append(dst, 0)
-	copy(dst[j+1:], dst[j:len(dst)-1])
-	dst[j] = r
-	return dst
-}
-
-// TermHit is one occurrence of a rule's term in a document.
-type TermHit struct {
-	Rule       int32  // index into Rules
-	Term       string // the term as written in the rule
-	Start, End int    // byte offsets into Doc.Text
-}
-
-// Explain appends every occurrence of every rule's term in d.Text, in the
-// order their ends are found. It is meant for tooling (`earshot rules test`)
-// and may allocate.
-func (e *Engine) Explain(dst []TermHit, d *Doc) []TermHit {
-	var syms []byte
-	var starts, ends []int
-	walkStream(runes(), d.Text, func(sym byte, _ uint32, start, end int) {
-		syms = append(syms, sym)
-		starts = append(starts, start)
-		ends = append(ends, end)
-	})
-	v := uint32(0) // the root: dense, and no term is empty
-	for j, sym := range syms {
-		v = e.step(v, uint32(e.symCls[sym]))
-		if v&flagOut == 0 {
-			continue
-		}
-		for s := int32(v >> 2); s >= 0; s = e.outLink[s] {
-			for _, term := range e.outTerms[e.outOff[s]:e.outOff[s+1]] {
-				first, last := j-len(e.termPat[term])+1, j
-				for first < last && syms[first] == symB {
-					first++
-				}
-				for last > first && syms[last] == symB {
-					last--
-				}
-				for _, r := range e.termRules[e.termRuleOff[term]:e.termRuleOff[term+1]] {
-					dst = append(dst, TermHit{Rule: r, Term: e.ruleTerm[r], Start: starts[first], End: ends[last]})
-				}
-			}
-		}
-	}
-	return dst
-}
-
-// termStart returns the byte offset where the occurrence of term that ends
-// at end in text starts, or -1 when there is none. It walks the whole
-// stream: use it for the few hits that need a start.
-func (e *Engine) termStart(term int32, text []byte, end int) int {
-	if term < 0 || int(term) >= len(e.termPat) {
-		return -1
-	}
-	pat := e.termPat[term]
-	var syms []byte
-	var starts, ends []int
-	walkStream(runes(), text, func(sym byte, _ uint32, s, en int) {
-		syms = append(syms, sym)
-		starts = append(starts, s)
-		ends = append(ends, en)
-	})
-	for j := len(pat) - 1; j < len(syms); j++ {
-		first, last := j-len(pat)+1, j
-		if string(syms[first:j+1]) != string(pat) {
-			continue
-		}
-		for first < last && syms[first] == symB {
-			first++
-		}
-		for last > first && syms[last] == symB {
-			last--
-		}
-		if ends[last] == end {
-			return starts[first]
-		}
-	}
-	return -1
+	return Stats{Terms: len(e.termPat), States: len(e.fail), Bytes: b}
 }
 
 // decodeRune is utf8.DecodeRune with the common two- and three-byte forms

@@ -223,3 +223,13 @@ func genTerm(rng *rand.Rand) string {
 	}
 	return w
 }
+
+// isTerm reports whether q is a valid query made of exactly the one term q,
+// as the term-level reference matcher understands it.
+func isTerm(q string) bool {
+	if _, terr := parseTerm(runes(), q, false); terr != nil {
+		return false
+	}
+	prog, terms, terr := parseQuery(runes(), q, false, nil)
+	return terr == nil && len(terms) == 1 && (prog == nil || prog.Terms[0] == q)
+}

@@ -21,12 +21,16 @@ const maxErrors = 20
 type Rule struct {
 	ID      string // unique; for a keyword-list line: the line's text (trimmed)
 	Name    string
-	Query   string // phase 1: a single term (docs/rules.md); phase 2: boolean language
+	Query   string // in the rule language (docs/rules.md, earshot/match/query)
 	Tags    []string
 	Route   string // routing target, e.g. "support-team"; "" = none
 	Level   string // "primary" | "secondary" | ""
 	Enabled bool
-	Pos     Pos // where the rule was defined (for errors)
+	// IgnoreDiacritics makes the query's terms diacritic-insensitive
+	// (YAML `diacritics: insensitive`): terms and text are compared without
+	// their combining marks, so sismo matches sísmo and sísmo matches sismo.
+	IgnoreDiacritics bool
+	Pos              Pos // where the query text starts (for errors); Col 0 = unknown
 }
 
 // Pos is a position in a rules file; Line and Col are 1-based, Col counts
@@ -45,8 +49,10 @@ func (p Pos) String() string {
 }
 
 // Doc is what a rule is evaluated against. Text is required; the other
-// fields feed field filters (lang:, country:, …) in phase 2 and are ignored
-// in phase 1.
+// fields feed the field filters of the rule language (lang:, country:,
+// source:, author.followers:, author.verified:, is:repost, is:reply,
+// has:geo, has:link). An empty string is unknown, and so is a negative
+// Followers: a filter on an unknown field does not hold.
 type Doc struct {
 	Text                                         []byte
 	Lang, Country, Source                        string
@@ -97,15 +103,6 @@ func (e *SyntaxError) Error() string {
 		b.WriteString(e.Hint)
 	}
 	return b.String()
-}
-
-// termSyntaxError places a term error at the rule's position: the column
-// inside the query is added when the rule knows its column.
-func termSyntaxError(p Pos, query string, te *termError) *SyntaxError {
-	if p.Col > 0 {
-		p.Col += te.col - 1
-	}
-	return &SyntaxError{Pos: p, Msg: te.msg, Hint: te.hint, Line: query, caret: te.col}
 }
 
 // LoadFile reads and parses a rules file (see Parse).
@@ -177,18 +174,18 @@ func parseKeywords(file string, data []byte) ([]Rule, error) {
 		}
 		seen[t] = true
 		col := utf8.RuneCountInString(s[:len(s)-len(strings.TrimLeft(s, " \t"))]) + 1
-		pos := Pos{File: file, Line: n, Col: col}
-		if _, terr := parseTerm(rt, t); terr != nil {
+		// The line is one term: quote it where the rule language would
+		// read it otherwise (flood victims is a phrase, not an AND).
+		r := Rule{ID: t, Query: query.Literal(t), Enabled: true, Pos: Pos{File: file, Line: n, Col: col}}
+		if _, _, terr := parseQuery(rt, r.Query, false, nil); terr != nil {
 			if len(errs) < maxErrors {
-				se := termSyntaxError(pos, t, terr)
+				se := querySyntaxError(&r, terr)
 				se.Line, se.caret = s, 0
 				errs = append(errs, se)
 			}
 			continue
 		}
-		// The line is one term: quote it where the rule language would
-		// read it otherwise (flood victims is a phrase, not an AND).
-		rules = append(rules, Rule{ID: t, Query: query.Literal(t), Enabled: true, Pos: pos})
+		rules = append(rules, r)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -295,6 +292,19 @@ func (y *yamlRules) rules(list *yaml.Node) []Rule {
 			case "query":
 				str(&r.Query)
 				queryNode = v
+			case "diacritics":
+				var d string
+				str(&d)
+				switch d {
+				case "sensitive":
+				case "insensitive":
+					r.IgnoreDiacritics = true
+				default:
+					if ok {
+						y.errorf(v, "write insensitive (sismo matches sísmo) or sensitive (the default)", "unknown diacritics %q", d)
+						ok = false
+					}
+				}
 			case "route":
 				str(&r.Route)
 			case "level":
@@ -323,7 +333,7 @@ func (y *yamlRules) rules(list *yaml.Node) []Rule {
 					r.Tags = append(r.Tags, tn.Value)
 				}
 			default:
-				y.errorf(k, "known keys: id, name, query, tags, route, level, enabled", "unknown key %q", k.Value)
+				y.errorf(k, "known keys: id, name, query, diacritics, tags, route, level, enabled", "unknown key %q", k.Value)
 				ok = false
 			}
 		}
@@ -344,34 +354,50 @@ func (y *yamlRules) rules(list *yaml.Node) []Rule {
 			y.errorf(item, "add a `query:` with the term to match", "rule %q has no query", r.ID)
 			ok = false
 		} else if queryNode.Kind == yaml.ScalarNode {
-			if _, terr := parseTerm(rt, r.Query); terr != nil {
-				p := Pos{File: y.file, Line: queryNode.Line, Col: queryNode.Column}
-				if queryNode.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
-					p.Col++
-				}
-				if queryNode.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
-					p.Col = 0 // block scalar: the column inside the query is not on that line
-				}
-				se := termSyntaxError(p, r.Query, terr)
-				if p.Col == 0 {
-					se.Pos.Col = queryNode.Column
-				}
-				if queryNode.Line >= 1 && queryNode.Line <= len(y.lines) {
-					se.Line, se.caret = strings.TrimRight(y.lines[queryNode.Line-1], "\r"), 0
-				}
+			if _, _, terr := parseQuery(rt, r.Query, r.IgnoreDiacritics, nil); terr != nil {
 				if len(y.errs) < maxErrors {
-					y.errs = append(y.errs, se)
+					y.errs = append(y.errs, y.queryError(queryNode, r.Query, terr))
 				}
 				ok = false
 			}
 		}
 		if ok {
-			r.Pos = Pos{File: y.file, Line: queryNode.Line, Col: queryNode.Column}
-			if queryNode.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
-				r.Pos.Col++
-			}
+			r.Pos, _ = y.queryPos(queryNode, r.Query)
 			rules = append(rules, r)
 		}
 	}
 	return rules
+}
+
+// queryPos returns where the text of a query node starts, and whether the
+// query stands verbatim on that line from there (a one-line plain or quoted
+// scalar without escapes), so that columns inside it are columns in the file.
+// Otherwise (block scalars, escapes, several lines) Col is the node's.
+func (y *yamlRules) queryPos(n *yaml.Node, q string) (Pos, bool) {
+	p := Pos{File: y.file, Line: n.Line, Col: n.Column}
+	if n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 || n.Line < 1 || n.Line > len(y.lines) {
+		return p, false
+	}
+	if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
+		p.Col++
+	}
+	line := y.lines[n.Line-1]
+	off := 0
+	for c := 1; c < p.Col && off < len(line); c++ {
+		_, size := utf8.DecodeRuneInString(line[off:])
+		off += size
+	}
+	return p, !strings.ContainsAny(q, "\r\n") && strings.HasPrefix(line[off:], q)
+}
+
+// queryError places an error at character column te.col of the query held
+// by node n: in the file when the query stands verbatim on its line,
+// otherwise at the node, with the query shown and the caret under the column.
+func (y *yamlRules) queryError(n *yaml.Node, q string, te *termError) *SyntaxError {
+	p, verbatim := y.queryPos(n, q)
+	if verbatim {
+		p.Col += te.col - 1
+		return &SyntaxError{Pos: p, Msg: te.msg, Hint: te.hint, Line: strings.TrimRight(y.lines[n.Line-1], "\r")}
+	}
+	return &SyntaxError{Pos: p, Msg: te.msg, Hint: te.hint, Line: q, caret: te.col}
 }

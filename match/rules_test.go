@@ -95,7 +95,7 @@ func TestParseErrors(t *testing.T) {
 	f("r.yaml", "rules:\n  - id: a\n    query: x\n    tags: disaster\n", "tags must be a list")
 	f("r.yaml", "rules: [\n", "r.yaml:", "invalid YAML")
 	f("r.yaml", "rulez:\n  - id: a\n", "r.yaml:1:1: unknown key \"rulez\"")
-	f("r.yaml", "rules:\n  - id: a\n    query: \"\"\n", "empty term")
+	f("r.yaml", "rules:\n  - id: a\n    query: \"\"\n", "empty query")
 	// Every error of a file is reported, not only the first.
 	f("k.txt", "a*b\nc*d\n", "k.txt:1:2:", "k.txt:2:2:")
 }

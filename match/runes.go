@@ -1,6 +1,7 @@
 package match
 
 import (
+	"strings"
 	"sync"
 	"unicode"
 	"unicode/utf8"
@@ -29,6 +30,9 @@ type runeTable struct {
 	stage2 []uint32                           // kind<<28 | key index (0 = the rune itself)
 	keyOff []uint32                           // key i is keys[keyOff[i]:keyOff[i+1]]
 	keys   []byte
+	// strip maps key i to the index of the same key without combining
+	// marks (0: nothing is left), for diacritic-insensitive rules.
+	strip []uint32
 }
 
 var (
@@ -124,6 +128,32 @@ func buildRuneTable() *runeTable {
 		}
 		t.stage1[b] = idx
 	}
+	t.strip = make([]uint32, len(t.keyOff)-1)
+	stripped := map[string]uint32{}
+	for k := 1; k < len(t.strip); k++ {
+		key := string(t.keys[t.keyOff[k]:t.keyOff[k+1]])
+		s := strings.Map(func(r rune) rune {
+			if runeKind(r) == kMark {
+				return -1
+			}
+			return r
+		}, key)
+		switch {
+		case s == key:
+			t.strip[k] = uint32(k)
+		case s == "":
+			t.strip[k] = 0
+		default:
+			i, ok := stripped[s]
+			if !ok {
+				i = uint32(len(t.keyOff) - 1)
+				t.keys = append(t.keys, s...)
+				t.keyOff = append(t.keyOff, uint32(len(t.keys)))
+				stripped[s] = i
+			}
+			t.strip[k] = i
+		}
+	}
 	return t
 }
 
@@ -136,4 +166,31 @@ func (t *runeTable) lookup(r rune) (kind uint32, key []byte) {
 		key = t.keys[t.keyOff[k]:t.keyOff[k+1]:t.keyOff[k+1]]
 	}
 	return kind, key
+}
+
+// lookupStrip is lookup for text read without combining marks: a mark, and
+// a rune whose key is only marks, are ignorable; other keys lose their marks.
+func (t *runeTable) lookupStrip(r rune) (kind uint32, key []byte) {
+	e := t.stage2[uint32(t.stage1[r>>8])<<8|uint32(r&0xFF)]
+	kind = e >> 28
+	if kind == kMark {
+		return kIgnore, nil
+	}
+	if k := e & (1<<28 - 1); k != 0 {
+		if k = t.strip[k]; k == 0 {
+			return kIgnore, nil
+		}
+		key = t.keys[t.keyOff[k]:t.keyOff[k+1]:t.keyOff[k+1]]
+	}
+	return kind, key
+}
+
+// kindOf returns the kind of r, as lookup or lookupStrip would.
+func (t *runeTable) kindOf(r rune, strip bool) uint32 {
+	if strip {
+		k, _ := t.lookupStrip(r)
+		return k
+	}
+	k, _ := t.lookup(r)
+	return k
 }

@@ -12,6 +12,9 @@ import "unicode/utf8"
 // skipped. Non-ASCII runes are decoded inline and their folded keys stepped
 // symbol by symbol; sparse states and transitions that end a term take the
 // slow path for one byte.
+//
+// The automaton of diacritic-insensitive terms (e.strip) reads text without
+// combining marks: they are skipped, and keys lose theirs.
 func (e *Engine) scan(dst []hit, text []byte) []hit {
 	tbl, raw, skip, sym := e.tbl, &e.rawCls, &e.skip, &e.symCls
 	rt := e.rt
@@ -78,6 +81,11 @@ func (e *Engine) scan(dst []hit, text []byte) []hit {
 			ent := rt.stage2[uint32(rt.stage1[r>>8])<<8|uint32(r&0xFF)]
 			kind = ent >> 28
 			if k := ent & (1<<28 - 1); k != 0 {
+				if e.strip {
+					if k = rt.strip[k]; k == 0 {
+						kind = kIgnore
+					}
+				}
 				key = rt.keys[rt.keyOff[k]:rt.keyOff[k+1]]
 			} else {
 				key = text[start:i]
@@ -102,6 +110,10 @@ func (e *Engine) scan(dst []hit, text []byte) []hit {
 			}
 			prev = prevBoundary
 		case kMark:
+			if e.strip {
+				key = nil
+				break
+			}
 			if prev == prevBoundary {
 				prev = prevSpaced
 			}
@@ -205,7 +217,7 @@ func (e *Engine) emit(dst []hit, v uint32, text []byte, at int, onBoundary bool)
 			if size <= 1 {
 				break
 			}
-			if k, _ := e.rt.lookup(r); k != kIgnore {
+			if e.rt.kindOf(r, e.strip) != kIgnore {
 				break
 			}
 			at -= size

@@ -17,7 +17,7 @@ func TestScanMatchesExplain(t *testing.T) {
 	var queries []string
 	for len(queries) < 300 {
 		q := genTerm(rng)
-		if _, terr := parseTerm(runes(), q); terr == nil {
+		if isTerm(q) {
 			queries = append(queries, q)
 		}
 	}
@@ -34,8 +34,8 @@ func TestScanMatchesExplain(t *testing.T) {
 				hits = e.scan(hits[:0], text)
 				var want []string
 				for _, h := range e.Explain(nil, &Doc{Text: text}) {
-					if i := len(want); i == 0 || want[i-1] != fmt.Sprint(e.ruleTermID[h.Rule], h.Start, h.End) {
-						want = append(want, fmt.Sprint(e.ruleTermID[h.Rule], h.Start, h.End))
+					if i := len(want); i == 0 || want[i-1] != fmt.Sprint(e.ruleTermIDs[e.ruleTermOff[h.Rule]], h.Start, h.End) {
+						want = append(want, fmt.Sprint(e.ruleTermIDs[e.ruleTermOff[h.Rule]], h.Start, h.End))
 					}
 				}
 				var got []string
@@ -124,7 +124,7 @@ func FuzzScan(f *testing.F) {
 		f.Add(s[0], s[1])
 	}
 	f.Fuzz(func(t *testing.T, query, text string) {
-		if _, terr := parseTerm(runes(), query); terr != nil {
+		if !isTerm(query) {
 			return
 		}
 		for _, budget := range []int{denseBudget, 1} {

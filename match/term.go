@@ -25,8 +25,10 @@ const (
 // stream is: a boundary, then for every token its folded key, tokens
 // separated by exactly one boundary, then a final boundary. Tokens are runs of
 // word runes of one script class, and single punctuation runes. This is the
-// definition the automaton's Match loop implements inline.
-func walkStream(rt *runeTable, text []byte, emit func(sym byte, kind uint32, start, end int)) {
+// definition the automaton's Match loop implements inline. With strip, the
+// text is read without combining marks (diacritic-insensitive rules): marks
+// are ignorable and keys lose theirs.
+func walkStream(rt *runeTable, text []byte, strip bool, emit func(sym byte, kind uint32, start, end int)) {
 	emit(symB, kSpace, 0, 0)
 	prev := prevBoundary
 	for i := 0; i < len(text); {
@@ -36,7 +38,11 @@ func walkStream(rt *runeTable, text []byte, emit func(sym byte, kind uint32, sta
 		}
 		kind, key := uint32(kSpace), []byte(nil)
 		if !(r == utf8.RuneError && size == 1) {
-			kind, key = rt.lookup(r)
+			if strip {
+				kind, key = rt.lookupStrip(r)
+			} else {
+				kind, key = rt.lookup(r)
+			}
 			if key == nil {
 				key = text[i : i+size]
 			}
@@ -102,13 +108,17 @@ type termError struct {
 	msg, hint string
 }
 
-// parseTerm parses a phase-1 query: one term. Syntax (docs/rules.md):
+// parseTerm parses one term of a query (a Program term). Syntax (docs/rules.md):
 //
 //	word        earthquake, #temblor, @xboxsupport, 地震, c++
 //	prefix*     earthquak*  (wildcard only at the end, after a letter or digit)
 //	"a phrase"  whitespace runs match any whitespace run
-//	a phrase    unquoted words form a phrase too
-func parseTerm(rt *runeTable, q string) (term, *termError) {
+//	a phrase    unquoted words form a phrase too (a keyword-list line,
+//	            a phrase prefix: flood victim*)
+//
+// With strip, the term is compiled without its combining marks, to be found
+// in text read the same way.
+func parseTerm(rt *runeTable, q string, strip bool) (term, *termError) {
 	lead := len(q) - len(strings.TrimLeft(q, " \t\r\n"))
 	s := strings.TrimSpace(q)
 	col := func(byteOff int) int { return utf8.RuneCountInString(q[:lead+byteOff]) + 1 }
@@ -137,7 +147,7 @@ func parseTerm(rt *runeTable, q string) (term, *termError) {
 		}
 		end++
 		if end != len(s)-1 {
-			return term{}, &termError{col(end + 1), "unexpected text after the phrase", "phase-1 queries hold exactly one term or phrase"}
+			return term{}, &termError{col(end + 1), "unexpected text after the phrase", "put a space between the phrase and the next term"}
 		}
 		body = s[1:end]
 		if strings.TrimSpace(body) == "" {
@@ -170,7 +180,7 @@ func parseTerm(rt *runeTable, q string) (term, *termError) {
 	}
 	var pat []byte
 	var kinds []uint32
-	walkStream(rt, []byte(body), func(sym byte, kind uint32, _, _ int) {
+	walkStream(rt, []byte(body), strip, func(sym byte, kind uint32, _, _ int) {
 		pat = append(pat, sym)
 		kinds = append(kinds, kind)
 	})

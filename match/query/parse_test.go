@@ -238,3 +238,29 @@ func TestLiteral(t *testing.T) {
 	f(`bad"quote`, `bad"quote`)
 	f("ear*th", "ear*th")
 }
+
+func TestPositive(t *testing.T) {
+	f := func(src, positive string) {
+		t.Helper()
+		p, err := Parse(src)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", src, err)
+		}
+		var got []string
+		for i, term := range p.Terms {
+			if p.Positive(i) {
+				got = append(got, term)
+			}
+		}
+		if strings.Join(got, " ") != positive {
+			t.Errorf("%q: positive terms %q, want %q", src, got, positive)
+		}
+	}
+	f("quake", "quake")
+	f("quake -drill", "quake")
+	f("quake NOT (drill OR test)", "quake")
+	f("quake NOT NOT sismo", "quake sismo")
+	f("quake OR (sismo -quake)", "quake sismo")
+	f("(a OR b) NEAR/2 c -d lang:es", "a b c")
+	f("a -(b NEAR/1 c)", "a")
+}

@@ -28,6 +28,7 @@ type Program struct {
 	kids    []int32
 	filters []filter
 	near    bool
+	pos     []bool // per term: occurs outside any NOT
 }
 
 type inst struct {
@@ -46,7 +47,26 @@ func compile(root *node, p *parser) *Program {
 	prog := &Program{Terms: p.terms, src: p.src, qterms: p.qterms, termOff: p.termOff}
 	prog.code = append(prog.code, inst{})
 	prog.emit(root, 0)
+	prog.pos = make([]bool, len(prog.Terms))
+	markPositive(root, false, prog.pos)
 	return prog
+}
+
+// markPositive sets pos[t] for the terms of n that occur under an even
+// number of NOTs (neg tells the parity above n).
+func markPositive(n *node, neg bool, pos []bool) {
+	switch n.op {
+	case opTerm:
+		if !neg {
+			pos[n.term] = true
+		}
+	case opNot:
+		markPositive(n.kids[0], !neg, pos)
+	default:
+		for _, k := range n.kids {
+			markPositive(k, neg, pos)
+		}
+	}
 }
 
 func (prog *Program) emit(n *node, at int32) {
@@ -178,6 +198,12 @@ func (prog *Program) AnyTerm() bool {
 	}
 	return false
 }
+
+// Positive reports whether Terms[i] occurs in the query outside any NOT
+// (under an even number of them): only then can an occurrence of it be why
+// the query matched. A term that occurs only negated (drill in quake -drill)
+// is not positive.
+func (prog *Program) Positive(i int) bool { return prog.pos[i] }
 
 // HasNear reports whether the query uses NEAR or ONEAR: only then does Eval
 // need term positions.
