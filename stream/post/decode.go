@@ -31,12 +31,18 @@ const (
 	ReasonBadTime     Reason = "bad_created_at"
 	ReasonMissingText Reason = "missing_text"
 	ReasonBadText     Reason = "bad_text"
+	// ReasonSkipped marks a message that is valid but is not a post (a
+	// deletion notice, a non-post event): the caller commits past it
+	// without a dead letter. Only input adapters return it.
+	ReasonSkipped Reason = "skipped"
+	// ReasonUnsupported marks a message in no format the adapter knows.
+	ReasonUnsupported Reason = "unsupported_format"
 )
 
 // Reasons lists every Reason, for pre-registering metric labels.
 var Reasons = []Reason{ReasonTooLarge, ReasonEmpty, ReasonInvalidUTF8, ReasonInvalidJSON,
 	ReasonNotObject, ReasonMissingID, ReasonBadID, ReasonMissingTime, ReasonBadTime,
-	ReasonMissingText, ReasonBadText}
+	ReasonMissingText, ReasonBadText, ReasonSkipped, ReasonUnsupported}
 
 // DecodeError is returned for a message that cannot become a Post.
 type DecodeError struct {
@@ -185,9 +191,37 @@ func (d *Decoder) Decode(data []byte, p *Post) error {
 					p.warn("place.country_code: %q is not an ISO 3166-1 alpha-2 code", cc)
 				}
 			}
+			if bv := pv.Get("bbox"); !isMissing(bv) {
+				decodeBBox(p, bv)
+			}
 		}
 	}
 	return nil
+}
+
+// decodeBBox reads "bbox": [minLon, minLat, maxLon, maxLat] (the GeoJSON
+// order).
+func decodeBBox(p *Post, bv *fastjson.Value) {
+	a, err := bv.Array()
+	if err != nil || len(a) != 4 {
+		p.warn("place.bbox: want [minLon, minLat, maxLon, maxLat]")
+		return
+	}
+	var f [4]float64
+	for i, v := range a {
+		n, ok := number(v)
+		if !ok {
+			p.warn("place.bbox: want [minLon, minLat, maxLon, maxLat]")
+			return
+		}
+		f[i] = n
+	}
+	b := BBox{MinLon: f[0], MinLat: f[1], MaxLon: f[2], MaxLat: f[3]}
+	if !ValidBBox(b) {
+		p.warn("place.bbox: %v is not a valid bounding box", f)
+		return
+	}
+	p.Place.HasBBox, p.Place.BBox = true, b
 }
 
 func decodeAuthor(p *Post, av *fastjson.Value, maxID int) {

@@ -9,7 +9,10 @@
 // a *DecodeError whose Reason names the problem for the dead-letter topic.
 package post
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // Post is one decoded post. Strings are copies owned by the Post; Reset keeps
 // the capacity of slices for reuse.
@@ -58,6 +61,47 @@ type Point struct {
 type Place struct {
 	Name        string
 	CountryCode string // ISO 3166-1 alpha-2, upper case; "" when absent or invalid
+	HasBBox     bool   // BBox is set only when the source gave a valid bounding box
+	BBox        BBox
+}
+
+// BBox is a bounding box in WGS84 degrees. MinLon > MaxLon means the box
+// crosses the antimeridian.
+type BBox struct {
+	MinLon, MinLat, MaxLon, MaxLat float64
+}
+
+// DiagonalKM returns the length of the box's diagonal in kilometres
+// (equirectangular at the box's mean latitude: exact enough to tell a
+// city from a state).
+func (b BBox) DiagonalKM() float64 {
+	const kmPerDeg = 6371.0088 * math.Pi / 180
+	dLon := b.MaxLon - b.MinLon
+	if dLon < 0 {
+		dLon += 360
+	}
+	dx := dLon * math.Cos((b.MinLat+b.MaxLat)/2*math.Pi/180)
+	dy := b.MaxLat - b.MinLat
+	return math.Hypot(dx, dy) * kmPerDeg
+}
+
+// Center returns the centre of the box.
+func (b BBox) Center() Point {
+	lon := (b.MinLon + b.MaxLon) / 2
+	if b.MinLon > b.MaxLon {
+		lon += 180
+		if lon > 180 {
+			lon -= 360
+		}
+	}
+	return Point{Lat: (b.MinLat + b.MaxLat) / 2, Lon: lon}
+}
+
+// ValidBBox reports whether b is a usable box: finite, in range, with
+// MinLat <= MaxLat.
+func ValidBBox(b BBox) bool {
+	in := func(lat, lon float64) bool { return lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180 }
+	return in(b.MinLat, b.MinLon) && in(b.MaxLat, b.MaxLon) && b.MinLat <= b.MaxLat
 }
 
 // IsRepost reports whether the post is a repost of another post.
