@@ -16,7 +16,7 @@ type Segment uint8
 // Segments, in the order Segment tests them (the first that applies wins).
 const (
 	SegmentUnknown   Segment = iota // no author data at all
-	SegmentZombie                   // bot-like: BotLikelihood ≥ AuthorConfig.ZombieMinBot
+	SegmentZombie                   // bot-like (BotLikelihood ≥ ZombieMinBot) or the zombie follower pattern (AuthorConfig)
 	SegmentInactive                 // hardly posts: lifetime posts ≤ InactiveMaxPosts or rate < InactiveMaxPostsPerDay
 	SegmentJoiner                   // a new account: age ≤ JoinerMaxAgeDays
 	SegmentCritic                   // comments on others: the post is a reply or a quote
@@ -38,6 +38,13 @@ func (s Segment) String() string {
 // means the defaults.
 type AuthorConfig struct {
 	ZombieMinBot           float32 // default 0.6
+	// The zombie follower pattern, decided on its own whatever the bot
+	// score: follows at least ZombieMinFollowing accounts, has at most
+	// ZombieMaxFollowerRatio followers per account followed, and has posted
+	// at most ZombieMaxPosts times. Defaults 500, 0.05, 50.
+	ZombieMinFollowing     int64
+	ZombieMaxFollowerRatio float64
+	ZombieMaxPosts         int64
 	InactiveMaxPosts       int64   // default 10 lifetime posts
 	InactiveMaxPostsPerDay float64 // default 0.01 (about 4 posts a year)
 	JoinerMaxAgeDays       float64 // default 30
@@ -52,6 +59,15 @@ type AuthorConfig struct {
 func (c *AuthorConfig) setDefaults() {
 	if c.ZombieMinBot == 0 {
 		c.ZombieMinBot = 0.6
+	}
+	if c.ZombieMinFollowing == 0 {
+		c.ZombieMinFollowing = 500
+	}
+	if c.ZombieMaxFollowerRatio == 0 {
+		c.ZombieMaxFollowerRatio = 0.05
+	}
+	if c.ZombieMaxPosts == 0 {
+		c.ZombieMaxPosts = 50
 	}
 	if c.InactiveMaxPosts == 0 {
 		c.InactiveMaxPosts = 10
@@ -77,7 +93,8 @@ func (c *AuthorConfig) validate() error {
 	if !(c.ZombieMinBot > 0 && c.ZombieMinBot <= 1) {
 		return fmt.Errorf("author: ZombieMinBot %v is out of range (0, 1]", c.ZombieMinBot)
 	}
-	if c.InactiveMaxPosts < 0 || c.InactiveMaxPostsPerDay < 0 || c.JoinerMaxAgeDays < 0 ||
+	if c.ZombieMinFollowing < 0 || c.ZombieMaxFollowerRatio < 0 || c.ZombieMaxPosts < 0 ||
+		c.InactiveMaxPosts < 0 || c.InactiveMaxPostsPerDay < 0 || c.JoinerMaxAgeDays < 0 ||
 		c.CreatorMinFollowers < 0 || c.CreatorMinPostsPerDay < 0 {
 		return fmt.Errorf("author: thresholds must not be negative")
 	}
@@ -219,6 +236,9 @@ func segment(p *post.Post, s authorStats, bot float32, cfg *AuthorConfig) Segmen
 	}
 	switch {
 	case bot >= cfg.ZombieMinBot:
+		return SegmentZombie
+	case a.Following >= cfg.ZombieMinFollowing && a.Followers >= 0 && a.Posts >= 0 &&
+		float64(a.Followers) <= cfg.ZombieMaxFollowerRatio*float64(a.Following) && a.Posts <= cfg.ZombieMaxPosts:
 		return SegmentZombie
 	case a.Posts >= 0 && a.Posts <= cfg.InactiveMaxPosts,
 		s.postsPerDay >= 0 && s.postsPerDay < cfg.InactiveMaxPostsPerDay:

@@ -88,6 +88,9 @@ func TestAuthorFeatures(t *testing.T) {
 		{"new account", post.Post{Author: author(5, 80, 20, 10, "newbie")}, SegmentJoiner, 0, 0.2, 0, 0.3},
 		{"inactive", post.Post{Author: author(50, 200, 3, 2000, "quiet")}, SegmentInactive, 0, 0.1, 0, 0.3},
 		{"lurker", post.Post{Author: author(20, 900, 400, 2000, "lurk")}, SegmentSpectator, 0, 0.1, 0, 0.3},
+		// Follows thousands, followed by a handful, almost never posts: a
+		// zombie follower even though nothing about it looks automated.
+		{"zombie follower", post.Post{Author: author(20, 4000, 3, 1500, "follows_all")}, SegmentZombie, 0, 1, 0, 0.3},
 		{"spam bot", post.Post{Author: post.Author{ID: "2", Handle: "user8837461", Followers: 3, Following: 4900,
 			Posts: 90_000, CreatedAt: days(200)}}, SegmentZombie, 0.9, 1, 0, 0.4},
 	} {
