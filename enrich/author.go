@@ -37,7 +37,7 @@ func (s Segment) String() string {
 // AuthorConfig holds the thresholds of author features. The zero value
 // means the defaults.
 type AuthorConfig struct {
-	ZombieMinBot           float32 // default 0.6
+	ZombieMinBot float32 // default 0.6
 	// The zombie follower pattern, decided on its own whatever the bot
 	// score: follows at least ZombieMinFollowing accounts, has at most
 	// ZombieMaxFollowerRatio followers per account followed, and has posted
