@@ -275,3 +275,53 @@ WHERE kafka_topic = ? AND kafka_partition = ? AND ingested_at >= toDateTime(?) A
 GROUP BY post_id
 ORDER BY min(kafka_offset)`, topic, partition, sinceArg(since))
 }
+
+// RecentKeys calls fn once for every distinct post stored from the
+// partition by an INSERT at or after since (the client's clock at Insert, to
+// the second), with its copy key, in the order the posts were consumed
+// (lowest offset first). Replaying them rebuilds the partition's dedup
+// window and copy counts exactly as the previous owner had them. fn is
+// called while the result streams in.
+func (c *Client) RecentKeys(ctx context.Context, topic string, partition int32, since time.Time, fn func(postID string, copyKey uint64)) error {
+	return c.query(ctx, "recent dedup keys", func(scan func(...any) error) error {
+		var id string
+		var key uint64
+		if err := scan(&id, &key); err != nil {
+			return err
+		}
+		fn(id, key)
+		return nil
+	}, `SELECT post_id, any(copy_key) FROM {db}.dedup_keys
+WHERE kafka_topic = ? AND kafka_partition = ? AND ingested_at >= toDateTime(?)
+GROUP BY post_id
+ORDER BY min(kafka_offset)`, topic, partition, sinceArg(since))
+}
+
+// CopyCounts are the copies among one rule's mentions in one minute: Copies
+// is how many mentions repeat the normalised text of an earlier post
+// (within the dedup window, per input partition), Texts the exact number of
+// distinct normalised texts (across partitions; a repost counts as its own
+// text).
+type CopyCounts struct {
+	Copies, Texts uint64
+}
+
+// RuleMinuteCopies returns copies_rule_minute merged per rule and minute
+// since the given minute.
+func (c *Client) RuleMinuteCopies(ctx context.Context, since time.Time) (map[RuleMinuteKey]CopyCounts, error) {
+	out := map[RuleMinuteKey]CopyCounts{}
+	err := c.query(ctx, "copies per rule and minute", func(scan func(...any) error) error {
+		var k RuleMinuteKey
+		var v CopyCounts
+		if err := scan(&k.Rule, &k.Minute, &v.Copies, &v.Texts); err != nil {
+			return err
+		}
+		k.Minute = k.Minute.UTC()
+		out[k] = v
+		return nil
+	}, `SELECT rule_id, minute, sumMerge(copies), uniqExactMerge(texts)
+FROM {db}.copies_rule_minute
+WHERE minute >= toDateTime(?)
+GROUP BY rule_id, minute`, sinceArg(since))
+	return out, err
+}

@@ -15,6 +15,14 @@ type migration struct {
 	version    uint32
 	name       string
 	statements []string
+	// columns are added to existing tables before the statements run, each
+	// only when missing (ClickHouse 18.16 has no ADD COLUMN IF NOT EXISTS).
+	columns []addColumn
+}
+
+// addColumn is one ALTER TABLE … ADD COLUMN.
+type addColumn struct {
+	table, name, decl string // decl: type and default, e.g. "UInt64 DEFAULT 0"
 }
 
 // mentionsColumns is the INSERT column list of mentions, in the order Insert
@@ -27,6 +35,7 @@ var mentionsColumns = []string{
 	"lang", "source", "is_repost", "is_reply", "is_quote", "repost_of",
 	"has_geo", "lat", "lon", "geo_tier", "country", "cell", "text",
 	"kafka_topic", "kafka_partition", "kafka_offset", "ingested_at",
+	"copy_key", "copy_of", "copy_count",
 }
 
 // aggregateColumns are the aggregate states shared by both per-minute
@@ -78,7 +87,7 @@ CREATE TABLE IF NOT EXISTS {db}.mentions (
     ingested_at      DateTime('UTC') DEFAULT now()
 ) ENGINE = MergeTree
 PARTITION BY toYYYYMM(created_at)
-ORDER BY (rule_id, created_at, post_id)`}},
+ORDER BY (rule_id, created_at, post_id)`}, nil},
 
 	{2, "create_mentions_rule_minute_cell", []string{`
 CREATE TABLE IF NOT EXISTS {db}.mentions_rule_minute_cell (
@@ -93,7 +102,7 @@ TO {db}.mentions_rule_minute_cell AS
 SELECT rule_id, minute, cell,` + aggregateStates + `
 FROM {db}.mentions
 WHERE rule_id != ''
-GROUP BY rule_id, minute, cell`}},
+GROUP BY rule_id, minute, cell`}, nil},
 
 	{3, "create_mentions_rule_minute_country", []string{`
 CREATE TABLE IF NOT EXISTS {db}.mentions_rule_minute_country (
@@ -108,7 +117,7 @@ TO {db}.mentions_rule_minute_country AS
 SELECT rule_id, minute, country,` + aggregateStates + `
 FROM {db}.mentions
 WHERE rule_id != ''
-GROUP BY rule_id, minute, country`}},
+GROUP BY rule_id, minute, country`}, nil},
 
 	{4, "create_ingest_offsets", []string{`
 CREATE TABLE IF NOT EXISTS {db}.ingest_offsets (
@@ -121,7 +130,7 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.ingest_offsets_mv
 TO {db}.ingest_offsets AS
 SELECT kafka_topic, kafka_partition, maxState(kafka_offset) AS max_offset
 FROM {db}.mentions
-GROUP BY kafka_topic, kafka_partition`}},
+GROUP BY kafka_topic, kafka_partition`}, nil},
 
 	{5, "create_mention_offsets", []string{`
 CREATE TABLE IF NOT EXISTS {db}.mention_offsets (
@@ -136,7 +145,48 @@ ORDER BY (kafka_topic, kafka_partition, kafka_offset, post_id)`, `
 CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.mention_offsets_mv
 TO {db}.mention_offsets AS
 SELECT kafka_topic, kafka_partition, kafka_offset, post_id, ingested_at
-FROM {db}.mentions`}},
+FROM {db}.mentions`}, nil},
+
+	{6, "add_mentions_copies", nil, []addColumn{
+		{"mentions", "copy_key", "UInt64 DEFAULT 0"},
+		{"mentions", "copy_of", "String DEFAULT ''"},
+		{"mentions", "copy_count", "UInt32 DEFAULT 0"},
+	}},
+
+	{7, "create_dedup_keys", []string{`
+CREATE TABLE IF NOT EXISTS {db}.dedup_keys (
+    kafka_topic     String,
+    kafka_partition Int32,
+    kafka_offset    Int64,
+    post_id         String,
+    copy_key        UInt64,
+    ingested_at     DateTime('UTC')
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(ingested_at)
+ORDER BY (kafka_topic, kafka_partition, kafka_offset, post_id)`, `
+CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.dedup_keys_mv
+TO {db}.dedup_keys AS
+SELECT kafka_topic, kafka_partition, kafka_offset, post_id, copy_key, ingested_at
+FROM {db}.mentions
+WHERE post_id != ''`}, nil},
+
+	{8, "create_copies_rule_minute", []string{`
+CREATE TABLE IF NOT EXISTS {db}.copies_rule_minute (
+    rule_id String,
+    minute  DateTime('UTC'),
+    copies  AggregateFunction(sum, UInt64),
+    texts   AggregateFunction(uniqExact, UInt64)
+) ENGINE = AggregatingMergeTree
+PARTITION BY toYYYYMM(minute)
+ORDER BY (rule_id, minute)`, `
+CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.copies_rule_minute_mv
+TO {db}.copies_rule_minute AS
+SELECT rule_id, minute,
+    sumState(toUInt64(copy_of != ''))                       AS copies,
+    uniqExactState(if(copy_key = 0, sipHash64(post_id), copy_key)) AS texts
+FROM {db}.mentions
+WHERE rule_id != ''
+GROUP BY rule_id, minute`}, nil},
 }
 
 // quoteIdent quotes a ClickHouse identifier with backticks.
@@ -182,6 +232,11 @@ ORDER BY version`)); err != nil {
 		if done[m.version] {
 			continue
 		}
+		for _, col := range m.columns {
+			if err := c.addColumn(ctx, col); err != nil {
+				return applied, fmt.Errorf("cannot apply migration %d %s: %w", m.version, m.name, err)
+			}
+		}
 		for _, stmt := range m.statements {
 			if err := c.conn.Exec(ctx, c.sql(stmt)); err != nil {
 				return applied, fmt.Errorf("cannot apply migration %d %s: %w", m.version, m.name, err)
@@ -193,6 +248,28 @@ ORDER BY version`)); err != nil {
 		applied = append(applied, m.name)
 	}
 	return applied, nil
+}
+
+// addColumn adds col unless its table has it. Two processes migrating at
+// once may both try; the loser's error is ignored when the column is there.
+func (c *Client) addColumn(ctx context.Context, col addColumn) error {
+	has := func() (bool, error) {
+		var n uint64
+		err := c.conn.QueryRow(ctx, `SELECT count() FROM system.columns WHERE database = ? AND table = ? AND name = ?`,
+			c.cfg.Database, col.table, col.name).Scan(&n)
+		return n > 0, err
+	}
+	if ok, err := has(); err != nil || ok {
+		return err
+	}
+	err := c.conn.Exec(ctx, c.sql("ALTER TABLE {db}."+quoteIdent(col.table)+" ADD COLUMN "+quoteIdent(col.name)+" "+col.decl))
+	if err != nil {
+		if ok, _ := has(); ok {
+			return nil
+		}
+		return fmt.Errorf("cannot add column %s.%s: %w", col.table, col.name, err)
+	}
+	return nil
 }
 
 // recordMigration inserts m into schema_migrations. It uses a batch, not

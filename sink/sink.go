@@ -4,11 +4,12 @@
 // It owns the schema (versioned migrations applied by Client.Migrate; see
 // docs/schema.md): the raw table mentions (one row per post × rule), the
 // per-minute aggregates mentions_rule_minute_cell and
-// mentions_rule_minute_country, and the bookkeeping tables ingest_offsets and
-// mention_offsets, all fed by materialized views from mentions so that they
-// are written by the same INSERT as the rows they describe. That is how the
-// pipeline resumes after a crash: Kafka offsets are stored with the data
-// (ResumeOffsets, Landed, RecentPostIDs).
+// mentions_rule_minute_country, the copies aggregate copies_rule_minute, and
+// the bookkeeping tables ingest_offsets, mention_offsets and dedup_keys, all
+// fed by materialized views from mentions so that they are written by the
+// same INSERT as the rows they describe. That is how the pipeline resumes
+// after a crash: Kafka offsets and the dedup state are stored with the data
+// (ResumeOffsets, Landed, RecentKeys).
 //
 // Client.Insert sends one batch as one INSERT carrying one native block,
 // appended column by column from buffers that are reused across calls. The
@@ -74,6 +75,13 @@ type Mention struct {
 	Topic           string
 	Partition       int32
 	Offset          int64
+	// CopyKey is the hash of the post's normalised text (0: not compared,
+	// e.g. a repost); CopyOf is the first post seen with that text within
+	// the dedup window ("" when this post is the first) and CopyCount the
+	// running count of posts seen with it, this one included.
+	CopyKey   uint64
+	CopyOf    string
+	CopyCount uint32
 }
 
 // ErrInvalidMention marks an Insert rejected before anything was sent because
@@ -310,6 +318,9 @@ type columns struct {
 	partition              []int32
 	offset                 []int64
 	ingestedAt             []time.Time
+	copyKey                []uint64
+	copyOf                 []string
+	copyCount              []uint32
 	vals                   []any
 }
 
@@ -358,6 +369,9 @@ func (c *columns) fill(rows []Mention, now time.Time) error {
 		c.partition = append(c.partition, r.Partition)
 		c.offset = append(c.offset, r.Offset)
 		c.ingestedAt = append(c.ingestedAt, now)
+		c.copyKey = append(c.copyKey, r.CopyKey)
+		c.copyOf = append(c.copyOf, r.CopyOf)
+		c.copyCount = append(c.copyCount, r.CopyCount)
 	}
 	return nil
 }
@@ -369,7 +383,8 @@ func (c *columns) values() []any {
 		c.authorID, c.authorHandle, c.authorFollowers,
 		c.lang, c.source, c.isRepost, c.isReply, c.isQuote, c.repostOf,
 		c.hasGeo, c.lat, c.lon, c.geoTier, c.country, c.cell, c.text,
-		c.topic, c.partition, c.offset, c.ingestedAt)
+		c.topic, c.partition, c.offset, c.ingestedAt,
+		c.copyKey, c.copyOf, c.copyCount)
 	return c.vals
 }
 
@@ -377,7 +392,7 @@ func (c *columns) values() []any {
 // caller's strings.
 func (c *columns) reset() {
 	for _, s := range []*[]string{&c.ruleID, &c.postID, &c.authorID, &c.authorHandle,
-		&c.lang, &c.source, &c.repostOf, &c.country, &c.cell, &c.text, &c.topic} {
+		&c.lang, &c.source, &c.repostOf, &c.country, &c.cell, &c.text, &c.topic, &c.copyOf} {
 		clear(*s)
 		*s = (*s)[:0]
 	}
@@ -387,6 +402,7 @@ func (c *columns) reset() {
 	c.isRepost, c.isReply, c.isQuote = c.isRepost[:0], c.isReply[:0], c.isQuote[:0]
 	c.hasGeo, c.lat, c.lon, c.geoTier = c.hasGeo[:0], c.lat[:0], c.lon[:0], c.geoTier[:0]
 	c.partition, c.offset, c.ingestedAt = c.partition[:0], c.offset[:0], c.ingestedAt[:0]
+	c.copyKey, c.copyCount = c.copyKey[:0], c.copyCount[:0]
 	clear(c.vals)
 	c.vals = c.vals[:0]
 }

@@ -43,6 +43,15 @@ type Config struct {
 	// DedupWindow is how long a post id is remembered (at least this long,
 	// at most twice). Default 24h.
 	DedupWindow time.Duration
+	// DedupMaxKeys bounds the post ids remembered per partition. When the
+	// window is full, its older half is forgotten early (the window shrinks
+	// and earshot_dedup_early_rotations_total counts it). Default 20,000,000
+	// (about 100 MB per partition at 5 bytes a key).
+	DedupMaxKeys int
+	// CopyMaxKeys bounds the texts remembered per partition for copy
+	// detection (about 83 bytes each); when full, the older half is
+	// forgotten early. Default 1,000,000.
+	CopyMaxKeys int
 	// RetryBackoff is the first wait before retrying a failed insert or
 	// dead-letter write; it doubles up to 10s. Default 200ms.
 	RetryBackoff time.Duration
@@ -81,6 +90,8 @@ func (c *Config) SetDefaults() {
 	def(&c.FetchMaxBytes, 4<<20)
 	def(&c.PartitionQueue, 2_000)
 	defd(&c.DedupWindow, 24*time.Hour)
+	def(&c.DedupMaxKeys, 20_000_000)
+	def(&c.CopyMaxKeys, 1_000_000)
 	defd(&c.RetryBackoff, 200*time.Millisecond)
 	defd(&c.ShutdownTimeout, 30*time.Second)
 	defd(&c.SessionTimeout, 10*time.Second)
@@ -114,6 +125,8 @@ func (c *Config) Validate() error {
 	pos("queue chunks", c.QueueChunks)
 	pos("fetch max bytes", c.FetchMaxBytes)
 	pos("partition queue", c.PartitionQueue)
+	pos("dedup max keys", c.DedupMaxKeys)
+	pos("copy max keys", c.CopyMaxKeys)
 	posd("batch interval", c.BatchInterval)
 	posd("chunk interval", c.ChunkInterval)
 	posd("retry backoff", c.RetryBackoff)
@@ -124,5 +137,18 @@ func (c *Config) Validate() error {
 	if c.SessionTimeout != 0 && c.SessionTimeout < 6*time.Second {
 		bad("session timeout: at least 6s (the broker's minimum), got %s", c.SessionTimeout)
 	}
+	if c.ShutdownTimeout > 0 && c.SessionTimeout > 0 && c.fenceAfter() < time.Second {
+		bad("shutdown timeout %s: must exceed 2/5 of the session timeout %s by at least 1s (it is also the rebalance timeout)",
+			c.ShutdownTimeout, c.SessionTimeout)
+	}
 	return errors.Join(errs...)
+}
+
+// fenceAfter is how long after its generation ended a chunk may still be
+// written: the rebalance timeout (ShutdownTimeout) minus two heartbeat
+// intervals, the longest this process can take to notice that the
+// generation ended. A new generation cannot complete sooner, so no insert
+// of the old one overlaps a new owner's start.
+func (c *Config) fenceAfter() time.Duration {
+	return c.ShutdownTimeout - 2*(c.SessionTimeout/5)
 }

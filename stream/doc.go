@@ -28,11 +28,25 @@
 // carries its source topic, partition and offset, and a batch is inserted as
 // one block. On assignment an owner resumes from the later of the group's
 // committed offset and one past the highest offset ClickHouse stores for
-// the partition, and warms its dedup window with the post ids stored within
-// DedupWindow; an insert that failed ambiguously is retried only if none of
-// its rows landed. Dead letters are at-least-once: a replay may repeat them.
-// On revocation or stop, each owner hands over its last chunk and waits
-// until it is committed. docs/delivery.md has the argument in full.
+// the partition, and rebuilds its dedup state (post ids and copy counts) by
+// replaying, in offset order, the keys ClickHouse stored for the partition
+// within DedupWindow: the state is checkpointed with the offsets it covers,
+// by the same INSERTs. An insert that failed ambiguously is retried only if
+// none of its rows landed. Dead letters are at-least-once: a replay may
+// repeat them. On revocation or stop, each owner hands over its last chunk
+// and waits until it is committed; chunks of a generation that ended more
+// than ShutdownTimeout − 2 heartbeats ago are fenced off (never written),
+// so nothing of an old owner lands after a new owner started.
+// docs/delivery.md has the argument in full.
+//
+// # Duplicates, reposts, copies
+//
+// A matched post whose id was counted within DedupWindow is dropped. A
+// repost is kept and flagged (is_repost, repost_of); the aggregates count
+// originals and reposts apart. A non-repost whose normalised text
+// (dedup.AppendNormal) was already seen on the partition within the window
+// is kept and flagged as a copy: copy_of is the first post's id, copy_count
+// the running count; copies_rule_minute sums them for dashboards.
 //
 // # Metrics
 //
@@ -40,7 +54,6 @@
 //	earshot_decoded_posts_total        messages decoded into posts
 //	earshot_dead_letters_total{reason} messages sent to the dead-letter topic
 //	earshot_matched_posts_total        posts matching at least one rule
-//	earshot_duplicates_total{kind}     matched posts dropped as already counted
 //	earshot_mentions_total             mention rows produced
 //	earshot_inserted_rows_total        rows acknowledged by ClickHouse
 //	earshot_batches_total              batches flushed
@@ -52,5 +65,13 @@
 //	earshot_committed_offset{partition} next offset, as last committed
 //	earshot_queued_chunks              chunks waiting for the writer
 //	earshot_assigned_partitions        partitions owned
-//	earshot_dedup_keys{partition}      post ids remembered for dedup
+//	earshot_duplicates_total{kind}     kind="post_id": matched posts dropped as already counted
+//	earshot_reposts_total              unique matched posts that are reposts
+//	earshot_copies_total               unique matched posts flagged as copies (kept)
+//	earshot_dedup_keys{partition,kind}  keys remembered (kind: post_id, copy)
+//	earshot_dedup_bytes{partition,kind} memory held by the dedup state
+//	earshot_dedup_early_rotations{partition,kind} times the current owner's
+//	                                   window was full and forgot its older half
+//	earshot_dedup_warmup_seconds       time to rebuild a partition's dedup state on assignment
+//	earshot_stale_chunks_total         chunks of an ended generation fenced off unwritten
 package stream

@@ -24,6 +24,14 @@ type metrics struct {
 	queued       prometheus.Gauge
 	partitions   prometheus.Gauge
 	dedupKeys    *prometheus.GaugeVec
+	dedupBytes   *prometheus.GaugeVec
+	reposts      prometheus.Counter
+	copies       prometheus.Counter
+	// earlyRotations is a gauge per partition owner (reset when the
+	// partition moves), not a counter, since owners come and go.
+	earlyRotations *prometheus.GaugeVec
+	warmupSeconds  prometheus.Histogram
+	staleChunks    prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -62,7 +70,20 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		partitions: prometheus.NewGauge(prometheus.GaugeOpts{Name: "earshot_assigned_partitions",
 			Help: "Input partitions owned by this process."}),
 		dedupKeys: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "earshot_dedup_keys",
-			Help: "Post ids remembered for dedup, per partition."}, []string{"partition"}),
+			Help: "Keys remembered for dedup, per partition and kind (post_id, copy)."}, []string{"partition", "kind"}),
+		dedupBytes: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "earshot_dedup_bytes",
+			Help: "Memory held by dedup state, per partition and kind (post_id, copy)."}, []string{"partition", "kind"}),
+		reposts: prometheus.NewCounter(prometheus.CounterOpts{Name: "earshot_reposts_total",
+			Help: "Matched unique posts that are reposts (counted apart in the aggregates)."}),
+		copies: prometheus.NewCounter(prometheus.CounterOpts{Name: "earshot_copies_total",
+			Help: "Matched unique posts flagged as a copy of an earlier post's text (kept, flagged with copy_of)."}),
+		earlyRotations: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "earshot_dedup_early_rotations",
+			Help: "Times the partition's current owner forgot the older half of its dedup window because it was full."}, []string{"partition", "kind"}),
+		warmupSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "earshot_dedup_warmup_seconds",
+			Help:    "Time to rebuild a partition's dedup state from ClickHouse on assignment.",
+			Buckets: prometheus.ExponentialBuckets(0.005, 2, 14)}),
+		staleChunks: prometheus.NewCounter(prometheus.CounterOpts{Name: "earshot_stale_chunks_total",
+			Help: "Chunks of a generation that ended too long ago, dropped unwritten (fenced) so a new owner cannot be overtaken."}),
 	}
 	for _, r := range post.Reasons {
 		m.deadLetters.WithLabelValues(string(r))
@@ -71,7 +92,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	if reg != nil {
 		reg.MustRegister(m.consumed, m.decoded, m.deadLetters, m.matched, m.mentions, m.duplicates,
 			m.inserted, m.batches, m.batchSeconds, m.batchRows, m.retries, m.commitErrors, m.lag,
-			m.committed, m.queued, m.partitions, m.dedupKeys)
+			m.committed, m.queued, m.partitions, m.dedupKeys, m.dedupBytes, m.reposts, m.copies,
+			m.earlyRotations, m.warmupSeconds, m.staleChunks)
 	}
 	return m
 }

@@ -139,6 +139,7 @@ func (pl *Pipeline) Run(ctx context.Context) error {
 			continue
 		}
 		pl.log.Info("partitions assigned", "generation", gen.ID, "partitions", len(assigned))
+		f := &fence{}
 		pl.m.partitions.Set(float64(len(assigned)))
 		pl.ready.Store(true)
 		for _, pa := range assigned {
@@ -152,7 +153,10 @@ func (pl *Pipeline) Run(ctx context.Context) error {
 				octx, cancel := context.WithCancel(gctx)
 				defer cancel()
 				defer context.AfterFunc(ctx, cancel)()
-				pl.own(octx, hard, gen, w.in, pa.ID, start)
+				// gctx ends only when the generation does (a rebalance, a
+				// lost session), not when the process stops.
+				defer context.AfterFunc(gctx, f.end)()
+				pl.own(octx, hard, gen, f, w.in, pa.ID, start)
 			})
 		}
 	}
@@ -175,14 +179,14 @@ func (pl *Pipeline) resumeOffsets(ctx context.Context) (map[int32]int64, error) 
 
 func (pl *Pipeline) getChunk() *chunk { return pl.pool.Get().(*chunk) }
 func (pl *Pipeline) putChunk(c *chunk) {
-	c.gen = nil
+	c.gen, c.fence = nil, nil
 	pl.pool.Put(c)
 }
 
 // own is the owner of one partition for one generation: it fetches,
 // processes and hands chunks to the writer until ctx ends, then hands over
 // its last chunk and waits until it is committed (or hard ends).
-func (pl *Pipeline) own(ctx, hard context.Context, gen *kafka.Generation, out chan<- *chunk, partition int, start int64) {
+func (pl *Pipeline) own(ctx, hard context.Context, gen *kafka.Generation, f *fence, out chan<- *chunk, partition int, start int64) {
 	cfg := &pl.cfg
 	log := pl.log.With("partition", partition)
 	pkey := strconv.Itoa(partition)
@@ -198,24 +202,33 @@ func (pl *Pipeline) own(ctx, hard context.Context, gen *kafka.Generation, out ch
 	}
 
 	now := time.Now
-	seen := dedup.NewWindow(cfg.DedupWindow, now())
+	warmStart := now()
+	seen := dedup.NewWindow(cfg.DedupWindow, cfg.DedupMaxKeys, warmStart)
+	copies := dedup.NewCopies(cfg.DedupWindow, cfg.CopyMaxKeys, warmStart)
 	warm := 0
-	err := pl.deps.Store.RecentPostIDs(ctx, cfg.Topic, int32(partition), now().Add(-cfg.DedupWindow), func(id string) {
-		seen.Add(dedup.Key(id), now())
+	// Replaying the keys ClickHouse stored for this partition, in offset
+	// order, rebuilds the window and the copy counts the previous owner had
+	// at the resume offset: the state is checkpointed with the offsets it
+	// covers, by the same INSERTs.
+	err := pl.deps.Store.RecentKeys(ctx, cfg.Topic, int32(partition), warmStart.Add(-cfg.DedupWindow), func(id string, copyKey uint64) {
+		seen.Add(dedup.Key(id), warmStart)
+		copies.Observe(copyKey, id, warmStart)
 		warm++
 	})
 	if err != nil {
 		log.Error("cannot load recent post ids for dedup; giving up the partition", "err", err)
 		return
 	}
-	log.Info("partition owned", "offset", start, "dedup_warm_ids", warm)
+	took := time.Since(warmStart)
+	pl.m.warmupSeconds.Observe(took.Seconds())
+	log.Info("partition owned", "offset", start, "dedup_warm_ids", warm, "warmup", took)
 
 	pr := &processor{topic: cfg.Topic, partition: partition, engine: pl.deps.Engine,
-		enricher: pl.deps.Enricher, dec: post.NewDecoder(cfg.Limits), seen: seen, m: pl.m, now: now}
+		enricher: pl.deps.Enricher, dec: post.NewDecoder(cfg.Limits), seen: seen, copies: copies, m: pl.m, now: now}
 
-	c := pl.newChunk(gen, partition)
+	c := pl.newChunk(gen, f, partition)
 	send := func(barrier bool) bool {
-		pl.account(c, pkey, r, seen)
+		pl.account(c, pkey, r, seen, copies)
 		if barrier {
 			c.done = make(chan error, 1)
 		}
@@ -234,7 +247,7 @@ func (pl *Pipeline) own(ctx, hard context.Context, gen *kafka.Generation, out ch
 			}
 			return false
 		}
-		c = pl.newChunk(gen, partition)
+		c = pl.newChunk(gen, f, partition)
 		return true
 	}
 
@@ -273,21 +286,23 @@ func (pl *Pipeline) own(ctx, hard context.Context, gen *kafka.Generation, out ch
 	}
 }
 
-func (pl *Pipeline) newChunk(gen *kafka.Generation, partition int) *chunk {
+func (pl *Pipeline) newChunk(gen *kafka.Generation, f *fence, partition int) *chunk {
 	c := pl.getChunk()
-	c.gen, c.topic, c.partition = gen, pl.cfg.Topic, partition
+	c.gen, c.fence, c.topic, c.partition = gen, f, pl.cfg.Topic, partition
 	c.reset()
 	return c
 }
 
 // account adds a chunk's tallies to metrics and stats as it is handed over.
-func (pl *Pipeline) account(c *chunk, pkey string, r *kafka.Reader, seen *dedup.Window) {
+func (pl *Pipeline) account(c *chunk, pkey string, r *kafka.Reader, seen *dedup.Window, copies *dedup.Copies) {
 	n := &c.n
 	m, s := pl.m, &pl.stats
 	m.consumed.Add(float64(n.consumed))
 	m.decoded.Add(float64(n.decoded))
 	m.matched.Add(float64(n.matched))
 	m.duplicates.WithLabelValues("post_id").Add(float64(n.duplicates))
+	m.reposts.Add(float64(n.reposts))
+	m.copies.Add(float64(n.copies))
 	m.mentions.Add(float64(n.mentions))
 	s.Consumed.Add(n.consumed)
 	s.DeadLetters.Add(int64(len(c.dead)))
@@ -300,7 +315,12 @@ func (pl *Pipeline) account(c *chunk, pkey string, r *kafka.Reader, seen *dedup.
 	}
 	s.lag.Store(c.partition, lag)
 	m.lag.WithLabelValues(pkey).Set(float64(lag))
-	m.dedupKeys.WithLabelValues(pkey).Set(float64(seen.Len()))
+	m.dedupKeys.WithLabelValues(pkey, "post_id").Set(float64(seen.Len()))
+	m.dedupKeys.WithLabelValues(pkey, "copy").Set(float64(copies.Len()))
+	m.dedupBytes.WithLabelValues(pkey, "post_id").Set(float64(seen.Bytes()))
+	m.dedupBytes.WithLabelValues(pkey, "copy").Set(float64(copies.Bytes()))
+	m.earlyRotations.WithLabelValues(pkey, "post_id").Set(float64(seen.EarlyRotations()))
+	m.earlyRotations.WithLabelValues(pkey, "copy").Set(float64(copies.EarlyRotations()))
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

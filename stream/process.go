@@ -39,6 +39,7 @@ type processor struct {
 	enricher  Enricher
 	dec       *post.Decoder
 	seen      *dedup.Window
+	copies    *dedup.Copies
 	m         *metrics
 	now       func() time.Time
 
@@ -46,6 +47,7 @@ type processor struct {
 	doc  match.Doc
 	hits []int32
 	feat enrich.Features
+	norm []byte // scratch for the copy key
 }
 
 // handle processes one message, appending to c.
@@ -80,6 +82,20 @@ func (pr *processor) handle(msg *kafka.Message, c *chunk) {
 		c.n.duplicates++
 		return
 	}
+	// Copies: the same normalised text from another post (reposts are kept
+	// apart by is_repost and are not compared).
+	var copyKey uint64
+	var copyOf string
+	var copyCount uint32
+	if p.IsRepost() {
+		c.n.reposts++
+	} else {
+		copyKey, pr.norm = dedup.CopyKey(pr.norm, text)
+		copyOf, copyCount = pr.copies.Observe(copyKey, p.ID, pr.now())
+		if copyOf != "" {
+			c.n.copies++
+		}
+	}
 	pr.enricher.Enrich(p, &pr.feat)
 	rules := eng.Rules()
 	f := &pr.feat
@@ -92,6 +108,7 @@ func (pr *processor) handle(msg *kafka.Message, c *chunk) {
 			HasGeo: f.Cell != "", Lat: f.Lat, Lon: f.Lon, GeoTier: uint8(f.Tier),
 			Country: f.Country, Cell: f.Cell, Text: p.Text,
 			Topic: pr.topic, Partition: int32(pr.partition), Offset: msg.Offset,
+			CopyKey: copyKey, CopyOf: copyOf, CopyCount: copyCount,
 		})
 	}
 	c.n.mentions += int64(len(pr.hits))

@@ -1,10 +1,13 @@
 package stream
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -42,8 +45,9 @@ func newTestProcessor(t *testing.T) *processor {
 	eng := testEngine(t, "sismo\ntemblor\n地震\n")
 	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	return &processor{topic: "posts", partition: 3, engine: func() *match.Engine { return eng },
-		enricher: fixedEnricher{}, dec: post.NewDecoder(post.Limits{}), seen: dedup.NewWindow(time.Hour, t0),
-		m: newMetrics(nil), now: func() time.Time { return t0 }}
+		enricher: fixedEnricher{}, dec: post.NewDecoder(post.Limits{}), seen: dedup.NewWindow(time.Hour, 0, t0),
+		copies: dedup.NewCopies(time.Hour, 0, t0),
+		m:      newMetrics(nil), now: func() time.Time { return t0 }}
 }
 
 func TestProcessor(t *testing.T) {
@@ -58,7 +62,7 @@ func TestProcessor(t *testing.T) {
 	pr.handle(msg(13, `not json`), c)
 	pr.handle(msg(14, `{"id":"3","created_at":"2026-11-22T10:00:02Z","text":"RT @ana: 大地震だ","repost_of":"9"}`), c)
 
-	if c.n != (counts{consumed: 5, decoded: 4, matched: 3, duplicates: 1, mentions: 3}) {
+	if c.n != (counts{consumed: 5, decoded: 4, matched: 3, duplicates: 1, mentions: 3, reposts: 1}) {
 		t.Fatalf("counts %+v", c.n)
 	}
 	if len(c.rows) != 3 {
@@ -137,7 +141,21 @@ func (s *fakeStore) Landed(_ context.Context, topic string, p int32, off int64) 
 }
 
 func (s *fakeStore) ResumeOffsets(context.Context, string) (map[int32]int64, error) { return nil, nil }
-func (s *fakeStore) RecentPostIDs(context.Context, string, int32, time.Time, func(string)) error {
+
+// RecentKeys replays the stored rows' post ids and copy keys in offset
+// order, once per post, like sink.Client.RecentKeys.
+func (s *fakeStore) RecentKeys(_ context.Context, _ string, p int32, _ time.Time, fn func(string, uint64)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seen := map[string]bool{}
+	rows := slices.Clone(s.rows)
+	slices.SortStableFunc(rows, func(a, b sink.Mention) int { return cmp.Compare(a.Offset, b.Offset) })
+	for _, r := range rows {
+		if r.Partition == p && r.PostID != "" && !seen[r.PostID] {
+			seen[r.PostID] = true
+			fn(r.PostID, r.CopyKey)
+		}
+	}
 	return nil
 }
 
@@ -254,5 +272,110 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if c.DeadLetterTopic != "posts.dlq" || c.Group != "earshot" || c.BatchRows != 50_000 {
 		t.Fatalf("defaults %+v", c)
+	}
+}
+
+func TestProcessorCopies(t *testing.T) {
+	pr := newTestProcessor(t)
+	c := &chunk{first: -1}
+	msg := func(off int64, v string) *kafka.Message {
+		return &kafka.Message{Topic: "posts", Partition: 3, Offset: off, Value: []byte(v)}
+	}
+	pr.handle(msg(1, `{"id":"1","created_at":"2026-11-22T10:00:00Z","text":"Sismo fuerte en CDMX https://t.co/a","author":{"id":"a"}}`), c)
+	pr.handle(msg(2, `{"id":"2","created_at":"2026-11-22T10:00:01Z","text":"sismo  FUERTE en cdmx https://t.co/b @x","author":{"id":"b"}}`), c)
+	pr.handle(msg(3, `{"id":"3","created_at":"2026-11-22T10:00:02Z","text":"RT @a: Sismo fuerte en CDMX","repost_of":"1"}`), c)
+	pr.handle(msg(4, `{"id":"4","created_at":"2026-11-22T10:00:03Z","text":"RT @a: Sismo fuerte en CDMX","author":{"id":"c"}}`), c)
+	pr.handle(msg(5, `{"id":"5","created_at":"2026-11-22T10:00:04Z","text":"otro sismo"}`), c)
+	type got struct {
+		id, of string
+		n      uint32
+		rt     bool
+	}
+	var rows []got
+	for _, r := range c.rows {
+		rows = append(rows, got{r.PostID, r.CopyOf, r.CopyCount, r.IsRepost})
+	}
+	want := []got{{"1", "", 1, false}, {"2", "1", 2, false}, {"3", "", 0, true}, {"4", "1", 3, false}, {"5", "", 1, false}}
+	if !slices.Equal(rows, want) {
+		t.Fatalf("rows\n got %+v\nwant %+v", rows, want)
+	}
+	if c.n.copies != 2 || c.n.reposts != 1 {
+		t.Fatalf("copies %d reposts %d, want 2 and 1", c.n.copies, c.n.reposts)
+	}
+}
+
+// TestWarmUpReplaysState checks that the dedup window and copy counts
+// rebuilt from the stored keys (what a new owner does on assignment) give
+// the rows the previous owner would have produced: a restart at any offset
+// changes nothing.
+func TestWarmUpReplaysState(t *testing.T) {
+	texts := []string{"sismo fuerte", "SISMO fuerte https://t.co/x", "temblor ahora", "sismo y temblor", "otro sismo"}
+	var msgs []*kafka.Message
+	for i := range 60 {
+		id := i
+		if i%7 == 6 {
+			id = i - 3 // a firehose duplicate
+		}
+		v := fmt.Sprintf(`{"id":"%d","created_at":"2026-11-22T10:00:%02dZ","text":%q}`, id, i%60, texts[i%len(texts)])
+		msgs = append(msgs, &kafka.Message{Topic: "posts", Partition: 3, Offset: int64(i), Value: []byte(v)})
+	}
+	run := func(pr *processor, from int) []sink.Mention {
+		c := &chunk{first: -1}
+		for _, m := range msgs[from:] {
+			pr.handle(m, c)
+		}
+		return c.rows
+	}
+	all := run(newTestProcessor(t), 0)
+	for _, cut := range []int{1, 7, 13, 30, 59} {
+		store := &fakeStore{}
+		for _, r := range all {
+			if r.Offset < int64(cut) {
+				store.rows = append(store.rows, r)
+			}
+		}
+		pr := newTestProcessor(t)
+		t0 := pr.now()
+		store.RecentKeys(context.Background(), "posts", 3, t0, func(id string, key uint64) {
+			pr.seen.Add(dedup.Key(id), t0)
+			pr.copies.Observe(key, id, t0)
+		})
+		var want []sink.Mention
+		for _, r := range all {
+			if r.Offset >= int64(cut) {
+				want = append(want, r)
+			}
+		}
+		if got := run(pr, cut); !slices.Equal(got, want) {
+			t.Errorf("restart at offset %d: rows differ\n got %+v\nwant %+v", cut, got, want)
+		}
+	}
+}
+
+// TestWriterFencesEndedGeneration: a chunk whose generation ended longer
+// ago than the fence allows is dropped unwritten and uncommitted; one whose
+// generation ended just now is still written.
+func TestWriterFencesEndedGeneration(t *testing.T) {
+	cfg := Config{Brokers: []string{"x"}, Topic: "posts"}
+	cfg.SetDefaults()
+	stale, fresh := &fence{}, &fence{}
+	stale.ended.Store(time.Now().Add(-cfg.fenceAfter() - time.Second).UnixNano())
+	fresh.end()
+	gc := &fakeCommitter{}
+	old := &chunk{gen: gc, fence: stale, topic: "posts", partition: 1, first: 10, last: 11,
+		rows: []sink.Mention{mention(1, 10)}, done: make(chan error, 1)}
+	store := &fakeStore{}
+	runWriter(t, store, old)
+	if err := <-old.done; !errors.Is(err, errFenced) {
+		t.Fatalf("stale chunk: done = %v, want errFenced", err)
+	}
+	if store.inserts != 0 || len(gc.commits) != 0 {
+		t.Fatalf("stale chunk written: %d inserts, %d commits", store.inserts, len(gc.commits))
+	}
+	now := &chunk{gen: gc, fence: fresh, topic: "posts", partition: 1, first: 12, last: 12,
+		rows: []sink.Mention{mention(1, 12)}}
+	runWriter(t, store, now)
+	if rows, _ := store.mentions(); len(rows) != 1 || len(gc.commits) != 1 {
+		t.Fatalf("fresh chunk: %d rows, %d commits; want 1 and 1", len(rows), len(gc.commits))
 	}
 }

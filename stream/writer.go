@@ -2,9 +2,11 @@ package stream
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -21,8 +23,9 @@ type Store interface {
 	Landed(ctx context.Context, topic string, partition int32, offset int64) (bool, error)
 	// ResumeOffsets returns, per partition, the highest source offset stored.
 	ResumeOffsets(ctx context.Context, topic string) (map[int32]int64, error)
-	// RecentPostIDs calls fn with the post ids stored since the given time.
-	RecentPostIDs(ctx context.Context, topic string, partition int32, since time.Time, fn func(id string)) error
+	// RecentKeys calls fn with the post ids stored since the given time and
+	// their copy keys, in offset order.
+	RecentKeys(ctx context.Context, topic string, partition int32, since time.Time, fn func(postID string, copyKey uint64)) error
 }
 
 // MessageWriter writes Kafka messages (the dead-letter topic): *kafka.Writer.
@@ -39,11 +42,41 @@ type committer interface {
 // is handed over so the hot path touches no shared memory.
 type counts struct {
 	consumed, decoded, matched, duplicates, mentions int64
+	reposts, copies                                  int64 // unique matched posts that are reposts, copies
 }
+
+// fence records when a consumer-group generation ended for this process
+// (zero while it lasts). Chunks of a generation that ended more than
+// Config.fenceAfter ago are dropped unwritten, and inserts of an ended
+// generation must finish by then: by the time the coordinator can complete
+// the next generation (at most RebalanceTimeout after the rebalance began),
+// nothing of the old one can still land in ClickHouse after the new owner
+// read its resume offsets.
+type fence struct{ ended atomic.Int64 }
+
+func (f *fence) end() { f.ended.CompareAndSwap(0, time.Now().UnixNano()) }
+
+// deadline returns when the generation's inserts must be over; ok is false
+// while the generation lasts.
+func (f *fence) deadline(after time.Duration) (t time.Time, ok bool) {
+	if f == nil {
+		return time.Time{}, false
+	}
+	e := f.ended.Load()
+	if e == 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(0, e).Add(after), true
+}
+
+// errFenced reports a chunk dropped because its generation ended too long
+// ago; its messages are read again by the partition's next owner.
+var errFenced = errors.New("generation ended: chunk fenced off")
 
 // chunk is a run of consecutive messages of one partition, processed.
 type chunk struct {
 	gen       committer
+	fence     *fence
 	topic     string
 	partition int
 	first     int64 // first offset processed, -1 while empty
@@ -58,7 +91,7 @@ type chunk struct {
 func (c *chunk) reset() {
 	clear(c.rows)
 	clear(c.dead)
-	*c = chunk{gen: c.gen, topic: c.topic, partition: c.partition, first: -1, rows: c.rows[:0], dead: c.dead[:0]}
+	*c = chunk{gen: c.gen, fence: c.fence, topic: c.topic, partition: c.partition, first: -1, rows: c.rows[:0], dead: c.dead[:0]}
 }
 
 // writer owns the batch: it collects chunks, writes dead letters, inserts
@@ -122,7 +155,11 @@ func (w *writer) flush(ctx context.Context) {
 		return
 	}
 	start := time.Now()
-	err := w.write(ctx)
+	ctx, cancel, err := w.fenceOff(ctx, start)
+	defer cancel()
+	if err == nil {
+		err = w.write(ctx)
+	}
 	if err == nil {
 		w.commit()
 		w.m.batches.Inc()
@@ -130,7 +167,7 @@ func (w *writer) flush(ctx context.Context) {
 		w.m.batchRows.Observe(float64(w.nrows))
 		w.m.inserted.Add(float64(w.nrows))
 		w.stats.Inserted.Add(int64(w.nrows))
-	} else {
+	} else if !errors.Is(err, errFenced) {
 		w.log.Error("batch abandoned; its messages will be read again after restart",
 			"rows", w.nrows, "err", err)
 	}
@@ -143,6 +180,44 @@ func (w *writer) flush(ctx context.Context) {
 	}
 	clear(w.pending)
 	w.pending, w.nrows = w.pending[:0], 0
+}
+
+// fenceOff drops pending chunks whose generation ended more than
+// fenceAfter ago and bounds the batch's I/O by the earliest deadline of the
+// ended generations among the rest. It fails when nothing is left to write.
+func (w *writer) fenceOff(ctx context.Context, now time.Time) (context.Context, context.CancelFunc, error) {
+	after := w.cfg.fenceAfter()
+	var deadline time.Time
+	kept := w.pending[:0]
+	for _, c := range w.pending {
+		d, ended := c.fence.deadline(after)
+		switch {
+		case ended && !now.Before(d):
+			w.m.staleChunks.Inc()
+			w.nrows -= len(c.rows)
+			w.log.Warn("chunk of an ended generation fenced off; the next owner reads it again",
+				"partition", c.partition, "first", c.first, "last", c.last)
+			if c.done != nil {
+				c.done <- errFenced
+			} else if w.recycle != nil {
+				w.recycle(c)
+			}
+			continue
+		case ended && (deadline.IsZero() || d.Before(deadline)):
+			deadline = d
+		}
+		kept = append(kept, c)
+	}
+	clear(w.pending[len(kept):])
+	w.pending = kept
+	if len(kept) == 0 {
+		return ctx, func() {}, errFenced
+	}
+	if deadline.IsZero() {
+		return ctx, func() {}, nil
+	}
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	return ctx, cancel, nil
 }
 
 // write stores the batch's dead letters, then its rows. It retries until

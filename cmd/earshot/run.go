@@ -28,6 +28,12 @@ func cmdRun(ctx context.Context, args []string) error {
 	clickhouseFlags(fs, &sc)
 	var pc stream.Config
 	pipelineFlags(fs, &pc)
+	fs.DurationVar(&pc.SessionTimeout, "session-timeout", 10*time.Second,
+		"consumer-group session timeout: how soon the group notices a dead process (≥ 6s)")
+	fs.IntVar(&pc.DedupMaxKeys, "dedup-max-keys", 0,
+		"post ids remembered per partition; when full the oldest half of the window is forgotten early (0: 20,000,000)")
+	fs.IntVar(&pc.CopyMaxKeys, "copy-max-keys", 0,
+		"texts remembered per partition for copy detection, ~83 bytes each; when full the oldest half is forgotten early (0: 1,000,000)")
 	rulesPath := fs.String("rules", "", "rules `file`: a keyword list (one term per line) or a YAML rules file (required)")
 	httpAddr := fs.String("http-addr", "127.0.0.1:9464", "`address` serving /metrics, /healthz and /readyz (empty: off)")
 	migrate := fs.Bool("migrate", true, "apply the ClickHouse schema at start")
