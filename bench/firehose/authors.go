@@ -17,10 +17,13 @@ type author struct {
 	createdAt string // RFC3339, seconds
 	verified  bool
 	location  string // "" when the profile has none
-	bio       string
-	lang      lang
-	city      int32  // home city (index into cities)
-	json      string // the author object as written in posts
+	// locCountry is the country the profile location names: the home
+	// city's country for a city variant, "" for junk or no location.
+	locCountry string
+	bio        string
+	lang       lang
+	city       int32  // home city (index into cities)
+	json       string // the author object as written in posts
 }
 
 // Shares of special accounts.
@@ -95,6 +98,7 @@ func newAuthors(r *rand.Rand, n int, start time.Time, locFraction float64, banks
 			} else {
 				v := cities[a.city].Variants
 				a.location = v[r.IntN(len(v))]
+				a.locCountry = cities[a.city].Country
 			}
 		}
 		if len(b.bios) > 0 && r.Float64() < bioShare {

@@ -29,7 +29,7 @@ const (
 	// valid code once upper-cased. Truth: the post has this place.
 	wtCountryLower
 	// wtCountryInvalid: place.country_code is a number (52) or three
-	// letters ("MEX"). Truth: the place has no valid country code.
+	// letters ("MEX"). Truth: the place is located by its name.
 	wtCountryInvalid
 	// wtVerifiedString: author.verified is the string "false"/"true".
 	// Truth: unaffected.
@@ -53,14 +53,15 @@ func (p *post) geoValid() bool {
 // truthCountry is the country the truth attributes a post to: valid GPS
 // coordinates → the country of the city they were drawn around; else a valid
 // place.country_code (two ASCII letters, upper-cased); else "".
-func (p *post) truthCountry() string {
+func (p *post) truthCountry(a *author) string {
 	if p.geoValid() {
 		return cities[p.geoCity].Country
 	}
-	if p.hasPlace && p.wrong != wtPlaceArray && p.wrong != wtCountryInvalid {
+	// A place with an unusable country code is still located by its name.
+	if p.hasPlace && p.wrong != wtPlaceArray {
 		return cities[p.placeCity].Country
 	}
-	return ""
+	return a.locCountry
 }
 
 // writeJSON writes the canonical post JSON into g.out.

@@ -49,7 +49,7 @@ var cities = []city{
 	{"Porto", "PT", 41.1700, -8.6000, 1.5, langPT, []string{"Porto", "Porto, Portugal", "Oporto"}},
 	{"Madrid", "ES", 40.4168, -3.7038, 3, langES, []string{"Madrid", "Madrid, España", "MAD", "madrid 🇪🇸"}},
 	{"Barcelona", "ES", 41.4036, 2.1520, 1.5, langES, []string{"Barcelona", "BCN", "Barcelona, Catalunya"}},
-	{"Valencia", "ES", 39.4699, -0.3763, 1.5, langES, []string{"Valencia", "València", "Valencia, España"}},
+	{"Valencia, España", "ES", 39.4699, -0.3763, 1.5, langES, []string{"Valencia, Spain", "València, España", "Valencia, España"}},
 	{"Sevilla", "ES", 37.3891, -5.9845, 3, langES, []string{"Sevilla", "Seville, Spain"}},
 	// South America
 	{"Córdoba, Argentina", "AR", -31.4201, -64.1888, 3, langES, []string{"Córdoba, Argentina", "Cordoba AR"}},

@@ -17,8 +17,10 @@ import (
 // rule; duplicates add nothing. Originals are posts that are not reposts:
 // replies and quotes count as originals. The country of a mention is the
 // country of the city its valid GPS coordinates were drawn around, else its
-// valid place.country_code (upper-cased), else "" — reposts carry neither,
-// so theirs is "".
+// valid place.country_code (upper-cased), else the country of the city its
+// author's profile location names, else "" (no location, or a junk one
+// such as "in your heart"). This is the precedence of earshot's quality
+// tiers: GPS > place > profile > none.
 type Truth struct {
 	Messages, Posts, Duplicates, Mentions int64
 	ByRule                                map[string]*Counts      // key: rule
@@ -132,7 +134,7 @@ func (g *Generator) record(p *post, created time.Time) {
 	repost := p.kind == 'r'
 	author := p.author
 	minute := created.Truncate(time.Minute)
-	country := p.truthCountry()
+	country := p.truthCountry(&g.authors[p.author])
 	for _, i := range p.hits {
 		rule := g.rules[i].rule
 		cell := &g.cells[i]
