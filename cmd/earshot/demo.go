@@ -11,8 +11,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/segmentio/kafka-go"
 
 	"earshot/match"
@@ -49,8 +47,7 @@ func cmdDemo(ctx context.Context, args []string) error {
 		return err
 	}
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg := newRegistry()
 	pc := stream.Config{Brokers: kf.brokers, Topic: kf.topic, Group: "earshot-demo"}
 	pc.SetDefaults()
 	p, err := startPipeline(ctx, pipelineSetup{cfg: pc, sink: sc, reg: reg, migrate: true,
@@ -59,7 +56,7 @@ func cmdDemo(ctx context.Context, args []string) error {
 		return err
 	}
 	defer p.close()
-	stopHTTP, err := serveHTTP(*httpAddr, reg, p.pipeline.Ready)
+	stopHTTP, err := serveHTTP(*httpAddr, reg, p.pipeline.Ready, nil)
 	if err != nil {
 		return err
 	}

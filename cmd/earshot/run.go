@@ -35,6 +35,7 @@ func cmdRun(ctx context.Context, args []string) error {
 	fs.IntVar(&pc.CopyMaxKeys, "copy-max-keys", 0,
 		"texts remembered per partition for copy detection, ~83 bytes each; when full the oldest half is forgotten early (0: 1,000,000)")
 	rulesPath := fs.String("rules", "", "rules `file`: a keyword list (one term per line) or a YAML rules file (required)")
+	rulesPoll := fs.Duration("rules-poll", 2*time.Second, "how often the rules file is checked for changes (SIGHUP and POST /admin/rules/reload reload at once)")
 	httpAddr := fs.String("http-addr", "127.0.0.1:9464", "`address` serving /metrics, /healthz and /readyz (empty: off)")
 	migrate := fs.Bool("migrate", true, "apply the ClickHouse schema at start")
 	if err := parse(fs, args); err != nil {
@@ -49,26 +50,22 @@ func cmdRun(ctx context.Context, args []string) error {
 		return &usageError{err}
 	}
 
-	rules, err := match.LoadFile(*rulesPath)
+	reg := newRegistry()
+	rules, err := startRules(*rulesPath, *rulesPoll, reg)
 	if err != nil {
-		return fmt.Errorf("rules rejected:\n%w", err)
+		return err
 	}
-	eng, err := match.Compile(rules)
-	if err != nil {
-		return fmt.Errorf("rules rejected:\n%w", err)
-	}
-	st := eng.Stats()
-	slog.Info("rules loaded", "file", *rulesPath, "rules", st.Rules, "terms", st.Terms, "states", st.States)
+	defer rules.stop()
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	p, err := startPipeline(ctx, pipelineSetup{cfg: pc, sink: sc, reg: reg, migrate: *migrate,
-		engine: func() *match.Engine { return eng }})
+		engine: rules.r.Engine})
 	if err != nil {
 		return err
 	}
 	defer p.close()
-	stopHTTP, err := serveHTTP(*httpAddr, reg, p.pipeline.Ready)
+	stopHTTP, err := serveHTTP(*httpAddr, reg, p.pipeline.Ready, map[string]http.Handler{
+		"/admin/rules/reload": rules.reloadHandler(),
+	})
 	if err != nil {
 		return err
 	}
@@ -138,13 +135,23 @@ func startPipeline(ctx context.Context, s pipelineSetup) (*running, error) {
 	return &running{pipeline: pl, store: store}, nil
 }
 
+// newRegistry returns a registry with the Go runtime and process metrics.
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
 // serveHTTP serves /metrics, /healthz and /readyz on addr until the
 // returned stop function is called (which waits for the server goroutine).
-func serveHTTP(addr string, g prometheus.Gatherer, ready func() bool) (stop func(), err error) {
+func serveHTTP(addr string, g prometheus.Gatherer, ready func() bool, extra map[string]http.Handler) (stop func(), err error) {
 	if addr == "" {
 		return func() {}, nil
 	}
 	mux := http.NewServeMux()
+	for path, h := range extra {
+		mux.Handle(path, h)
+	}
 	mux.Handle("/metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
