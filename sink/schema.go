@@ -36,6 +36,7 @@ var mentionsColumns = []string{
 	"has_geo", "lat", "lon", "geo_tier", "country", "cell", "text",
 	"kafka_topic", "kafka_partition", "kafka_offset", "ingested_at",
 	"copy_key", "copy_of", "copy_count",
+	"region", "place", "geo_level", "author_influence", "author_segment", "author_bot", "lang_detected",
 }
 
 // aggregateColumns are the aggregate states shared by both per-minute
@@ -187,6 +188,16 @@ SELECT rule_id, minute,
 FROM {db}.mentions
 WHERE rule_id != ''
 GROUP BY rule_id, minute`}, nil},
+
+	{9, "add_mentions_enrichment", nil, []addColumn{
+		{"mentions", "region", "String DEFAULT ''"},
+		{"mentions", "place", "String DEFAULT ''"},
+		{"mentions", "geo_level", "UInt8 DEFAULT 0"},
+		{"mentions", "author_influence", "Float32 DEFAULT 0"},
+		{"mentions", "author_segment", "String DEFAULT ''"},
+		{"mentions", "author_bot", "Float32 DEFAULT 0"},
+		{"mentions", "lang_detected", "UInt8 DEFAULT 0"},
+	}},
 }
 
 // quoteIdent quotes a ClickHouse identifier with backticks.

@@ -82,6 +82,15 @@ type Mention struct {
 	CopyKey   uint64
 	CopyOf    string
 	CopyCount uint32
+
+	// Enrichment (enrich.Features).
+	Region       string  // first-level region, "CC-A1" (GeoNames admin1), "" when unknown
+	Place        string  // populated place, nearest or named; "" when unknown
+	GeoLevel     uint8   // precision of the location: 0 none, 1 country, 2 region, 3 city, 4 point
+	Influence    float32 // author influence 0..1
+	Segment      string  // author segment: creator, critic, collector, joiner, spectator, inactive, zombie, unknown
+	Bot          float32 // bot/zombie likelihood 0..1
+	LangDetected bool    // Lang was detected from the text, not given by the source
 }
 
 // ErrInvalidMention marks an Insert rejected before anything was sent because
@@ -321,6 +330,9 @@ type columns struct {
 	copyKey                []uint64
 	copyOf                 []string
 	copyCount              []uint32
+	region, place, segment []string
+	geoLevel, langDetected []uint8
+	influence, bot         []float32
 	vals                   []any
 }
 
@@ -372,6 +384,13 @@ func (c *columns) fill(rows []Mention, now time.Time) error {
 		c.copyKey = append(c.copyKey, r.CopyKey)
 		c.copyOf = append(c.copyOf, r.CopyOf)
 		c.copyCount = append(c.copyCount, r.CopyCount)
+		c.region = append(c.region, r.Region)
+		c.place = append(c.place, r.Place)
+		c.geoLevel = append(c.geoLevel, r.GeoLevel)
+		c.influence = append(c.influence, r.Influence)
+		c.segment = append(c.segment, r.Segment)
+		c.bot = append(c.bot, r.Bot)
+		c.langDetected = append(c.langDetected, b2u(r.LangDetected))
 	}
 	return nil
 }
@@ -384,7 +403,8 @@ func (c *columns) values() []any {
 		c.lang, c.source, c.isRepost, c.isReply, c.isQuote, c.repostOf,
 		c.hasGeo, c.lat, c.lon, c.geoTier, c.country, c.cell, c.text,
 		c.topic, c.partition, c.offset, c.ingestedAt,
-		c.copyKey, c.copyOf, c.copyCount)
+		c.copyKey, c.copyOf, c.copyCount,
+		c.region, c.place, c.geoLevel, c.influence, c.segment, c.bot, c.langDetected)
 	return c.vals
 }
 
@@ -392,7 +412,8 @@ func (c *columns) values() []any {
 // caller's strings.
 func (c *columns) reset() {
 	for _, s := range []*[]string{&c.ruleID, &c.postID, &c.authorID, &c.authorHandle,
-		&c.lang, &c.source, &c.repostOf, &c.country, &c.cell, &c.text, &c.topic, &c.copyOf} {
+		&c.lang, &c.source, &c.repostOf, &c.country, &c.cell, &c.text, &c.topic, &c.copyOf,
+		&c.region, &c.place, &c.segment} {
 		clear(*s)
 		*s = (*s)[:0]
 	}
@@ -403,6 +424,8 @@ func (c *columns) reset() {
 	c.hasGeo, c.lat, c.lon, c.geoTier = c.hasGeo[:0], c.lat[:0], c.lon[:0], c.geoTier[:0]
 	c.partition, c.offset, c.ingestedAt = c.partition[:0], c.offset[:0], c.ingestedAt[:0]
 	c.copyKey, c.copyCount = c.copyKey[:0], c.copyCount[:0]
+	c.geoLevel, c.langDetected = c.geoLevel[:0], c.langDetected[:0]
+	c.influence, c.bot = c.influence[:0], c.bot[:0]
 	clear(c.vals)
 	c.vals = c.vals[:0]
 }

@@ -186,6 +186,8 @@ func lenOf(v any) int {
 		return len(v)
 	case []float64:
 		return len(v)
+	case []float32:
+		return len(v)
 	case []uint64:
 		return len(v)
 	case []uint32:

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"earshot/stream/adapt"
 	"earshot/stream/post"
 )
 
@@ -60,6 +61,10 @@ type Config struct {
 	// SessionTimeout is the consumer-group session timeout. Default 10s.
 	SessionTimeout time.Duration
 
+	// Format is the input format: canonical, twitter-v1, mastodon,
+	// jetstream, or auto (detected per message). Default canonical.
+	Format adapt.Format
+
 	// Limits bound accepted messages (see post.Limits for defaults).
 	Limits post.Limits
 }
@@ -78,6 +83,9 @@ func (c *Config) SetDefaults() {
 	}
 	if c.Group == "" {
 		c.Group = "earshot"
+	}
+	if c.Format == "" {
+		c.Format = adapt.FormatCanonical
 	}
 	if c.DeadLetterTopic == "" && c.Topic != "" {
 		c.DeadLetterTopic = c.Topic + ".dlq"
@@ -106,6 +114,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Topic == "" {
 		bad("input topic: required")
+	}
+	if _, err := adapt.ParseFormat(string(c.Format)); err != nil {
+		bad("input format: %v", err)
 	}
 	if c.DeadLetterTopic == c.Topic {
 		bad("dead-letter topic %q must differ from the input topic", c.DeadLetterTopic)

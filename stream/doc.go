@@ -68,6 +68,7 @@
 //	earshot_duplicates_total{kind}     kind="post_id": matched posts dropped as already counted
 //	earshot_reposts_total              unique matched posts that are reposts
 //	earshot_copies_total               unique matched posts flagged as copies (kept)
+//	earshot_skipped_messages_total     valid messages that are no posts (adapters), passed over
 //	earshot_dedup_keys{partition,kind}  keys remembered (kind: post_id, copy)
 //	earshot_dedup_bytes{partition,kind} memory held by the dedup state
 //	earshot_dedup_early_rotations{partition,kind} times the current owner's

@@ -26,6 +26,7 @@ type metrics struct {
 	dedupKeys    *prometheus.GaugeVec
 	dedupBytes   *prometheus.GaugeVec
 	reposts      prometheus.Counter
+	skipped      prometheus.Counter
 	copies       prometheus.Counter
 	// earlyRotations is a gauge per partition owner (reset when the
 	// partition moves), not a counter, since owners come and go.
@@ -75,6 +76,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Memory held by dedup state, per partition and kind (post_id, copy)."}, []string{"partition", "kind"}),
 		reposts: prometheus.NewCounter(prometheus.CounterOpts{Name: "earshot_reposts_total",
 			Help: "Matched unique posts that are reposts (counted apart in the aggregates)."}),
+		skipped: prometheus.NewCounter(prometheus.CounterOpts{Name: "earshot_skipped_messages_total",
+			Help: "Valid messages that are not posts (deletion notices, non-post events), passed over."}),
 		copies: prometheus.NewCounter(prometheus.CounterOpts{Name: "earshot_copies_total",
 			Help: "Matched unique posts flagged as a copy of an earlier post's text (kept, flagged with copy_of)."}),
 		earlyRotations: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "earshot_dedup_early_rotations",
@@ -92,7 +95,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	if reg != nil {
 		reg.MustRegister(m.consumed, m.decoded, m.deadLetters, m.matched, m.mentions, m.duplicates,
 			m.inserted, m.batches, m.batchSeconds, m.batchRows, m.retries, m.commitErrors, m.lag,
-			m.committed, m.queued, m.partitions, m.dedupKeys, m.dedupBytes, m.reposts, m.copies,
+			m.committed, m.queued, m.partitions, m.dedupKeys, m.dedupBytes, m.reposts, m.copies, m.skipped,
 			m.earlyRotations, m.warmupSeconds, m.staleChunks)
 	}
 	return m

@@ -14,8 +14,8 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"earshot/match"
+	"earshot/stream/adapt"
 	"earshot/stream/dedup"
-	"earshot/stream/post"
 )
 
 // Deps are the collaborators a Pipeline runs with.
@@ -223,8 +223,13 @@ func (pl *Pipeline) own(ctx, hard context.Context, gen *kafka.Generation, f *fen
 	pl.m.warmupSeconds.Observe(took.Seconds())
 	log.Info("partition owned", "offset", start, "dedup_warm_ids", warm, "warmup", took)
 
+	dec, err := adapt.New(cfg.Format, cfg.Limits)
+	if err != nil { // Validate has checked the format
+		log.Error("cannot build the decoder", "err", err)
+		return
+	}
 	pr := &processor{topic: cfg.Topic, partition: partition, engine: pl.deps.Engine,
-		enricher: pl.deps.Enricher, dec: post.NewDecoder(cfg.Limits), seen: seen, copies: copies, m: pl.m, now: now}
+		enricher: pl.deps.Enricher, dec: dec, seen: seen, copies: copies, m: pl.m, now: now}
 
 	c := pl.newChunk(gen, f, partition)
 	send := func(barrier bool) bool {
@@ -303,6 +308,7 @@ func (pl *Pipeline) account(c *chunk, pkey string, r *kafka.Reader, seen *dedup.
 	m.duplicates.WithLabelValues("post_id").Add(float64(n.duplicates))
 	m.reposts.Add(float64(n.reposts))
 	m.copies.Add(float64(n.copies))
+	m.skipped.Add(float64(n.skipped))
 	m.mentions.Add(float64(n.mentions))
 	s.Consumed.Add(n.consumed)
 	s.DeadLetters.Add(int64(len(c.dead)))

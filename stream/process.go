@@ -12,6 +12,7 @@ import (
 	"earshot/enrich"
 	"earshot/match"
 	"earshot/sink"
+	"earshot/stream/adapt"
 	"earshot/stream/dedup"
 	"earshot/stream/post"
 )
@@ -30,6 +31,12 @@ type Enricher interface {
 	Enrich(p *post.Post, f *enrich.Features)
 }
 
+// decoder turns a message into a post: *post.Decoder for canonical posts,
+// *adapt.Adapter for other formats.
+type decoder interface {
+	Decode(data []byte, p *post.Post) error
+}
+
 // processor turns the messages of one partition into mention rows and dead
 // letters. It belongs to that partition's owner goroutine.
 type processor struct {
@@ -37,7 +44,7 @@ type processor struct {
 	partition int
 	engine    func() *match.Engine
 	enricher  Enricher
-	dec       *post.Decoder
+	dec       decoder
 	seen      *dedup.Window
 	copies    *dedup.Copies
 	m         *metrics
@@ -56,6 +63,10 @@ func (pr *processor) handle(msg *kafka.Message, c *chunk) {
 	p := &pr.p
 	if err := pr.dec.Decode(msg.Value, p); err != nil {
 		var de *post.DecodeError
+		if adapt.IsSkip(err) {
+			c.n.skipped++ // a valid message that is no post (e.g. a deletion notice)
+			return
+		}
 		if !errors.As(err, &de) {
 			de = &post.DecodeError{Reason: post.ReasonInvalidJSON, Detail: err.Error()}
 		}
@@ -103,12 +114,15 @@ func (pr *processor) handle(msg *kafka.Message, c *chunk) {
 		c.rows = append(c.rows, sink.Mention{
 			RuleID: rules[h].ID, PostID: p.ID, CreatedAt: p.CreatedAt,
 			AuthorID: p.Author.ID, AuthorHandle: p.Author.Handle, AuthorFollowers: p.Author.Followers,
-			Lang: p.Lang, Source: p.Source,
+			Lang: f.Lang, Source: p.Source,
 			IsRepost: p.IsRepost(), IsReply: p.IsReply(), IsQuote: p.QuoteOf != "", RepostOf: p.RepostOf,
 			HasGeo: f.Cell != "", Lat: f.Lat, Lon: f.Lon, GeoTier: uint8(f.Tier),
 			Country: f.Country, Cell: f.Cell, Text: p.Text,
 			Topic: pr.topic, Partition: int32(pr.partition), Offset: msg.Offset,
 			CopyKey: copyKey, CopyOf: copyOf, CopyCount: copyCount,
+			Region: f.Region, Place: f.Place, GeoLevel: uint8(f.Level),
+			Influence: f.Influence, Segment: f.Segment.String(), Bot: f.Bot,
+			LangDetected: f.LangSource == enrich.LangDetected,
 		})
 	}
 	c.n.mentions += int64(len(pr.hits))

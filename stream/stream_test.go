@@ -17,6 +17,7 @@ import (
 	"earshot/enrich"
 	"earshot/match"
 	"earshot/sink"
+	"earshot/stream/adapt"
 	"earshot/stream/dedup"
 	"earshot/stream/post"
 )
@@ -377,5 +378,27 @@ func TestWriterFencesEndedGeneration(t *testing.T) {
 	runWriter(t, store, now)
 	if rows, _ := store.mentions(); len(rows) != 1 || len(gc.commits) != 1 {
 		t.Fatalf("fresh chunk: %d rows, %d commits; want 1 and 1", len(rows), len(gc.commits))
+	}
+}
+
+// With an adapter, a valid message that is not a post is passed over
+// without a dead letter, and a post in another format becomes a mention.
+func TestProcessorAdapter(t *testing.T) {
+	pr := newTestProcessor(t)
+	a, err := adapt.New(adapt.FormatAuto, post.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr.dec = a
+	c := &chunk{first: -1}
+	pr.handle(&kafka.Message{Offset: 1, Value: []byte(`{"delete":{"status":{"id":1,"id_str":"1","user_id":2}}}`)}, c)
+	pr.handle(&kafka.Message{Offset: 2, Value: []byte(`{"created_at":"Sun Nov 22 10:00:00 +0000 2026","id":77,"id_str":"77",
+		"text":"Fuerte sismo ahora","user":{"id":5,"id_str":"5","screen_name":"ana","followers_count":10,"friends_count":20,
+		"statuses_count":30,"created_at":"Sat Mar 01 00:00:00 +0000 2014"},"coordinates":{"type":"Point","coordinates":[-99.13,19.43]}}`)}, c)
+	if c.n.skipped != 1 || len(c.dead) != 0 {
+		t.Fatalf("skipped %d, dead letters %d; want 1, 0", c.n.skipped, len(c.dead))
+	}
+	if len(c.rows) != 1 || c.rows[0].PostID != "77" || c.rows[0].RuleID != "sismo" || c.rows[0].AuthorID != "5" {
+		t.Fatalf("rows %+v", c.rows)
 	}
 }

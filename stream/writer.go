@@ -43,6 +43,7 @@ type committer interface {
 type counts struct {
 	consumed, decoded, matched, duplicates, mentions int64
 	reposts, copies                                  int64 // unique matched posts that are reposts, copies
+	skipped                                          int64 // valid messages that are no posts (adapters)
 }
 
 // fence records when a consumer-group generation ended for this process

@@ -8,6 +8,7 @@ import (
 
 	"earshot/sink"
 	"earshot/stream"
+	"earshot/stream/adapt"
 )
 
 // usageError is a configuration mistake: the command exits with status 2.
@@ -92,6 +93,12 @@ func pipelineFlags(fs *flag.FlagSet, c *stream.Config) {
 	d.SetDefaults()
 	fs.StringVar(&c.Group, "group", d.Group, "Kafka consumer `group`")
 	fs.StringVar(&c.DeadLetterTopic, "dead-letter-topic", "", "dead-letter `topic` (default: TOPIC.dlq)")
+	fs.Func("format", "input `format`: canonical, twitter-v1, mastodon, jetstream, or auto (detected per message) (default canonical)",
+		func(s string) error {
+			f, err := adapt.ParseFormat(s)
+			c.Format = f
+			return err
+		})
 	fs.IntVar(&c.BatchRows, "batch-rows", d.BatchRows, "flush a ClickHouse batch at this many `rows`")
 	fs.DurationVar(&c.BatchInterval, "batch-interval", d.BatchInterval, "flush a non-empty batch at least this often")
 	fs.IntVar(&c.QueueChunks, "queue-chunks", d.QueueChunks, "chunks buffered between partitions and the writer before fetching pauses")
