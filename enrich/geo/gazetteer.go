@@ -343,16 +343,22 @@ func (g *Gazetteer) Nearest(lat, lon float64) (Place, float64, bool) {
 	cosLat := math.Cos(lat * math.Pi / 180)
 	maxD := g.cfg.NearestMaxKM
 	best, bestD := -1, maxD*maxD
-	cy := int(math.Floor(lat)) + 90
-	cx := int(math.Floor(lon)) + 180
-	ry := int(math.Ceil(maxD/kmPerDeg)) + 1
-	rx := gridW / 2
+	// Under this metric a place within maxD lies within dLat degrees of
+	// latitude and dLon of longitude of the point: scan only the cells that
+	// box touches (usually 1–4 one-degree cells).
+	dLat := maxD / kmPerDeg
+	y0 := max(int(math.Floor(lat-dLat))+90, 0)
+	y1 := min(int(math.Floor(lat+dLat))+90, gridH-1)
+	x0, x1 := 0, gridW-1
 	if cosLat > 0.01 {
-		rx = min(int(math.Ceil(maxD/(kmPerDeg*cosLat)))+1, gridW/2)
+		if dLon := maxD / (kmPerDeg * cosLat); dLon < 180 {
+			x0 = int(math.Floor(lon-dLon)) + 180
+			x1 = int(math.Floor(lon+dLon)) + 180
+		}
 	}
-	for y := max(cy-ry, 0); y <= min(cy+ry, gridH-1); y++ {
-		for dx := -rx; dx <= rx; dx++ {
-			x := ((cx+dx)%gridW + gridW) % gridW
+	for y := y0; y <= y1; y++ {
+		for xx := x0; xx <= x1; xx++ {
+			x := (xx%gridW + gridW) % gridW
 			c := y*gridW + x
 			for i := g.cells[c]; i < g.cells[c+1]; i++ {
 				p := &g.places[i]
