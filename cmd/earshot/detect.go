@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"slices"
 	"strings"
@@ -53,49 +52,30 @@ func cmdDetect(ctx context.Context, args []string) error {
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	var r io.Reader = os.Stdin
-	if *input != "-" {
-		f, err := os.Open(*input)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		r = f
-	}
 	out := bufio.NewWriter(os.Stdout)
 	defer out.Flush()
 	pr := &alertPrinter{w: out, json: *asJSON}
 	rp := &replay{eng: eng, enr: enr, det: det, seen: map[string]struct{}{}, print: pr.print}
 
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 1<<20), 4<<20)
 	dec := post.NewDecoder(post.Limits{})
 	var posts []post.Post
 	var p post.Post
 	bad := 0
-	for line := 1; sc.Scan(); line++ {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if len(strings.TrimSpace(sc.Text())) == 0 {
-			continue
-		}
-		if err := dec.Decode(sc.Bytes(), &p); err != nil {
+	err = eachLine(ctx, *input, func(line int, data []byte) error {
+		if err := dec.Decode(data, &p); err != nil {
 			bad++
 			fmt.Fprintf(os.Stderr, "%s:%d: %v\n", *input, line, err)
-			continue
+			return nil
 		}
 		if *sortPosts {
 			posts = append(posts, p)
 			p = post.Post{}
-			continue
+			return nil
 		}
-		if err := rp.post(&p); err != nil {
-			return err
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("cannot read %s: %w", *input, err)
+		return rp.post(&p)
+	})
+	if err != nil {
+		return err
 	}
 	slices.SortStableFunc(posts, func(a, b post.Post) int { return a.CreatedAt.Compare(b.CreatedAt) })
 	for i := range posts {
@@ -148,10 +128,7 @@ func (r *replay) post(p *post.Post) error {
 		r.fifo = append(r.fifo[:0], r.fifo[dedupIDs:]...)
 	}
 	r.det.Tick(p.CreatedAt)
-	hasLink := strings.Contains(p.Text, "http://") || strings.Contains(p.Text, "https://")
-	doc := match.Doc{Text: []byte(p.Text), Lang: p.Lang, Country: p.Place.CountryCode, Source: p.Source,
-		Followers: p.Author.Followers, Verified: p.Author.Verified, IsRepost: p.IsRepost(),
-		IsReply: p.IsReply(), HasGeo: p.HasGeo, HasLink: hasLink}
+	doc := docOf(p)
 	r.hits = r.eng.Match(r.hits[:0], &doc)
 	if len(r.hits) > 0 {
 		r.matched++
@@ -161,7 +138,7 @@ func (r *replay) post(p *post.Post) error {
 			r.det.Observe(&burst.Event{
 				Rule: rules[h].ID, Country: r.feat.Country, Cell: r.feat.Cell, At: p.CreatedAt,
 				AuthorID: p.Author.ID, Original: !p.IsRepost() && p.QuoteOf == "", Reply: p.IsReply(),
-				HasLink: hasLink, TextLen: utf8.RuneCountInString(p.Text),
+				HasLink: doc.HasLink, TextLen: utf8.RuneCountInString(p.Text),
 				Lat: r.feat.Lat, Lon: r.feat.Lon, Tier: uint8(r.feat.Tier), PostID: p.ID, Text: p.Text,
 			})
 		}

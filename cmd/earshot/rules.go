@@ -22,7 +22,7 @@ func cmdRules(ctx context.Context, args []string) error {
 	case "check":
 		return rulesCheck(args[1:])
 	case "test":
-		return rulesTest(args[1:])
+		return rulesTest(ctx, args[1:])
 	}
 	return usageErr("unknown subcommand %q: want check or test", args[0])
 }
@@ -72,7 +72,7 @@ func reorder(args []string) []string {
 	return append(flags, pos...)
 }
 
-func rulesTest(args []string) error {
+func rulesTest(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("rules test", flag.ContinueOnError)
 	text := fs.String("text", "", "match this `text` instead of reading posts")
 	input := fs.String("input", "", "canonical posts, one JSON object per line (`file`, or - for stdin)")
@@ -97,36 +97,16 @@ func rulesTest(args []string) error {
 	if *text != "" {
 		return report("", &match.Doc{Text: []byte(*text)})
 	}
-	var r io.Reader = os.Stdin
-	if *input != "-" {
-		f, err := os.Open(*input)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		r = f
-	}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 1<<20), 1<<20)
 	dec := post.NewDecoder(post.Limits{})
 	var p post.Post
-	for line := 1; sc.Scan(); line++ {
-		if len(strings.TrimSpace(sc.Text())) == 0 {
-			continue
-		}
-		if err := dec.Decode(sc.Bytes(), &p); err != nil {
+	return eachLine(ctx, *input, func(line int, data []byte) error {
+		if err := dec.Decode(data, &p); err != nil {
 			fmt.Fprintf(os.Stderr, "%s:%d: %v\n", *input, line, err)
-			continue
+			return nil
 		}
-		d := match.Doc{Text: []byte(p.Text), Lang: p.Lang, Country: p.Place.CountryCode, Source: p.Source,
-			Followers: p.Author.Followers, Verified: p.Author.Verified, IsRepost: p.IsRepost(),
-			IsReply: p.IsReply(), HasGeo: p.HasGeo,
-			HasLink: strings.Contains(p.Text, "http://") || strings.Contains(p.Text, "https://")}
-		if err := report(p.ID, &d); err != nil {
-			return err
-		}
-	}
-	return sc.Err()
+		d := docOf(&p)
+		return report(p.ID, &d)
+	})
 }
 
 type explainTerm struct {
