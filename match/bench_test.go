@@ -276,3 +276,49 @@ func BenchmarkMatchBoolean(b *testing.B) {
 		b.ReportMetric(float64(matched)/float64(b.N), "rules/post")
 	})
 }
+
+// BenchmarkScanASCII measures the ASCII fast path of the scan loop alone:
+// the pure-ASCII bench posts against 10 and 1k terms (1k: the terms of
+// benchTerms that are ASCII words).
+func BenchmarkScanASCII(b *testing.B) {
+	var posts [][]byte
+	total := 0
+	for _, p := range benchPosts(4000) {
+		if isASCII(p) {
+			posts = append(posts, p)
+			total += len(p)
+		}
+	}
+	if len(posts) == 0 {
+		b.Skip("no ASCII post in the bench corpus")
+	}
+	var words []string
+	for _, t := range benchTerms(2000) {
+		if isASCII([]byte(t)) && !strings.ContainsAny(t, "*\"#") {
+			words = append(words, t)
+		}
+	}
+	for _, n := range []int{10, 1000} {
+		e := mustCompile(b, words[:min(n, len(words))]...)
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			dst := make([]hit, 0, 1024)
+			b.SetBytes(int64(total / len(posts)))
+			b.ReportAllocs()
+			hits := 0
+			for i := 0; b.Loop(); i++ {
+				dst = e.scan(dst[:0], posts[i%len(posts)])
+				hits += len(dst)
+			}
+			b.ReportMetric(float64(hits)/float64(b.N), "hits/post")
+		})
+	}
+}
+
+func isASCII(p []byte) bool {
+	for _, c := range p {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}

@@ -10,11 +10,17 @@ import (
 
 // State encoding. A plain state is a dense state without output: it is
 // encoded as its row offset id*stride (stride is a multiple of 4, so the low
-// bits are zero) and the scan loop follows it with one load per byte. Every
-// other state is encoded as id<<2 | flagSlow, plus flagOut when it ends a term.
+// bits are zero) and the scan loop follows it with one load and one bit test
+// per byte. Every other state is encoded as id<<2 | flagSlow, plus flagOut
+// when it ends a term. The root is plain (0): the loop stays in it across
+// words no term can start in, on a row that stays in cache. A raw column
+// whose byte must be redone step by step holds encRedo (state 0 never ends
+// a term, so it names no state).
 const (
 	flagSlow = 1 // sparse, or ends a term: look closer
 	flagOut  = 2 // the state (or a state on its fail chain) ends a term
+
+	encRedo = flagSlow | flagOut // raw columns: redo this byte on the slow path
 )
 
 // denseBudget bounds the dense transition table (entries of 4 bytes). States
@@ -342,22 +348,22 @@ func (e *Engine) build(rt *runeTable, denseEntries int) {
 			preOut = pre&flagOut != 0
 		}
 		if preOut || pre&flagSlow != 0 {
-			row[rawBase+rawSpace] = flagSlow
+			row[rawBase+rawSpace] = encRedo
 		} else {
 			row[rawBase+rawSpace] = pre
 		}
-		row[rawBase+rawNonASCII] = flagSlow
+		row[rawBase+rawNonASCII] = encRedo
 		fold := func(sym uint32) uint32 {
 			if preOut {
-				return flagSlow
+				return encRedo
 			}
 			x := e.step(pre, sym)
 			if x&flagOut != 0 {
-				return flagSlow
+				return encRedo
 			}
 			x = e.step(x, e.clsB)
 			if x&flagSlow != 0 {
-				return flagSlow
+				return encRedo
 			}
 			return x
 		}

@@ -16,24 +16,43 @@ import "unicode/utf8"
 // The automaton of diacritic-insensitive terms (e.strip) reads text without
 // combining marks: they are skipped, and keys lose theirs.
 func (e *Engine) scan(dst []hit, text []byte) []hit {
-	tbl, raw, skip, sym := e.tbl, &e.rawCls, &e.skip, &e.symCls
+	tbl, raw, sym := e.tbl, &e.rawCls, &e.symCls
 	rt := e.rt
 	n := len(text)
 	v := e.rootB
 	prev := uint8(prevBoundary)
 	i := 0
 	for i < n {
-		if v&flagSlow == 0 {
+		// A non-ASCII byte leaves the fast loop at once: go straight to the
+		// rune, without a load from the ASCII columns of the row.
+		if v&flagSlow == 0 && text[i] < utf8.RuneSelf {
 			j := i
-			for i < n {
-				if v == 0 {
-					for i < n && skip[text[i]] {
-						i++
-					}
-					if i == n {
-						break
-					}
+			// Follow plain states with one load and one bit test per byte,
+			// four bytes at a time.
+			for i+4 <= n {
+				b := text[i : i+4 : i+4]
+				v0 := tbl[v+uint32(raw[b[0]])]
+				if v0&flagSlow != 0 {
+					break
 				}
+				v1 := tbl[v0+uint32(raw[b[1]])]
+				if v1&flagSlow != 0 {
+					v, i = v0, i+1
+					break
+				}
+				v2 := tbl[v1+uint32(raw[b[2]])]
+				if v2&flagSlow != 0 {
+					v, i = v1, i+2
+					break
+				}
+				v3 := tbl[v2+uint32(raw[b[3]])]
+				if v3&flagSlow != 0 {
+					v, i = v2, i+3
+					break
+				}
+				v, i = v3, i+4
+			}
+			for i < n {
 				nv := tbl[v+uint32(raw[text[i]])]
 				if nv&flagSlow != 0 {
 					break
