@@ -198,6 +198,60 @@ GROUP BY rule_id, minute`}, nil},
 		{"mentions", "author_bot", "Float32 DEFAULT 0"},
 		{"mentions", "lang_detected", "UInt8 DEFAULT 0"},
 	}},
+
+	{10, "create_alerts", []string{`
+CREATE TABLE IF NOT EXISTS {db}.alerts (
+    id             String,
+    event_id       String,
+    kind           String,
+    seq            UInt16,
+    rule_id        String,
+    scope          String,
+    country        String,
+    cell           String,
+    detected_at    DateTime('UTC'),
+    onset          DateTime('UTC'),
+    unit           String,
+    sta            Float64,
+    lta            Float64,
+    ratio          Float64,
+    sta_count      Int64,
+    lta_count      Int64,
+    location_cell  String,
+    lat            Float64,
+    lon            Float64,
+    tier           UInt8,
+    location_posts UInt32,
+    location_country String,
+    example_ids    Array(String),
+    examples       Array(String),
+    inserted_at    DateTime('UTC') DEFAULT now()
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(detected_at)
+ORDER BY id`}, nil},
+
+	{11, "create_authors_rule_hour", []string{`
+CREATE TABLE IF NOT EXISTS {db}.authors_rule_hour (
+    rule_id   String,
+    hour      DateTime('UTC'),
+    author_id String,
+    handle    AggregateFunction(anyLast, String),
+    mentions  AggregateFunction(count),
+    influence AggregateFunction(max, Float32),
+    followers AggregateFunction(max, Int64)
+) ENGINE = AggregatingMergeTree
+PARTITION BY toYYYYMM(hour)
+ORDER BY (rule_id, hour, author_id)`, `
+CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.authors_rule_hour_mv
+TO {db}.authors_rule_hour AS
+SELECT rule_id, toStartOfHour(created_at) AS hour, author_id,
+    anyLastState(author_handle)    AS handle,
+    countState()                   AS mentions,
+    maxState(author_influence)     AS influence,
+    maxState(author_followers)     AS followers
+FROM {db}.mentions
+WHERE rule_id != '' AND author_id != ''
+GROUP BY rule_id, hour, author_id`}, nil},
 }
 
 // quoteIdent quotes a ClickHouse identifier with backticks.

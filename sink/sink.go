@@ -5,11 +5,14 @@
 // docs/schema.md): the raw table mentions (one row per post × rule), the
 // per-minute aggregates mentions_rule_minute_cell and
 // mentions_rule_minute_country, the copies aggregate copies_rule_minute, and
-// the bookkeeping tables ingest_offsets, mention_offsets and dedup_keys, all
+// the top-authors aggregate authors_rule_hour, the bookkeeping tables
+// ingest_offsets, mention_offsets and dedup_keys, all
 // fed by materialized views from mentions so that they are written by the
 // same INSERT as the rows they describe. That is how the pipeline resumes
 // after a crash: Kafka offsets and the dedup state are stored with the data
-// (ResumeOffsets, Landed, RecentKeys).
+// (ResumeOffsets, Landed, RecentKeys). The alerts table (a
+// ReplacingMergeTree by alert id) holds the burst detector's alerts
+// (InsertAlerts, Alerts).
 //
 // Client.Insert sends one batch as one INSERT carrying one native block,
 // appended column by column from buffers that are reused across calls. The

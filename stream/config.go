@@ -67,6 +67,16 @@ type Config struct {
 
 	// Limits bound accepted messages (see post.Limits for defaults).
 	Limits post.Limits
+
+	// RouteTopicPrefix names the topic a routed rule's mentions go to:
+	// RouteTopicPrefix + the rule's route. Default "earshot.route.".
+	RouteTopicPrefix string
+	// DetectQueue bounds the batches of events (one per chunk) waiting for
+	// the burst detector; when full, partition owners block. Default 64.
+	DetectQueue int
+	// DetectIdle: a partition that delivered nothing for this long (wall
+	// time) no longer holds the detector's watermark back. Default 10s.
+	DetectIdle time.Duration
 }
 
 // SetDefaults fills zero fields with their defaults.
@@ -90,6 +100,11 @@ func (c *Config) SetDefaults() {
 	if c.DeadLetterTopic == "" && c.Topic != "" {
 		c.DeadLetterTopic = c.Topic + ".dlq"
 	}
+	if c.RouteTopicPrefix == "" {
+		c.RouteTopicPrefix = "earshot.route."
+	}
+	def(&c.DetectQueue, 64)
+	defd(&c.DetectIdle, 10*time.Second)
 	def(&c.BatchRows, 50_000)
 	defd(&c.BatchInterval, time.Second)
 	def(&c.ChunkMessages, 5_000)
@@ -138,6 +153,8 @@ func (c *Config) Validate() error {
 	pos("partition queue", c.PartitionQueue)
 	pos("dedup max keys", c.DedupMaxKeys)
 	pos("copy max keys", c.CopyMaxKeys)
+	pos("detect queue", c.DetectQueue)
+	posd("detect idle", c.DetectIdle)
 	posd("batch interval", c.BatchInterval)
 	posd("chunk interval", c.ChunkInterval)
 	posd("retry backoff", c.RetryBackoff)

@@ -16,6 +16,21 @@
 //	     dead letters → Kafka, rows → Store.Insert (one atomic block), then
 //	     commits each chunk's next offset with its generation.
 //
+//	  └─ with Deps.Detector, one detector goroutine (started and awaited by
+//	     Run): each owner hands it, per chunk and before the writer gets the
+//	     chunk, the events of its matched, deduplicated mentions, its posts'
+//	     creation times and its latest event time, through a bounded queue
+//	     (DetectQueue; owners block when it is full). The watermark is the
+//	     least latest event time over the partitions owned (a partition idle
+//	     for DetectIdle does not count); buffered events are fed to the
+//	     detector in event-time order up to it. Alerts are inserted into the
+//	     AlertStore, then handed to the AlertSender. docs/alerts.md has the
+//	     details and what several consumers get.
+//
+// Mentions of rules with a route are written by the writer to
+// RouteTopicPrefix + route, keyed by author id, before the batch is
+// inserted (at-least-once, like dead letters).
+//
 // The chunk queue between owners and writer is bounded (QueueChunks): when
 // ClickHouse is slow or down the writer retries, the queue fills, owners
 // block, and each partition reader stops fetching once its own bounded
@@ -75,4 +90,12 @@
 //	                                   window was full and forgot its older half
 //	earshot_dedup_warmup_seconds       time to rebuild a partition's dedup state on assignment
 //	earshot_stale_chunks_total         chunks of an ended generation fenced off unwritten
+//	earshot_routed_mentions_total{route} mentions of routed rules written to their route topic
+//	earshot_detect_queued_batches      event batches waiting for the burst detector
+//	earshot_detect_watermark_seconds   the detector's watermark (Unix seconds)
+//	earshot_detect_alerts_stored_total alerts written to ClickHouse's alerts table
+//
+// The burst detector (Deps.Detector) and the alert dispatcher register
+// their own metrics (earshot_burst_*, earshot_alert*); see stream/burst and
+// stream/alert.
 package stream

@@ -33,6 +33,11 @@ type metrics struct {
 	earlyRotations *prometheus.GaugeVec
 	warmupSeconds  prometheus.Histogram
 	staleChunks    prometheus.Counter
+
+	routed          *prometheus.CounterVec
+	detectQueued    prometheus.Gauge
+	detectWatermark prometheus.Gauge
+	detectAlerts    prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -87,6 +92,14 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.005, 2, 14)}),
 		staleChunks: prometheus.NewCounter(prometheus.CounterOpts{Name: "earshot_stale_chunks_total",
 			Help: "Chunks of a generation that ended too long ago, dropped unwritten (fenced) so a new owner cannot be overtaken."}),
+		routed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "earshot_routed_mentions_total",
+			Help: "Mentions of routed rules written to their route topic, by route."}, []string{"route"}),
+		detectQueued: prometheus.NewGauge(prometheus.GaugeOpts{Name: "earshot_detect_queued_batches",
+			Help: "Batches of events waiting for the burst detector (bounded: owners block when full)."}),
+		detectWatermark: prometheus.NewGauge(prometheus.GaugeOpts{Name: "earshot_detect_watermark_seconds",
+			Help: "Burst detector watermark: the least latest event time over the partitions owned (Unix seconds)."}),
+		detectAlerts: prometheus.NewCounter(prometheus.CounterOpts{Name: "earshot_detect_alerts_stored_total",
+			Help: "Alerts written to ClickHouse's alerts table by the pipeline."}),
 	}
 	for _, r := range post.Reasons {
 		m.deadLetters.WithLabelValues(string(r))
@@ -96,7 +109,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		reg.MustRegister(m.consumed, m.decoded, m.deadLetters, m.matched, m.mentions, m.duplicates,
 			m.inserted, m.batches, m.batchSeconds, m.batchRows, m.retries, m.commitErrors, m.lag,
 			m.committed, m.queued, m.partitions, m.dedupKeys, m.dedupBytes, m.reposts, m.copies, m.skipped,
-			m.earlyRotations, m.warmupSeconds, m.staleChunks)
+			m.earlyRotations, m.warmupSeconds, m.staleChunks,
+			m.routed, m.detectQueued, m.detectWatermark, m.detectAlerts)
 	}
 	return m
 }

@@ -15,6 +15,7 @@ import (
 
 	"earshot/match"
 	"earshot/stream/adapt"
+	"earshot/stream/burst"
 	"earshot/stream/dedup"
 )
 
@@ -30,12 +31,24 @@ type Deps struct {
 	// DeadLetters overrides the dead-letter writer (tests); nil: a Kafka
 	// writer to Config.DeadLetterTopic.
 	DeadLetters MessageWriter
+	// Routes overrides the writer of routed mentions (tests); nil: a Kafka
+	// writer to Config.RouteTopicPrefix + route.
+	Routes MessageWriter
+
+	// Detector, when set, receives the matched, deduplicated mentions of
+	// every partition this process owns (see the package doc); Run owns it.
+	Detector *burst.Detector
+	// AlertStore stores the alerts raised (nil: not stored); AlertSender
+	// delivers them after they are stored (nil: not delivered).
+	AlertStore  AlertStore
+	AlertSender AlertSender
 }
 
 // Stats are running totals for progress displays; read them with Load.
 type Stats struct {
 	Consumed, DeadLetters, Matched, Duplicates, Mentions, Inserted atomic.Int64
-	lag                                                            sync.Map // partition → int64
+	Alerts                                                         atomic.Int64 // alerts raised by the detector
+	lag                                                            sync.Map     // partition → int64
 }
 
 // Lag sums the last observed lag of every partition this process owns.
@@ -114,10 +127,32 @@ func (pl *Pipeline) Run(ctx context.Context) error {
 		return fmt.Errorf("cannot join consumer group %q: %w", cfg.Group, err)
 	}
 
-	w := &writer{cfg: cfg, store: pl.deps.Store, dlq: dlq, m: pl.m, stats: &pl.stats, log: pl.log,
-		in: make(chan *chunk, cfg.QueueChunks), recycle: pl.putChunk}
+	routes := pl.deps.Routes
+	if routes == nil {
+		// No Topic: each message names its route topic.
+		kw := &kafka.Writer{
+			Addr: kafka.TCP(cfg.Brokers...), Balancer: &kafka.Murmur2Balancer{}, RequiredAcks: kafka.RequireAll,
+			BatchTimeout: 20 * time.Millisecond, BatchSize: 1000, AllowAutoTopicCreation: true,
+		}
+		defer kw.Close()
+		routes = kw
+	}
+
+	w := &writer{cfg: cfg, store: pl.deps.Store, dlq: dlq, routes: routes, prefix: cfg.RouteTopicPrefix,
+		m: pl.m, stats: &pl.stats, log: pl.log, in: make(chan *chunk, cfg.QueueChunks), recycle: pl.putChunk}
 	writerDone := make(chan struct{})
 	go func() { defer close(writerDone); w.run(hard) }()
+
+	var det *detection
+	detDone := make(chan struct{})
+	if pl.deps.Detector != nil {
+		det = &detection{det: pl.deps.Detector, store: pl.deps.AlertStore, sender: pl.deps.AlertSender,
+			in: make(chan *detectBatch, cfg.DetectQueue), idle: cfg.DetectIdle, m: pl.m, log: pl.log,
+			stats: &pl.stats, now: time.Now, backof: cfg.RetryBackoff}
+		go func() { defer close(detDone); det.run(hard) }()
+	} else {
+		close(detDone)
+	}
 
 	var owners sync.WaitGroup
 	for ctx.Err() == nil {
@@ -156,14 +191,18 @@ func (pl *Pipeline) Run(ctx context.Context) error {
 				// gctx ends only when the generation does (a rebalance, a
 				// lost session), not when the process stops.
 				defer context.AfterFunc(gctx, f.end)()
-				pl.own(octx, hard, gen, f, w.in, pa.ID, start)
+				pl.own(octx, hard, gen, f, w.in, det, pa.ID, start)
 			})
 		}
 	}
 	pl.ready.Store(false)
 	owners.Wait()
 	close(w.in)
+	if det != nil {
+		close(det.in)
+	}
 	<-writerDone
+	<-detDone
 	group.Close()
 	if err := context.Cause(hard); err != nil {
 		return fmt.Errorf("stopped before everything was flushed: %w", err)
@@ -186,7 +225,7 @@ func (pl *Pipeline) putChunk(c *chunk) {
 // own is the owner of one partition for one generation: it fetches,
 // processes and hands chunks to the writer until ctx ends, then hands over
 // its last chunk and waits until it is committed (or hard ends).
-func (pl *Pipeline) own(ctx, hard context.Context, gen *kafka.Generation, f *fence, out chan<- *chunk, partition int, start int64) {
+func (pl *Pipeline) own(ctx, hard context.Context, gen *kafka.Generation, f *fence, out chan<- *chunk, det *detection, partition int, start int64) {
 	cfg := &pl.cfg
 	log := pl.log.With("partition", partition)
 	pkey := strconv.Itoa(partition)
@@ -229,11 +268,45 @@ func (pl *Pipeline) own(ctx, hard context.Context, gen *kafka.Generation, f *fen
 		return
 	}
 	pr := &processor{topic: cfg.Topic, partition: partition, engine: pl.deps.Engine,
-		enricher: pl.deps.Enricher, dec: dec, seen: seen, copies: copies, m: pl.m, now: now}
+		enricher: pl.deps.Enricher, dec: dec, seen: seen, copies: copies, m: pl.m, now: now,
+		detect: det != nil, routePrefix: cfg.RouteTopicPrefix}
+	if det != nil {
+		defer func() {
+			b := det.get()
+			b.partition, b.leave = partition, true
+			select {
+			case det.in <- b:
+			case <-hard.Done():
+			}
+		}()
+	}
 
 	c := pl.newChunk(gen, f, partition)
+	var reported time.Time // latest event time handed to the detector
 	send := func(barrier bool) bool {
 		pl.account(c, pkey, r, seen, copies)
+		if det != nil {
+			// The detector gets the chunk's events before the writer gets
+			// the chunk; when its queue is full the owner blocks.
+			// Only a partition whose events handed over so far are ahead
+			// waits: the one holding the watermark back never does.
+			for det.ahead(reported) && ctx.Err() == nil {
+				select { // the slower partitions catch up
+				case <-time.After(20 * time.Millisecond):
+				case <-ctx.Done():
+				}
+			}
+			b := det.get()
+			b.partition, b.latest = partition, pr.latest
+			b.events, c.events = c.events, b.events
+			b.ticks, c.ticks = c.ticks, b.ticks
+			select {
+			case det.in <- b:
+			case <-hard.Done():
+				return false
+			}
+			reported = b.latest
+		}
 		if barrier {
 			c.done = make(chan error, 1)
 		}

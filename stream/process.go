@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/segmentio/kafka-go"
@@ -13,6 +14,7 @@ import (
 	"earshot/match"
 	"earshot/sink"
 	"earshot/stream/adapt"
+	"earshot/stream/burst"
 	"earshot/stream/dedup"
 	"earshot/stream/post"
 )
@@ -49,6 +51,10 @@ type processor struct {
 	copies    *dedup.Copies
 	m         *metrics
 	now       func() time.Time
+	// detect: feed the burst detector (events, ticks, latest).
+	detect      bool
+	routePrefix string
+	latest      time.Time // newest created_at seen (≤ wall clock + maxAhead)
 
 	p    post.Post
 	doc  match.Doc
@@ -75,6 +81,9 @@ func (pr *processor) handle(msg *kafka.Message, c *chunk) {
 		return
 	}
 	c.n.decoded++
+	if pr.detect {
+		pr.observeTime(c, p.CreatedAt)
+	}
 
 	eng := pr.engine()
 	text := unsafe.Slice(unsafe.StringData(p.Text), len(p.Text)) // read-only view, no copy
@@ -124,8 +133,35 @@ func (pr *processor) handle(msg *kafka.Message, c *chunk) {
 			Influence: f.Influence, Segment: f.Segment.String(), Bot: f.Bot,
 			LangDetected: f.LangSource == enrich.LangDetected,
 		})
+		if route := rules[h].Route; route != "" {
+			if rm, err := routeMessage(pr.routePrefix, route, &c.rows[len(c.rows)-1]); err == nil {
+				c.routed = append(c.routed, rm)
+			}
+		}
+		if pr.detect {
+			c.events = append(c.events, burst.Event{
+				Rule: rules[h].ID, Country: f.Country, Cell: f.Cell, At: p.CreatedAt,
+				AuthorID: p.Author.ID, Original: !p.IsRepost() && p.QuoteOf == "", Reply: p.IsReply(),
+				HasLink: pr.doc.HasLink, TextLen: utf8.RuneCountInString(p.Text),
+				Lat: f.Lat, Lon: f.Lon, Tier: uint8(f.Tier), PostID: p.ID, Text: p.Text,
+			})
+		}
 	}
 	c.n.mentions += int64(len(pr.hits))
+}
+
+// observeTime records a consumed post's creation time for the detector: a
+// tick (run-length coded per second) and the partition's latest event time.
+func (pr *processor) observeTime(c *chunk, at time.Time) {
+	sec := at.Truncate(time.Second)
+	if n := len(c.ticks); n > 0 && c.ticks[n-1].at.Equal(sec) {
+		c.ticks[n-1].n++
+	} else {
+		c.ticks = append(c.ticks, tick{at: sec, n: 1})
+	}
+	if at.After(pr.latest) && at.Sub(pr.now()) <= maxAhead {
+		pr.latest = at
+	}
 }
 
 func deadLetter(msg *kafka.Message, de *post.DecodeError) kafka.Message {

@@ -12,6 +12,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"earshot/sink"
+	"earshot/stream/burst"
 )
 
 // Store is where mention rows go: ClickHouse in production (*sink.Client).
@@ -85,6 +86,9 @@ type chunk struct {
 	started   time.Time
 	rows      []sink.Mention
 	dead      []kafka.Message
+	routed    []kafka.Message // mentions of routed rules, for their route topics
+	events    []burst.Event   // for the detector (moved out before the writer gets the chunk)
+	ticks     []tick
 	n         counts
 	done      chan error // non-nil: flush now and report (a barrier)
 }
@@ -92,7 +96,10 @@ type chunk struct {
 func (c *chunk) reset() {
 	clear(c.rows)
 	clear(c.dead)
-	*c = chunk{gen: c.gen, fence: c.fence, topic: c.topic, partition: c.partition, first: -1, rows: c.rows[:0], dead: c.dead[:0]}
+	clear(c.routed)
+	clear(c.events)
+	*c = chunk{gen: c.gen, fence: c.fence, topic: c.topic, partition: c.partition, first: -1,
+		rows: c.rows[:0], dead: c.dead[:0], routed: c.routed[:0], events: c.events[:0], ticks: c.ticks[:0]}
 }
 
 // writer owns the batch: it collects chunks, writes dead letters, inserts
@@ -102,6 +109,8 @@ type writer struct {
 	cfg     *Config
 	store   Store
 	dlq     MessageWriter
+	routes  MessageWriter // nil: no rule is routed
+	prefix  string        // route topic prefix
 	m       *metrics
 	stats   *Stats
 	log     *slog.Logger
@@ -112,6 +121,7 @@ type writer struct {
 	nrows   int
 	batch   []sink.Mention
 	dead    []kafka.Message
+	routed  []kafka.Message
 	marks   map[topicPartition]int64
 }
 
@@ -226,9 +236,23 @@ func (w *writer) fenceOff(ctx context.Context, now time.Time) (context.Context, 
 func (w *writer) write(ctx context.Context) error {
 	w.dead = w.dead[:0]
 	w.batch = w.batch[:0]
+	clear(w.routed)
+	w.routed = w.routed[:0]
 	for _, c := range w.pending {
 		w.dead = append(w.dead, c.dead...)
 		w.batch = append(w.batch, c.rows...)
+		w.routed = append(w.routed, c.routed...)
+	}
+	// Routed mentions, like dead letters, are written before the rows are
+	// inserted and the offsets committed: at-least-once.
+	if len(w.routed) > 0 && w.routes != nil {
+		err := w.retry(ctx, "route", func() error { return w.routes.WriteMessages(ctx, w.routed...) })
+		if err != nil {
+			return fmt.Errorf("cannot write %d routed mentions: %w", len(w.routed), err)
+		}
+		for i := range w.routed {
+			w.m.routed.WithLabelValues(w.routed[i].Topic[len(w.prefix):]).Inc()
+		}
 	}
 	if len(w.dead) > 0 {
 		err := w.retry(ctx, "dead_letter", func() error { return w.dlq.WriteMessages(ctx, w.dead...) })

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"strings"
 	"sync"
@@ -13,9 +14,11 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"earshot/bench/firehose"
 	"earshot/match"
 	"earshot/sink"
 	"earshot/stream"
+	"earshot/stream/alert"
 )
 
 func cmdDemo(ctx context.Context, args []string) error {
@@ -27,13 +30,21 @@ func cmdDemo(ctx context.Context, args []string) error {
 	var o genOptions
 	o.register(fs)
 	httpAddr := fs.String("http-addr", "127.0.0.1:9464", "`address` serving /metrics, /healthz and /readyz")
-	fs.Lookup("rate").DefValue, o.rate = "2000", 2000
+	fs.Lookup("rate").DefValue, o.rate = "300", 300
 	fs.Lookup("burst-at").DefValue, o.burstAt = "20s", 20*time.Second
 	fs.Lookup("malformed-fraction").DefValue, o.malformed = "0.0005", 0.0005
+	history := fs.Duration("history", 32*time.Minute, "start the firehose's event time this far in the past and send that history unthrottled first, "+
+		"so the burst detector (31 minutes of warm-up) can raise the burst's alert live (0: start now, no alert within 31 minutes)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	o.throttle, o.count, o.start = true, 0, ""
+	if *history < 0 {
+		return usageErr("--history must be ≥ 0")
+	}
+	wallStart := time.Now().UTC()
+	o.throttle, o.count = true, 0
+	o.start = wallStart.Add(-*history).Format(time.RFC3339Nano)
+	o.burstAt += *history // the burst starts burst-at after now, in event time
 	g, err := o.generator()
 	if err != nil {
 		return &usageError{err}
@@ -51,7 +62,8 @@ func cmdDemo(ctx context.Context, args []string) error {
 	pc := stream.Config{Brokers: kf.brokers, Topic: kf.topic, Group: "earshot-demo"}
 	pc.SetDefaults()
 	p, err := startPipeline(ctx, pipelineSetup{cfg: pc, sink: sc, reg: reg, migrate: true,
-		engine: func() *match.Engine { return eng }})
+		engine: func() *match.Engine { return eng },
+		alerts: alertFlags{detect: true, cooldown: 10 * time.Minute, routePrefix: "earshot.route."}})
 	if err != nil {
 		return err
 	}
@@ -62,9 +74,13 @@ func cmdDemo(ctx context.Context, args []string) error {
 	}
 	defer stopHTTP()
 
-	demoStart := time.Now().UTC().Truncate(time.Minute)
+	demoStart := wallStart.Add(-*history).Truncate(time.Minute)
 	fmt.Printf("earshot demo: %d keyword rules, firehose at %.0f posts/s into %q, burst at +%s; metrics on http://%s/metrics\n",
-		len(o.rules), o.rate, kf.topic, o.burstAt, *httpAddr)
+		len(o.rules), o.rate, kf.topic, o.burstAt-*history, *httpAddr)
+	if *history > 0 {
+		fmt.Printf("Catching up: %s of history (event time) is sent unthrottled first, so the burst detector is warm when the burst comes.\n", *history)
+	}
+	fmt.Printf("Alerts: ClickHouse table alerts, Kafka topic %q.\n", p.alertsTopic)
 	fmt.Printf("ClickHouse %s database %s. Stop with Ctrl-C%s.\n\n", sc.Addr, sc.Database, durationNote(o.duration))
 
 	// The generator and the pipeline each run in a goroutine owned here.
@@ -80,7 +96,7 @@ func cmdDemo(ctx context.Context, args []string) error {
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		genErr = o.run(genCtx, g, func(b []kafka.Message) error { return w.WriteMessages(genCtx, b...) }, &sent)
+		genErr = runCatchUp(genCtx, g, o.malformed, o.seed, func(b []kafka.Message) error { return w.WriteMessages(genCtx, b...) }, &sent)
 	}()
 	go func() {
 		defer wg.Done()
@@ -96,6 +112,7 @@ func cmdDemo(ctx context.Context, args []string) error {
 	st := p.pipeline.Stats()
 	var last progress
 	lastAt := time.Now()
+	shown := map[string]bool{}
 loop:
 	for {
 		select {
@@ -108,6 +125,9 @@ loop:
 			cur := snapshot(ctx, &sent, st, p.store)
 			cur.print(last, now.Sub(lastAt))
 			last, lastAt = cur, now
+			if st.Alerts.Load() > int64(len(shown)) {
+				printNewAlerts(ctx, p.store, demoStart, shown)
+			}
 		}
 	}
 	stopGen()
@@ -127,7 +147,130 @@ loop:
 	}
 	qctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	return printSummary(qctx, p.store, demoStart, st)
+	if err := printSummary(qctx, p.store, demoStart, st); err != nil {
+		return err
+	}
+	return printAlerts(qctx, p.store, demoStart)
+}
+
+// runCatchUp sends the generator's posts as fast as possible while their
+// event time lies in the past, then in real time (each post when its
+// created_at comes), until ctx ends.
+func runCatchUp(ctx context.Context, g *firehose.Generator, malformedFrac float64, seed int64, emit func([]kafka.Message) error, sent *atomic.Int64) error {
+	rng := rand.New(rand.NewPCG(uint64(seed), 7))
+	batch := make([]kafka.Message, 0, 1000)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := emit(batch); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("cannot send posts: %w", err)
+		}
+		sent.Add(int64(len(batch)))
+		batch = batch[:0]
+		return nil
+	}
+	var next firehose.Message
+	have := false
+	for ctx.Err() == nil {
+		if !have {
+			m := g.Next()
+			next = firehose.Message{Key: append([]byte(nil), m.Key...), Value: append([]byte(nil), m.Value...), CreatedAt: m.CreatedAt}
+			have = true
+		}
+		if wait := time.Until(next.CreatedAt); wait > 0 {
+			if err := flush(); err != nil {
+				return err
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(min(wait, 50*time.Millisecond)):
+			}
+			continue
+		}
+		batch = append(batch, kafka.Message{Key: next.Key, Value: next.Value})
+		have = false
+		if malformedFrac > 0 && rng.Float64() < malformedFrac {
+			v := malformed[rng.IntN(len(malformed))]
+			batch = append(batch, kafka.Message{Key: fmt.Appendf(nil, "malformed-%d", sent.Load()+int64(len(batch))), Value: []byte(v)})
+		}
+		if len(batch) >= 1000 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// printNewAlerts prints the triggers stored since the given time that are
+// not in shown yet, and records every alert id read.
+func printNewAlerts(ctx context.Context, store *sink.Client, since time.Time, shown map[string]bool) {
+	qctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	as, err := store.Alerts(qctx, since, 200)
+	if err != nil {
+		return
+	}
+	for i := len(as) - 1; i >= 0; i-- {
+		a := &as[i]
+		if shown[a.ID] {
+			continue
+		}
+		shown[a.ID] = true
+		if a.Kind != alert.KindTrigger || a.Scope == alert.ScopeCell {
+			continue // city-scale triggers are listed in the summary
+		}
+		fmt.Printf("%s  ALERT %s %s: %.0f first-hand posts/min vs %.1f usual (ratio %.1f)%s\n",
+			time.Now().Format("15:04:05"), a.Rule, alertRegion(a), a.STA, a.LTA, a.Ratio, alertPlace(a))
+	}
+}
+
+func alertRegion(a *alert.Alert) string {
+	switch a.Scope {
+	case alert.ScopeCountry:
+		return "in " + a.Country
+	case alert.ScopeCell:
+		return "in cell " + a.Cell
+	}
+	return "everywhere"
+}
+
+func alertPlace(a *alert.Alert) string {
+	if a.Location == nil {
+		return ""
+	}
+	return fmt.Sprintf(" near %.2f,%.2f", a.Location.Lat, a.Location.Lon)
+}
+
+// printAlerts lists the triggers stored since the given time (from
+// ClickHouse), oldest first.
+func printAlerts(ctx context.Context, store *sink.Client, since time.Time) error {
+	as, err := store.Alerts(ctx, since, 0)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	n := 0
+	for _, a := range as {
+		if a.Kind == alert.KindTrigger {
+			n++
+		}
+	}
+	fmt.Printf("\nAlerts raised (from ClickHouse): %d triggers, %d alerts with follow-ups; city-scale triggers listed when ratio ≥ 2:\n", n, len(as))
+	fmt.Fprintln(tw, "detected (event time)\trule\tregion\tsta/min\tlta/min\tratio\tlocation\t")
+	for i := len(as) - 1; i >= 0; i-- {
+		a := &as[i]
+		if a.Kind != alert.KindTrigger || (a.Scope == alert.ScopeCell && a.Ratio < 2) {
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.0f\t%.1f\t%.1f\t%s\t\n", a.DetectedAt.UTC().Format("15:04:05"), a.Rule,
+			alertRegion(a), a.STA, a.LTA, a.Ratio, strings.TrimPrefix(alertPlace(a), " near "))
+	}
+	return tw.Flush()
 }
 
 func durationNote(d time.Duration) string {

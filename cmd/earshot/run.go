@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,6 +19,8 @@ import (
 	"earshot/match"
 	"earshot/sink"
 	"earshot/stream"
+	"earshot/stream/alert"
+	"earshot/stream/burst"
 )
 
 func cmdRun(ctx context.Context, args []string) error {
@@ -38,6 +41,8 @@ func cmdRun(ctx context.Context, args []string) error {
 	rulesPoll := fs.Duration("rules-poll", 2*time.Second, "how often the rules file is checked for changes (SIGHUP and POST /admin/rules/reload reload at once)")
 	httpAddr := fs.String("http-addr", "127.0.0.1:9464", "`address` serving /metrics, /healthz and /readyz (empty: off)")
 	migrate := fs.Bool("migrate", true, "apply the ClickHouse schema at start")
+	var af alertFlags
+	af.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -57,8 +62,11 @@ func cmdRun(ctx context.Context, args []string) error {
 	}
 	defer rules.stop()
 
+	if err := af.validate(); err != nil {
+		return err
+	}
 	p, err := startPipeline(ctx, pipelineSetup{cfg: pc, sink: sc, reg: reg, migrate: *migrate,
-		engine: rules.r.Engine})
+		engine: rules.r.Engine, alerts: af})
 	if err != nil {
 		return err
 	}
@@ -71,7 +79,8 @@ func cmdRun(ctx context.Context, args []string) error {
 	}
 	defer stopHTTP()
 	slog.Info("earshot running", "topic", pc.Topic, "group", pc.Group, "brokers", pc.Brokers,
-		"clickhouse", sc.Addr, "database", sc.Database, "http", *httpAddr)
+		"clickhouse", sc.Addr, "database", sc.Database, "http", *httpAddr,
+		"detect", af.detect, "alerts_topic", p.alertsTopic, "webhooks", len(af.webhooks))
 	err = p.pipeline.Run(ctx)
 	slog.Info("earshot stopped", "consumed", p.pipeline.Stats().Consumed.Load(),
 		"inserted", p.pipeline.Stats().Inserted.Load())
@@ -85,14 +94,113 @@ type pipelineSetup struct {
 	reg     prometheus.Registerer
 	migrate bool
 	engine  func() *match.Engine
+	alerts  alertFlags
 }
 
 type running struct {
-	pipeline *stream.Pipeline
-	store    *sink.Client
+	pipeline    *stream.Pipeline
+	store       *sink.Client
+	dispatcher  *alert.Dispatcher // nil: detection off
+	closers     []func() error
+	alertsTopic string
 }
 
-func (r *running) close() { r.store.Close() }
+// close drains the alert queues (bounded), then closes the alert targets
+// and ClickHouse. Call it after the pipeline stopped.
+func (r *running) close() {
+	if r.dispatcher != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		if err := r.dispatcher.Close(ctx); err != nil {
+			slog.Warn("alerts not all delivered", "err", err)
+		}
+		cancel()
+	}
+	for _, c := range r.closers {
+		c()
+	}
+	r.store.Close()
+}
+
+// alertFlags configure burst detection, alert delivery and routing.
+type alertFlags struct {
+	detect      bool
+	topic       string
+	webhooks    urlList
+	secret      string
+	cooldown    time.Duration
+	routePrefix string
+}
+
+// urlList is a repeatable flag whose values may also be comma-separated.
+type urlList []string
+
+func (l *urlList) String() string { return strings.Join(*l, ",") }
+func (l *urlList) Set(s string) error {
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*l = append(*l, p)
+		}
+	}
+	return nil
+}
+
+func (a *alertFlags) register(fs *flag.FlagSet) {
+	fs.BoolVar(&a.detect, "detect", true, "run the burst detector on the matched stream and deliver its alerts")
+	fs.StringVar(&a.topic, "alerts-topic", "", "Kafka `topic` receiving alerts as JSON (default: TOPIC.alerts)")
+	fs.Var(&a.webhooks, "webhook-url", "POST alerts to this `URL` (repeatable or comma-separated)")
+	fs.StringVar(&a.secret, "webhook-secret", "", "sign webhook bodies: X-Earshot-Signature: sha256=HMAC(`secret`, body)")
+	fs.DurationVar(&a.cooldown, "alert-cooldown", 10*time.Minute, "suppress a trigger for a rule × region this soon after the last one delivered (negative: never)")
+	fs.StringVar(&a.routePrefix, "route-topic-prefix", "earshot.route.", "mentions of a rule with `route: R` go to topic PREFIX+R")
+}
+
+func (a *alertFlags) validate() error {
+	for _, u := range a.webhooks {
+		if _, err := alert.NewWebhook(alert.WebhookConfig{URL: u}); err != nil {
+			return usageErr("--webhook-url: %v", err)
+		}
+	}
+	if len(a.webhooks) > 0 && !a.detect {
+		return usageErr("--webhook-url needs --detect")
+	}
+	return nil
+}
+
+// startAlerts builds the detector and the dispatcher (alerts topic and
+// webhooks) and fills deps; it returns the alerts topic.
+func startAlerts(s *pipelineSetup, r *running, deps *stream.Deps) error {
+	a := &s.alerts
+	if !a.detect {
+		return nil
+	}
+	det, err := burst.New(burst.Config{Registerer: s.reg})
+	if err != nil {
+		return err
+	}
+	r.alertsTopic = a.topic
+	if r.alertsTopic == "" {
+		r.alertsTopic = s.cfg.Topic + ".alerts"
+	}
+	kt, err := alert.NewKafka(alert.KafkaConfig{Brokers: s.cfg.Brokers, Topic: r.alertsTopic})
+	if err != nil {
+		return err
+	}
+	r.closers = append(r.closers, kt.Close)
+	targets := []alert.Target{kt}
+	for i, u := range a.webhooks {
+		wh, err := alert.NewWebhook(alert.WebhookConfig{URL: u, Secret: a.secret, Name: fmt.Sprintf("webhook%d", i)})
+		if err != nil {
+			return usageErr("--webhook-url: %v", err)
+		}
+		targets = append(targets, wh)
+	}
+	d, err := alert.NewDispatcher(alert.DispatcherConfig{Cooldown: a.cooldown, Registerer: s.reg}, targets...)
+	if err != nil {
+		return err
+	}
+	r.dispatcher = d
+	deps.Detector, deps.AlertStore, deps.AlertSender = det, r.store, d
+	return nil
+}
 
 // startPipeline opens ClickHouse (applying the schema if asked), creates the
 // input and dead-letter topics when missing, and builds the pipeline.
@@ -115,24 +223,48 @@ func startPipeline(ctx context.Context, s pipelineSetup) (*running, error) {
 			slog.Info("schema migration applied", "migration", a)
 		}
 	}
+	if s.alerts.routePrefix != "" {
+		s.cfg.RouteTopicPrefix = s.alerts.routePrefix
+	}
+	r := &running{store: store}
+	deps := stream.Deps{Engine: s.engine, Store: store, Registerer: s.reg}
+	if err := startAlerts(&s, r, &deps); err != nil {
+		store.Close()
+		return nil, err
+	}
+	topics := []string{s.cfg.Topic, s.cfg.DeadLetterTopic}
+	if r.alertsTopic != "" {
+		topics = append(topics, r.alertsTopic)
+	}
+	// Route topics of the rules loaded now; routes added by a reload are
+	// created on first write (broker auto-creation).
+	routes := map[string]bool{}
+	for _, rule := range s.engine().Rules() {
+		if rule.Route != "" && !routes[rule.Route] {
+			routes[rule.Route] = true
+			topics = append(topics, s.cfg.RouteTopicPrefix+rule.Route)
+		}
+	}
 	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	err = stream.EnsureTopics(tctx, s.cfg.Brokers, defaultPartitions, 1, s.cfg.Topic, s.cfg.DeadLetterTopic)
+	err = stream.EnsureTopics(tctx, s.cfg.Brokers, defaultPartitions, 1, topics...)
 	cancel()
 	if err != nil {
-		store.Close()
+		r.close()
 		return nil, fmt.Errorf("%w (is Kafka running? deploy/local/up starts one)", err)
 	}
 	en, err := enrich.New(enrich.Config{})
 	if err != nil {
-		store.Close()
+		r.close()
 		return nil, err
 	}
-	pl, err := stream.New(s.cfg, stream.Deps{Engine: s.engine, Store: store, Enricher: en, Registerer: s.reg})
+	deps.Enricher = en
+	pl, err := stream.New(s.cfg, deps)
 	if err != nil {
-		store.Close()
+		r.close()
 		return nil, &usageError{err}
 	}
-	return &running{pipeline: pl, store: store}, nil
+	r.pipeline = pl
+	return r, nil
 }
 
 // newRegistry returns a registry with the Go runtime and process metrics.

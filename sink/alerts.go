@@ -1,0 +1,139 @@
+package sink
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"earshot/stream/alert"
+)
+
+// alertsColumns is the INSERT column list of alerts, in the order
+// InsertAlerts appends them.
+const alertsColumns = `id, event_id, kind, seq, rule_id, scope, country, cell, detected_at, onset,
+    unit, sta, lta, ratio, sta_count, lta_count, location_cell, lat, lon, tier, location_posts,
+    location_country, example_ids, examples`
+
+// InsertAlerts writes alerts to the alerts table as one INSERT. The table is
+// a ReplacingMergeTree ordered by id: an alert raised again by a replay
+// (same id) collapses with the first at merge time, and Alerts reads with
+// FINAL so it is never listed twice.
+func (c *Client) InsertAlerts(ctx context.Context, alerts []alert.Alert) error {
+	if len(alerts) == 0 {
+		return nil
+	}
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
+	batch, err := c.conn.PrepareBatch(ctx, c.sql(`INSERT INTO {db}.alerts (`+alertsColumns+`)`))
+	if err != nil {
+		return fmt.Errorf("cannot prepare INSERT of %d alerts: %w", len(alerts), err)
+	}
+	defer batch.Abort() //nolint:errcheck // after Send it is a no-op
+	for i := range alerts {
+		a := &alerts[i]
+		var loc alert.Location
+		if a.Location != nil {
+			loc = *a.Location
+		}
+		ids := make([]string, 0, len(a.Examples))
+		exs := make([]string, 0, len(a.Examples))
+		for j := range a.Examples {
+			b, err := json.Marshal(&a.Examples[j])
+			if err != nil {
+				return fmt.Errorf("cannot encode an example of alert %s: %w", a.ID, err)
+			}
+			ids = append(ids, a.Examples[j].ID)
+			exs = append(exs, string(b))
+		}
+		if err := batch.Append(a.ID, a.EventID, a.Kind, uint16(min(max(a.Seq, 0), 65535)), a.Rule, a.Scope,
+			a.Country, a.Cell, clampTime(a.DetectedAt), clampTime(a.Onset), a.Unit, a.STA, a.LTA, a.Ratio,
+			a.STACount, a.LTACount, loc.Cell, loc.Lat, loc.Lon, loc.Tier, uint32(max(loc.Posts, 0)),
+			loc.Country, ids, exs); err != nil {
+			return fmt.Errorf("cannot append alert %s: %w", a.ID, err)
+		}
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("cannot INSERT %d alerts: %w", len(alerts), err)
+	}
+	return nil
+}
+
+// clampTime keeps t inside DateTime's range (1970 … 2106).
+func clampTime(t time.Time) time.Time {
+	if t.Before(time.Unix(0, 0)) {
+		return time.Unix(0, 0).UTC()
+	}
+	if t.Unix() > 1<<32-1 {
+		return time.Unix(1<<32-1, 0).UTC()
+	}
+	return t.UTC()
+}
+
+// Alerts returns the alerts detected since the given time, newest first
+// (ties by id), each once however often it was inserted; limit <= 0 means
+// all. Location is set when the alert had one; examples are decoded from
+// their stored JSON.
+func (c *Client) Alerts(ctx context.Context, since time.Time, limit int) ([]alert.Alert, error) {
+	var out []alert.Alert
+	err := c.query(ctx, "alerts", func(scan func(...any) error) error {
+		var a alert.Alert
+		var seq uint16
+		var loc alert.Location
+		var posts uint32
+		var exs []string
+		if err := scan(&a.ID, &a.EventID, &a.Kind, &seq, &a.Rule, &a.Scope, &a.Country, &a.Cell,
+			&a.DetectedAt, &a.Onset, &a.Unit, &a.STA, &a.LTA, &a.Ratio, &a.STACount, &a.LTACount,
+			&loc.Cell, &loc.Lat, &loc.Lon, &loc.Tier, &posts, &loc.Country, &exs); err != nil {
+			return err
+		}
+		a.Seq = int(seq)
+		if posts > 0 || loc.Cell != "" {
+			loc.Posts = int(posts)
+			a.Location = &loc
+		}
+		for _, e := range exs {
+			var ex alert.Example
+			if json.Unmarshal([]byte(e), &ex) == nil {
+				a.Examples = append(a.Examples, ex)
+			}
+		}
+		out = append(out, a)
+		return nil
+	}, `SELECT id, event_id, kind, seq, rule_id, scope, country, cell, detected_at, onset,
+    unit, sta, lta, ratio, sta_count, lta_count, location_cell, lat, lon, tier, location_posts,
+    location_country, examples
+FROM {db}.alerts FINAL
+WHERE detected_at >= toDateTime(?)
+ORDER BY detected_at DESC, id`+limitClause(limit), sinceArg(since))
+	return out, err
+}
+
+// AuthorCount is one author's activity on a rule.
+type AuthorCount struct {
+	AuthorID, Handle string
+	Mentions         uint64
+	Influence        float32 // highest author influence seen (0..1)
+	Followers        int64   // highest follower count seen (-1: unknown)
+}
+
+// TopAuthors returns the authors of a rule's mentions since the given hour,
+// most influential first (then most mentions, then id), from
+// authors_rule_hour; limit <= 0 means all.
+func (c *Client) TopAuthors(ctx context.Context, rule string, since time.Time, limit int) ([]AuthorCount, error) {
+	var out []AuthorCount
+	err := c.query(ctx, "top authors", func(scan func(...any) error) error {
+		var r AuthorCount
+		if err := scan(&r.AuthorID, &r.Handle, &r.Mentions, &r.Influence, &r.Followers); err != nil {
+			return err
+		}
+		out = append(out, r)
+		return nil
+	}, `SELECT author_id, anyLastMerge(handle) AS h, countMerge(mentions) AS m,
+    maxMerge(influence) AS infl, maxMerge(followers) AS f
+FROM {db}.authors_rule_hour
+WHERE rule_id = ? AND hour >= toStartOfHour(toDateTime(?))
+GROUP BY author_id
+ORDER BY infl DESC, m DESC, author_id`+limitClause(limit), rule, sinceArg(since))
+	return out, err
+}

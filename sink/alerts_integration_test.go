@@ -1,0 +1,69 @@
+package sink
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"earshot/stream/alert"
+)
+
+// TestIntegrationAlerts inserts alerts twice (a replay) and reads each back
+// once, with location and examples; then checks the top-authors aggregate.
+func TestIntegrationAlerts(t *testing.T) {
+	c := testClient(t, nil)
+	ctx := context.Background()
+	if _, err := c.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 22, 10, 31, 5, 0, time.UTC)
+	as := []alert.Alert{
+		{ID: "a1", EventID: "a1", Kind: alert.KindTrigger, Rule: "sismo", Scope: alert.ScopeCountry, Country: "MX",
+			DetectedAt: at, Onset: at.Add(-20 * time.Second), Unit: "posts", STA: 80, LTA: 2, Ratio: 5, STACount: 80, LTACount: 60,
+			Location: &alert.Location{Cell: "9g3w", Lat: 19.4, Lon: -99.1, Tier: 3, Posts: 12, Country: "MX"},
+			Examples: []alert.Example{{ID: "p1", At: at, Text: "sismo fuerte"}, {ID: "p2", At: at, Text: "temblor"}}},
+		{ID: "a2", EventID: "a1", Kind: alert.KindFollowUp, Seq: 1, Rule: "sismo", Scope: alert.ScopeCountry, Country: "MX",
+			DetectedAt: at.Add(time.Minute), Onset: at.Add(-20 * time.Second), Unit: "posts"},
+	}
+	for i := 0; i < 2; i++ {
+		if err := c.InsertAlerts(ctx, as); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := c.Alerts(ctx, at.Add(-time.Hour), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].ID != "a2" || got[1].ID != "a1" {
+		t.Fatalf("alerts: got %+v, want a2 then a1, once each", got)
+	}
+	a := got[1]
+	if a.Location == nil || a.Location.Cell != "9g3w" || a.Location.Posts != 12 || len(a.Examples) != 2 ||
+		a.Examples[1].Text != "temblor" || !a.DetectedAt.Equal(at) || a.STACount != 80 {
+		t.Errorf("alert a1 read back as %+v (location %+v)", a, a.Location)
+	}
+	if got[0].Location != nil || got[0].Seq != 1 {
+		t.Errorf("follow-up read back as %+v", got[0])
+	}
+	if got, err := c.Alerts(ctx, at.Add(time.Hour), 0); err != nil || len(got) != 0 {
+		t.Errorf("alerts since a later time: %v, %v", got, err)
+	}
+
+	rows := []Mention{
+		{RuleID: "sismo", PostID: "1", CreatedAt: at, AuthorID: "u1", AuthorHandle: "ana", AuthorFollowers: 10, Influence: 0.2, Topic: "t", Offset: 1},
+		{RuleID: "sismo", PostID: "2", CreatedAt: at, AuthorID: "u1", AuthorHandle: "ana", AuthorFollowers: 12, Influence: 0.3, Topic: "t", Offset: 2},
+		{RuleID: "sismo", PostID: "3", CreatedAt: at, AuthorID: "u2", AuthorHandle: "bob", AuthorFollowers: 9000, Influence: 0.9, Topic: "t", Offset: 3},
+		{RuleID: "other", PostID: "3", CreatedAt: at, AuthorID: "u3", Influence: 1, Topic: "t", Offset: 3},
+	}
+	if err := c.Insert(ctx, rows); err != nil {
+		t.Fatal(err)
+	}
+	top, err := c.TopAuthors(ctx, "sismo", at.Add(-time.Hour), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(top) != 2 || top[0].AuthorID != "u2" || top[0].Handle != "bob" || top[1].Mentions != 2 ||
+		top[1].Followers != 12 || top[1].Influence < 0.29 {
+		t.Errorf("top authors: %+v", top)
+	}
+}

@@ -1,0 +1,90 @@
+package stream
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"earshot/stream/alert"
+	"earshot/stream/burst"
+)
+
+type alertRecorder struct{ got []alert.Alert }
+
+func (r *alertRecorder) InsertAlerts(_ context.Context, as []alert.Alert) error {
+	r.got = append(r.got, as...)
+	return nil
+}
+
+// TestDetectionWatermark checks the watermark (least latest event time over
+// active partitions, idle ones excluded) and that partitions read at very
+// different speeds still raise the burst's alert: events are buffered and
+// fed in event-time order.
+func TestDetectionWatermark(t *testing.T) {
+	det, err := burst.New(burst.Config{Scopes: []string{alert.ScopeRule}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wall := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	rec := &alertRecorder{}
+	d := &detection{det: det, store: rec, idle: 10 * time.Second, m: newMetrics(nil), log: slog.New(slog.DiscardHandler),
+		stats: &Stats{}, now: func() time.Time { return wall }, backof: time.Millisecond}
+	d.parts = map[int]*partClock{}
+	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	// batch returns partition p's posts from minute a to minute b: one tick
+	// per second, one background event every 20 s, and from minute 32 a
+	// burst of 3 events per second.
+	batch := func(p int, a, b int) *detectBatch {
+		bt := &detectBatch{partition: p}
+		for s := a * 60; s < b*60; s++ {
+			at := t0.Add(time.Duration(s)*time.Second + time.Duration(p)*time.Millisecond)
+			bt.ticks = append(bt.ticks, tick{at: at.Truncate(time.Second), n: 1})
+			n := 0
+			if s%20 == 0 {
+				n = 1
+			}
+			if s >= 32*60 {
+				n = 3
+			}
+			for range n {
+				bt.events = append(bt.events, burst.Event{Rule: "quake", At: at, Original: true, TextLen: 20, PostID: "x"})
+			}
+			bt.latest = at
+		}
+		return bt
+	}
+	// Partition 0 races 34 minutes ahead; partition 1 follows in steps.
+	d.apply(batch(0, 0, 34))
+	d.apply(batch(1, 0, 1))
+	d.advance(context.Background())
+	if want := t0.Add(59*time.Second + time.Millisecond); !d.wm.Equal(want) {
+		t.Fatalf("watermark %v, want partition 1's latest %v", d.wm, want)
+	}
+	if len(rec.got) != 0 {
+		t.Fatalf("alert before the burst: %+v", rec.got)
+	}
+	for m := 1; m < 34; m += 3 {
+		d.apply(batch(1, m, min(m+3, 34)))
+		d.advance(context.Background())
+	}
+	if len(rec.got) == 0 || rec.got[0].Rule != "quake" || rec.got[0].Kind != alert.KindTrigger {
+		t.Fatalf("no trigger for the burst; got %+v", rec.got)
+	}
+	if at := rec.got[0].DetectedAt.Sub(t0); at < 32*time.Minute || at > 33*time.Minute {
+		t.Errorf("trigger detected at +%s, want within the burst's first minute (+32m)", at)
+	}
+	// Partition 1 goes idle: the watermark follows partition 0 alone.
+	wall = wall.Add(11 * time.Second)
+	d.apply(&detectBatch{partition: 0, latest: t0.Add(40 * time.Minute), ticks: []tick{{at: t0.Add(40 * time.Minute), n: 1}}})
+	d.advance(context.Background())
+	if !d.wm.Equal(t0.Add(40 * time.Minute)) {
+		t.Errorf("watermark %v with partition 1 idle, want partition 0's %v", d.wm, t0.Add(40*time.Minute))
+	}
+	if d.ahead(t0.Add(41*time.Minute)) || !d.ahead(t0.Add(43*time.Minute)) {
+		t.Errorf("ahead: an owner 1 min ahead must not wait, 3 min ahead must")
+	}
+	if len(d.events) != 0 || len(d.ticks) != 0 {
+		t.Errorf("buffered after the watermark passed everything: %d events, %d ticks", len(d.events), len(d.ticks))
+	}
+}
