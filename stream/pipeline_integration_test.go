@@ -11,6 +11,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"earshot/bench/e2e"
 	"earshot/bench/firehose"
 	"earshot/enrich"
 	"earshot/match"
@@ -176,7 +177,7 @@ func TestPipelineGroundTruth(t *testing.T) {
 	if raw != uint64(truth.Mentions) {
 		t.Errorf("raw mentions: %d rows, want %d", raw, truth.Mentions)
 	}
-	compareTruth(t, ctx, e.store, truth)
+	e2e.CompareTruth(t, ctx, e.store, truth)
 	checkDeadLetters(t, ctx, e, malformedSent)
 
 	// A new group has no committed offsets: it must resume right after the
@@ -191,58 +192,6 @@ func TestPipelineGroundTruth(t *testing.T) {
 	}
 	if got := pl2.Stats().Consumed.Load(); got != 0 {
 		t.Errorf("the new group re-read %d messages; it should resume after the stored offsets", got)
-	}
-}
-
-func compareTruth(t *testing.T, ctx context.Context, store *sink.Client, truth *firehose.Truth) {
-	t.Helper()
-	byMinute, err := store.RuleMinuteCounts(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[sink.RuleMinuteKey]sink.Counts{}
-	for k, c := range truth.ByRuleMinute {
-		want[sink.RuleMinuteKey{Rule: k.Rule, Minute: k.Minute}] = counts(c)
-	}
-	diff(t, "per rule × minute", byMinute, want)
-
-	byCountry, err := store.RuleCountryCounts(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantC := map[sink.RuleCountryKey]sink.Counts{}
-	for k, c := range truth.ByRuleCountry {
-		wantC[sink.RuleCountryKey{Rule: k.Rule, Country: k.Country}] = counts(c)
-	}
-	diff(t, "per rule × country", byCountry, wantC)
-}
-
-func counts(c *firehose.Counts) sink.Counts {
-	return sink.Counts{Mentions: uint64(c.Mentions), Originals: uint64(c.Originals),
-		Reposts: uint64(c.Reposts), Authors: uint64(len(c.Authors))}
-}
-
-func diff[K comparable](t *testing.T, what string, got, want map[K]sink.Counts) {
-	t.Helper()
-	bad := 0
-	for k, w := range want {
-		if g := got[k]; g != w {
-			if bad < 10 {
-				t.Errorf("%s %+v: got %+v, want %+v", what, k, g, w)
-			}
-			bad++
-		}
-	}
-	for k, g := range got {
-		if _, ok := want[k]; !ok {
-			if bad < 10 {
-				t.Errorf("%s %+v: unexpected %+v", what, k, g)
-			}
-			bad++
-		}
-	}
-	if bad > 0 {
-		t.Errorf("%s: %d of %d groups differ from the ground truth", what, bad, len(want))
 	}
 }
 

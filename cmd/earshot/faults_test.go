@@ -17,6 +17,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/segmentio/kafka-go"
 
+	"earshot/bench/e2e"
 	"earshot/bench/firehose"
 	"earshot/sink"
 	"earshot/stream"
@@ -213,7 +214,7 @@ func TestFaultsKill9(t *testing.T) {
 	if raw != uint64(truth.Mentions) {
 		t.Errorf("raw mentions: %d rows, want %d (%+d)", raw, truth.Mentions, int64(raw)-truth.Mentions)
 	}
-	compareTruth(t, ctx, store, truth)
+	e2e.CompareTruth(t, ctx, store, truth)
 	checkCopies(t, ctx, chAddr, db)
 	if t.Failed() {
 		procs.dumpLogs()
@@ -359,58 +360,6 @@ func highWatermarks(t *testing.T, ctx context.Context, broker, topic string, par
 		}
 	}
 	return out
-}
-
-func compareTruth(t *testing.T, ctx context.Context, store *sink.Client, truth *firehose.Truth) {
-	t.Helper()
-	byMinute, err := store.RuleMinuteCounts(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[sink.RuleMinuteKey]sink.Counts{}
-	for k, c := range truth.ByRuleMinute {
-		want[sink.RuleMinuteKey{Rule: k.Rule, Minute: k.Minute}] = truthCounts(c)
-	}
-	diffCounts(t, "per rule × minute", byMinute, want)
-
-	byCountry, err := store.RuleCountryCounts(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantC := map[sink.RuleCountryKey]sink.Counts{}
-	for k, c := range truth.ByRuleCountry {
-		wantC[sink.RuleCountryKey{Rule: k.Rule, Country: k.Country}] = truthCounts(c)
-	}
-	diffCounts(t, "per rule × country", byCountry, wantC)
-}
-
-func truthCounts(c *firehose.Counts) sink.Counts {
-	return sink.Counts{Mentions: uint64(c.Mentions), Originals: uint64(c.Originals),
-		Reposts: uint64(c.Reposts), Authors: uint64(len(c.Authors))}
-}
-
-func diffCounts[K comparable](t *testing.T, what string, got, want map[K]sink.Counts) {
-	t.Helper()
-	bad := 0
-	for k, w := range want {
-		if g := got[k]; g != w {
-			if bad < 10 {
-				t.Errorf("%s %+v: got %+v, want %+v", what, k, g, w)
-			}
-			bad++
-		}
-	}
-	for k, g := range got {
-		if _, ok := want[k]; !ok {
-			if bad < 10 {
-				t.Errorf("%s %+v: unexpected %+v", what, k, g)
-			}
-			bad++
-		}
-	}
-	if bad > 0 {
-		t.Errorf("%s: %d of %d groups differ from the ground truth", what, bad, len(want))
-	}
 }
 
 // checkCopies replays the stored mentions of each partition in offset order
