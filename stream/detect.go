@@ -2,12 +2,18 @@ package stream
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"earshot/sink"
 	"earshot/stream/alert"
 	"earshot/stream/burst"
 )
@@ -23,6 +29,24 @@ type AlertStore interface {
 type AlertSender interface {
 	Send(a *alert.Alert) (bool, error)
 }
+
+// MentionSource is what the detector warms up from at start: the matched
+// mentions stored by earlier runs (*sink.Client). A Store that implements it
+// gets a warm detector; one that does not gets a cold one.
+type MentionSource interface {
+	NewestMention(ctx context.Context, topic string, createdBy, ingestedBefore time.Time) (time.Time, error)
+	RecentMentions(ctx context.Context, topic string, since, ingestedBefore time.Time, fn func(m *sink.Mention) error) error
+}
+
+// WarmupSpan is how much event time the detector replays at start, before
+// the newest stored mention of the topic: the default LTA + STA (31
+// minutes) and a margin for the allowed lateness and the outage window's
+// start.
+const WarmupSpan = 35 * time.Minute
+
+// warmupTimeout bounds the warm-up queries; past it the detector starts
+// with what it has replayed.
+const warmupTimeout = 2 * time.Minute
 
 // maxAhead: a post dated more than this beyond the wall clock does not move
 // its partition's event time (a bogus timestamp must not decide every open
@@ -65,6 +89,10 @@ type detection struct {
 	pool   sync.Pool
 	backof time.Duration
 
+	src   MentionSource       // nil: no warm-up
+	topic string              // the input topic (warm-up)
+	warmH prometheus.Observer // warm-up duration
+
 	parts  map[int]*partClock
 	wm     time.Time
 	shared atomic.Int64  // wm in Unix nanoseconds, read by the owners (ahead)
@@ -95,6 +123,7 @@ func (d *detection) put(b *detectBatch) {
 // only when the shutdown deadline passes.
 func (d *detection) run(ctx context.Context) {
 	d.parts = map[int]*partClock{}
+	d.warmUp(ctx) // owners queue up (and then block) meanwhile
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
@@ -259,5 +288,123 @@ func (d *detection) deliver(ctx context.Context, alerts []alert.Alert) {
 		if _, err := d.sender.Send(&alerts[i]); err != nil {
 			d.log.Warn("cannot send alert", "id", alerts[i].ID, "err", err)
 		}
+	}
+}
+
+// mentionEvent maps a stored or about-to-be-stored mention to the
+// detector's event: the live path and the warm-up replay both use it, so a
+// replayed mention counts exactly as it did live. hasLink is the live
+// matcher's link test of the text (textHasLink).
+func mentionEvent(m *sink.Mention, hasLink bool) burst.Event {
+	return burst.Event{
+		Rule: m.RuleID, Country: m.Country, Cell: m.Cell, At: m.CreatedAt,
+		AuthorID: m.AuthorID, Original: !m.IsRepost && !m.IsQuote, Reply: m.IsReply,
+		HasLink: hasLink, TextLen: utf8.RuneCountInString(m.Text),
+		Lat: m.Lat, Lon: m.Lon, Tier: m.GeoTier, PostID: m.PostID, Text: m.Text,
+	}
+}
+
+// textHasLink reports whether a post's text contains a link (the match.Doc
+// HasLink field).
+func textHasLink(text string) bool {
+	return strings.Contains(text, "http://") || strings.Contains(text, "https://")
+}
+
+// mentionSource returns store as a MentionSource, nil when it is none.
+func mentionSource(store Store) MentionSource {
+	src, _ := store.(MentionSource)
+	return src
+}
+
+// newWarmupHistogram returns earshot_burst_warmup_seconds, registered with
+// reg when reg is non-nil (an identical collector already registered is
+// reused).
+func newWarmupHistogram(reg prometheus.Registerer) prometheus.Histogram {
+	h := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "earshot_burst_warmup_seconds",
+		Help:    "Time to rebuild the burst detector's state from the mentions stored in ClickHouse at start.",
+		Buckets: prometheus.ExponentialBuckets(0.01, 2, 14)})
+	if reg == nil {
+		return h
+	}
+	if err := reg.Register(h); err != nil {
+		if are, ok := errors.AsType[prometheus.AlreadyRegisteredError](err); ok {
+			if old, ok := are.ExistingCollector.(prometheus.Histogram); ok {
+				return old
+			}
+		}
+	}
+	return h
+}
+
+// warmUp rebuilds the detector's state from the mentions stored by earlier
+// runs: the WarmupSpan of event time before the newest stored mention of
+// the topic, fed in created_at order through the live path's mapping, one
+// Tick per post, advancing the detector as it goes; its watermark ends at
+// that newest mention. Alerts raised by the replay are delivered (ids are
+// stable across replays, so a repeat of an alert the previous run raised
+// has the same id).
+//
+// Only rows inserted before the warm-up started are read: the owners of
+// this run may insert while it runs, and their posts reach the detector
+// through the live path. The posts the owners read are never among the
+// replayed ones: each partition resumes after the highest offset stored.
+func (d *detection) warmUp(ctx context.Context) {
+	if d.src == nil {
+		return
+	}
+	start := d.now()
+	qctx, cancel := context.WithTimeout(ctx, warmupTimeout)
+	defer cancel()
+	newest, err := d.src.NewestMention(qctx, d.topic, start.Add(maxAhead), start)
+	if err != nil {
+		d.log.Warn("burst detector starts cold: cannot find the newest stored mention", "err", err)
+		return
+	}
+	if newest.IsZero() {
+		d.log.Info("burst detector starts cold: no stored mentions", "topic", d.topic)
+		return
+	}
+	// newest is to the second: every stored mention of that second counts.
+	newest = newest.Add(time.Second - time.Nanosecond)
+	var cur time.Time
+	var lastPost string
+	var mentions, posts int
+	d.alerts = d.alerts[:0]
+	err = d.src.RecentMentions(qctx, d.topic, newest.Add(-WarmupSpan), start, func(m *sink.Mention) error {
+		if m.CreatedAt.After(newest) {
+			return nil // dated beyond the bound: the live path ignores it too
+		}
+		if m.CreatedAt.After(cur) {
+			cur = m.CreatedAt
+			d.alerts = append(d.alerts, d.det.Advance(cur)...)
+		}
+		if m.PostID != lastPost { // a post's rows are adjacent
+			lastPost = m.PostID
+			d.det.Tick(m.CreatedAt)
+			posts++
+		}
+		ev := mentionEvent(m, textHasLink(m.Text))
+		d.det.Observe(&ev)
+		mentions++
+		return nil
+	})
+	if err != nil {
+		// What was replayed stays: a partial LTA only delays triggers.
+		d.log.Warn("burst detector warm-up incomplete", "mentions", mentions, "err", err)
+	}
+	d.alerts = append(d.alerts, d.det.Advance(newest)...)
+	d.wm = newest
+	d.shared.Store(newest.UnixNano())
+	d.m.detectWatermark.Set(float64(newest.UnixMilli()) / 1e3)
+	took := d.now().Sub(start)
+	if d.warmH != nil {
+		d.warmH.Observe(took.Seconds())
+	}
+	d.log.Info("burst detector warmed up", "mentions", mentions, "posts", posts,
+		"from", newest.Add(-WarmupSpan), "to", newest, "alerts", len(d.alerts), "took", took)
+	if len(d.alerts) > 0 {
+		d.deliver(ctx, d.alerts)
+		clear(d.alerts)
+		d.alerts = d.alerts[:0]
 	}
 }

@@ -148,7 +148,8 @@ func (pl *Pipeline) Run(ctx context.Context) error {
 	if pl.deps.Detector != nil {
 		det = &detection{det: pl.deps.Detector, store: pl.deps.AlertStore, sender: pl.deps.AlertSender,
 			in: make(chan *detectBatch, cfg.DetectQueue), idle: cfg.DetectIdle, m: pl.m, log: pl.log,
-			stats: &pl.stats, now: time.Now, backof: cfg.RetryBackoff}
+			stats: &pl.stats, now: time.Now, backof: cfg.RetryBackoff,
+			src: mentionSource(pl.deps.Store), topic: cfg.Topic, warmH: newWarmupHistogram(pl.deps.Registerer)}
 		go func() { defer close(detDone); det.run(hard) }()
 	} else {
 		close(detDone)

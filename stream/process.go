@@ -1,11 +1,9 @@
 package stream
 
 import (
-	"bytes"
 	"errors"
 	"strconv"
 	"time"
-	"unicode/utf8"
 	"unsafe"
 
 	"github.com/segmentio/kafka-go"
@@ -14,7 +12,6 @@ import (
 	"earshot/match"
 	"earshot/sink"
 	"earshot/stream/adapt"
-	"earshot/stream/burst"
 	"earshot/stream/dedup"
 	"earshot/stream/post"
 )
@@ -91,7 +88,7 @@ func (pr *processor) handle(msg *kafka.Message, c *chunk) {
 		Text: text, Lang: p.Lang, Country: p.Place.CountryCode, Source: p.Source,
 		Followers: p.Author.Followers, Verified: p.Author.Verified,
 		IsRepost: p.IsRepost(), IsReply: p.IsReply(), HasGeo: p.HasGeo,
-		HasLink: bytes.Contains(text, []byte("http://")) || bytes.Contains(text, []byte("https://")),
+		HasLink: textHasLink(p.Text),
 	}
 	pr.hits = eng.Match(pr.hits[:0], &pr.doc)
 	if len(pr.hits) == 0 {
@@ -139,12 +136,7 @@ func (pr *processor) handle(msg *kafka.Message, c *chunk) {
 			}
 		}
 		if pr.detect {
-			c.events = append(c.events, burst.Event{
-				Rule: rules[h].ID, Country: f.Country, Cell: f.Cell, At: p.CreatedAt,
-				AuthorID: p.Author.ID, Original: !p.IsRepost() && p.QuoteOf == "", Reply: p.IsReply(),
-				HasLink: pr.doc.HasLink, TextLen: utf8.RuneCountInString(p.Text),
-				Lat: f.Lat, Lon: f.Lon, Tier: uint8(f.Tier), PostID: p.ID, Text: p.Text,
-			})
+			c.events = append(c.events, mentionEvent(&c.rows[len(c.rows)-1], pr.doc.HasLink))
 		}
 	}
 	c.n.mentions += int64(len(pr.hits))

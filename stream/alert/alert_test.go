@@ -136,13 +136,15 @@ func TestWebhookBackoffAndTimeout(t *testing.T) {
 		if err == nil || len(at) != 4 {
 			t.Fatalf("err %v, %d attempts; want a timeout error after 4", err, len(at))
 		}
-		// attempt k+1 starts after k timeouts of 2s plus backoffs 1, 2, 3s
-		// (each ±20%): at 3, 7 and 12 seconds.
-		lo := []time.Duration{0, 2800 * time.Millisecond, 6600 * time.Millisecond, 11400 * time.Millisecond}
-		hi := []time.Duration{0, 3200 * time.Millisecond, 7400 * time.Millisecond, 12600 * time.Millisecond}
-		for i := range at {
-			if at[i] < lo[i] || at[i] > hi[i] {
-				t.Errorf("attempt %d at %v, want in [%v, %v]", i+1, at[i], lo[i], hi[i])
+		// Between attempts: the 2s timeout, then a backoff of 1, 2, 3s
+		// (doubling, capped by MaxBackoff), each with its own ±20% jitter.
+		if at[0] != 0 {
+			t.Errorf("first attempt at %v, want at once", at[0])
+		}
+		for i, backoff := range []time.Duration{time.Second, 2 * time.Second, 3 * time.Second} {
+			wait := at[i+1] - at[i] - 2*time.Second
+			if lo, hi := backoff*8/10, backoff*12/10; wait < lo || wait > hi {
+				t.Errorf("backoff before attempt %d: %v, want in [%v, %v]", i+2, wait, lo, hi)
 			}
 		}
 	})
