@@ -77,6 +77,17 @@ type Config struct {
 	// DetectIdle: a partition that delivered nothing for this long (wall
 	// time) no longer holds the detector's watermark back. Default 10s.
 	DetectIdle time.Duration
+
+	// DetectOnly runs the pipeline for its burst detector alone: it
+	// decodes, matches, deduplicates, enriches and detects, delivers alerts,
+	// and commits its consumer group's offsets, but writes no mentions, no
+	// progress markers, no routed mentions and no dead letters. It resumes
+	// from its group's committed offsets only (ClickHouse's stored offsets
+	// belong to the group that writes mentions) and its post-id dedup starts
+	// empty. Run it in a consumer group of its own, as the only member, so
+	// that its detector sees every partition. Requires Deps.Detector.
+	// Default false.
+	DetectOnly bool
 }
 
 // SetDefaults fills zero fields with their defaults.

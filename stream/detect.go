@@ -92,6 +92,11 @@ type detection struct {
 	src   MentionSource       // nil: no warm-up
 	topic string              // the input topic (warm-up)
 	warmH prometheus.Observer // warm-up duration
+	// skipReplayed (Config.DetectOnly) drops live events and ticks dated at
+	// or before the end of the warm-up replay: the group's offsets lag
+	// behind the stored mentions, so those posts were replayed already.
+	skipReplayed bool
+	replayed     time.Time // the replay's end when skipReplayed (zero: keep all)
 
 	parts  map[int]*partClock
 	wm     time.Time
@@ -150,8 +155,14 @@ func (d *detection) apply(b *detectBatch) {
 		delete(d.parts, b.partition)
 		return
 	}
+	nt, ne := len(d.ticks), len(d.events)
 	d.ticks = append(d.ticks, b.ticks...)
 	d.events = append(d.events, b.events...)
+	if r := d.replayed; !r.IsZero() {
+		kt := slices.DeleteFunc(d.ticks[nt:], func(t tick) bool { return !t.at.After(r) })
+		ke := slices.DeleteFunc(d.events[ne:], func(e burst.Event) bool { return !e.At.After(r) })
+		d.ticks, d.events = d.ticks[:nt+len(kt)], d.events[:ne+len(ke)]
+	}
 	pc := d.parts[b.partition]
 	if pc == nil {
 		pc = &partClock{}
@@ -394,6 +405,9 @@ func (d *detection) warmUp(ctx context.Context) {
 	}
 	d.alerts = append(d.alerts, d.det.Advance(newest)...)
 	d.wm = newest
+	if d.skipReplayed {
+		d.replayed = newest
+	}
 	d.shared.Store(newest.UnixNano())
 	d.m.detectWatermark.Set(float64(newest.UnixMilli()) / 1e3)
 	took := d.now().Sub(start)

@@ -88,3 +88,46 @@ func TestDetectionWatermark(t *testing.T) {
 		t.Errorf("buffered after the watermark passed everything: %d events, %d ticks", len(d.events), len(d.ticks))
 	}
 }
+
+// TestDetectionSkipReplayed checks that, after a detect-only warm-up, live
+// ticks and events dated at or before the replay's end are dropped (they
+// were replayed) and later ones kept.
+func TestDetectionSkipReplayed(t *testing.T) {
+	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name                 string
+		replayed             time.Time
+		wantTicks, wantEvent int
+	}{
+		{"no replay keeps all", time.Time{}, 4, 4},
+		{"drops up to the replay's end", t0.Add(time.Second), 2, 2},
+		{"drops all", t0.Add(time.Hour), 0, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := &detection{replayed: tc.replayed, now: func() time.Time { return t0 }, parts: map[int]*partClock{}}
+			d.ticks = append(d.ticks, tick{at: t0.Add(-time.Hour), n: 1}) // buffered before: kept
+			b := &detectBatch{partition: 1, latest: t0.Add(3 * time.Second)}
+			for s := range 4 {
+				at := t0.Add(time.Duration(s) * time.Second)
+				b.ticks = append(b.ticks, tick{at: at, n: 1})
+				b.events = append(b.events, burst.Event{Rule: "quake", At: at})
+			}
+			d.apply(b)
+			if got := len(d.ticks) - 1; got != tc.wantTicks {
+				t.Errorf("ticks kept: %d, want %d", got, tc.wantTicks)
+			}
+			if got := len(d.events); got != tc.wantEvent {
+				t.Errorf("events kept: %d, want %d", got, tc.wantEvent)
+			}
+			for _, e := range d.events {
+				if !tc.replayed.IsZero() && !e.At.After(tc.replayed) {
+					t.Errorf("event at %s kept, replayed up to %s", e.At, tc.replayed)
+				}
+			}
+			if !d.parts[1].latest.Equal(b.latest) {
+				t.Errorf("partition clock %s, want %s", d.parts[1].latest, b.latest)
+			}
+		})
+	}
+}

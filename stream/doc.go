@@ -27,6 +27,12 @@
 //	     AlertStore, then handed to the AlertSender. docs/alerts.md has the
 //	     details and what several consumers get.
 //
+//	  └─ with Config.DetectOnly, the writer writes nothing and only commits
+//	     offsets; partitions resume from the group's commits, not from the
+//	     offsets ClickHouse stores. One such process in a group of its own
+//	     detects on every partition while the writing group runs without a
+//	     detector.
+//
 // Mentions of rules with a route are written by the writer to
 // RouteTopicPrefix + route, keyed by author id, before the batch is
 // inserted (at-least-once, like dead letters).

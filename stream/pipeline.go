@@ -79,6 +79,9 @@ func New(cfg Config, deps Deps) (*Pipeline, error) {
 	if deps.Engine == nil || deps.Store == nil || deps.Enricher == nil {
 		return nil, errors.New("pipeline needs an engine, a store and an enricher")
 	}
+	if cfg.DetectOnly && deps.Detector == nil {
+		return nil, errors.New("invalid pipeline config: detect-only needs a burst detector")
+	}
 	if deps.Logger == nil {
 		deps.Logger = slog.Default()
 	}
@@ -149,7 +152,8 @@ func (pl *Pipeline) Run(ctx context.Context) error {
 		det = &detection{det: pl.deps.Detector, store: pl.deps.AlertStore, sender: pl.deps.AlertSender,
 			in: make(chan *detectBatch, cfg.DetectQueue), idle: cfg.DetectIdle, m: pl.m, log: pl.log,
 			stats: &pl.stats, now: time.Now, backof: cfg.RetryBackoff,
-			src: mentionSource(pl.deps.Store), topic: cfg.Topic, warmH: newWarmupHistogram(pl.deps.Registerer)}
+			src: mentionSource(pl.deps.Store), topic: cfg.Topic, warmH: newWarmupHistogram(pl.deps.Registerer),
+			skipReplayed: cfg.DetectOnly}
 		go func() { defer close(detDone); det.run(hard) }()
 	} else {
 		close(detDone)
@@ -212,6 +216,9 @@ func (pl *Pipeline) Run(ctx context.Context) error {
 }
 
 func (pl *Pipeline) resumeOffsets(ctx context.Context) (map[int32]int64, error) {
+	if pl.cfg.DetectOnly {
+		return nil, nil // the group's committed offsets alone
+	}
 	qctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	return pl.deps.Store.ResumeOffsets(qctx, pl.cfg.Topic)
@@ -250,11 +257,17 @@ func (pl *Pipeline) own(ctx, hard context.Context, gen *kafka.Generation, f *fen
 	// order, rebuilds the window and the copy counts the previous owner had
 	// at the resume offset: the state is checkpointed with the offsets it
 	// covers, by the same INSERTs.
-	err := pl.deps.Store.RecentKeys(ctx, cfg.Topic, int32(partition), warmStart.Add(-cfg.DedupWindow), func(id string, copyKey uint64) {
-		seen.Add(dedup.Key(id), warmStart)
-		copies.Observe(copyKey, id, warmStart)
-		warm++
-	})
+	// DetectOnly skips it: ClickHouse's keys run up to the writing group's
+	// offsets, not to this group's, and the posts between them would be
+	// taken for duplicates and never reach the detector.
+	var err error
+	if !cfg.DetectOnly {
+		err = pl.deps.Store.RecentKeys(ctx, cfg.Topic, int32(partition), warmStart.Add(-cfg.DedupWindow), func(id string, copyKey uint64) {
+			seen.Add(dedup.Key(id), warmStart)
+			copies.Observe(copyKey, id, warmStart)
+			warm++
+		})
+	}
 	if err != nil {
 		log.Error("cannot load recent post ids for dedup; giving up the partition", "err", err)
 		return

@@ -168,16 +168,18 @@ func (w *writer) flush(ctx context.Context) {
 	start := time.Now()
 	ctx, cancel, err := w.fenceOff(ctx, start)
 	defer cancel()
-	if err == nil {
+	if err == nil && !w.cfg.DetectOnly { // DetectOnly writes nothing, only commits
 		err = w.write(ctx)
 	}
 	if err == nil {
 		w.commit()
-		w.m.batches.Inc()
-		w.m.batchSeconds.Observe(time.Since(start).Seconds())
-		w.m.batchRows.Observe(float64(w.nrows))
-		w.m.inserted.Add(float64(w.nrows))
-		w.stats.Inserted.Add(int64(w.nrows))
+		if !w.cfg.DetectOnly {
+			w.m.batches.Inc()
+			w.m.batchSeconds.Observe(time.Since(start).Seconds())
+			w.m.batchRows.Observe(float64(w.nrows))
+			w.m.inserted.Add(float64(w.nrows))
+			w.stats.Inserted.Add(int64(w.nrows))
+		}
 	} else if !errors.Is(err, errFenced) {
 		w.log.Error("batch abandoned; its messages will be read again after restart",
 			"rows", w.nrows, "err", err)
@@ -331,7 +333,8 @@ func (w *writer) retry(ctx context.Context, target string, op func() error) erro
 
 // commit commits, per generation, the next offset of every partition in the
 // batch. A failed commit loses nothing: on assignment the owner resumes from
-// the offsets ClickHouse stores with the rows.
+// the offsets ClickHouse stores with the rows (with DetectOnly, from the
+// last commit that succeeded: a few posts reach the detector again).
 func (w *writer) commit() {
 	offs := map[committer]map[string]map[int]int64{}
 	for _, c := range w.pending {

@@ -43,8 +43,21 @@ func cmdRun(ctx context.Context, args []string) error {
 	migrate := fs.Bool("migrate", true, "apply the ClickHouse schema at start")
 	var af alertFlags
 	af.register(fs)
+	detectOnly := fs.Bool("detect-only", false,
+		"detect bursts and deliver alerts on every partition, writing no mentions; run one such process in a group of its own (default group: GROUP-detect) and the others with --detect=false")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *detectOnly {
+		if !af.detect {
+			return usageErr("--detect-only needs --detect")
+		}
+		pc.DetectOnly = true
+		groupSet := false
+		fs.Visit(func(f *flag.Flag) { groupSet = groupSet || f.Name == "group" })
+		if !groupSet {
+			pc.Group += "-detect"
+		}
 	}
 	if *rulesPath == "" {
 		return usageErr("--rules is required: a keyword list or YAML rules file (see docs/rules.md)")
@@ -80,7 +93,7 @@ func cmdRun(ctx context.Context, args []string) error {
 	defer stopHTTP()
 	slog.Info("earshot running", "topic", pc.Topic, "group", pc.Group, "brokers", pc.Brokers,
 		"clickhouse", sc.Addr, "database", sc.Database, "http", *httpAddr,
-		"detect", af.detect, "alerts_topic", p.alertsTopic, "webhooks", len(af.webhooks))
+		"detect", af.detect, "detect_only", pc.DetectOnly, "alerts_topic", p.alertsTopic, "webhooks", len(af.webhooks))
 	err = p.pipeline.Run(ctx)
 	slog.Info("earshot stopped", "consumed", p.pipeline.Stats().Consumed.Load(),
 		"inserted", p.pipeline.Stats().Inserted.Load())
