@@ -2,9 +2,6 @@ package stream_test
 
 import (
 	"context"
-	"fmt"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -27,19 +24,7 @@ func TestPipelineDetectorWarmup(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	terms := firehose.Rules(60)
-	var y strings.Builder
-	y.WriteString("rules:\n")
-	for _, term := range terms {
-		fmt.Fprintf(&y, "  - id: %s\n    query: %s\n", strconv.Quote(term), strconv.Quote(term))
-	}
-	e := newEnv(t, ctx, nil)
-	parsed, err := match.Parse("rules.yaml", []byte(y.String()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if e.engine, err = match.Compile(parsed); err != nil {
-		t.Fatal(err)
-	}
+	e := newEnv(t, ctx, terms)
 
 	start := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	burstAt, stopAt := 32*time.Minute, 31*time.Minute+30*time.Second
