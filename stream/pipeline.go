@@ -415,5 +415,3 @@ func (pl *Pipeline) account(c *chunk, pkey string, r *kafka.Reader, seen *dedup.
 	m.earlyRotations.WithLabelValues(pkey, "post_id").Set(float64(seen.EarlyRotations()))
 	m.earlyRotations.WithLabelValues(pkey, "copy").Set(float64(copies.EarlyRotations()))
 }
-
-func itoa(i int) string { return strconv.Itoa(i) }

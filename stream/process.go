@@ -12,6 +12,7 @@ import (
 	"earshot/match"
 	"earshot/sink"
 	"earshot/stream/adapt"
+	"earshot/stream/burst"
 	"earshot/stream/dedup"
 	"earshot/stream/post"
 )
@@ -83,13 +84,7 @@ func (pr *processor) handle(msg *kafka.Message, c *chunk) {
 	}
 
 	eng := pr.engine()
-	text := unsafe.Slice(unsafe.StringData(p.Text), len(p.Text)) // read-only view, no copy
-	pr.doc = match.Doc{
-		Text: text, Lang: p.Lang, Country: p.Place.CountryCode, Source: p.Source,
-		Followers: p.Author.Followers, Verified: p.Author.Verified,
-		IsRepost: p.IsRepost(), IsReply: p.IsReply(), HasGeo: p.HasGeo,
-		HasLink: textHasLink(p.Text),
-	}
+	pr.doc = DocOf(p)
 	pr.hits = eng.Match(pr.hits[:0], &pr.doc)
 	if len(pr.hits) == 0 {
 		return
@@ -107,7 +102,7 @@ func (pr *processor) handle(msg *kafka.Message, c *chunk) {
 	if p.IsRepost() {
 		c.n.reposts++
 	} else {
-		copyKey, pr.norm = dedup.CopyKey(pr.norm, text)
+		copyKey, pr.norm = dedup.CopyKey(pr.norm, pr.doc.Text)
 		copyOf, copyCount = pr.copies.Observe(copyKey, p.ID, pr.now())
 		if copyOf != "" {
 			c.n.copies++
@@ -117,19 +112,10 @@ func (pr *processor) handle(msg *kafka.Message, c *chunk) {
 	rules := eng.Rules()
 	f := &pr.feat
 	for _, h := range pr.hits {
-		c.rows = append(c.rows, sink.Mention{
-			RuleID: rules[h].ID, PostID: p.ID, CreatedAt: p.CreatedAt,
-			AuthorID: p.Author.ID, AuthorHandle: p.Author.Handle, AuthorFollowers: p.Author.Followers,
-			Lang: f.Lang, Source: p.Source,
-			IsRepost: p.IsRepost(), IsReply: p.IsReply(), IsQuote: p.QuoteOf != "", RepostOf: p.RepostOf,
-			HasGeo: f.Cell != "", Lat: f.Lat, Lon: f.Lon, GeoTier: uint8(f.Tier),
-			Country: f.Country, Cell: f.Cell, Text: p.Text,
-			Topic: pr.topic, Partition: int32(pr.partition), Offset: msg.Offset,
-			CopyKey: copyKey, CopyOf: copyOf, CopyCount: copyCount,
-			Region: f.Region, Place: f.Place, GeoLevel: uint8(f.Level),
-			Influence: f.Influence, Segment: f.Segment.String(), Bot: f.Bot,
-			LangDetected: f.LangSource == enrich.LangDetected,
-		})
+		c.rows = append(c.rows, mentionRow(rules[h].ID, p, f))
+		row := &c.rows[len(c.rows)-1]
+		row.Topic, row.Partition, row.Offset = pr.topic, int32(pr.partition), msg.Offset
+		row.CopyKey, row.CopyOf, row.CopyCount = copyKey, copyOf, copyCount
 		if route := rules[h].Route; route != "" {
 			if rm, err := routeMessage(pr.routePrefix, route, &c.rows[len(c.rows)-1]); err == nil {
 				c.routed = append(c.routed, rm)
@@ -140,6 +126,42 @@ func (pr *processor) handle(msg *kafka.Message, c *chunk) {
 		}
 	}
 	c.n.mentions += int64(len(pr.hits))
+}
+
+// DocOf is what the rules see of a post. Its Text is a read-only view of
+// p.Text (no copy), valid as long as p is.
+func DocOf(p *post.Post) match.Doc {
+	return match.Doc{
+		Text: unsafe.Slice(unsafe.StringData(p.Text), len(p.Text)), Lang: p.Lang,
+		Country: p.Place.CountryCode, Source: p.Source,
+		Followers: p.Author.Followers, Verified: p.Author.Verified,
+		IsRepost: p.IsRepost(), IsReply: p.IsReply(), HasGeo: p.HasGeo,
+		HasLink: textHasLink(p.Text),
+	}
+}
+
+// mentionRow is the stored row of post p matched by rule, enriched with f;
+// the caller sets the Kafka coordinates and the copy fields.
+func mentionRow(rule string, p *post.Post, f *enrich.Features) sink.Mention {
+	return sink.Mention{
+		RuleID: rule, PostID: p.ID, CreatedAt: p.CreatedAt,
+		AuthorID: p.Author.ID, AuthorHandle: p.Author.Handle, AuthorFollowers: p.Author.Followers,
+		Lang: f.Lang, Source: p.Source,
+		IsRepost: p.IsRepost(), IsReply: p.IsReply(), IsQuote: p.QuoteOf != "", RepostOf: p.RepostOf,
+		HasGeo: f.Cell != "", Lat: f.Lat, Lon: f.Lon, GeoTier: uint8(f.Tier),
+		Country: f.Country, Cell: f.Cell, Text: p.Text,
+		Region: f.Region, Place: f.Place, GeoLevel: uint8(f.Level),
+		Influence: f.Influence, Segment: f.Segment.String(), Bot: f.Bot,
+		LangDetected: f.LangSource == enrich.LangDetected,
+	}
+}
+
+// DetectorEvent is the burst detector's event for post p matched by rule:
+// the mapping the pipeline and its warm-up replay use (mentionEvent), for
+// tools that replay posts outside the pipeline.
+func DetectorEvent(rule string, p *post.Post, f *enrich.Features) burst.Event {
+	m := mentionRow(rule, p, f)
+	return mentionEvent(&m, textHasLink(p.Text))
 }
 
 // observeTime records a consumed post's creation time for the detector: a

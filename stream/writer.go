@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -361,7 +362,7 @@ func (w *writer) commit() {
 		}
 		for _, parts := range o {
 			for p, off := range parts {
-				w.m.committed.WithLabelValues(itoa(p)).Set(float64(off))
+				w.m.committed.WithLabelValues(strconv.Itoa(p)).Set(float64(off))
 			}
 		}
 	}

@@ -15,8 +15,10 @@ import (
 
 	"earshot/enrich"
 	"earshot/match"
+	"earshot/stream"
 	"earshot/stream/alert"
 	"earshot/stream/burst"
+	"earshot/stream/dedup"
 	"earshot/stream/post"
 )
 
@@ -55,7 +57,7 @@ func cmdDetect(ctx context.Context, args []string) error {
 	out := bufio.NewWriter(os.Stdout)
 	defer out.Flush()
 	pr := &alertPrinter{w: out, json: *asJSON}
-	rp := &replay{eng: eng, enr: enr, det: det, seen: map[string]struct{}{}, print: pr.print}
+	rp := &replay{eng: eng, enr: enr, det: det, seen: dedup.NewWindow(dedupSpan, dedupMaxIDs, time.Time{}), print: pr.print}
 
 	dec := post.NewDecoder(post.Limits{})
 	var posts []post.Post
@@ -101,8 +103,7 @@ type replay struct {
 	eng   *match.Engine
 	enr   *enrich.Enricher
 	det   *burst.Detector
-	seen  map[string]struct{}
-	fifo  []string
+	seen  *dedup.Window // post ids, in event time
 	wm    time.Time
 	hits  []int32
 	feat  enrich.Features
@@ -111,36 +112,29 @@ type replay struct {
 	posts, dups, matched int
 }
 
-const dedupIDs = 1 << 20 // post ids remembered for exact-id dedup
+// Exact-id dedup as the pipeline does it, on the posts' event time: an id is
+// remembered for at least dedupSpan, and at most dedupMaxIDs are kept.
+const (
+	dedupSpan   = 24 * time.Hour
+	dedupMaxIDs = 2 << 20
+)
 
 func (r *replay) post(p *post.Post) error {
 	r.posts++
-	if _, dup := r.seen[p.ID]; dup {
+	if r.seen.Seen(dedup.Key(p.ID), p.CreatedAt) {
 		r.dups++
 		return nil
 	}
-	r.seen[p.ID] = struct{}{}
-	r.fifo = append(r.fifo, p.ID)
-	if len(r.fifo) >= 2*dedupIDs {
-		for _, id := range r.fifo[:dedupIDs] {
-			delete(r.seen, id)
-		}
-		r.fifo = append(r.fifo[:0], r.fifo[dedupIDs:]...)
-	}
 	r.det.Tick(p.CreatedAt)
-	doc := docOf(p)
+	doc := stream.DocOf(p)
 	r.hits = r.eng.Match(r.hits[:0], &doc)
 	if len(r.hits) > 0 {
 		r.matched++
 		r.enr.Enrich(p, &r.feat)
 		rules := r.eng.Rules()
 		for _, h := range r.hits {
-			r.det.Observe(&burst.Event{
-				Rule: rules[h].ID, Country: r.feat.Country, Cell: r.feat.Cell, At: p.CreatedAt,
-				AuthorID: p.Author.ID, Original: !p.IsRepost() && p.QuoteOf == "", Reply: p.IsReply(),
-				HasLink: doc.HasLink, TextLen: utf8.RuneCountInString(p.Text),
-				Lat: r.feat.Lat, Lon: r.feat.Lon, Tier: uint8(r.feat.Tier), PostID: p.ID, Text: p.Text,
-			})
+			e := stream.DetectorEvent(rules[h].ID, p, &r.feat)
+			r.det.Observe(&e)
 		}
 	}
 	if p.CreatedAt.After(r.wm) && (r.wm.IsZero() || p.CreatedAt.Sub(r.wm) <= 5*time.Minute) {

@@ -7,10 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
-
-	"earshot/match"
-	"earshot/stream/post"
 )
 
 // eachLine calls fn with every non-blank line of input (a file, or - for
@@ -42,12 +38,4 @@ func eachLine(ctx context.Context, input string, fn func(line int, data []byte) 
 		return fmt.Errorf("cannot read %s: %w", input, err)
 	}
 	return nil
-}
-
-// docOf is what the rules see of a post, as the pipeline fills it.
-func docOf(p *post.Post) match.Doc {
-	return match.Doc{Text: []byte(p.Text), Lang: p.Lang, Country: p.Place.CountryCode, Source: p.Source,
-		Followers: p.Author.Followers, Verified: p.Author.Verified, IsRepost: p.IsRepost(),
-		IsReply: p.IsReply(), HasGeo: p.HasGeo,
-		HasLink: strings.Contains(p.Text, "http://") || strings.Contains(p.Text, "https://")}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"earshot/match"
+	"earshot/stream"
 	"earshot/stream/post"
 )
 
@@ -104,7 +105,7 @@ func rulesTest(ctx context.Context, args []string) error {
 			fmt.Fprintf(os.Stderr, "%s:%d: %v\n", *input, line, err)
 			return nil
 		}
-		d := docOf(&p)
+		d := stream.DocOf(&p)
 		return report(p.ID, &d)
 	})
 }
