@@ -11,11 +11,8 @@ import (
 // TestIntegrationAlerts inserts alerts twice (a replay) and reads each back
 // once, with location and examples; then checks the top-authors aggregate.
 func TestIntegrationAlerts(t *testing.T) {
-	c := testClient(t, nil)
+	c := migratedClient(t, nil)
 	ctx := context.Background()
-	if _, err := c.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	at := time.Date(2026, 11, 22, 10, 31, 5, 0, time.UTC)
 	as := []alert.Alert{
 		{ID: "a1", EventID: "a1", Kind: alert.KindTrigger, Rule: "sismo", Scope: alert.ScopeCountry, Country: "MX",

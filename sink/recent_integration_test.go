@@ -11,11 +11,8 @@ import (
 // matched rows of the topic only, created_at order with milliseconds, the
 // detector's columns, and the bounds on created_at and ingested_at.
 func TestIntegrationRecentMentions(t *testing.T) {
-	c := testClient(t, nil)
+	c := migratedClient(t, nil)
 	ctx := context.Background()
-	if _, err := c.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	rows := []Mention{
 		{RuleID: "b", PostID: "p2", CreatedAt: t0.Add(2*time.Second + 300*time.Millisecond), Topic: "posts", Partition: 1, Offset: 20,
@@ -71,11 +68,8 @@ func TestIntegrationRecentMentions(t *testing.T) {
 // BenchmarkRecentMentions measures the detector's warm-up query: n matched
 // mentions over 35 minutes, streamed in created_at order.
 func BenchmarkRecentMentions(b *testing.B) {
-	c := testClient(b, nil)
+	c := migratedClient(b, nil)
 	ctx := context.Background()
-	if _, err := c.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
 	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	for _, n := range []int{100_000, 1_000_000} {
 		b.Run(fmt.Sprintf("mentions=%.0e", float64(n)), func(b *testing.B) {

@@ -62,6 +62,16 @@ type truth struct {
 	ruleCountry map[RuleCountryKey]Counts
 }
 
+// migratedClient is testClient with the schema applied.
+func migratedClient(tb testing.TB, reg prometheus.Registerer) *Client {
+	tb.Helper()
+	c := testClient(tb, reg)
+	if _, err := c.Migrate(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
 func groundTruth(rows []Mention) truth {
 	type acc struct {
 		c       Counts
@@ -186,11 +196,8 @@ func TestIntegrationMigrate(t *testing.T) {
 
 func TestIntegrationInsertAndQueries(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	c := testClient(t, reg)
+	c := migratedClient(t, reg)
 	ctx := context.Background()
-	if _, err := c.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	base := time.Date(2026, 11, 30, 23, 50, 0, 123e6, time.UTC) // batches span a month boundary
 	all := synthetic(5000, "posts", 3, 1000, base)
 	// Three batches of uneven size, the last one also from a second topic.
@@ -394,11 +401,8 @@ func compareMaps[K comparable](t *testing.T, what string, got, want map[K]Counts
 
 func TestIntegrationInsertInvalid(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	c := testClient(t, reg)
+	c := migratedClient(t, reg)
 	ctx := context.Background()
-	if _, err := c.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	rows := synthetic(10, "posts", 1, 0, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	rows[7].CreatedAt = time.Date(1969, 12, 31, 0, 0, 0, 0, time.UTC)
 	err := c.Insert(ctx, rows)
@@ -432,11 +436,8 @@ func TestIntegrationUnreachable(t *testing.T) {
 // BenchmarkInsert measures rows/s of Insert into the real server, batches of
 // 10k and 100k realistic rows (sub-benchmark names give the batch size).
 func BenchmarkInsert(b *testing.B) {
-	c := testClient(b, nil)
+	c := migratedClient(b, nil)
 	ctx := context.Background()
-	if _, err := c.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
 	for _, size := range []int{10_000, 100_000} {
 		b.Run(fmt.Sprint(size), func(b *testing.B) {
 			rows := synthetic(size, "bench", 4, 0, time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))
@@ -460,11 +461,8 @@ func BenchmarkInsert(b *testing.B) {
 }
 
 func TestIntegrationProgressMarker(t *testing.T) {
-	c := testClient(t, nil)
+	c := migratedClient(t, nil)
 	ctx := context.Background()
-	if _, err := c.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	at := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	rows := synthetic(20, "posts", 1, 100, at)
 	marker := Mention{PostID: "1852345678901299999", CreatedAt: at, Topic: "posts", Partition: 0, Offset: 5000}
@@ -557,11 +555,8 @@ func newCutProxy(t *testing.T, addr string, limit int64) *cutProxy {
 // TestIntegrationClientDiesMidInsert cuts the connection after part of a
 // batch was sent: the server must store none of it.
 func TestIntegrationClientDiesMidInsert(t *testing.T) {
-	c := testClient(t, nil)
+	c := migratedClient(t, nil)
 	ctx := context.Background()
-	if _, err := c.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	rows := synthetic(20_000, "posts", 2, 0, time.Date(2026, 11, 30, 23, 55, 0, 0, time.UTC)) // two months
 	p := newCutProxy(t, c.cfg.Addr, 256<<10)                                                  // batch is ~3 MB
 	viaProxy, err := Open(ctx, Config{Addr: p.ln.Addr().String(), Database: c.cfg.Database})

@@ -11,11 +11,8 @@ import (
 // TestIntegrationRecentKeys checks that RecentKeys replays one partition's
 // posts once each, in offset order, with their copy keys.
 func TestIntegrationRecentKeys(t *testing.T) {
-	c := testClient(t, nil)
+	c := migratedClient(t, nil)
 	ctx := context.Background()
-	if _, err := c.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	rows := []Mention{
 		{RuleID: "a", PostID: "p2", CreatedAt: t0, Topic: "posts", Partition: 1, Offset: 20, CopyKey: 7},
@@ -51,11 +48,8 @@ func TestIntegrationRecentKeys(t *testing.T) {
 // BenchmarkRecentKeys measures the warm-up of one partition's dedup state:
 // streaming n stored post ids back from ClickHouse (run with -benchtime 1x).
 func BenchmarkRecentKeys(b *testing.B) {
-	c := testClient(b, nil)
+	c := migratedClient(b, nil)
 	ctx := context.Background()
-	if _, err := c.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
 	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	for _, n := range []int{100_000, 1_000_000} {
 		b.Run(fmt.Sprintf("ids=%.0e", float64(n)), func(b *testing.B) {
