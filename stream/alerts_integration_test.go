@@ -61,21 +61,7 @@ func TestPipelineAlertsAndRoutes(t *testing.T) {
 		c.DeleteTopics(context.Background(), &kafka.DeleteTopicsRequest{Topics: []string{routeTopic, alertsTopic}})
 	})
 
-	start := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-	burstAt := 32 * time.Minute
-	g, err := firehose.New(firehose.Config{Seed: 7, Start: start, Rate: 20, Rules: terms, MatchFraction: 0.05,
-		Bursts: []firehose.Burst{firehose.DefaultBurst(burstAt)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var msgs []kafka.Message
-	for end := start.Add(burstAt + time.Minute); ; {
-		m := g.Next()
-		if m.CreatedAt.After(end) {
-			break
-		}
-		msgs = append(msgs, kafka.Message{Key: append([]byte(nil), m.Key...), Value: append([]byte(nil), m.Value...)})
-	}
+	msgs, _, _ := burstStream(t, terms)
 	t0 := time.Now()
 	e.produce(t, ctx, msgs)
 	t.Logf("produced %d posts in %s", len(msgs), time.Since(t0).Round(time.Millisecond))
@@ -151,7 +137,7 @@ func TestPipelineAlertsAndRoutes(t *testing.T) {
 	isBurst := func(a *alert.Alert) bool {
 		return a.Kind == alert.KindTrigger && a.Rule == "sismo" && a.Scope == alert.ScopeCountry && a.Country == "MX"
 	}
-	stored, err := e.store.Alerts(ctx, start, 0)
+	stored, err := e.store.Alerts(ctx, burstStart, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +150,7 @@ func TestPipelineAlertsAndRoutes(t *testing.T) {
 	if want == nil {
 		t.Fatalf("no trigger for sismo in MX in the alerts table; got %+v", stored)
 	}
-	if d := want.DetectedAt.Sub(start.Add(burstAt)); d < 0 || d > time.Minute {
+	if d := want.DetectedAt.Sub(burstStart.Add(burstAt)); d < 0 || d > time.Minute {
 		t.Errorf("alert detected %s after the burst started, want within a minute", d)
 	}
 
@@ -222,7 +208,7 @@ func TestPipelineAlertsAndRoutes(t *testing.T) {
 		pr.Close()
 	}
 	var sismo uint64
-	rules, err := e.store.TopRules(ctx, start, 0)
+	rules, err := e.store.TopRules(ctx, burstStart, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

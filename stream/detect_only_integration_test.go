@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segmentio/kafka-go"
-
 	"earshot/bench/e2e"
 	"earshot/bench/firehose"
 	"earshot/match"
@@ -26,23 +24,7 @@ func TestPipelineDetectOnly(t *testing.T) {
 	terms := firehose.Rules(60)
 	e := newEnv(t, ctx, terms)
 
-	start := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-	burstAt := 32 * time.Minute
-	g, err := firehose.New(firehose.Config{Seed: 7, Start: start, Rate: 20, Rules: terms, MatchFraction: 0.05,
-		Bursts: []firehose.Burst{firehose.DefaultBurst(burstAt)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var msgs []kafka.Message
-	for end := start.Add(burstAt + time.Minute); ; {
-		m := g.Next()
-		// The truth counts every message emitted: the last one is sent too.
-		msgs = append(msgs, kafka.Message{Key: append([]byte(nil), m.Key...), Value: append([]byte(nil), m.Value...)})
-		if m.CreatedAt.After(end) {
-			break
-		}
-	}
-	truth := g.Truth()
+	msgs, _, truth := burstStream(t, terms)
 
 	// Without a detector, detect-only is refused.
 	if _, err := stream.New(stream.Config{Brokers: e.brokers, Topic: e.topic, DetectOnly: true},
@@ -112,7 +94,7 @@ func TestPipelineDetectOnly(t *testing.T) {
 	}
 	e2e.CompareTruth(t, ctx, e.store, truth)
 
-	stored, err := e.store.Alerts(ctx, start, 0)
+	stored, err := e.store.Alerts(ctx, burstStart, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,24 +26,14 @@ func TestPipelineDetectorWarmup(t *testing.T) {
 	terms := firehose.Rules(60)
 	e := newEnv(t, ctx, terms)
 
-	start := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-	burstAt, stopAt := 32*time.Minute, 31*time.Minute+30*time.Second
-	g, err := firehose.New(firehose.Config{Seed: 7, Start: start, Rate: 20, Rules: terms, MatchFraction: 0.05,
-		Bursts: []firehose.Burst{firehose.DefaultBurst(burstAt)}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	stopAt := 31*time.Minute + 30*time.Second
+	msgs, created, _ := burstStream(t, terms)
 	var before, after []kafka.Message
-	for end := start.Add(burstAt + time.Minute); ; {
-		m := g.Next()
-		if m.CreatedAt.After(end) {
-			break
-		}
-		km := kafka.Message{Key: append([]byte(nil), m.Key...), Value: append([]byte(nil), m.Value...)}
-		if m.CreatedAt.Before(start.Add(stopAt)) {
-			before = append(before, km)
+	for i, m := range msgs {
+		if created[i].Before(burstStart.Add(stopAt)) {
+			before = append(before, m)
 		} else {
-			after = append(after, km)
+			after = append(after, m)
 		}
 	}
 	t0 := time.Now()
@@ -101,7 +91,7 @@ func TestPipelineDetectorWarmup(t *testing.T) {
 	e.produce(t, ctx, after)
 	run("second", len(after), true)
 
-	stored, err := e.store.Alerts(ctx, start, 0)
+	stored, err := e.store.Alerts(ctx, burstStart, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +105,7 @@ func TestPipelineDetectorWarmup(t *testing.T) {
 	if want == nil {
 		t.Fatalf("no trigger for sismo in MX in the alerts table; got %+v", stored)
 	}
-	if d := want.DetectedAt.Sub(start.Add(burstAt)); d < 0 || d > time.Minute {
+	if d := want.DetectedAt.Sub(burstStart.Add(burstAt)); d < 0 || d > time.Minute {
 		t.Errorf("alert detected %s after the burst started, want within a minute", d)
 	}
 	t.Logf("alerts stored %d, total %s", len(stored), time.Since(t0).Round(time.Millisecond))

@@ -241,3 +241,32 @@ func checkDeadLetters(t *testing.T, ctx context.Context, e *env, want int) {
 		t.Errorf("dead-letter topic holds %d messages, want %d", got, want)
 	}
 }
+
+// The alert tests share one stream: 32 minutes of background event time
+// (enough to warm the burst detector up) from burstStart, then the default
+// earthquake burst in Mexico at burstAt, for a minute.
+var burstStart = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+
+const burstAt = 32 * time.Minute
+
+// burstStream generates that stream for terms: the messages, their posts'
+// creation times, and the ground truth over every message returned.
+func burstStream(t *testing.T, terms []string) ([]kafka.Message, []time.Time, *firehose.Truth) {
+	t.Helper()
+	g, err := firehose.New(firehose.Config{Seed: 7, Start: burstStart, Rate: 20, Rules: terms, MatchFraction: 0.05,
+		Bursts: []firehose.Burst{firehose.DefaultBurst(burstAt)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs []kafka.Message
+	var created []time.Time
+	for end := burstStart.Add(burstAt + time.Minute); ; {
+		m := g.Next()
+		// The truth counts every message emitted: the last one is kept too.
+		msgs = append(msgs, kafka.Message{Key: append([]byte(nil), m.Key...), Value: append([]byte(nil), m.Value...)})
+		created = append(created, m.CreatedAt)
+		if m.CreatedAt.After(end) {
+			return msgs, created, g.Truth()
+		}
+	}
+}
