@@ -273,23 +273,12 @@ func (d *detection) deliver(ctx context.Context, alerts []alert.Alert) {
 			"region", a.Region(), "detected_at", a.DetectedAt, "sta", a.STA, "lta", a.LTA, "ratio", a.Ratio)
 	}
 	if d.store != nil {
-		backoff := d.backof
-		for {
-			err := d.store.InsertAlerts(ctx, alerts)
-			if err == nil {
-				d.m.detectAlerts.Add(float64(len(alerts)))
-				break
-			}
-			d.m.retries.WithLabelValues("alerts").Inc()
-			d.log.Warn("cannot store alerts; retrying", "alerts", len(alerts), "backoff", backoff, "err", err)
-			select {
-			case <-ctx.Done():
-				d.log.Error("alerts not stored: shutdown deadline passed", "alerts", len(alerts))
-				return
-			case <-time.After(backoff):
-			}
-			backoff = min(2*backoff, 10*time.Second)
+		err := retry(ctx, d.m, d.log, "alerts", d.backof, func() error { return d.store.InsertAlerts(ctx, alerts) })
+		if err != nil {
+			d.log.Error("alerts not stored: shutdown deadline passed", "alerts", len(alerts), "err", err)
+			return
 		}
+		d.m.detectAlerts.Add(float64(len(alerts)))
 	}
 	d.stats.Alerts.Add(int64(len(alerts)))
 	if d.sender == nil {

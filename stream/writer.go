@@ -315,14 +315,21 @@ func (w *writer) appendMarkers() {
 }
 
 func (w *writer) retry(ctx context.Context, target string, op func() error) error {
-	backoff := w.cfg.RetryBackoff
+	return retry(ctx, w.m, w.log, target, w.cfg.RetryBackoff, op)
+}
+
+// retry runs op until it succeeds or ctx ends, waiting first between
+// attempts and doubling the wait up to 10s; each failure is counted in
+// earshot_retries_total{target} and logged.
+func retry(ctx context.Context, m *metrics, log *slog.Logger, target string, first time.Duration, op func() error) error {
+	backoff := first
 	for {
 		err := op()
 		if err == nil {
 			return nil
 		}
-		w.m.retries.WithLabelValues(target).Inc()
-		w.log.Warn("write failed; retrying", "target", target, "backoff", backoff, "err", err)
+		m.retries.WithLabelValues(target).Inc()
+		log.Warn("write failed; retrying", "target", target, "backoff", backoff, "err", err)
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("%w (gave up: %v)", err, context.Cause(ctx))
