@@ -406,14 +406,6 @@ func (e *Engine) stepID(s, c uint32) uint32 {
 	return e.tbl[s*e.stride+c]
 }
 
-// id decodes an encoded state into its id.
-func (e *Engine) id(v uint32) uint32 {
-	if v&flagSlow != 0 {
-		return v >> 2
-	}
-	return v / e.stride
-}
-
 // Rules returns the enabled rules in the order of their indexes. The slice is
 // shared: do not modify it.
 func (e *Engine) Rules() []Rule { return e.rules }
@@ -439,22 +431,4 @@ func (e *Engine) automatonStats() Stats {
 		b += len(p) + 24
 	}
 	return Stats{Terms: len(e.termPat), States: len(e.fail), Bytes: b}
-}
-
-// decodeRune is utf8.DecodeRune with the common two- and three-byte forms
-// inline.
-func decodeRune(p []byte) (rune, int) {
-	if len(p) >= 3 {
-		c0, c1, c2 := p[0], p[1], p[2]
-		if c0&0xE0 == 0xC0 && c0 >= 0xC2 && c1&0xC0 == 0x80 {
-			return rune(c0&0x1F)<<6 | rune(c1&0x3F), 2
-		}
-		if c0&0xF0 == 0xE0 && c1&0xC0 == 0x80 && c2&0xC0 == 0x80 {
-			r := rune(c0&0x0F)<<12 | rune(c1&0x3F)<<6 | rune(c2&0x3F)
-			if r >= 0x800 && (r < 0xD800 || r > 0xDFFF) {
-				return r, 3
-			}
-		}
-	}
-	return utf8.DecodeRune(p)
 }

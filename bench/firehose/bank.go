@@ -89,7 +89,6 @@ type bgFilter struct {
 	cjkChars map[rune]struct{}
 	phrases  [][]string
 	drop     map[string]struct{} // extra dropped words (from phrases)
-	runs     []string
 }
 
 func newBGFilter(rules []string) *bgFilter {

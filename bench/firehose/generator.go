@@ -45,39 +45,36 @@ type Generator struct {
 	chk   *checker
 	banks [numLangs]bank
 
-	authors        []author
-	authorZipf     *rand.Zipf
-	ruleZipf       *rand.Zipf
-	rulesByLang    [numLangs][]int32
-	citiesByLang   [numLangs][]int32
-	citiesByCC     map[string][]int32
-	authorsByCC    map[string][]int32
-	startNs        int64
-	basePeriod     float64
-	baseN          int64
-	bursts         []burstState
-	lastMs, seq    int64
-	origs          ring
-	dups           []dupEntry
-	dupN           int
-	truth          Truth
-	stats          Stats
-	text, scratch  []byte
-	out, key       []byte
-	dupKey         []byte
-	dupValue       []byte
-	cells          []ruleCells
-	cellByID       []*Counts
-	minuteIDs      map[RuleMinute]int32
-	countryIDs     map[RuleCountry]int32
-	authorSet      pairSet
-	authorsSynced  int
-	hits, want     []int32
-	renders        []int32
-	tsCacheSec     int64
-	tsCache        []byte
-	minuteCacheKey int64
-	minuteCache    time.Time
+	authors       []author
+	authorZipf    *rand.Zipf
+	ruleZipf      *rand.Zipf
+	rulesByLang   [numLangs][]int32
+	citiesByLang  [numLangs][]int32
+	citiesByCC    map[string][]int32
+	authorsByCC   map[string][]int32
+	startNs       int64
+	basePeriod    float64
+	baseN         int64
+	bursts        []burstState
+	lastMs, seq   int64
+	origs         ring
+	dups          []dupEntry
+	dupN          int
+	truth         Truth
+	stats         Stats
+	text, scratch []byte
+	out, key      []byte
+	dupKey        []byte
+	dupValue      []byte
+	cells         []ruleCells
+	cellByID      []*Counts
+	minuteIDs     map[RuleMinute]int32
+	countryIDs    map[RuleCountry]int32
+	authorSet     pairSet
+	authorsSynced int
+	hits, want    []int32
+	tsCacheSec    int64
+	tsCache       []byte
 }
 
 type ruleInfo struct {

@@ -132,9 +132,8 @@ type checker struct {
 	// cjkFirst has bit r&0xffff set for the first rune r of every CJK rule.
 	cjkFirst [1024]uint64
 
-	fold  []byte
-	runs  []span
-	found []int32
+	fold []byte
+	runs []span
 }
 
 type litRule struct {

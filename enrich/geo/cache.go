@@ -64,15 +64,3 @@ func (sh *cacheShard) insert(s string, m Match) {
 	}
 	sh.cur[s] = m
 }
-
-// len returns the number of cached entries (both generations).
-func (c *cache) len() int {
-	n := 0
-	for i := range c.shards {
-		sh := &c.shards[i]
-		sh.mu.Lock()
-		n += len(sh.cur) + len(sh.old)
-		sh.mu.Unlock()
-	}
-	return n
-}
