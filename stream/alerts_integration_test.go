@@ -156,22 +156,12 @@ func TestPipelineAlertsAndRoutes(t *testing.T) {
 
 	// The alerts topic holds it, keyed by rule and region.
 	found := false
-	for p := 0; p < 2 && !found; p++ {
-		pr := kafka.NewReader(kafka.ReaderConfig{Brokers: e.brokers, Topic: alertsTopic, Partition: p, MaxWait: 200 * time.Millisecond})
-		for {
-			mctx, c := context.WithTimeout(ctx, 2*time.Second)
-			m, err := pr.ReadMessage(mctx)
-			c()
-			if err != nil {
-				break
-			}
-			var a alert.Alert
-			if json.Unmarshal(m.Value, &a) == nil && a.ID == want.ID {
-				found = bytes.Equal(m.Key, []byte("sismo\x00MX"))
-				break
-			}
+	for _, m := range readTopic(t, ctx, e.brokers, alertsTopic, 2) {
+		var a alert.Alert
+		if json.Unmarshal(m.Value, &a) == nil && a.ID == want.ID {
+			found = bytes.Equal(m.Key, []byte("sismo\x00MX"))
+			break
 		}
-		pr.Close()
 	}
 	if !found {
 		t.Errorf("alert %s not on the alerts topic %s (keyed sismo/MX)", want.ID, alertsTopic)
@@ -189,23 +179,13 @@ func TestPipelineAlertsAndRoutes(t *testing.T) {
 
 	// The route topic holds sismo's mentions, and nothing else.
 	routed := 0
-	for p := 0; p < 2; p++ {
-		pr := kafka.NewReader(kafka.ReaderConfig{Brokers: e.brokers, Topic: routeTopic, Partition: p, MaxWait: 200 * time.Millisecond})
-		for {
-			mctx, c := context.WithTimeout(ctx, 2*time.Second)
-			m, err := pr.ReadMessage(mctx)
-			c()
-			if err != nil {
-				break
-			}
-			var rm stream.RoutedMention
-			if err := json.Unmarshal(m.Value, &rm); err != nil || rm.Rule != "sismo" || rm.Route != "crisis-desk" ||
-				rm.PostID == "" || (rm.Author.ID != "" && string(m.Key) != rm.Author.ID) {
-				t.Fatalf("unexpected routed message key %q: %s (%v)", m.Key, m.Value, err)
-			}
-			routed++
+	for _, m := range readTopic(t, ctx, e.brokers, routeTopic, 2) {
+		var rm stream.RoutedMention
+		if err := json.Unmarshal(m.Value, &rm); err != nil || rm.Rule != "sismo" || rm.Route != "crisis-desk" ||
+			rm.PostID == "" || (rm.Author.ID != "" && string(m.Key) != rm.Author.ID) {
+			t.Fatalf("unexpected routed message key %q: %s (%v)", m.Key, m.Value, err)
 		}
-		pr.Close()
+		routed++
 	}
 	var sismo uint64
 	rules, err := e.store.TopRules(ctx, burstStart, 0)

@@ -195,14 +195,13 @@ func TestPipelineGroundTruth(t *testing.T) {
 	}
 }
 
-// checkDeadLetters reads the dead-letter topic up to each partition's high
-// watermark: every malformed message is there with its reason and source
-// coordinates.
-func checkDeadLetters(t *testing.T, ctx context.Context, e *env, want int) {
+// readTopic returns every message of topic's partitions 0..partitions-1,
+// each read up to its high watermark (no guessing with read timeouts).
+func readTopic(t *testing.T, ctx context.Context, brokers []string, topic string, partitions int) []kafka.Message {
 	t.Helper()
-	got := 0
-	for p := 0; p < 4; p++ {
-		conn, err := kafka.DialLeader(ctx, "tcp", e.brokers[0], e.topic+".dlq", p)
+	var out []kafka.Message
+	for p := 0; p < partitions; p++ {
+		conn, err := kafka.DialLeader(ctx, "tcp", brokers[0], topic, p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -214,22 +213,14 @@ func checkDeadLetters(t *testing.T, ctx context.Context, e *env, want int) {
 		if last == 0 {
 			continue
 		}
-		r := kafka.NewReader(kafka.ReaderConfig{Brokers: e.brokers, Topic: e.topic + ".dlq", Partition: p, MaxWait: 200 * time.Millisecond})
+		r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: topic, Partition: p, MaxWait: 200 * time.Millisecond})
 		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		for {
 			m, err := r.ReadMessage(rctx)
 			if err != nil {
-				t.Fatalf("dead-letter partition %d: %v", p, err)
+				t.Fatalf("%s partition %d: %v", topic, p, err)
 			}
-			got++
-			h := map[string]string{}
-			for _, x := range m.Headers {
-				h[x.Key] = string(x.Value)
-			}
-			if h[stream.HeaderReason] == "" || h[stream.HeaderSourceTopic] != e.topic ||
-				h[stream.HeaderSourcePartition] == "" || h[stream.HeaderSourceOffset] == "" {
-				t.Errorf("dead letter %q lacks its headers: %v", m.Value, h)
-			}
+			out = append(out, m)
 			if m.Offset == last-1 {
 				break
 			}
@@ -237,8 +228,26 @@ func checkDeadLetters(t *testing.T, ctx context.Context, e *env, want int) {
 		cancel()
 		r.Close()
 	}
-	if got != want {
-		t.Errorf("dead-letter topic holds %d messages, want %d", got, want)
+	return out
+}
+
+// checkDeadLetters reads the dead-letter topic: every malformed message is
+// there with its reason and source coordinates.
+func checkDeadLetters(t *testing.T, ctx context.Context, e *env, want int) {
+	t.Helper()
+	msgs := readTopic(t, ctx, e.brokers, e.topic+".dlq", 4)
+	for _, m := range msgs {
+		h := map[string]string{}
+		for _, x := range m.Headers {
+			h[x.Key] = string(x.Value)
+		}
+		if h[stream.HeaderReason] == "" || h[stream.HeaderSourceTopic] != e.topic ||
+			h[stream.HeaderSourcePartition] == "" || h[stream.HeaderSourceOffset] == "" {
+			t.Errorf("dead letter %q lacks its headers: %v", m.Value, h)
+		}
+	}
+	if len(msgs) != want {
+		t.Errorf("dead-letter topic holds %d messages, want %d", len(msgs), want)
 	}
 }
 
