@@ -73,11 +73,16 @@ type Engine struct {
 	symCls [256]uint16 // stream byte -> stream class; 0 = a byte no term uses
 	rawCls [256]uint16 // raw text byte -> column (stream class or raw class)
 	ascii  [128]uint16 // ASCII byte -> kind<<8 | stream class of its folded byte
-	skip   [256]bool   // ASCII word bytes that leave the unanchored root where it is
 	after  [128]uint8  // ASCII byte -> prev* word class after it
 	stride uint32      // columns per dense row, a multiple of 4
 	clsB   uint32      // stream class of the boundary symbol
 	rootB  uint32      // encoded state after the leading boundary
+
+	// runeBits is a one-hash Bloom filter of the first runes of the terms
+	// (after a leading boundary), as up to 4 key bytes: a non-ASCII rune
+	// not in it, read with nothing pending, is skipped (see cold).
+	runeBits  []uint64
+	runeShift uint32
 
 	nDense     uint32
 	tbl        []uint32 // nDense*stride complete rows of encoded states
@@ -373,9 +378,43 @@ func (e *Engine) build(rt *runeTable, denseEntries int) {
 		}
 	}
 	e.rootB = e.step(enc(0), e.clsB)
-	for c := 0; c < 128; c++ {
-		e.skip[c] = e.ascii[c]>>8 == kWord && e.tbl[e.rawCls[c]] == 0
+	e.buildRuneBits()
+}
+
+// buildRuneBits fills runeBits from the first rune of every term.
+func (e *Engine) buildRuneBits() {
+	nb := 12
+	for nb < 20 && 1<<nb < 16*len(e.termPat) {
+		nb++
 	}
+	e.runeShift = uint32(32 - nb)
+	e.runeBits = make([]uint64, 1<<nb/64)
+	for _, p := range e.termPat {
+		if len(p) > 0 && p[0] == symB {
+			p = p[1:]
+		}
+		if len(p) == 0 {
+			continue
+		}
+		_, size := utf8.DecodeRune(p)
+		var x uint32
+		for k, b := range p[:size] {
+			x |= uint32(b) << (8 * k)
+		}
+		h := e.runeHash(x)
+		e.runeBits[h>>6] |= 1 << (h & 63)
+	}
+}
+
+// runeHash maps the key bytes of a rune (little-endian) to its bit in
+// runeBits.
+func (e *Engine) runeHash(x uint32) uint32 { return x * 0x9E3779B1 >> e.runeShift }
+
+// startsTerm reports whether some term may start with the rune whose key
+// bytes are x; false is certain.
+func (e *Engine) startsTerm(x uint32) bool {
+	h := e.runeHash(x)
+	return e.runeBits[h>>6]&(1<<(h&63)) != 0
 }
 
 // step returns the encoded state after stream class c in encoded state v.
@@ -425,7 +464,7 @@ func (e *Engine) Stats() Stats {
 }
 
 func (e *Engine) automatonStats() Stats {
-	b := len(e.tbl)*4 + len(e.sparseOff)*4 + len(e.sparseLab)*2 + len(e.sparseNext)*4 +
+	b := len(e.tbl)*4 + len(e.runeBits)*8 + len(e.sparseOff)*4 + len(e.sparseLab)*2 + len(e.sparseNext)*4 +
 		len(e.fail)*4 + len(e.outOff)*4 + len(e.outTerms)*4 + len(e.outLink)*4
 	for _, p := range e.termPat {
 		b += len(p) + 24

@@ -33,6 +33,11 @@ type runeTable struct {
 	// strip maps key i to the index of the same key without combining
 	// marks (0: nothing is left), for diacritic-insensitive rules.
 	strip []uint32
+	// cjk3 marks the three-byte runes that are unspaced letters and their
+	// own key (Han, kana, Thai, …): bit b2&0x3F of
+	// cjk3[(b0&0x0F)<<6|b1&0x3F] for the rune b0 b1 b2. The scan runs
+	// through them without the two-stage lookup.
+	cjk3 [1024]uint64
 }
 
 var (
@@ -127,6 +132,13 @@ func buildRuneTable() *runeTable {
 			t.stage2 = append(t.stage2, blk[:]...)
 		}
 		t.stage1[b] = idx
+	}
+	for r := rune(0x800); r <= 0xFFFF; r++ {
+		if r < 0xD800 || r > 0xDFFF {
+			if t.stage2[uint32(t.stage1[r>>8])<<8|uint32(r&0xFF)] == kWordCJK<<28 {
+				t.cjk3[r>>6] |= 1 << (r & 0x3F)
+			}
+		}
 	}
 	t.strip = make([]uint32, len(t.keyOff)-1)
 	stripped := map[string]uint32{}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -142,6 +143,69 @@ func FuzzScan(f *testing.F) {
 					t.Fatalf("%q in %q: scan %v, Explain %v", query, text, hits, ex)
 				}
 			}
+		}
+	})
+}
+
+// oneLane scans text in a single lane: the definition the two-lane scan must
+// reproduce hit for hit, in order.
+func (e *Engine) oneLane(dst []hit, text []byte) []hit {
+	dst, c := e.run(dst, text, cursor{0, e.rootB, prevBoundary}, len(text))
+	return e.finish(dst, text, c)
+}
+
+// TestLanesEqualOneLane checks the two-lane scan against one lane on long
+// texts built so that phrases, tags and terms often straddle the split, and
+// with term sets where a phrase's first word is common (so the first lane
+// often arrives at the split with a match pending).
+func TestLanesEqualOneLane(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for set := 0; set < 20; set++ {
+		var queries []string
+		for len(queries) < 20+rng.IntN(300) {
+			if q := genTerm(rng); isTerm(q) {
+				queries = append(queries, q)
+			}
+		}
+		for k := 0; k < 5; k++ { // phrases starting with everyday words
+			queries = append(queries, `"`+vocab[rng.IntN(len(vocab))]+" "+vocab[rng.IntN(len(vocab))]+`"`)
+		}
+		full := mustCompile(t, queries...)
+		for _, budget := range []int{denseBudget, 40 * int(full.stride), 1} {
+			e, err := compile(full.rules, budget)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for n := 0; n < 200; n++ {
+				text := genText(rng, 6+rng.IntN(60))
+				if rng.IntN(2) == 0 { // a term's text right across the middle
+					q := strings.Trim(queries[rng.IntN(len(queries))], `"*`)
+					mid := len(text) / 2
+					for mid < len(text) && !utf8.RuneStart(text[mid]) {
+						mid++
+					}
+					text = text[:mid] + " " + q + " " + text[mid:]
+				}
+				got := e.scan(nil, []byte(text))
+				want := e.oneLane(nil, []byte(text))
+				if !slices.Equal(got, want) {
+					t.Fatalf("set %d, %d dense rows, text %q:\n lanes    %v\n one lane %v", set, e.nDense, text, got, want)
+				}
+			}
+		}
+	}
+}
+
+// FuzzLanes compares the two-lane scan with one lane on untrusted text.
+func FuzzLanes(f *testing.F) {
+	f.Add("the flood victims in the flooded town need water and the flood victims need food now #sismo 地震だ")
+	f.Add("breaking news: breaking news from the coast, the earthquake hit at 3am, quake felt in the city")
+	e := mustCompile(f, append(benchTerms(500), `"flood victims"`, `"breaking news"`, `"the coast"`, "#sismo", "地震")...)
+	f.Fuzz(func(t *testing.T, text string) {
+		got := e.scan(nil, []byte(text))
+		want := e.oneLane(nil, []byte(text))
+		if !slices.Equal(got, want) {
+			t.Fatalf("text %q:\n lanes    %v\n one lane %v", text, got, want)
 		}
 	})
 }
