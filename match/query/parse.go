@@ -84,6 +84,12 @@ func parse(src string) (*node, *parser, *Error) {
 		}
 		return nil, nil, &Error{Col: t.off + 1, Msg: "unexpected text", Hint: "check the operators around it"}
 	}
+	// Operator precedence adds levels the source does not write (a OR b c
+	// is a OR (b AND c)); the canonical form writes them all, so the tree
+	// must be within the limit too.
+	if d, off := deepest(n); d > maxDepth {
+		return nil, nil, &Error{Col: off + 1, Msg: "query nested too deeply", Hint: "simplify the query"}
+	}
 	if len(p.terms) == 0 {
 		return nil, nil, &Error{Col: 1, Msg: "query has no search term",
 			Hint: "field filters only narrow a search: add a term, e.g. quake AND lang:es"}
@@ -156,6 +162,27 @@ func (p *parser) and() (*node, *Error) {
 		}
 		n.kids = appendFlat(n.kids, opAnd, r)
 	}
+}
+
+// deepest returns how many AND, OR, NEAR and NOT nodes lie on the longest
+// path from n down, and the offset of the innermost of them.
+func deepest(n *node) (int, int) {
+	d, off := 0, n.off
+	for _, k := range n.kids {
+		if kd, ko := deepest(k); kd > d {
+			d, off = kd, ko
+		}
+	}
+	switch n.op {
+	case opTerm, opField:
+		return 0, n.off
+	case opNear:
+		return 2, n.off // written (a NEAR/n (b OR c))
+	}
+	if d == 0 {
+		off = n.off
+	}
+	return d + 1, off
 }
 
 // unary := (NOT | -) unary | near
