@@ -2,6 +2,7 @@ package match
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -80,13 +81,15 @@ func compile(rules []Rule, denseEntries int) (*Engine, error) {
 		}
 	}
 
-	// Term -> rules, each rule once per distinct term.
+	// Term -> rules, each rule once per distinct term. A rule that needs
+	// Eval is listed under its triggers only (query.Program.Triggers):
+	// the terms one of which every post it matches contains.
 	nTerms := len(pats[0]) + len(pats[1])
 	count := make([]uint32, nTerms+1)
 	for r := range e.rules {
 		ts := e.ruleTermIDs[e.ruleTermOff[r]:e.ruleTermOff[r+1]]
 		for j, g := range ts {
-			if !dupBefore(ts, j, g) {
+			if e.lists(r, ts, j) {
 				count[g+1]++
 			}
 		}
@@ -105,7 +108,7 @@ func compile(rules []Rule, denseEntries int) (*Engine, error) {
 		}
 		ts := e.ruleTermIDs[e.ruleTermOff[r]:e.ruleTermOff[r+1]]
 		for j, g := range ts {
-			if !dupBefore(ts, j, g) {
+			if e.lists(r, ts, j) {
 				e.termRules[fill[g]] = enc
 				fill[g]++
 			}
@@ -121,15 +124,28 @@ func compile(rules []Rule, denseEntries int) (*Engine, error) {
 	return e, nil
 }
 
-// dupBefore reports whether ts[:j] holds g: two terms of one query can fold
-// to the same pattern (quake OR QUAKE).
-func dupBefore(ts []int32, j int, g int32) bool {
-	for _, x := range ts[:j] {
-		if x == g {
+// lists reports whether rule r, whose global terms by Program term are ts,
+// is listed under ts[j]: once per distinct global term (two terms of one
+// query can fold to the same pattern: quake OR QUAKE), and for a rule that
+// needs Eval only under its triggers (all terms when they are unknown).
+func (e *Engine) lists(r int, ts []int32, j int) bool {
+	listed := func(j int) bool {
+		p := e.progs[r]
+		if p == nil || p.AnyTerm() || p.Triggers() == nil {
 			return true
 		}
+		_, ok := slices.BinarySearch(p.Triggers(), int32(j))
+		return ok
 	}
-	return false
+	if !listed(j) {
+		return false
+	}
+	for k := range j {
+		if ts[k] == ts[j] && listed(k) {
+			return false
+		}
+	}
+	return true
 }
 
 // parseQuery parses a rule's query and compiles each of its terms (appended

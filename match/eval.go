@@ -13,8 +13,9 @@ import (
 //
 // The text is scanned once (twice when some rule is diacritic-insensitive).
 // A rule whose query is one term or an OR of terms matches when one of them
-// occurs; the others are evaluated only when one of their terms occurs, with
-// the post's fields from d, and term positions for NEAR/ONEAR.
+// occurs; the others are evaluated only when one of their triggers occurs
+// (for a AND b one of the two, never a negated term: query.Program.Triggers),
+// with the post's fields from d, and term positions for NEAR/ONEAR.
 func (e *Engine) Match(dst []int32, d *Doc) []int32 {
 	var buf [64]hit
 	hits := e.scan(buf[:0], d.Text)
@@ -273,13 +274,7 @@ func (e *Engine) Explain(dst []TermHit, d *Doc) []TermHit {
 	}
 	slices.SortStableFunc(occs, func(a, b occ) int { return cmp.Compare(a.end, b.end) })
 	for _, o := range occs {
-		for _, r := range e.termRules[e.termRuleOff[o.term]:e.termRuleOff[o.term+1]] {
-			if r < 0 {
-				r = ^r
-			}
-			if _, ok := slices.BinarySearch(matched, r); !ok {
-				continue
-			}
+		for _, r := range matched {
 			if term, ok := e.positiveTerm(r, o.term); ok {
 				dst = append(dst, TermHit{Rule: r, Term: term, Start: o.start, End: o.end})
 			}
@@ -293,7 +288,7 @@ func (e *Engine) Explain(dst []TermHit, d *Doc) []TermHit {
 func (e *Engine) positiveTerm(r, g int32) (string, bool) {
 	prog := e.progs[r]
 	if prog == nil {
-		return e.ruleTerm[r], true
+		return e.ruleTerm[r], e.ruleTermIDs[e.ruleTermOff[r]] == g
 	}
 	for j, x := range e.ruleTermIDs[e.ruleTermOff[r]:e.ruleTermOff[r+1]] {
 		if x == g && prog.Positive(j) {

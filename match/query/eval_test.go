@@ -3,6 +3,7 @@ package query
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -368,4 +369,92 @@ func TestDifferential(t *testing.T) {
 		t.Fatalf("only %d of 3000 random queries were valid", valid)
 	}
 	t.Logf("%d valid random queries", valid)
+}
+
+func TestTriggers(t *testing.T) {
+	for _, c := range []struct {
+		src  string
+		want []string // nil: unknown
+	}{
+		{"quake", []string{"quake"}},
+		{"quake OR sismo", []string{"quake", "sismo"}},
+		{"alert tsunami", []string{"tsunami"}},                  // AND: one operand, the longer
+		{"(quake OR sismo) -drill", []string{"quake", "sismo"}}, // never a negated term
+		{"earthquake NEAR/3 (damage OR collapse)", []string{"earthquake"}},
+		{"(flood OR -is:repost) inundación", []string{"inundación"}},
+		{"quake OR (tsunami warning)", []string{"quake", "tsunami"}},
+		{`"flash flood" lang:en`, []string{`"flash flood"`}},
+		{"NOT NOT quake", nil},
+	} {
+		p, err := Parse(c.src)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", c.src, err)
+		}
+		var got []string
+		for _, i := range p.Triggers() {
+			got = append(got, p.Terms[i])
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("Triggers(%q) = %q, want %q", c.src, got, c.want)
+		}
+	}
+}
+
+// TestTriggersSound checks on random queries that no assignment of term
+// presence without a trigger makes the query true.
+func TestTriggersSound(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	checked := 0
+	for n := 0; n < 3000; n++ {
+		p, err := Parse(randomQuery(rng, 3))
+		if err != nil || p.Triggers() == nil {
+			continue
+		}
+		trig := map[int]bool{}
+		for _, i := range p.Triggers() {
+			trig[int(i)] = true
+		}
+		for k := 0; k < 64; k++ {
+			present := map[int]bool{}
+			for i := range p.Terms {
+				present[i] = !trig[i] && rng.IntN(2) == 0
+			}
+			f := &Fields{Lang: "es", Country: "MX", Followers: int64(rng.IntN(2000)), IsRepost: rng.IntN(2) == 0}
+			if p.Eval(func(i int) bool { return present[i] }, func(int, int, int, bool) bool { return true }, f) {
+				t.Fatalf("%q matches with no trigger %q present: %v", p.Source(), p.Triggers(), present)
+			}
+			checked++
+		}
+	}
+	if checked < 10000 {
+		t.Fatalf("only %d cases checked", checked)
+	}
+}
+
+// randomQuery returns a random query over a few terms and fields, nested up
+// to depth (it may be invalid: one that matches without terms).
+func randomQuery(rng *rand.Rand, depth int) string {
+	terms := []string{"quake", "sismo", "#temblor", `"flash flood"`, "aftershock", "tsunami", "evac*"}
+	fields := []string{"lang:es", "country:MX", "is:repost", "author.followers:>=1000", "has:geo"}
+	leaf := func() string {
+		if rng.IntN(5) == 0 {
+			return fields[rng.IntN(len(fields))]
+		}
+		return terms[rng.IntN(len(terms))]
+	}
+	if depth == 0 || rng.IntN(4) == 0 {
+		return leaf()
+	}
+	sub := func() string { return "(" + randomQuery(rng, depth-1) + ")" }
+	switch rng.IntN(5) {
+	case 0:
+		return sub() + " OR " + sub()
+	case 1:
+		return sub() + " " + sub()
+	case 2:
+		return sub() + " -" + sub()
+	case 3:
+		return terms[rng.IntN(len(terms))] + " NEAR/3 (" + terms[rng.IntN(len(terms))] + " OR " + terms[rng.IntN(len(terms))] + ")"
+	}
+	return "NOT " + sub() + " " + sub()
 }

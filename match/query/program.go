@@ -28,7 +28,8 @@ type Program struct {
 	kids    []int32
 	filters []filter
 	near    bool
-	pos     []bool // per term: occurs outside any NOT
+	pos     []bool  // per term: occurs outside any NOT
+	trig    []int32 // terms one of which occurs whenever the query matches; nil: unknown
 }
 
 type inst struct {
@@ -49,7 +50,67 @@ func compile(root *node, p *parser) *Program {
 	prog.emit(root, 0)
 	prog.pos = make([]bool, len(prog.Terms))
 	markPositive(root, false, prog.pos)
+	if t, ok := triggers(root, prog.Terms); ok {
+		slices.Sort(t)
+		prog.trig = slices.Compact(t)
+	}
 	return prog
+}
+
+// triggers returns terms of n one of which occurs whenever n is true, and
+// false when n can be true with none of its terms (NOT, field filters). An
+// AND needs only one operand's set, a NEAR one side's: the cheaper by
+// termCost.
+func triggers(n *node, terms []string) ([]int32, bool) {
+	switch n.op {
+	case opTerm:
+		return []int32{n.term}, true
+	case opNear:
+		var best []int32
+		for _, side := range n.kids {
+			var set []int32
+			if side.op == opTerm {
+				set = []int32{side.term}
+			} else {
+				for _, k := range side.kids {
+					set = append(set, k.term)
+				}
+			}
+			if best == nil || setCost(set, terms) < setCost(best, terms) {
+				best = set
+			}
+		}
+		return best, true
+	case opAnd:
+		var best []int32
+		for _, k := range n.kids {
+			if set, ok := triggers(k, terms); ok && (best == nil || setCost(set, terms) < setCost(best, terms)) {
+				best = set
+			}
+		}
+		return best, best != nil
+	case opOr:
+		var all []int32
+		for _, k := range n.kids {
+			set, ok := triggers(k, terms)
+			if !ok {
+				return nil, false
+			}
+			all = append(all, set...)
+		}
+		return all, true
+	}
+	return nil, false // opNot, opField
+}
+
+// setCost estimates how often a post contains one of the terms: short terms
+// are common words, long ones and phrases rare.
+func setCost(set []int32, terms []string) int {
+	c := 0
+	for _, t := range set {
+		c += 1 << 16 / (1 + len(terms[t]))
+	}
+	return c
 }
 
 // markPositive sets pos[t] for the terms of n that occur under an even
@@ -198,6 +259,13 @@ func (prog *Program) AnyTerm() bool {
 	}
 	return false
 }
+
+// Triggers returns indexes into Terms one of which occurs in every post the
+// query matches (for a AND b, one of them; for a OR b, both), or nil when
+// the query can match without any of them being known to occur. An engine
+// need evaluate the query only for posts containing a trigger. The slice is
+// shared: do not modify it.
+func (prog *Program) Triggers() []int32 { return prog.trig }
 
 // Positive reports whether Terms[i] occurs in the query outside any NOT
 // (under an even number of them): only then can an occurrence of it be why
