@@ -17,8 +17,10 @@ const (
 	laneHits = 32
 	// laneRounds bounds how often the lanes stop for the slow path of
 	// either before they finish apart: text with many non-ASCII runs
-	// gains nothing from lockstep.
-	laneRounds = 8
+	// gains nothing from lockstep. Measured: realistic posts stop 0.8
+	// times on average; at 8, text with a foreign word in three
+	// (BenchmarkMatch) was 12% slower than one lane, at 2, 5%.
+	laneRounds = 2
 	splitReach = 12 // < laneMin/4
 )
 
