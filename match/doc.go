@@ -20,12 +20,17 @@
 // second one over the accent-stripped terms of diacritic-insensitive rules)
 // and an index from each term to the rules using it. Match scans a post once,
 // then: a rule whose query is one term or an OR of terms matches as soon as
-// one occurs; any other rule is evaluated only when one of its terms occurs,
-// with the post's fields and, for NEAR/ONEAR, the positions of its terms.
+// one occurs; any other rule is evaluated only when one of its triggers
+// occurs (query.Program.Triggers: for a AND b one of them, never a negated
+// term), with the post's fields and, for NEAR/ONEAR, the positions of its
+// terms.
 //
 // The automaton uses byte classes, complete DFA rows for the states nearest
 // the root and sparse edges with fail links for deeper states, so that large
-// rule sets stay small. An *Engine is immutable and safe for concurrent use;
+// rule sets stay small. A text of 48 bytes or more is scanned in two lanes
+// stepped in lockstep, whose chains of table loads overlap; non-ASCII runes
+// that start no term are skipped without stepping their keys
+// (docs/matcher-performance.md). An *Engine is immutable and safe for concurrent use;
 // Match allocates nothing when dst has capacity (rules that need evaluation
 // take their working memory from a sync.Pool).
 //
