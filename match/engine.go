@@ -84,6 +84,12 @@ type Engine struct {
 	runeBits  []uint64
 	runeShift uint32
 
+	// letters2 has, for each two-byte rune (U+0080..U+07FF, by rune-0x80),
+	// the stream classes of its key when it is a letter or mark of a
+	// space-delimited script with a key of one to three bytes (n = 0:
+	// anything else). The lanes step such runes without leaving lockstep.
+	letters2 *[0x780]letter2
+
 	nDense     uint32
 	tbl        []uint32 // nDense*stride complete rows of encoded states
 	sparseOff  []uint32 // edges of sparse state s: [sparseOff[s-nDense], sparseOff[s-nDense+1])
@@ -379,6 +385,7 @@ func (e *Engine) build(rt *runeTable, denseEntries int) {
 	}
 	e.rootB = e.step(enc(0), e.clsB)
 	e.buildRuneBits()
+	e.buildLetters2(rt)
 }
 
 // buildRuneBits fills runeBits from the first rune of every term.
@@ -403,6 +410,42 @@ func (e *Engine) buildRuneBits() {
 		}
 		h := e.runeHash(x)
 		e.runeBits[h>>6] |= 1 << (h & 63)
+	}
+}
+
+// letter2 is the key of a two-byte letter in stream classes.
+type letter2 struct {
+	n   uint8
+	cls [3]uint16
+}
+
+// buildLetters2 fills letters2 (see scan's lanes).
+func (e *Engine) buildLetters2(rt *runeTable) {
+	e.letters2 = new([0x780]letter2)
+	var buf [4]byte
+	for r := rune(0x80); r < 0x800; r++ {
+		kind, key := rt.lookup(r)
+		if e.strip {
+			kind, key = rt.lookupStrip(r)
+		}
+		if key == nil {
+			key = buf[:utf8.EncodeRune(buf[:], r)]
+		}
+		if (kind != kWord && kind != kMark) || len(key) > 3 {
+			continue
+		}
+		unspaced := false
+		for _, kr := range string(key) {
+			unspaced = unspaced || runeKind(kr) == kWordCJK
+		}
+		if unspaced {
+			continue
+		}
+		l := &e.letters2[r-0x80]
+		l.n = uint8(len(key))
+		for k, b := range key {
+			l.cls[k] = e.symCls[b]
+		}
 	}
 }
 

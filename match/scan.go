@@ -50,14 +50,22 @@ func (e *Engine) scan(dst []hit, text []byte) []hit {
 	hb := buf[:0]
 	b := cursor{p, e.rootB, prevBoundary}
 	tbl, raw, after := e.tbl, &e.rawCls, &e.after
-	for r := 0; r < laneRounds && a.i < p && b.i < n && len(hb) < laneHits/2; r++ {
+	for r := 0; r < laneRounds && a.i < p && b.i < n && len(hb) < laneHits/2; {
 		if a.v&flagSlow == 0 && b.v&flagSlow == 0 {
 			k, va, vb := lockstep(tbl, raw, text[a.i:p], text[b.i:], a.v, b.v)
 			if k > 0 {
 				a = cursor{a.i + k, va, after[text[a.i+k-1]&0x7F]}
 				b = cursor{b.i + k, vb, after[text[b.i+k-1]&0x7F]}
 			}
+			// Letters with two-byte keys (Latin with diacritics, Greek,
+			// Cyrillic) are stepped in place and lockstep goes on.
+			inA := a.i < p && text[a.i] >= utf8.RuneSelf && e.letter2(text, &a)
+			inB := b.i < n && text[b.i] >= utf8.RuneSelf && e.letter2(text, &b)
+			if inA || inB {
+				continue
+			}
 		}
+		r++
 		if a.i < p && e.blocked(text, a) {
 			dst, a = e.run(dst, text, a, e.unitEnd(text, a.i, p))
 		}
@@ -73,6 +81,30 @@ func (e *Engine) scan(dst []hit, text []byte) []hit {
 		dst, a = e.run(dst, text, a, n)
 	}
 	return e.finish(dst, text, a)
+}
+
+// letter2 steps c over the two-byte rune at c.i when it is a letter or mark
+// of a space-delimited script whose key is one to three bytes (letter2 in
+// the engine's table) and every transition stays plain; it reports whether
+// it did. c.v is plain and c.prev is not prevUnspaced (lanes never are
+// inside lockstep), so no boundary is due before the rune.
+func (e *Engine) letter2(text []byte, c *cursor) bool {
+	i := c.i
+	if i+1 >= len(text) || text[i] < 0xC2 || text[i] > 0xDF || text[i+1]&0xC0 != 0x80 {
+		return false
+	}
+	l := &e.letters2[uint32(text[i]&0x1F)<<6|uint32(text[i+1]&0x3F)-0x80]
+	if l.n == 0 {
+		return false
+	}
+	v := c.v
+	for _, cls := range l.cls[:l.n] {
+		if v = e.tbl[v+uint32(cls)]; v&flagSlow != 0 {
+			return false
+		}
+	}
+	*c = cursor{i + 2, v, prevSpaced}
+	return true
 }
 
 // lockstep steps two lanes in plain states over x and y, one byte of each per
