@@ -507,7 +507,7 @@ func (e *Engine) Stats() Stats {
 }
 
 func (e *Engine) automatonStats() Stats {
-	b := len(e.tbl)*4 + len(e.runeBits)*8 + len(e.sparseOff)*4 + len(e.sparseLab)*2 + len(e.sparseNext)*4 +
+	b := len(e.tbl)*4 + len(e.runeBits)*8 + len(e.letters2)*8 + len(e.sparseOff)*4 + len(e.sparseLab)*2 + len(e.sparseNext)*4 +
 		len(e.fail)*4 + len(e.outOff)*4 + len(e.outTerms)*4 + len(e.outLink)*4
 	for _, p := range e.termPat {
 		b += len(p) + 24

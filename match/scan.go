@@ -21,7 +21,7 @@ const (
 	// times on average; at 8, text with a foreign word in three
 	// (BenchmarkMatch) was 12% slower than one lane, at 2, 5%.
 	laneRounds = 2
-	splitReach = 12 // < laneMin/4
+	splitReach = 12 // ≤ laneMin/4: both searches stay inside the text
 )
 
 // scan appends to dst every occurrence of every compiled term in text, in
@@ -84,9 +84,8 @@ func (e *Engine) scan(dst []hit, text []byte) []hit {
 }
 
 // letter2 steps c over the two-byte rune at c.i when it is a letter or mark
-// of a space-delimited script whose key is one to three bytes (letter2 in
-// the engine's table) and every transition stays plain; it reports whether
-// it did. c.v is plain and c.prev is not prevUnspaced (lanes never are
+// of a space-delimited script whose key is one to three bytes (e.letters2)
+// and every transition stays plain; it reports whether it did. c.v is plain and c.prev is not prevUnspaced (lanes never are
 // inside lockstep), so no boundary is due before the rune.
 func (e *Engine) letter2(text []byte, c *cursor) bool {
 	i := c.i
