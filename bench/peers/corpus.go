@@ -45,6 +45,9 @@ type CorpusConfig struct {
 	// are mixed in (default /work/shared/data/crisislex-t6/*.csv; no match
 	// means no tweets). "-" disables them.
 	CrisisLexGlob string
+	// CrisisLexOnly builds the corpus from the CrisisLex tweets alone (up to
+	// Bytes), without generated posts: real English crisis tweets.
+	CrisisLexOnly bool
 }
 
 func (c *CorpusConfig) setDefaults() {
@@ -98,7 +101,8 @@ func (c *Corpus) Lower() *Corpus {
 }
 
 // BuildCorpus generates a corpus: all CrisisLex tweets found, then firehose
-// post texts up to cfg.Bytes, shuffled with the seed. The result depends only
+// post texts up to cfg.Bytes (none with CrisisLexOnly), shuffled with the
+// seed. The result depends only
 // on cfg and the CrisisLex files.
 func BuildCorpus(cfg CorpusConfig) (*Corpus, error) {
 	cfg.setDefaults()
@@ -107,6 +111,9 @@ func BuildCorpus(cfg CorpusConfig) (*Corpus, error) {
 	}
 	c := &Corpus{}
 	size := 0
+	if cfg.CrisisLexOnly && cfg.CrisisLexGlob == "-" {
+		return nil, errors.New("a CrisisLex-only corpus needs CrisisLex files")
+	}
 	if cfg.CrisisLexGlob != "-" {
 		tweets, err := ReadCrisisLex(cfg.CrisisLexGlob)
 		if err != nil {
@@ -120,6 +127,9 @@ func BuildCorpus(cfg CorpusConfig) (*Corpus, error) {
 			size += len(t)
 		}
 		c.CrisisLex = len(c.Posts)
+		if cfg.CrisisLexOnly && c.CrisisLex == 0 {
+			return nil, fmt.Errorf("no CrisisLex tweets in %s", cfg.CrisisLexGlob)
+		}
 	}
 	g, err := firehose.New(firehose.Config{Seed: cfg.Seed, Rules: firehose.Rules(cfg.PlantRules)})
 	if err != nil {
@@ -128,7 +138,7 @@ func BuildCorpus(cfg CorpusConfig) (*Corpus, error) {
 	var p struct {
 		Text string `json:"text"`
 	}
-	for size < cfg.Bytes {
+	for size < cfg.Bytes && !cfg.CrisisLexOnly {
 		m := g.Next()
 		p.Text = ""
 		if err := json.Unmarshal(m.Value, &p); err != nil {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -135,5 +136,28 @@ func TestCrisisLex(t *testing.T) {
 	}
 	if len(tweets) < 1000 {
 		t.Fatalf("read %d tweets, want >= 1000", len(tweets))
+	}
+}
+
+func TestCrisisLexOnly(t *testing.T) {
+	dir := t.TempDir()
+	csv := "id,tweet,label\n1,Earthquake in Mexico City right now,on-topic\n2,\"flood, water rising\",on-topic\n"
+	if err := os.WriteFile(filepath.Join(dir, "a.csv"), []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := BuildCorpus(CorpusConfig{Bytes: 1 << 20, CrisisLexGlob: filepath.Join(dir, "*.csv"), CrisisLexOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []string{string(c.Posts[0]), string(c.Posts[1])}
+	slices.Sort(got)
+	if len(c.Posts) != 2 || c.CrisisLex != 2 || got[0] != "Earthquake in Mexico City right now" || got[1] != "flood, water rising" {
+		t.Fatalf("corpus %q (CrisisLex %d), want the two tweets alone", c.Posts, c.CrisisLex)
+	}
+	if _, err := BuildCorpus(CorpusConfig{CrisisLexGlob: filepath.Join(dir, "none-*.csv"), CrisisLexOnly: true}); err == nil {
+		t.Fatal("a CrisisLex-only corpus without tweets was built")
+	}
+	if _, err := BuildCorpus(CorpusConfig{CrisisLexGlob: "-", CrisisLexOnly: true}); err == nil {
+		t.Fatal("a CrisisLex-only corpus without CrisisLex files was built")
 	}
 }

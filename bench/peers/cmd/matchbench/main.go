@@ -1,6 +1,7 @@
 // Command matchbench measures earshot's keyword engine side by side with
 // other Aho-Corasick implementations on one corpus and writes
-// match-<date>.json and match-<date>.md into -out.
+// match-<date>.json and match-<date>.md into -out (match-<date>-crisislex.*
+// with -crisislex-only).
 //
 //	cd bench/peers && go run ./cmd/matchbench -out ../results
 //
@@ -39,20 +40,21 @@ func main() {
 	log.SetFlags(0)
 	log.SetPrefix("matchbench: ")
 	var (
-		out       = flag.String("out", "../results", "directory for match-<date>.json and .md")
-		work      = flag.String("work", "../../.cache/peers", "directory for the corpus and pattern files")
-		sizesFlag = flag.String("sizes", "1000,10000,100000", "pattern set sizes, comma-separated")
-		passes    = flag.Int("passes", 5, "timed passes over the corpus per implementation and size (median reported)")
-		corpusMB  = flag.Int("corpus-mb", 32, "corpus size in MiB of post text")
-		seed      = flag.Int64("seed", 1, "firehose and shuffle seed")
-		crisis    = flag.String("crisislex", "/work/shared/data/crisislex-t6/*.csv", `CrisisLex CSV glob ("-" for none; no match means none)`)
-		rustBin   = flag.String("rust", "../../.cache/cargo-target/release/earshot-peers-rust", `Rust binary ("" or missing: Rust is skipped)`)
-		regexpMax = flag.Int("regexp-max", 10000, "largest pattern set built as a Go regexp (negative: never)")
-		cfMax     = flag.Int("cloudflare-max", 100000, "largest pattern set given to cloudflare/ahocorasick (negative: never)")
-		maxPass   = flag.Duration("max-pass", 5*time.Second, "CPU-time cap of one pass; a slower implementation scans a prefix of the corpus")
-		procs     = flag.Int("procs", 1, "GOMAXPROCS")
-		date      = flag.String("date", time.Now().UTC().Format("2006-01-02"), "date in the report file names")
-		only      = flag.String("impls", "", "comma-separated implementation names to run (default all)")
+		out        = flag.String("out", "../results", "directory for match-<date>.json and .md")
+		work       = flag.String("work", "../../.cache/peers", "directory for the corpus and pattern files")
+		sizesFlag  = flag.String("sizes", "1000,10000,100000", "pattern set sizes, comma-separated")
+		passes     = flag.Int("passes", 5, "timed passes over the corpus per implementation and size (median reported)")
+		corpusMB   = flag.Int("corpus-mb", 32, "corpus size in MiB of post text")
+		seed       = flag.Int64("seed", 1, "firehose and shuffle seed")
+		crisis     = flag.String("crisislex", "/work/shared/data/crisislex-t6/*.csv", `CrisisLex CSV glob ("-" for none; no match means none)`)
+		rustBin    = flag.String("rust", "../../.cache/cargo-target/release/earshot-peers-rust", `Rust binary ("" or missing: Rust is skipped)`)
+		regexpMax  = flag.Int("regexp-max", 10000, "largest pattern set built as a Go regexp (negative: never)")
+		cfMax      = flag.Int("cloudflare-max", 100000, "largest pattern set given to cloudflare/ahocorasick (negative: never)")
+		maxPass    = flag.Duration("max-pass", 5*time.Second, "CPU-time cap of one pass; a slower implementation scans a prefix of the corpus")
+		procs      = flag.Int("procs", 1, "GOMAXPROCS")
+		date       = flag.String("date", time.Now().UTC().Format("2006-01-02"), "date in the report file names")
+		only       = flag.String("impls", "", "comma-separated implementation names to run (default all)")
+		crisisOnly = flag.Bool("crisislex-only", false, "scan the CrisisLex tweets alone (reports match-<date>-crisislex.*)")
 	)
 	flag.Parse()
 	runtime.GOMAXPROCS(*procs)
@@ -78,13 +80,18 @@ func main() {
 	}
 
 	t0 := time.Now()
-	corpus, err := peers.BuildCorpus(peers.CorpusConfig{Bytes: *corpusMB << 20, Seed: *seed, PlantRules: plantRules, CrisisLexGlob: *crisis})
+	corpus, err := peers.BuildCorpus(peers.CorpusConfig{Bytes: *corpusMB << 20, Seed: *seed, PlantRules: plantRules,
+		CrisisLexGlob: *crisis, CrisisLexOnly: *crisisOnly})
 	if err != nil {
 		log.Fatal(err)
 	}
 	lower := corpus.Lower()
-	corpusPath := filepath.Join(*work, "corpus.bin")
-	lowerPath := filepath.Join(*work, "corpus-lower.bin")
+	name := "corpus"
+	if *crisisOnly {
+		name = "corpus-crisislex"
+	}
+	corpusPath := filepath.Join(*work, name+".bin")
+	lowerPath := filepath.Join(*work, name+"-lower.bin")
 	for _, f := range []struct {
 		path string
 		c    *peers.Corpus
@@ -110,7 +117,7 @@ func main() {
 	}
 	rep.Corpus = CorpusInfo{
 		Posts: len(corpus.Posts), Bytes: corpus.Bytes(), LowerBytes: lower.Bytes(),
-		CrisisLexPosts: corpus.CrisisLex, Seed: *seed, PlantRules: plantRules,
+		CrisisLexPosts: corpus.CrisisLex, CrisisLexOnly: *crisisOnly, Seed: *seed, PlantRules: plantRules,
 		File: corpusPath, LowerFile: lowerPath,
 	}
 	log.Printf("corpus: %d posts, %.1f MB (%d CrisisLex tweets) in %v", len(corpus.Posts),
@@ -169,6 +176,9 @@ func main() {
 	rep.ratios(sizes)
 
 	base := filepath.Join(*out, "match-"+*date)
+	if *crisisOnly {
+		base += "-crisislex"
+	}
 	js, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {
 		log.Fatal(err)

@@ -34,6 +34,7 @@ type CorpusInfo struct {
 	Bytes          int    `json:"bytes"`
 	LowerBytes     int    `json:"lower_bytes"` // size of the lower-cased copy the byte matchers scan
 	CrisisLexPosts int    `json:"crisislex_posts"`
+	CrisisLexOnly  bool   `json:"crisislex_only"` // no generated posts
 	Seed           int64  `json:"seed"`
 	PlantRules     int    `json:"plant_rules"`
 	File           string `json:"file"`
@@ -152,11 +153,17 @@ func (r *Report) Markdown(sizes []int) []byte {
 	w("# Matcher benchmark, %s\n\n", r.Date)
 	w("Machine: %s, %d cores, GOMAXPROCS=%d (one core per implementation), %s, %s.\n",
 		r.Machine.CPU, r.Machine.Cores, r.Machine.GOMAXPROCS, r.Machine.Go, orNone(r.Machine.Rustc))
-	w("Corpus: %d posts, %.1f MB (%d CrisisLex T6 tweets, the rest from the firehose generator, seed %d, %d rules planted); "+
-		"patterns: firehose.Rules(n). Median of %d interleaved passes over the whole corpus (CPU cap %s per pass). "+
+	if r.Corpus.CrisisLexOnly {
+		w("Corpus: %d posts, %.1f MB, CrisisLex T6 tweets only (English crisis tweets, shuffled with seed %d); ",
+			r.Corpus.Posts, float64(r.Corpus.Bytes)/1e6, r.Corpus.Seed)
+	} else {
+		w("Corpus: %d posts, %.1f MB (%d CrisisLex T6 tweets, the rest from the firehose generator, seed %d, %d rules planted); ",
+			r.Corpus.Posts, float64(r.Corpus.Bytes)/1e6, r.Corpus.CrisisLexPosts, r.Corpus.Seed, r.Corpus.PlantRules)
+	}
+	w("patterns: firehose.Rules(n). Median of %d interleaved passes over the whole corpus (CPU cap %s per pass). "+
 		"MB/s and posts/s are per CPU-second of the process (Go, GOMAXPROCS=1, GC included) or thread (Rust), "+
 		"so that other load on the machine does not count; wall-clock rates are in the JSON. MB = 10^6 bytes.\n\n",
-		r.Corpus.Posts, float64(r.Corpus.Bytes)/1e6, r.Corpus.CrisisLexPosts, r.Corpus.Seed, r.Corpus.PlantRules, r.Passes, r.MaxPass)
+		r.Passes, r.MaxPass)
 
 	w("## Throughput per core, MB/s (posts/s)\n\n| implementation |")
 	for _, n := range sizes {
