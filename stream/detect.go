@@ -89,9 +89,12 @@ type detection struct {
 	pool   sync.Pool
 	backof time.Duration
 
-	src   MentionSource       // nil: no warm-up
-	topic string              // the input topic (warm-up)
-	warmH prometheus.Observer // warm-up duration
+	src   MentionSource // nil: no warm-up
+	topic string        // the input topic (warm-up)
+	// storedBefore bounds the rows the warm-up reads by ingested_at: this
+	// run's writer stores nothing dated earlier (zero: the warm-up's start).
+	storedBefore time.Time
+	warmH        prometheus.Observer // warm-up duration
 	// skipReplayed (Config.DetectOnly) drops live events and ticks dated at
 	// or before the end of the warm-up replay: the group's offsets lag
 	// behind the stored mentions, so those posts were replayed already.
@@ -354,18 +357,25 @@ func newWarmupHistogram(reg prometheus.Registerer) prometheus.Histogram {
 // stable across replays, so a repeat of an alert the previous run raised
 // has the same id).
 //
-// Only rows inserted before the warm-up started are read: the owners of
-// this run may insert while it runs, and their posts reach the detector
-// through the live path. The posts the owners read are never among the
+// Only rows stored before this run's writer may store any are read
+// (storedBefore: the whole second after the run started, which the writer
+// waits for): the owners of this run may insert while the warm-up runs, and
+// their posts reach the detector through the live path. ClickHouse keeps
+// ingested_at to the second, so a bound at the warm-up's start would lose
+// the rows a previous run stored in that same second (a quick restart). The posts the owners read are never among the
 // replayed ones: each partition resumes after the highest offset stored.
 func (d *detection) warmUp(ctx context.Context) {
 	if d.src == nil {
 		return
 	}
 	start := d.now()
+	before := d.storedBefore
+	if before.IsZero() {
+		before = start
+	}
 	qctx, cancel := context.WithTimeout(ctx, warmupTimeout)
 	defer cancel()
-	newest, err := d.src.NewestMention(qctx, d.topic, start.Add(maxAhead), start)
+	newest, err := d.src.NewestMention(qctx, d.topic, start.Add(maxAhead), before)
 	if err != nil {
 		d.log.Warn("burst detector starts cold: cannot find the newest stored mention", "err", err)
 		return
@@ -380,7 +390,7 @@ func (d *detection) warmUp(ctx context.Context) {
 	var lastPost string
 	var mentions, posts int
 	d.alerts = d.alerts[:0]
-	err = d.src.RecentMentions(qctx, d.topic, newest.Add(-WarmupSpan), start, func(m *sink.Mention) error {
+	err = d.src.RecentMentions(qctx, d.topic, newest.Add(-WarmupSpan), before, func(m *sink.Mention) error {
 		if m.CreatedAt.After(newest) {
 			return nil // dated beyond the bound: the live path ignores it too
 		}

@@ -15,9 +15,9 @@ import (
 
 // fakeMentions is a MentionSource over rows sorted by created_at.
 type fakeMentions struct {
-	rows           []sink.Mention
-	err            error
-	since, ingestB time.Time
+	rows                    []sink.Mention
+	err                     error
+	since, ingestB, recentB time.Time
 }
 
 func (f *fakeMentions) NewestMention(_ context.Context, _ string, createdBy, ingestedBefore time.Time) (time.Time, error) {
@@ -34,8 +34,8 @@ func (f *fakeMentions) NewestMention(_ context.Context, _ string, createdBy, ing
 	return newest, nil
 }
 
-func (f *fakeMentions) RecentMentions(_ context.Context, _ string, since, _ time.Time, fn func(m *sink.Mention) error) error {
-	f.since = since
+func (f *fakeMentions) RecentMentions(_ context.Context, _ string, since, ingestedBefore time.Time, fn func(m *sink.Mention) error) error {
+	f.since, f.recentB = since, ingestedBefore
 	for i := range f.rows {
 		if !f.rows[i].CreatedAt.Before(since) {
 			if err := fn(&f.rows[i]); err != nil {
@@ -81,15 +81,18 @@ func TestDetectionWarmUp(t *testing.T) {
 		d.apply(bt)
 		d.advance(context.Background())
 	}
+	epoch := wall.Add(time.Second) // the pipeline's bound: the second after the run started
 	for _, tc := range []struct {
-		name    string
-		src     *fakeMentions
-		trigger bool
+		name         string
+		src          *fakeMentions
+		storedBefore time.Time
+		trigger      bool
 	}{
-		{"warm", &fakeMentions{rows: stored}, true},
-		{"no source", nil, false},
-		{"source fails", &fakeMentions{rows: stored, err: errors.New("down")}, false},
-		{"nothing stored", &fakeMentions{}, false},
+		{"warm", &fakeMentions{rows: stored}, time.Time{}, true},
+		{"warm, bounded by the writer's first second", &fakeMentions{rows: stored}, epoch, true},
+		{"no source", nil, time.Time{}, false},
+		{"source fails", &fakeMentions{rows: stored, err: errors.New("down")}, time.Time{}, false},
+		{"nothing stored", &fakeMentions{}, time.Time{}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			det, err := burst.New(burst.Config{Scopes: []string{alert.ScopeRule}})
@@ -99,13 +102,13 @@ func TestDetectionWarmUp(t *testing.T) {
 			rec := &alertRecorder{}
 			d := &detection{det: det, store: rec, idle: 10 * time.Second, m: newMetrics(nil), log: slog.New(slog.DiscardHandler),
 				stats: &Stats{}, now: func() time.Time { return wall }, backof: time.Millisecond, topic: "posts",
-				warmH: newWarmupHistogram(nil)}
+				warmH: newWarmupHistogram(nil), storedBefore: tc.storedBefore}
 			if tc.src != nil {
 				d.src = tc.src
 			}
 			d.parts = map[int]*partClock{}
 			d.warmUp(context.Background())
-			if tc.name == "warm" {
+			if tc.src != nil && tc.src.rows != nil && tc.src.err == nil {
 				newest := t0.Add(31*time.Minute + 20*time.Second)
 				if want := newest.Add(time.Second - time.Nanosecond); !d.wm.Equal(want) {
 					t.Errorf("watermark after warm-up %v, want %v", d.wm, want)
@@ -113,8 +116,12 @@ func TestDetectionWarmUp(t *testing.T) {
 				if want := newest.Add(time.Second - time.Nanosecond - WarmupSpan); !tc.src.since.Equal(want) {
 					t.Errorf("replayed since %v, want %v", tc.src.since, want)
 				}
-				if !tc.src.ingestB.Equal(wall) {
-					t.Errorf("ingested before %v, want the warm-up's start %v", tc.src.ingestB, wall)
+				want := wall // without a bound: the warm-up's start
+				if !tc.storedBefore.IsZero() {
+					want = tc.storedBefore
+				}
+				if !tc.src.ingestB.Equal(want) || !tc.src.recentB.Equal(want) {
+					t.Errorf("ingested before %v and %v, want %v", tc.src.ingestB, tc.src.recentB, want)
 				}
 			}
 			if len(rec.got) != 0 {

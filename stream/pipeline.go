@@ -141,8 +141,12 @@ func (pl *Pipeline) Run(ctx context.Context) error {
 		routes = kw
 	}
 
+	// Rows this run stores carry ingested_at >= epoch; the detector warms
+	// up from the rows stored before it.
+	epoch := time.Now().Truncate(time.Second).Add(time.Second)
 	w := &writer{cfg: cfg, store: pl.deps.Store, dlq: dlq, routes: routes, prefix: cfg.RouteTopicPrefix,
-		m: pl.m, stats: &pl.stats, log: pl.log, in: make(chan *chunk, cfg.QueueChunks), recycle: pl.putChunk}
+		m: pl.m, stats: &pl.stats, log: pl.log, in: make(chan *chunk, cfg.QueueChunks), recycle: pl.putChunk,
+		notBefore: epoch}
 	writerDone := make(chan struct{})
 	go func() { defer close(writerDone); w.run(hard) }()
 
@@ -153,7 +157,7 @@ func (pl *Pipeline) Run(ctx context.Context) error {
 			in: make(chan *detectBatch, cfg.DetectQueue), idle: cfg.DetectIdle, m: pl.m, log: pl.log,
 			stats: &pl.stats, now: time.Now, backof: cfg.RetryBackoff,
 			src: mentionSource(pl.deps.Store), topic: cfg.Topic, warmH: newWarmupHistogram(pl.deps.Registerer),
-			skipReplayed: cfg.DetectOnly}
+			skipReplayed: cfg.DetectOnly, storedBefore: epoch}
 		go func() { defer close(detDone); det.run(hard) }()
 	} else {
 		close(detDone)

@@ -98,11 +98,15 @@ type fakeStore struct {
 	inserts  int
 	failNext int
 	landed   bool
+	first    time.Time // when the first Insert came
 }
 
 func (s *fakeStore) Insert(_ context.Context, rows []sink.Mention) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.inserts == 0 {
+		s.first = time.Now()
+	}
 	s.inserts++
 	if s.failNext > 0 {
 		s.failNext--
@@ -181,11 +185,17 @@ func (f *fakeDLQ) WriteMessages(_ context.Context, m ...kafka.Message) error {
 
 func runWriter(t *testing.T, store *fakeStore, chunks ...*chunk) (*fakeDLQ, *Stats) {
 	t.Helper()
+	return runWriterFrom(t, store, time.Time{}, chunks...)
+}
+
+// runWriterFrom is runWriter with the writer's notBefore.
+func runWriterFrom(t *testing.T, store *fakeStore, notBefore time.Time, chunks ...*chunk) (*fakeDLQ, *Stats) {
+	t.Helper()
 	cfg := Config{Brokers: []string{"x"}, Topic: "posts", RetryBackoff: time.Millisecond}
 	cfg.SetDefaults()
 	dlq := &fakeDLQ{}
 	w := &writer{cfg: &cfg, store: store, dlq: dlq, m: newMetrics(nil), stats: &Stats{},
-		log: slog.New(slog.NewTextHandler(io.Discard, nil)), in: make(chan *chunk, len(chunks))}
+		log: slog.New(slog.NewTextHandler(io.Discard, nil)), in: make(chan *chunk, len(chunks)), notBefore: notBefore}
 	for _, c := range chunks {
 		w.in <- c
 	}
@@ -218,6 +228,17 @@ func TestWriterCommitsAfterInsert(t *testing.T) {
 	}
 	if len(gen.commits) != 1 || gen.commits[0]["posts"][0] != 20 || gen.commits[0]["posts"][1] != 5 {
 		t.Fatalf("commits %v, want posts/0→20 posts/1→5", gen.commits)
+	}
+}
+
+// A run's rows must not be dated in the second its detector's warm-up
+// reads up to: the first insert waits for notBefore.
+func TestWriterWaitsForNotBefore(t *testing.T) {
+	notBefore := time.Now().Add(300 * time.Millisecond)
+	store := &fakeStore{}
+	runWriterFrom(t, store, notBefore, &chunk{gen: &fakeCommitter{}, topic: "posts", first: 0, last: 0, rows: []sink.Mention{mention(0, 0)}})
+	if store.inserts != 1 || store.first.Before(notBefore) {
+		t.Fatalf("%d inserts, the first at %v, want one at or after %v", store.inserts, store.first, notBefore)
 	}
 }
 

@@ -117,6 +117,10 @@ type writer struct {
 	log     *slog.Logger
 	in      chan *chunk
 	recycle func(*chunk)
+	// notBefore is the first whole second this run's rows may carry as
+	// ingested_at: the detector's warm-up reads the rows stored before it,
+	// and ClickHouse keeps ingested_at to the second.
+	notBefore time.Time
 
 	pending []*chunk
 	nrows   int
@@ -266,6 +270,13 @@ func (w *writer) write(ctx context.Context) error {
 	w.appendMarkers()
 	if len(w.batch) == 0 {
 		return nil
+	}
+	if d := time.Until(w.notBefore); d > 0 {
+		select { // the first batch of a run, when it is quick (< 1 s)
+		case <-time.After(d):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	first := &w.batch[0]
 	ambiguous := false
