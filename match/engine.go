@@ -89,6 +89,12 @@ type Engine struct {
 	// space-delimited script with a key of one to three bytes (n = 0:
 	// anything else). The lanes step such runes without leaving lockstep.
 	letters2 *[0x780]letter2
+	// quiet3 and quiet4 mark the punctuation runes (three-byte, indexed like
+	// runeTable.cjk3; four-byte U+1F000..U+1FFFF by rune&0xFFF: emoji) that
+	// no term starts with: read with nothing pending they leave the
+	// automaton where a boundary leaves it (rootB), without a step.
+	quiet3 *[1024]uint64
+	quiet4 *[64]uint64
 
 	nDense     uint32
 	tbl        []uint32 // nDense*stride complete rows of encoded states
@@ -386,6 +392,7 @@ func (e *Engine) build(rt *runeTable, denseEntries int) {
 	e.rootB = e.step(enc(0), e.clsB)
 	e.buildRuneBits()
 	e.buildLetters2(rt)
+	e.buildQuiet(rt)
 }
 
 // buildRuneBits fills runeBits from the first rune of every term.
@@ -449,6 +456,47 @@ func (e *Engine) buildLetters2(rt *runeTable) {
 	}
 }
 
+// buildQuiet fills quiet3 and quiet4: punctuation whose key no term uses a
+// byte of, or whose key is the rune itself and starts no term.
+func (e *Engine) buildQuiet(rt *runeTable) {
+	e.quiet3, e.quiet4 = new([1024]uint64), new([64]uint64)
+	var buf [4]byte
+	quiet := func(r rune) bool {
+		kind, key := rt.lookup(r)
+		if e.strip {
+			kind, key = rt.lookupStrip(r)
+		}
+		if kind != kPunct {
+			return false
+		}
+		unused := key != nil
+		for _, b := range key {
+			unused = unused && e.symCls[b] == 0
+		}
+		if unused {
+			return true
+		}
+		if key != nil {
+			return false
+		}
+		n := utf8.EncodeRune(buf[:], r)
+		var x uint32
+		for k, b := range buf[:n] {
+			x |= uint32(b) << (8 * k)
+		}
+		return !e.startsTerm(x)
+	}
+	for _, r := range rt.punct {
+		switch {
+		case !quiet(r):
+		case r <= 0xFFFF:
+			e.quiet3[r>>6] |= 1 << (r & 0x3F)
+		default:
+			e.quiet4[r>>6&0x3F] |= 1 << (r & 0x3F)
+		}
+	}
+}
+
 // runeHash maps the key bytes of a rune (little-endian) to its bit in
 // runeBits.
 func (e *Engine) runeHash(x uint32) uint32 { return x * 0x9E3779B1 >> e.runeShift }
@@ -507,7 +555,7 @@ func (e *Engine) Stats() Stats {
 }
 
 func (e *Engine) automatonStats() Stats {
-	b := len(e.tbl)*4 + len(e.runeBits)*8 + len(e.letters2)*8 + len(e.sparseOff)*4 + len(e.sparseLab)*2 + len(e.sparseNext)*4 +
+	b := len(e.tbl)*4 + len(e.runeBits)*8 + len(e.letters2)*8 + len(e.quiet3)*8 + len(e.quiet4)*8 + len(e.sparseOff)*4 + len(e.sparseLab)*2 + len(e.sparseNext)*4 +
 		len(e.fail)*4 + len(e.outOff)*4 + len(e.outTerms)*4 + len(e.outLink)*4
 	for _, p := range e.termPat {
 		b += len(p) + 24

@@ -38,6 +38,12 @@ type runeTable struct {
 	// cjk3[(b0&0x0F)<<6|b1&0x3F] for the rune b0 b1 b2. The scan runs
 	// through them without the two-stage lookup.
 	cjk3 [1024]uint64
+	// ign3 marks the three-byte ignorable runes (zero-width spaces and
+	// joiners, variation selector 16), indexed like cjk3.
+	ign3 [1024]uint64
+	// punct lists the three-byte punctuation runes and the four-byte ones
+	// in U+1F000..U+1FFFF (emoji), for the engines' quiet tables.
+	punct []rune
 }
 
 var (
@@ -135,9 +141,19 @@ func buildRuneTable() *runeTable {
 	}
 	for r := rune(0x800); r <= 0xFFFF; r++ {
 		if r < 0xD800 || r > 0xDFFF {
-			if t.stage2[uint32(t.stage1[r>>8])<<8|uint32(r&0xFF)] == kWordCJK<<28 {
+			switch ent := t.stage2[uint32(t.stage1[r>>8])<<8|uint32(r&0xFF)]; {
+			case ent == kWordCJK<<28:
 				t.cjk3[r>>6] |= 1 << (r & 0x3F)
+			case ent>>28 == kIgnore:
+				t.ign3[r>>6] |= 1 << (r & 0x3F)
+			case ent>>28 == kPunct:
+				t.punct = append(t.punct, r)
 			}
+		}
+	}
+	for r := rune(0x1F000); r <= 0x1FFFF; r++ {
+		if t.stage2[uint32(t.stage1[r>>8])<<8|uint32(r&0xFF)]>>28 == kPunct {
+			t.punct = append(t.punct, r)
 		}
 	}
 	t.strip = make([]uint32, len(t.keyOff)-1)

@@ -58,9 +58,10 @@ func (e *Engine) scan(dst []hit, text []byte) []hit {
 				b = cursor{b.i + k, vb, after[text[b.i+k-1]&0x7F]}
 			}
 			// Letters with two-byte keys (Latin with diacritics, Greek,
-			// Cyrillic) are stepped in place and lockstep goes on.
-			inA := a.i < p && text[a.i] >= utf8.RuneSelf && e.letter2(text, &a)
-			inB := b.i < n && text[b.i] >= utf8.RuneSelf && e.letter2(text, &b)
+			// Cyrillic), ignorables, and punctuation and emoji no term
+			// starts with are stepped in place and lockstep goes on.
+			inA := a.i < p && text[a.i] >= utf8.RuneSelf && (e.letter2(text, &a) || e.quiet(text, &a))
+			inB := b.i < n && text[b.i] >= utf8.RuneSelf && (e.letter2(text, &b) || e.quiet(text, &b))
 			if inA || inB {
 				continue
 			}
@@ -103,6 +104,37 @@ func (e *Engine) letter2(text []byte, c *cursor) bool {
 		}
 	}
 	*c = cursor{i + 2, v, prevSpaced}
+	return true
+}
+
+// quiet steps c over the three- or four-byte rune at c.i when it is
+// punctuation or an emoji no term starts with (e.quiet3, e.quiet4) read with
+// nothing pending, or an ignorable; it reports whether it did.
+func (e *Engine) quiet(text []byte, c *cursor) bool {
+	i, n := c.i, len(text)
+	punct, size := false, 3
+	switch b0 := text[i]; {
+	case b0&0xF0 == 0xE0 && i+2 < n && text[i+1]&0xC0 == 0x80 && text[i+2]&0xC0 == 0x80:
+		blk, bit := uint32(b0&0x0F)<<6|uint32(text[i+1]&0x3F), text[i+2]&0x3F
+		if e.rt.ign3[blk]>>bit&1 != 0 {
+			c.i += 3
+			return true
+		}
+		punct = e.quiet3[blk]>>bit&1 != 0
+	case b0 == 0xF0 && i+3 < n && text[i+1] == 0x9F && text[i+2]&0xC0 == 0x80 && text[i+3]&0xC0 == 0x80:
+		punct, size = e.quiet4[text[i+2]&0x3F]>>(text[i+3]&0x3F)&1 != 0, 4
+	}
+	if !punct {
+		return false
+	}
+	v := c.v
+	if c.prev != prevBoundary {
+		v = e.tbl[v+e.clsB]
+	}
+	if v != e.rootB { // a match pending, or the boundary ends one
+		return false
+	}
+	*c = cursor{i + size, e.rootB, prevBoundary}
 	return true
 }
 
@@ -278,22 +310,33 @@ func (e *Engine) run(dst []hit, text []byte, at cursor, end int) ([]hit, cursor)
 		// A run of unspaced letters that are their own key and start no
 		// term, read with nothing pending, leaves the automaton at the
 		// root: skip it three bytes at a time (Han and kana text).
+		// Punctuation no term starts with (、。「」, emoji in the BMP) leaves it
+		// at rootB, and ignorables leave it as it is.
 		if prev != prevSpaced && (v == 0 || v == e.rootB) && c&0xF0 == 0xE0 {
-			j := i
+			j, jv, jp := i, v, prev
+		run3:
 			for j+2 < n {
 				b0, b1, b2 := text[j], text[j+1], text[j+2]
-				if b0&0xF0 != 0xE0 || b1&0xC0 != 0x80 || b2&0xC0 != 0x80 ||
-					rt.cjk3[uint32(b0&0x0F)<<6|uint32(b1&0x3F)]>>(b2&0x3F)&1 == 0 {
+				if b0&0xF0 != 0xE0 || b1&0xC0 != 0x80 || b2&0xC0 != 0x80 {
 					break
 				}
-				if e.startsTerm(uint32(b0) | uint32(b1)<<8 | uint32(b2)<<16) {
-					break
+				blk, bit := uint32(b0&0x0F)<<6|uint32(b1&0x3F), b2&0x3F
+				switch {
+				case rt.cjk3[blk]>>bit&1 != 0:
+					if e.startsTerm(uint32(b0) | uint32(b1)<<8 | uint32(b2)<<16) {
+						break run3
+					}
+					jv, jp = 0, prevUnspaced
+				case e.quiet3[blk]>>bit&1 != 0:
+					jv, jp = e.rootB, prevBoundary
+				case rt.ign3[blk]>>bit&1 == 0:
+					break run3
 				}
 				j += 3
 			}
 			if j > i {
-				i, v, prev = j, 0, prevUnspaced
-				if i >= n || text[i] < utf8.RuneSelf {
+				i, v, prev = j, jv, jp
+				if prev == prevUnspaced && (i >= n || text[i] < utf8.RuneSelf) {
 					// ASCII after an unspaced word starts with a boundary.
 					prev, v = prevBoundary, e.rootB
 				}
