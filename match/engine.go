@@ -93,6 +93,7 @@ type Engine struct {
 	// runeTable.cjk3; four-byte U+1F000..U+1FFFF by rune&0xFFF: emoji) that
 	// no term starts with: read with nothing pending they leave the
 	// automaton where a boundary leaves it (rootB), without a step.
+	quiet2 *[32]uint64 // two-byte punctuation (¿ ¡ « » °), by rune-0x80
 	quiet3 *[1024]uint64
 	quiet4 *[64]uint64
 
@@ -456,10 +457,10 @@ func (e *Engine) buildLetters2(rt *runeTable) {
 	}
 }
 
-// buildQuiet fills quiet3 and quiet4: punctuation whose key no term uses a
+// buildQuiet fills quiet2, quiet3 and quiet4: punctuation whose key no term uses a
 // byte of, or whose key is the rune itself and starts no term.
 func (e *Engine) buildQuiet(rt *runeTable) {
-	e.quiet3, e.quiet4 = new([1024]uint64), new([64]uint64)
+	e.quiet2, e.quiet3, e.quiet4 = new([32]uint64), new([1024]uint64), new([64]uint64)
 	var buf [4]byte
 	quiet := func(r rune) bool {
 		kind, key := rt.lookup(r)
@@ -489,6 +490,8 @@ func (e *Engine) buildQuiet(rt *runeTable) {
 	for _, r := range rt.punct {
 		switch {
 		case !quiet(r):
+		case r < 0x800:
+			e.quiet2[(r-0x80)>>6] |= 1 << ((r - 0x80) & 0x3F)
 		case r <= 0xFFFF:
 			e.quiet3[r>>6] |= 1 << (r & 0x3F)
 		default:
@@ -555,7 +558,7 @@ func (e *Engine) Stats() Stats {
 }
 
 func (e *Engine) automatonStats() Stats {
-	b := len(e.tbl)*4 + len(e.runeBits)*8 + len(e.letters2)*8 + len(e.quiet3)*8 + len(e.quiet4)*8 + len(e.sparseOff)*4 + len(e.sparseLab)*2 + len(e.sparseNext)*4 +
+	b := len(e.tbl)*4 + len(e.runeBits)*8 + len(e.letters2)*8 + len(e.quiet2)*8 + len(e.quiet3)*8 + len(e.quiet4)*8 + len(e.sparseOff)*4 + len(e.sparseLab)*2 + len(e.sparseNext)*4 +
 		len(e.fail)*4 + len(e.outOff)*4 + len(e.outTerms)*4 + len(e.outLink)*4
 	for _, p := range e.termPat {
 		b += len(p) + 24

@@ -41,8 +41,9 @@ type runeTable struct {
 	// ign3 marks the three-byte ignorable runes (zero-width spaces and
 	// joiners, variation selector 16), indexed like cjk3.
 	ign3 [1024]uint64
-	// punct lists the three-byte punctuation runes and the four-byte ones
-	// in U+1F000..U+1FFFF (emoji), for the engines' quiet tables.
+	// punct lists the two- and three-byte punctuation runes and the
+	// four-byte ones in U+1F000..U+1FFFF (emoji), for the engines' quiet
+	// tables.
 	punct []rune
 }
 
@@ -151,9 +152,11 @@ func buildRuneTable() *runeTable {
 			}
 		}
 	}
-	for r := rune(0x1F000); r <= 0x1FFFF; r++ {
-		if t.stage2[uint32(t.stage1[r>>8])<<8|uint32(r&0xFF)]>>28 == kPunct {
-			t.punct = append(t.punct, r)
+	for _, lim := range [][2]rune{{0x80, 0x7FF}, {0x1F000, 0x1FFFF}} {
+		for r := lim[0]; r <= lim[1]; r++ {
+			if t.stage2[uint32(t.stage1[r>>8])<<8|uint32(r&0xFF)]>>28 == kPunct {
+				t.punct = append(t.punct, r)
+			}
 		}
 	}
 	t.strip = make([]uint32, len(t.keyOff)-1)

@@ -107,13 +107,16 @@ func (e *Engine) letter2(text []byte, c *cursor) bool {
 	return true
 }
 
-// quiet steps c over the three- or four-byte rune at c.i when it is
-// punctuation or an emoji no term starts with (e.quiet3, e.quiet4) read with
-// nothing pending, or an ignorable; it reports whether it did.
+// quiet steps c over the non-ASCII rune at c.i when it is punctuation or an
+// emoji no term starts with (e.quiet2, e.quiet3, e.quiet4) read with nothing
+// pending, or an ignorable; it reports whether it did.
 func (e *Engine) quiet(text []byte, c *cursor) bool {
 	i, n := c.i, len(text)
 	punct, size := false, 3
 	switch b0 := text[i]; {
+	case b0 >= 0xC2 && b0 <= 0xDF && i+1 < n && text[i+1]&0xC0 == 0x80:
+		r := uint32(b0&0x1F)<<6 | uint32(text[i+1]&0x3F) - 0x80
+		punct, size = e.quiet2[r>>6]>>(r&0x3F)&1 != 0, 2
 	case b0&0xF0 == 0xE0 && i+2 < n && text[i+1]&0xC0 == 0x80 && text[i+2]&0xC0 == 0x80:
 		blk, bit := uint32(b0&0x0F)<<6|uint32(text[i+1]&0x3F), text[i+2]&0x3F
 		if e.rt.ign3[blk]>>bit&1 != 0 {
