@@ -93,6 +93,10 @@ type Engine struct {
 	// runeTable.cjk3; four-byte U+1F000..U+1FFFF by rune&0xFFF: emoji) that
 	// no term starts with: read with nothing pending they leave the
 	// automaton where a boundary leaves it (rootB), without a step.
+	// cold3 is runeTable.cjk3 without the letters some term starts with:
+	// the unspaced letters that, read with nothing pending, leave the
+	// automaton at the root.
+	cold3  *[1024]uint64
 	quiet2 *[32]uint64 // two-byte punctuation (¿ ¡ « » °), by rune-0x80
 	quiet3 *[1024]uint64
 	quiet4 *[64]uint64
@@ -457,10 +461,20 @@ func (e *Engine) buildLetters2(rt *runeTable) {
 	}
 }
 
-// buildQuiet fills quiet2, quiet3 and quiet4: punctuation whose key no term uses a
+// buildQuiet fills cold3, and quiet2, quiet3 and quiet4: punctuation whose key no term uses a
 // byte of, or whose key is the rune itself and starts no term.
 func (e *Engine) buildQuiet(rt *runeTable) {
 	e.quiet2, e.quiet3, e.quiet4 = new([32]uint64), new([1024]uint64), new([64]uint64)
+	e.cold3 = new([1024]uint64)
+	*e.cold3 = rt.cjk3
+	for _, p := range e.termPat {
+		if len(p) > 0 && p[0] == symB {
+			p = p[1:]
+		}
+		if r, size := utf8.DecodeRune(p); size == 3 {
+			e.cold3[r>>6] &^= 1 << (r & 0x3F)
+		}
+	}
 	var buf [4]byte
 	quiet := func(r rune) bool {
 		kind, key := rt.lookup(r)
@@ -558,7 +572,7 @@ func (e *Engine) Stats() Stats {
 }
 
 func (e *Engine) automatonStats() Stats {
-	b := len(e.tbl)*4 + len(e.runeBits)*8 + len(e.letters2)*8 + len(e.quiet2)*8 + len(e.quiet3)*8 + len(e.quiet4)*8 + len(e.sparseOff)*4 + len(e.sparseLab)*2 + len(e.sparseNext)*4 +
+	b := len(e.tbl)*4 + len(e.runeBits)*8 + len(e.letters2)*8 + len(e.cold3)*8 + len(e.quiet2)*8 + len(e.quiet3)*8 + len(e.quiet4)*8 + len(e.sparseOff)*4 + len(e.sparseLab)*2 + len(e.sparseNext)*4 +
 		len(e.fail)*4 + len(e.outOff)*4 + len(e.outTerms)*4 + len(e.outLink)*4
 	for _, p := range e.termPat {
 		b += len(p) + 24

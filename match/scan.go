@@ -325,10 +325,7 @@ func (e *Engine) run(dst []hit, text []byte, at cursor, end int) ([]hit, cursor)
 				}
 				blk, bit := uint32(b0&0x0F)<<6|uint32(b1&0x3F), b2&0x3F
 				switch {
-				case rt.cjk3[blk]>>bit&1 != 0:
-					if e.startsTerm(uint32(b0) | uint32(b1)<<8 | uint32(b2)<<16) {
-						break run3
-					}
+				case e.cold3[blk]>>bit&1 != 0:
 					jv, jp = 0, prevUnspaced
 				case e.quiet3[blk]>>bit&1 != 0:
 					jv, jp = e.rootB, prevBoundary
