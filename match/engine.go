@@ -436,10 +436,7 @@ func (e *Engine) buildLetters2(rt *runeTable) {
 	e.letters2 = new([0x780]letter2)
 	var buf [4]byte
 	for r := rune(0x80); r < 0x800; r++ {
-		kind, key := rt.lookup(r)
-		if e.strip {
-			kind, key = rt.lookupStrip(r)
-		}
+		kind, key := rt.lookupFor(r, e.strip)
 		if key == nil {
 			key = buf[:utf8.EncodeRune(buf[:], r)]
 		}
@@ -477,10 +474,7 @@ func (e *Engine) buildQuiet(rt *runeTable) {
 	}
 	var buf [4]byte
 	quiet := func(r rune) bool {
-		kind, key := rt.lookup(r)
-		if e.strip {
-			kind, key = rt.lookupStrip(r)
-		}
+		kind, key := rt.lookupFor(r, e.strip)
 		if kind != kPunct {
 			return false
 		}

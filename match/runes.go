@@ -216,12 +216,11 @@ func (t *runeTable) lookupStrip(r rune) (kind uint32, key []byte) {
 	return kind, key
 }
 
-// kindOf returns the kind of r, as lookup or lookupStrip would.
-func (t *runeTable) kindOf(r rune, strip bool) uint32 {
+// lookupFor is lookupStrip for text read without combining marks (strip),
+// lookup otherwise.
+func (t *runeTable) lookupFor(r rune, strip bool) (kind uint32, key []byte) {
 	if strip {
-		k, _ := t.lookupStrip(r)
-		return k
+		return t.lookupStrip(r)
 	}
-	k, _ := t.lookup(r)
-	return k
+	return t.lookup(r)
 }

@@ -505,7 +505,7 @@ func (e *Engine) emit(dst []hit, v uint32, text []byte, at int, onBoundary bool)
 			if size <= 1 {
 				break
 			}
-			if e.rt.kindOf(r, e.strip) != kIgnore {
+			if k, _ := e.rt.lookupFor(r, e.strip); k != kIgnore {
 				break
 			}
 			at -= size

@@ -38,11 +38,7 @@ func walkStream(rt *runeTable, text []byte, strip bool, emit func(sym byte, kind
 		}
 		kind, key := uint32(kSpace), []byte(nil)
 		if !(r == utf8.RuneError && size == 1) {
-			if strip {
-				kind, key = rt.lookupStrip(r)
-			} else {
-				kind, key = rt.lookup(r)
-			}
+			kind, key = rt.lookupFor(r, strip)
 			if key == nil {
 				key = text[i : i+size]
 			}
