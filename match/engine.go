@@ -84,20 +84,21 @@ type Engine struct {
 	runeBits  []uint64
 	runeShift uint32
 
+	// cold3 is runeTable.cjk3 without the letters some term starts with:
+	// the unspaced letters that, read with nothing pending, leave the
+	// automaton at the root.
+	cold3 *[1024]uint64
 	// letters2 has, for each two-byte rune (U+0080..U+07FF, by rune-0x80),
 	// the stream classes of its key when it is a letter or mark of a
 	// space-delimited script with a key of one to three bytes (n = 0:
 	// anything else). The lanes step such runes without leaving lockstep.
 	letters2 *[0x780]letter2
-	// quiet3 and quiet4 mark the punctuation runes (three-byte, indexed like
-	// runeTable.cjk3; four-byte U+1F000..U+1FFFF by rune&0xFFF: emoji) that
-	// no term starts with: read with nothing pending they leave the
-	// automaton where a boundary leaves it (rootB), without a step.
-	// cold3 is runeTable.cjk3 without the letters some term starts with:
-	// the unspaced letters that, read with nothing pending, leave the
-	// automaton at the root.
-	cold3  *[1024]uint64
-	quiet2 *[32]uint64 // two-byte punctuation (¿ ¡ « » °), by rune-0x80
+	// quiet2, quiet3 and quiet4 mark the punctuation runes (two-byte by
+	// rune-0x80: ¿ ¡ « »; three-byte indexed like runeTable.cjk3; four-byte
+	// U+1F000..U+1FFFF by rune&0xFFF: emoji) that no term starts with: read
+	// with nothing pending they leave the automaton where a boundary leaves
+	// it (rootB), without a step.
+	quiet2 *[32]uint64
 	quiet3 *[1024]uint64
 	quiet4 *[64]uint64
 
@@ -395,19 +396,22 @@ func (e *Engine) build(rt *runeTable, denseEntries int) {
 		}
 	}
 	e.rootB = e.step(enc(0), e.clsB)
-	e.buildRuneBits()
+	e.buildStarts(rt)
 	e.buildLetters2(rt)
 	e.buildQuiet(rt)
 }
 
-// buildRuneBits fills runeBits from the first rune of every term.
-func (e *Engine) buildRuneBits() {
+// buildStarts fills the tables of the terms' first runes: runeBits, and
+// cold3, the unspaced letters no term starts with.
+func (e *Engine) buildStarts(rt *runeTable) {
 	nb := 12
 	for nb < 20 && 1<<nb < 16*len(e.termPat) {
 		nb++
 	}
 	e.runeShift = uint32(32 - nb)
 	e.runeBits = make([]uint64, 1<<nb/64)
+	e.cold3 = new([1024]uint64)
+	*e.cold3 = rt.cjk3
 	for _, p := range e.termPat {
 		if len(p) > 0 && p[0] == symB {
 			p = p[1:]
@@ -415,14 +419,23 @@ func (e *Engine) buildRuneBits() {
 		if len(p) == 0 {
 			continue
 		}
-		_, size := utf8.DecodeRune(p)
-		var x uint32
-		for k, b := range p[:size] {
-			x |= uint32(b) << (8 * k)
-		}
-		h := e.runeHash(x)
+		r, size := utf8.DecodeRune(p)
+		h := e.runeHash(keyWord(p[:size]))
 		e.runeBits[h>>6] |= 1 << (h & 63)
+		if size == 3 {
+			e.cold3[r>>6] &^= 1 << (r & 0x3F)
+		}
 	}
+}
+
+// keyWord packs the bytes of a one-rune key, little-endian, as runeBits
+// hashes them.
+func keyWord(key []byte) uint32 {
+	var x uint32
+	for k, b := range key {
+		x |= uint32(b) << (8 * k)
+	}
+	return x
 }
 
 // letter2 is the key of a two-byte letter in stream classes.
@@ -458,20 +471,10 @@ func (e *Engine) buildLetters2(rt *runeTable) {
 	}
 }
 
-// buildQuiet fills cold3, and quiet2, quiet3 and quiet4: punctuation whose key no term uses a
-// byte of, or whose key is the rune itself and starts no term.
+// buildQuiet fills quiet2, quiet3 and quiet4: punctuation whose key no term
+// uses a byte of, or whose key is the rune itself and starts no term.
 func (e *Engine) buildQuiet(rt *runeTable) {
 	e.quiet2, e.quiet3, e.quiet4 = new([32]uint64), new([1024]uint64), new([64]uint64)
-	e.cold3 = new([1024]uint64)
-	*e.cold3 = rt.cjk3
-	for _, p := range e.termPat {
-		if len(p) > 0 && p[0] == symB {
-			p = p[1:]
-		}
-		if r, size := utf8.DecodeRune(p); size == 3 {
-			e.cold3[r>>6] &^= 1 << (r & 0x3F)
-		}
-	}
 	var buf [4]byte
 	quiet := func(r rune) bool {
 		kind, key := rt.lookupFor(r, e.strip)
@@ -488,12 +491,7 @@ func (e *Engine) buildQuiet(rt *runeTable) {
 		if key != nil {
 			return false
 		}
-		n := utf8.EncodeRune(buf[:], r)
-		var x uint32
-		for k, b := range buf[:n] {
-			x |= uint32(b) << (8 * k)
-		}
-		return !e.startsTerm(x)
+		return !e.startsTerm(keyWord(buf[:utf8.EncodeRune(buf[:], r)]))
 	}
 	for _, r := range rt.punct {
 		switch {
@@ -566,8 +564,9 @@ func (e *Engine) Stats() Stats {
 }
 
 func (e *Engine) automatonStats() Stats {
-	b := len(e.tbl)*4 + len(e.runeBits)*8 + len(e.letters2)*8 + len(e.cold3)*8 + len(e.quiet2)*8 + len(e.quiet3)*8 + len(e.quiet4)*8 + len(e.sparseOff)*4 + len(e.sparseLab)*2 + len(e.sparseNext)*4 +
-		len(e.fail)*4 + len(e.outOff)*4 + len(e.outTerms)*4 + len(e.outLink)*4
+	b := len(e.tbl)*4 + len(e.sparseOff)*4 + len(e.sparseLab)*2 + len(e.sparseNext)*4 +
+		len(e.fail)*4 + len(e.outOff)*4 + len(e.outTerms)*4 + len(e.outLink)*4 +
+		8*(len(e.runeBits)+len(e.cold3)+len(e.letters2)+len(e.quiet2)+len(e.quiet3)+len(e.quiet4))
 	for _, p := range e.termPat {
 		b += len(p) + 24
 	}

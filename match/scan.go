@@ -86,8 +86,9 @@ func (e *Engine) scan(dst []hit, text []byte) []hit {
 
 // letter2 steps c over the two-byte rune at c.i when it is a letter or mark
 // of a space-delimited script whose key is one to three bytes (e.letters2)
-// and every transition stays plain; it reports whether it did. c.v is plain and c.prev is not prevUnspaced (lanes never are
-// inside lockstep), so no boundary is due before the rune.
+// and every transition stays plain; it reports whether it did. c.v is plain
+// and c.prev is not prevUnspaced (lanes never are inside lockstep), so no
+// boundary is due before the rune.
 func (e *Engine) letter2(text []byte, c *cursor) bool {
 	i := c.i
 	if i+1 >= len(text) || text[i] < 0xC2 || text[i] > 0xDF || text[i+1]&0xC0 != 0x80 {
@@ -208,27 +209,24 @@ func (e *Engine) unitEnd(text []byte, i, end int) int {
 // its key is one rune that no term starts with (runeBits has no false
 // negatives). Stepping it would take one dependent load per key byte.
 func (e *Engine) cold(v uint32, key []byte) bool {
-	if (v != 0 && v != e.rootB) || len(key) < 2 || len(key) > 4 {
+	if (v != 0 && v != e.rootB) || len(key) < 2 || len(key) > 4 || leadLen(key[0]) != len(key) {
 		return false
 	}
-	x := uint32(key[0]) | uint32(key[1])<<8
-	switch len(key) {
-	case 2:
-		if key[0] < 0xC0 || key[0] >= 0xE0 {
-			return false
-		}
-	case 3:
-		if key[0] < 0xE0 || key[0] >= 0xF0 {
-			return false
-		}
-		x |= uint32(key[2]) << 16
-	case 4:
-		if key[0] < 0xF0 {
-			return false
-		}
-		x |= uint32(key[2])<<16 | uint32(key[3])<<24
+	return !e.startsTerm(keyWord(key))
+}
+
+// leadLen is the length of the UTF-8 sequence a byte leads (1 for any
+// other byte).
+func leadLen(c byte) int {
+	switch {
+	case c >= 0xF0:
+		return 4
+	case c >= 0xE0:
+		return 3
+	case c >= 0xC0:
+		return 2
 	}
-	return !e.startsTerm(x)
+	return 1
 }
 
 // finish ends the stream at the end of the text with its final boundary.
