@@ -66,21 +66,11 @@ func triggers(n *node, terms []string) ([]int32, bool) {
 	case opTerm:
 		return []int32{n.term}, true
 	case opNear:
-		var best []int32
-		for _, side := range n.kids {
-			var set []int32
-			if side.op == opTerm {
-				set = []int32{side.term}
-			} else {
-				for _, k := range side.kids {
-					set = append(set, k.term)
-				}
-			}
-			if best == nil || setCost(set, terms) < setCost(best, terms) {
-				best = set
-			}
+		left, right := nearSide(nil, n.kids[0]), nearSide(nil, n.kids[1])
+		if setCost(right, terms) < setCost(left, terms) {
+			return right, true
 		}
-		return best, true
+		return left, true
 	case opAnd:
 		var best []int32
 		for _, k := range n.kids {
@@ -101,6 +91,18 @@ func triggers(n *node, terms []string) ([]int32, bool) {
 		return all, true
 	}
 	return nil, false // opNot, opField
+}
+
+// nearSide appends the terms of one side of a NEAR: a term, or an OR of
+// terms.
+func nearSide(dst []int32, side *node) []int32 {
+	if side.op == opTerm {
+		return append(dst, side.term)
+	}
+	for _, k := range side.kids {
+		dst = append(dst, k.term)
+	}
+	return dst
 }
 
 // setCost estimates how often a post contains one of the terms: short terms
@@ -142,18 +144,9 @@ func (prog *Program) emit(n *node, at int32) {
 		prog.near = true
 		in.arg, in.ord = int32(n.dist), n.ord
 		in.lo = int32(len(prog.kids))
-		for i, side := range n.kids {
-			if side.op == opTerm {
-				prog.kids = append(prog.kids, side.term)
-			} else {
-				for _, k := range side.kids {
-					prog.kids = append(prog.kids, k.term)
-				}
-			}
-			if i == 0 {
-				in.mid = int32(len(prog.kids))
-			}
-		}
+		prog.kids = nearSide(prog.kids, n.kids[0])
+		in.mid = int32(len(prog.kids))
+		prog.kids = nearSide(prog.kids, n.kids[1])
 		in.hi = int32(len(prog.kids))
 		in.cost = 8 * (in.hi - in.lo)
 	default: // opNot, opAnd, opOr
