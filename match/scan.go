@@ -49,19 +49,20 @@ func (e *Engine) scan(dst []hit, text []byte) []hit {
 	var buf [laneHits]hit
 	hb := buf[:0]
 	b := cursor{p, e.rootB, prevBoundary}
-	tbl, raw, after := e.tbl, &e.rawCls, &e.after
+	tbl, raw := e.tbl, &e.rawCls
 	for r := 0; r < laneRounds && a.i < p && b.i < n && len(hb) < laneHits/2; {
 		if a.v&flagSlow == 0 && b.v&flagSlow == 0 {
-			k, va, vb := lockstep(tbl, raw, text[a.i:p], text[b.i:], a.v, b.v)
-			if k > 0 {
-				a = cursor{a.i + k, va, after[text[a.i+k-1]&0x7F]}
-				b = cursor{b.i + k, vb, after[text[b.i+k-1]&0x7F]}
+			ka, kb, va, vb := lockstep(tbl, raw, e.letters2, text[a.i:p], text[b.i:], a.v, b.v)
+			if ka > 0 {
+				a = cursor{a.i + ka, va, e.prevAfter(text[a.i+ka-1])}
 			}
-			// Letters with two-byte keys (Latin with diacritics, Greek,
-			// Cyrillic), ignorables, and punctuation and emoji no term
-			// starts with are stepped in place and lockstep goes on.
-			inA := a.i < p && text[a.i] >= utf8.RuneSelf && (e.letter2(text, &a) || e.quiet(text, &a))
-			inB := b.i < n && text[b.i] >= utf8.RuneSelf && (e.letter2(text, &b) || e.quiet(text, &b))
+			if kb > 0 {
+				b = cursor{b.i + kb, vb, e.prevAfter(text[b.i+kb-1])}
+			}
+			// Punctuation and emoji no term starts with, and ignorables,
+			// are skipped in place and lockstep goes on.
+			inA := a.i < p && text[a.i] >= utf8.RuneSelf && e.quiet(text, &a)
+			inB := b.i < n && text[b.i] >= utf8.RuneSelf && e.quiet(text, &b)
 			if inA || inB {
 				continue
 			}
@@ -84,28 +85,13 @@ func (e *Engine) scan(dst []hit, text []byte) []hit {
 	return e.finish(dst, text, a)
 }
 
-// letter2 steps c over the two-byte rune at c.i when it is a letter or mark
-// of a space-delimited script whose key is one to three bytes (e.letters2)
-// and every transition stays plain; it reports whether it did. c.v is plain
-// and c.prev is not prevUnspaced (lanes never are inside lockstep), so no
-// boundary is due before the rune.
-func (e *Engine) letter2(text []byte, c *cursor) bool {
-	i := c.i
-	if i+1 >= len(text) || text[i] < 0xC2 || text[i] > 0xDF || text[i+1]&0xC0 != 0x80 {
-		return false
+// prevAfter is the word class after the last byte lockstep stepped: an
+// ASCII byte, or the second byte of a two-byte letter.
+func (e *Engine) prevAfter(c byte) uint8 {
+	if c >= utf8.RuneSelf {
+		return prevSpaced
 	}
-	l := &e.letters2[uint32(text[i]&0x1F)<<6|uint32(text[i+1]&0x3F)-0x80]
-	if l.n == 0 {
-		return false
-	}
-	v := c.v
-	for _, cls := range l.cls[:l.n] {
-		if v = e.tbl[v+uint32(cls)]; v&flagSlow != 0 {
-			return false
-		}
-	}
-	*c = cursor{i + 2, v, prevSpaced}
-	return true
+	return e.after[c]
 }
 
 // quiet steps c over the non-ASCII rune at c.i when it is punctuation or an
@@ -140,30 +126,6 @@ func (e *Engine) quiet(text []byte, c *cursor) bool {
 	}
 	*c = cursor{i + size, e.rootB, prevBoundary}
 	return true
-}
-
-// lockstep steps two lanes in plain states over x and y, one byte of each per
-// step, until a byte is not ASCII, a transition is flagged, or either text
-// ends. It returns the steps taken and the states.
-func lockstep(tbl []uint32, raw *[256]uint16, x, y []byte, vx, vy uint32) (int, uint32, uint32) {
-	m := min(len(x), len(y))
-	x, y = x[:m], y[:m]
-	k := 0
-	for k < len(x) {
-		// Non-ASCII bytes have a column whose transitions are all
-		// flagged; testing them first is faster (measured: 10%).
-		cx, cy := x[k], y[k]
-		if cx|cy >= utf8.RuneSelf {
-			break
-		}
-		nx, ny := tbl[vx+uint32(raw[cx])], tbl[vy+uint32(raw[cy])]
-		if (nx|ny)&flagSlow != 0 {
-			break
-		}
-		vx, vy = nx, ny
-		k++
-	}
-	return k, vx, vy
 }
 
 // splitAt returns where the second lane starts: just after a space within
@@ -257,41 +219,9 @@ func (e *Engine) run(dst []hit, text []byte, at cursor, end int) ([]hit, cursor)
 		// A non-ASCII byte leaves the fast loop at once: go straight to the
 		// rune, without a load from the ASCII columns of the row.
 		if v&flagSlow == 0 && text[i] < utf8.RuneSelf {
-			j := i
-			// Follow plain states with one load and one bit test per byte,
-			// four bytes at a time.
-			for i+4 <= end {
-				b := text[i : i+4 : i+4]
-				v0 := tbl[v+uint32(raw[b[0]])]
-				if v0&flagSlow != 0 {
-					break
-				}
-				v1 := tbl[v0+uint32(raw[b[1]])]
-				if v1&flagSlow != 0 {
-					v, i = v0, i+1
-					break
-				}
-				v2 := tbl[v1+uint32(raw[b[2]])]
-				if v2&flagSlow != 0 {
-					v, i = v1, i+2
-					break
-				}
-				v3 := tbl[v2+uint32(raw[b[3]])]
-				if v3&flagSlow != 0 {
-					v, i = v2, i+3
-					break
-				}
-				v, i = v3, i+4
-			}
-			for i < end {
-				nv := tbl[v+uint32(raw[text[i]])]
-				if nv&flagSlow != 0 {
-					break
-				}
-				v = nv
-				i++
-			}
-			if i > j {
+			// Follow plain states with one load and one bit test per byte.
+			if k, nv := walk(tbl, raw, text[i:end], v); k > 0 {
+				i, v = i+k, nv
 				prev = e.after[text[i-1]&0x7F]
 			}
 			if i == end {

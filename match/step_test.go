@@ -1,0 +1,38 @@
+package match
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// TestStepsEqualPortable holds the ASCII steps the scan runs (assembly on
+// amd64) to the portable ones, step count and states, from every plain state
+// of a real automaton over generated text: words with and without terms,
+// punctuation, non-ASCII runes.
+func TestStepsEqualPortable(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	e := mustCompile(t, benchTerms(2000)...)
+	var plain []uint32
+	for v := uint32(0); v < uint32(len(e.tbl)); v += e.stride {
+		plain = append(plain, v)
+	}
+	for n := 0; n < 20000; n++ {
+		x := []byte(genText(rng, 1+rng.IntN(12)))
+		y := []byte(genText(rng, 1+rng.IntN(12)))
+		vx, vy := plain[rng.IntN(len(plain))], plain[rng.IntN(len(plain))]
+		if n%2 == 0 {
+			vx, vy = e.rootB, e.rootB
+		}
+		i, j, ax, ay := lockstep(e.tbl, &e.rawCls, e.letters2, x, y, vx, vy)
+		wi, wj, wx, wy := lockstepGo(e.tbl, &e.rawCls, e.letters2, x, y, vx, vy)
+		if i != wi || j != wj || ax != wx || ay != wy {
+			t.Fatalf("lockstep(%q, %q, %d, %d) = %d, %d, %d, %d; portable %d, %d, %d, %d", x, y, vx, vy, i, j, ax, ay, wi, wj, wx, wy)
+		}
+		k, wk := 0, 0
+		k, ax = walk(e.tbl, &e.rawCls, x, vx)
+		wk, wx = walkGo(e.tbl, &e.rawCls, x, vx)
+		if k != wk || ax != wx {
+			t.Fatalf("walk(%q, %d) = %d, %d; portable %d, %d", x, vx, k, ax, wk, wx)
+		}
+	}
+}
