@@ -402,7 +402,9 @@ func (e *Engine) build(rt *runeTable, denseEntries int) {
 }
 
 // buildStarts fills the tables of the terms' first runes: runeBits, and
-// cold3, the unspaced letters no term starts with.
+// cold3, the unspaced letters that leave the automaton at the root when
+// read with nothing pending: their key is one or more runes no term starts
+// with.
 func (e *Engine) buildStarts(rt *runeTable) {
 	nb := 12
 	for nb < 20 && 1<<nb < 16*len(e.termPat) {
@@ -412,6 +414,7 @@ func (e *Engine) buildStarts(rt *runeTable) {
 	e.runeBits = make([]uint64, 1<<nb/64)
 	e.cold3 = new([1024]uint64)
 	*e.cold3 = rt.cjk3
+	starts := make(map[rune]bool) // the terms' first runes
 	for _, p := range e.termPat {
 		if len(p) > 0 && p[0] == symB {
 			p = p[1:]
@@ -422,9 +425,23 @@ func (e *Engine) buildStarts(rt *runeTable) {
 		r, size := utf8.DecodeRune(p)
 		h := e.runeHash(keyWord(p[:size]))
 		e.runeBits[h>>6] |= 1 << (h & 63)
+		starts[r] = true
 		if size == 3 {
 			e.cold3[r>>6] &^= 1 << (r & 0x3F)
 		}
+	}
+keyed:
+	for _, r := range rt.keyed3 {
+		kind, key := rt.lookupFor(r, e.strip)
+		if kind != kWordCJK {
+			continue // a voicing mark alone, stripped
+		}
+		for _, kr := range string(key) {
+			if starts[kr] {
+				continue keyed
+			}
+		}
+		e.cold3[r>>6] |= 1 << (r & 0x3F)
 	}
 }
 

@@ -45,6 +45,10 @@ type runeTable struct {
 	// four-byte ones in U+1F000..U+1FFFF (emoji), for the engines' quiet
 	// tables.
 	punct []rune
+	// keyed3 lists the three-byte unspaced letters whose key is not the
+	// rune itself (kana with a voicing mark: が is か + U+3099), for the
+	// engines' cold3 tables.
+	keyed3 []rune
 }
 
 var (
@@ -145,6 +149,8 @@ func buildRuneTable() *runeTable {
 			switch ent := t.stage2[uint32(t.stage1[r>>8])<<8|uint32(r&0xFF)]; {
 			case ent == kWordCJK<<28:
 				t.cjk3[r>>6] |= 1 << (r & 0x3F)
+			case ent>>28 == kWordCJK:
+				t.keyed3 = append(t.keyed3, r)
 			case ent>>28 == kIgnore:
 				t.ign3[r>>6] |= 1 << (r & 0x3F)
 			case ent>>28 == kPunct:
