@@ -102,6 +102,8 @@ type Engine struct {
 	quiet3 *[1024]uint64
 	quiet4 *[64]uint64
 
+	st stepTables // the tables above, for the lanes' steps
+
 	nDense     uint32
 	tbl        []uint32 // nDense*stride complete rows of encoded states
 	sparseOff  []uint32 // edges of sparse state s: [sparseOff[s-nDense], sparseOff[s-nDense+1])
@@ -399,6 +401,7 @@ func (e *Engine) build(rt *runeTable, denseEntries int) {
 	e.buildStarts(rt)
 	e.buildLetters2(rt)
 	e.buildQuiet(rt)
+	e.st = stepTables{e.tbl, &e.rawCls, e.letters2, e.quiet2, e.quiet3, e.quiet4, &rt.ign3, e.rootB}
 }
 
 // buildStarts fills the tables of the terms' first runes: runeBits, and

@@ -49,18 +49,18 @@ func (e *Engine) scan(dst []hit, text []byte) []hit {
 	var buf [laneHits]hit
 	hb := buf[:0]
 	b := cursor{p, e.rootB, prevBoundary}
-	tbl, raw := e.tbl, &e.rawCls
 	for r := 0; r < laneRounds && a.i < p && b.i < n && len(hb) < laneHits/2; {
 		if a.v&flagSlow == 0 && b.v&flagSlow == 0 {
-			ka, kb, va, vb := lockstep(tbl, raw, e.letters2, text[a.i:p], text[b.i:], a.v, b.v)
+			ka, kb, va, vb := lockstep(&e.st, text[a.i:p], text[b.i:], a.v, b.v)
 			if ka > 0 {
-				a = cursor{a.i + ka, va, e.prevAfter(text[a.i+ka-1])}
+				a = cursor{a.i + ka, va, e.prevAfter(text[a.i+ka-1], va)}
 			}
 			if kb > 0 {
-				b = cursor{b.i + kb, vb, e.prevAfter(text[b.i+kb-1])}
+				b = cursor{b.i + kb, vb, e.prevAfter(text[b.i+kb-1], vb)}
 			}
 			// Punctuation and emoji no term starts with, and ignorables,
-			// are skipped in place and lockstep goes on.
+			// met in a state lockstep does not take them in, are skipped
+			// here when nothing is pending, and lockstep goes on.
 			inA := a.i < p && text[a.i] >= utf8.RuneSelf && e.quiet(text, &a)
 			inB := b.i < n && text[b.i] >= utf8.RuneSelf && e.quiet(text, &b)
 			if inA || inB {
@@ -85,13 +85,19 @@ func (e *Engine) scan(dst []hit, text []byte) []hit {
 	return e.finish(dst, text, a)
 }
 
-// prevAfter is the word class after the last byte lockstep stepped: an
-// ASCII byte, or the second byte of a two-byte letter.
-func (e *Engine) prevAfter(c byte) uint8 {
-	if c >= utf8.RuneSelf {
-		return prevSpaced
+// prevAfter is the word class after the last unit lockstep stepped, whose
+// last byte is c and which left state v: after an ASCII byte, the byte
+// tells; after a non-ASCII unit, the state: only a boundary leaves rootB
+// (then the unit was punctuation, or an ignorable after a boundary), and
+// every other unit lockstep takes is a letter or follows one.
+func (e *Engine) prevAfter(c byte, v uint32) uint8 {
+	if c < utf8.RuneSelf {
+		return e.after[c]
 	}
-	return e.after[c]
+	if v == e.rootB {
+		return prevBoundary
+	}
+	return prevSpaced
 }
 
 // quiet steps c over the non-ASCII rune at c.i when it is punctuation or an
@@ -211,7 +217,7 @@ func (e *Engine) finish(dst []hit, text []byte, c cursor) []hit {
 // The automaton of diacritic-insensitive terms (e.strip) reads text without
 // combining marks: they are skipped, and keys lose theirs.
 func (e *Engine) run(dst []hit, text []byte, at cursor, end int) ([]hit, cursor) {
-	tbl, raw, sym := e.tbl, &e.rawCls, &e.symCls
+	tbl, sym := e.tbl, &e.symCls
 	rt := e.rt
 	n := len(text)
 	v, prev, i := at.v, at.prev, at.i
@@ -220,7 +226,7 @@ func (e *Engine) run(dst []hit, text []byte, at cursor, end int) ([]hit, cursor)
 		// rune, without a load from the ASCII columns of the row.
 		if v&flagSlow == 0 && text[i] < utf8.RuneSelf {
 			// Follow plain states with one load and one bit test per byte.
-			if k, nv := walk(tbl, raw, text[i:end], v); k > 0 {
+			if k, nv := walk(&e.st, text[i:end], v); k > 0 {
 				i, v = i+k, nv
 				prev = e.after[text[i-1]&0x7F]
 			}

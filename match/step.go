@@ -2,16 +2,37 @@ package match
 
 import "unicode/utf8"
 
-// The portable ASCII steps of the automaton: the reference for the assembly
-// in step_amd64.s and what other platforms (and the purego tag) run.
+// The lanes' steps over the text: the portable reference for the assembly
+// in step_amd64.s, and what other platforms (and the purego tag) run.
+
+// stepTables are the tables the steps read, gathered so that the assembly
+// takes one pointer; the pointers are into the engine's own tables. The
+// assembly reads the fields at fixed offsets (step_amd64.go checks them).
+type stepTables struct {
+	tbl   []uint32
+	raw   *[256]uint16
+	l2    *[0x780]letter2
+	q2    *[32]uint64
+	q3    *[1024]uint64
+	q4    *[64]uint64
+	ign3  *[1024]uint64
+	rootB uint32
+}
 
 // lockstepGo steps two lanes in plain states over x and y, a unit of each
-// per step, until a transition is flagged, a lane meets a byte it cannot
-// step, or either text ends. A unit is an ASCII byte or a two-byte letter
-// with a key in l2 (Latin with diacritics, Greek, Cyrillic), whose
-// transitions must all stay plain. It returns how far each lane got and
-// their states.
-func lockstepGo(tbl []uint32, raw *[256]uint16, l2 *[0x780]letter2, x, y []byte, vx, vy uint32) (int, int, uint32, uint32) {
+// per step, until a transition is flagged, a lane meets a unit it cannot
+// step, or either text ends. It returns how far each lane got and their
+// states. A unit is an ASCII byte or:
+//   - a two-byte letter with a key in l2 (Latin with diacritics, Greek,
+//     Cyrillic) whose transitions all stay plain;
+//   - in the root or rootB, punctuation or an emoji no term starts with
+//     (q2, q3, q4), which leaves rootB, or an ignorable (ign3), which
+//     leaves the state as it is.
+//
+// The state then tells the word class after a non-ASCII unit: rootB after
+// a boundary, any other state after a letter (see prevAfter).
+func lockstepGo(t *stepTables, x, y []byte, vx, vy uint32) (int, int, uint32, uint32) {
+	tbl, raw := t.tbl, t.raw
 	i, j := 0, 0
 	for i < len(x) && j < len(y) {
 		// Non-ASCII bytes have a column whose transitions are all
@@ -27,15 +48,15 @@ func lockstepGo(tbl []uint32, raw *[256]uint16, l2 *[0x780]letter2, x, y []byte,
 			continue
 		}
 		if cx >= utf8.RuneSelf {
-			n, v, ok := stepLetter2(tbl, l2, x[i:], vx)
-			if !ok {
+			n, v := t.unit(x[i:], vx)
+			if n == 0 {
 				break
 			}
 			i, vx = i+n, v
 		}
 		if cy >= utf8.RuneSelf {
-			n, v, ok := stepLetter2(tbl, l2, y[j:], vy)
-			if !ok {
+			n, v := t.unit(y[j:], vy)
+			if n == 0 {
 				break
 			}
 			j, vy = j+n, v
@@ -44,28 +65,54 @@ func lockstepGo(tbl []uint32, raw *[256]uint16, l2 *[0x780]letter2, x, y []byte,
 	return i, j, vx, vy
 }
 
-// stepLetter2 steps state v over the two-byte letter at the start of text
-// (see lockstepGo). It returns the bytes stepped and the state, or false.
-func stepLetter2(tbl []uint32, l2 *[0x780]letter2, text []byte, v uint32) (int, uint32, bool) {
-	if len(text) < 2 || text[0] < 0xC2 || text[0] > 0xDF || text[1]&0xC0 != 0x80 {
-		return 0, v, false
+// unit steps state v over the non-ASCII unit at the start of text (see
+// lockstepGo). It returns the bytes stepped (0: none) and the state.
+func (t *stepTables) unit(text []byte, v uint32) (int, uint32) {
+	b0 := text[0]
+	cont := func(k int) bool { return k < len(text) && text[k]&0xC0 == 0x80 }
+	if b0 >= 0xC2 && b0 <= 0xDF {
+		if !cont(1) {
+			return 0, v
+		}
+		r := uint32(b0&0x1F)<<6 | uint32(text[1]&0x3F) - 0x80
+		if l := &t.l2[r]; l.n != 0 {
+			for _, cls := range l.cls[:l.n] {
+				if v = t.tbl[v+uint32(cls)]; v&flagSlow != 0 {
+					return 0, v
+				}
+			}
+			return 2, v
+		}
+		if (v == 0 || v == t.rootB) && t.q2[r>>6]>>(r&0x3F)&1 != 0 {
+			return 2, t.rootB
+		}
+		return 0, v
 	}
-	l := &l2[uint32(text[0]&0x1F)<<6|uint32(text[1]&0x3F)-0x80]
-	if l.n == 0 {
-		return 0, v, false
+	if v != 0 && v != t.rootB {
+		return 0, v
 	}
-	for _, cls := range l.cls[:l.n] {
-		if v = tbl[v+uint32(cls)]; v&flagSlow != 0 {
-			return 0, v, false
+	switch {
+	case b0&0xF0 == 0xE0 && cont(1) && cont(2):
+		blk, bit := uint32(b0&0x0F)<<6|uint32(text[1]&0x3F), text[2]&0x3F
+		if t.ign3[blk]>>bit&1 != 0 {
+			return 3, v
+		}
+		if t.q3[blk]>>bit&1 != 0 {
+			return 3, t.rootB
+		}
+	case b0 == 0xF0 && len(text) > 1 && text[1] == 0x9F && cont(2) && cont(3):
+		if t.q4[text[2]&0x3F]>>(text[3]&0x3F)&1 != 0 {
+			return 4, t.rootB
 		}
 	}
-	return 2, v, true
+	return 0, v
 }
 
 // walkGo steps one lane in plain states over x until a transition is
 // flagged (every non-ASCII byte's is) or x ends, four bytes at a time. It
 // returns the steps taken and the state.
-func walkGo(tbl []uint32, raw *[256]uint16, x []byte, v uint32) (int, uint32) {
+func walkGo(t *stepTables, x []byte, v uint32) (int, uint32) {
+	tbl, raw := t.tbl, t.raw
 	i := 0
 	for i+4 <= len(x) {
 		b := x[i : i+4 : i+4]

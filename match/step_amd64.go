@@ -4,8 +4,15 @@ package match
 
 import "unsafe"
 
-// The assembly reads letter2 as n at offset 0 and the classes at 2, 4, 6.
+// The assembly reads stepTables and letter2 at fixed offsets: these fail to
+// compile when the layout moves.
 var (
+	_ [unsafe.Offsetof(stepTables{}.raw) - 24]byte
+	_ [24 - unsafe.Offsetof(stepTables{}.raw)]byte
+	_ [unsafe.Offsetof(stepTables{}.ign3) - 64]byte
+	_ [64 - unsafe.Offsetof(stepTables{}.ign3)]byte
+	_ [unsafe.Offsetof(stepTables{}.rootB) - 72]byte
+	_ [72 - unsafe.Offsetof(stepTables{}.rootB)]byte
 	_ [unsafe.Sizeof(letter2{}) - 8]byte
 	_ [8 - unsafe.Sizeof(letter2{})]byte
 	_ [unsafe.Offsetof(letter2{}.cls) - 2]byte
@@ -15,9 +22,9 @@ var (
 // lockstep is lockstepGo in assembly (step_amd64.s says why).
 //
 //go:noescape
-func lockstep(tbl []uint32, raw *[256]uint16, l2 *[0x780]letter2, x, y []byte, vx, vy uint32) (int, int, uint32, uint32)
+func lockstep(t *stepTables, x, y []byte, vx, vy uint32) (int, int, uint32, uint32)
 
 // walk is walkGo in assembly.
 //
 //go:noescape
-func walk(tbl []uint32, raw *[256]uint16, x []byte, v uint32) (int, uint32)
+func walk(t *stepTables, x []byte, v uint32) (int, uint32)

@@ -2,49 +2,67 @@
 
 #include "textflag.h"
 
-// The automaton's ASCII steps, hand-written because the Go compiler puts an
-// addition on the loop's dependency chain. In Go, next = tbl[v+cls] adds the
-// state v and the byte's column, then loads: 1 + 4 cycles per byte on the
-// benchmark machine (2-vCPU AMD EPYC). Here the column's address, tbl+cls*4,
-// is formed from the byte alone, off the chain, and the load indexes it with
-// v directly (base + index*4): the chain is the load alone. Measured on a
-// long flag-free text, two lanes: 2.19 ns per step in Go, 1.78 here; every
-// index is bounds-checked (off the chain too) and an index out of range
-// returns early, so the caller's checked Go code reports it.
+// The lanes' steps, hand-written because the Go compiler puts an addition on
+// the loop's dependency chain. In Go, next = tbl[v+cls] adds the state v and
+// the byte's column, then loads: 1 + 4 cycles per byte on the benchmark
+// machine (2-vCPU AMD EPYC). Here the column's address, tbl+cls*4, is formed
+// from the byte alone, off the chain, and the load indexes it with v
+// directly (base + index*4): the chain is the load alone. Measured on a long
+// flag-free text, two lanes: 2.19 ns per step in Go, 1.77 here. Every table
+// index is bounds-checked (off the chain too); an index out of range returns
+// early, so the caller's checked Go code reports it. step.go has the
+// reference, lockstepGo and walkGo, with the contract; TestStepsEqualPortable
+// holds the two together.
 
-// func lockstep(tbl []uint32, raw *[256]uint16, l2 *[0x780]letter2, x, y []byte, vx, vy uint32) (int, int, uint32, uint32)
-TEXT ·lockstep(SB), NOSPLIT, $0-120
-	MOVQ tbl_base+0(FP), R8
-	MOVQ tbl_len+8(FP), DX
-	MOVQ raw+24(FP), R9
-	MOVQ x_base+40(FP), SI
-	MOVQ x_len+48(FP), CX
-	ADDQ SI, CX // end of x
-	MOVQ y_base+64(FP), DI
-	MOVQ y_len+72(FP), R10
-	ADDQ DI, R10 // end of y
-	MOVL vx+88(FP), AX
-	MOVL vy+92(FP), BX
+// stepTables field offsets (step_amd64.go checks them).
+#define T_TBL 0
+#define T_LEN 8
+#define T_RAW 24
+#define T_L2 32
+#define T_Q2 40
+#define T_Q3 48
+#define T_Q4 56
+#define T_IGN3 64
+#define T_ROOTB 72
+
+// func lockstep(t *stepTables, x, y []byte, vx, vy uint32) (int, int, uint32, uint32)
+//
+// Registers: SI, DI the lanes' positions, CX, R10 their ends, AX, BX their
+// states; R8 the table, DX its length, R9 the raw columns; R11, R12 the
+// lanes' bytes; R13 scratch.
+TEXT ·lockstep(SB), NOSPLIT, $0-88
+	MOVQ t+0(FP), R13
+	MOVQ T_TBL(R13), R8
+	MOVQ T_LEN(R13), DX
+	MOVQ T_RAW(R13), R9
+	MOVQ x_base+8(FP), SI
+	MOVQ x_len+16(FP), CX
+	ADDQ SI, CX
+	MOVQ y_base+32(FP), DI
+	MOVQ y_len+40(FP), R10
+	ADDQ DI, R10
+	MOVL vx+56(FP), AX
+	MOVL vy+60(FP), BX
 	CMPQ SI, CX
-	JAE lsdone
+	JAE done
 	CMPQ DI, R10
-	JAE lsdone
+	JAE done
 
-lsloop:
+loop:
 	MOVBLZX (SI), R11
 	MOVBLZX (DI), R12
 	MOVL R11, R13
 	ORL R12, R13
 	TESTL $0x80, R13 // a non-ASCII byte in either lane
-	JNZ lsnon
+	JNZ nonascii
 	MOVWLZX (R9)(R11*2), R11
 	MOVWLZX (R9)(R12*2), R12
 	LEAQ (R11)(AX*1), R13
 	CMPQ R13, DX
-	JAE lsdone
+	JAE done
 	LEAQ (R12)(BX*1), R13
 	CMPQ R13, DX
-	JAE lsdone
+	JAE done
 	LEAQ (R8)(R11*4), R11 // column addresses, off the chain
 	LEAQ (R8)(R12*4), R12
 	MOVL (R11)(AX*4), R11 // the two chains: one load each
@@ -52,142 +70,220 @@ lsloop:
 	MOVL R11, R13
 	ORL R12, R13
 	TESTL $1, R13 // flagSlow in either lane
-	JNZ lsdone
+	JNZ done
 	MOVL R11, AX
 	MOVL R12, BX
 	INCQ SI
 	INCQ DI
-lsnext:
-	CMPQ SI, CX
-	JAE lsdone
-	CMPQ DI, R10
-	JB lsloop
 
-lsdone:
-	SUBQ x_base+40(FP), SI
-	MOVQ SI, ret+96(FP)
-	SUBQ y_base+64(FP), DI
-	MOVQ DI, ret1+104(FP)
-	MOVL AX, ret2+112(FP)
-	MOVL BX, ret3+116(FP)
+next:
+	CMPQ SI, CX
+	JAE done
+	CMPQ DI, R10
+	JB loop
+
+done:
+	SUBQ x_base+8(FP), SI
+	MOVQ SI, ret+64(FP)
+	SUBQ y_base+32(FP), DI
+	MOVQ DI, ret1+72(FP)
+	MOVL AX, ret2+80(FP)
+	MOVL BX, ret3+84(FP)
 	RET
 
-// A lane at a non-ASCII byte steps a two-byte letter from l2, whose key's
-// classes must all give plain states; anything else ends lockstep. The
-// letter's chain uses DX, so the table length is read from the frame.
-lsnon:
+// A lane at a non-ASCII byte steps one unit (see lockstepGo). The unit code
+// works on the first lane's registers (SI, CX, AX, byte in R11); for the
+// second lane they are swapped with DI, R10, BX, and R12 holds 0x100 until
+// they are swapped back. The unit code uses R11, R13 and DX, so DX (the
+// table's length) is reloaded before the loop goes on.
+nonascii:
 	TESTL $0x80, R11
-	JZ lsnony
-	LEAL -0xC2(R11), R13 // lead byte of U+0080..U+07FF
+	JNZ unit
+
+second:
+	TESTL $0x80, R12
+	JZ back
+	XCHGQ SI, DI
+	XCHGQ CX, R10
+	XCHGL AX, BX
+	MOVL R12, R11
+	MOVL $0x100, R12
+	JMP unit
+
+unitok:
+	CMPL R12, $0x100
+	JNE second
+	XCHGQ SI, DI
+	XCHGQ CX, R10
+	XCHGL AX, BX
+
+back:
+	MOVQ t+0(FP), R13
+	MOVQ T_LEN(R13), DX
+	JMP next
+
+unitfail:
+	CMPL R12, $0x100
+	JNE done
+	XCHGQ SI, DI
+	XCHGQ CX, R10
+	XCHGL AX, BX
+	JMP done
+
+unit:
+	LEAL -0xC2(R11), R13 // lead byte of U+0080..U+07FF?
 	CMPL R13, $0x1E
-	JAE lsdone
+	JAE unit34
 	LEAQ 1(SI), R13
 	CMPQ R13, CX
-	JAE lsdone
+	JAE unitfail
 	MOVBLZX 1(SI), R13
-	XORL $0x80, R13 // continuation byte: 0x80..0xBF -> 0..0x3F
+	XORL $0x80, R13 // a continuation byte becomes 0..0x3F
 	CMPL R13, $0x40
-	JAE lsdone
+	JAE unitfail
 	ANDL $0x1F, R11
 	SHLL $6, R11
 	ORL R13, R11
 	SUBL $0x80, R11 // rune - 0x80
-	MOVQ l2+32(FP), R13
-	LEAQ (R13)(R11*8), R11 // &l2[rune-0x80]: n at 0, classes at 2, 4, 6
-	CMPB (R11), $0
-	JEQ lsdone
+	MOVQ t+0(FP), R13
+	MOVQ T_L2(R13), R13
+	LEAQ (R13)(R11*8), R13 // &l2[rune-0x80]: n at 0, classes at 2, 4, 6
+	CMPB (R13), $0
+	JEQ quiet2
 	MOVL AX, DX
-	MOVWLZX 2(R11), R13
-	ADDQ DX, R13
-	CMPQ R13, tbl_len+8(FP)
-	JAE lsdone
-	MOVL (R8)(R13*4), DX
+	MOVWLZX 2(R13), R11
+	ADDQ DX, R11 // v + class: the letter's steps need no speed
+	MOVQ t+0(FP), DX
+	CMPQ R11, T_LEN(DX)
+	JAE unitfail
+	MOVL (R8)(R11*4), DX
 	TESTL $1, DX
-	JNZ lsdone
-	CMPB (R11), $2
-	JB lsxok
-	MOVWLZX 4(R11), R13
-	ADDQ DX, R13
-	CMPQ R13, tbl_len+8(FP)
-	JAE lsdone
-	MOVL (R8)(R13*4), DX
+	JNZ unitfail
+	CMPB (R13), $2
+	JB letterok
+	MOVWLZX 4(R13), R11
+	ADDQ DX, R11 // v + class: the letter's steps need no speed
+	MOVQ t+0(FP), DX
+	CMPQ R11, T_LEN(DX)
+	JAE unitfail
+	MOVL (R8)(R11*4), DX
 	TESTL $1, DX
-	JNZ lsdone
-	CMPB (R11), $3
-	JB lsxok
-	MOVWLZX 6(R11), R13
-	ADDQ DX, R13
-	CMPQ R13, tbl_len+8(FP)
-	JAE lsdone
-	MOVL (R8)(R13*4), DX
+	JNZ unitfail
+	CMPB (R13), $3
+	JB letterok
+	MOVWLZX 6(R13), R11
+	ADDQ DX, R11 // v + class: the letter's steps need no speed
+	MOVQ t+0(FP), DX
+	CMPQ R11, T_LEN(DX)
+	JAE unitfail
+	MOVL (R8)(R11*4), DX
 	TESTL $1, DX
-	JNZ lsdone
-lsxok:
+	JNZ unitfail
+
+letterok:
 	MOVL DX, AX
 	ADDQ $2, SI
-lsnony:
-	TESTL $0x80, R12
-	JZ lsback
-	MOVL R12, R11
-	LEAL -0xC2(R11), R13 // lead byte of U+0080..U+07FF
-	CMPL R13, $0x1E
-	JAE lsdone
-	LEAQ 1(DI), R13
-	CMPQ R13, R10
-	JAE lsdone
-	MOVBLZX 1(DI), R13
-	XORL $0x80, R13 // continuation byte: 0x80..0xBF -> 0..0x3F
-	CMPL R13, $0x40
-	JAE lsdone
-	ANDL $0x1F, R11
-	SHLL $6, R11
-	ORL R13, R11
-	SUBL $0x80, R11 // rune - 0x80
-	MOVQ l2+32(FP), R13
-	LEAQ (R13)(R11*8), R11 // &l2[rune-0x80]: n at 0, classes at 2, 4, 6
-	CMPB (R11), $0
-	JEQ lsdone
-	MOVL BX, DX
-	MOVWLZX 2(R11), R13
-	ADDQ DX, R13
-	CMPQ R13, tbl_len+8(FP)
-	JAE lsdone
-	MOVL (R8)(R13*4), DX
-	TESTL $1, DX
-	JNZ lsdone
-	CMPB (R11), $2
-	JB lsyok
-	MOVWLZX 4(R11), R13
-	ADDQ DX, R13
-	CMPQ R13, tbl_len+8(FP)
-	JAE lsdone
-	MOVL (R8)(R13*4), DX
-	TESTL $1, DX
-	JNZ lsdone
-	CMPB (R11), $3
-	JB lsyok
-	MOVWLZX 6(R11), R13
-	ADDQ DX, R13
-	CMPQ R13, tbl_len+8(FP)
-	JAE lsdone
-	MOVL (R8)(R13*4), DX
-	TESTL $1, DX
-	JNZ lsdone
-lsyok:
-	MOVL DX, BX
-	ADDQ $2, DI
-lsback:
-	MOVQ tbl_len+8(FP), DX
-	JMP lsnext
+	JMP unitok
 
-// func walk(tbl []uint32, raw *[256]uint16, x []byte, v uint32) (int, uint32)
-TEXT ·walk(SB), NOSPLIT, $0-76
-	MOVQ tbl_base+0(FP), R8
-	MOVQ tbl_len+8(FP), DX
-	MOVQ raw+24(FP), R9
-	MOVQ x_base+32(FP), SI
-	MOVQ x_len+40(FP), CX
-	MOVL v+56(FP), AX
+// Punctuation, emoji and ignorables are taken in the root or rootB only.
+quiet2: // R11: rune - 0x80
+	TESTL AX, AX
+	JZ quiet2ok
+	MOVQ t+0(FP), R13
+	CMPL AX, T_ROOTB(R13)
+	JNE unitfail
+
+quiet2ok:
+	MOVL R11, R13
+	SHRL $6, R13
+	MOVQ t+0(FP), DX
+	MOVQ T_Q2(DX), DX
+	MOVQ (DX)(R13*8), DX
+	BTQ R11, DX // bit (rune-0x80)&63
+	JCC unitfail
+	MOVQ t+0(FP), R13
+	MOVL T_ROOTB(R13), AX
+	ADDQ $2, SI
+	JMP unitok
+
+unit34:
+	TESTL AX, AX
+	JZ unit34ok
+	MOVQ t+0(FP), R13
+	CMPL AX, T_ROOTB(R13)
+	JNE unitfail
+
+unit34ok:
+	MOVL R11, R13
+	ANDL $0xF0, R13
+	CMPL R13, $0xE0
+	JNE unit4
+	LEAQ 2(SI), R13
+	CMPQ R13, CX
+	JAE unitfail
+	MOVBLZX 1(SI), R13
+	XORL $0x80, R13
+	CMPL R13, $0x40
+	JAE unitfail
+	ANDL $0x0F, R11
+	SHLL $6, R11
+	ORL R13, R11 // block: (b0&0x0F)<<6 | b1&0x3F
+	MOVBLZX 2(SI), DX
+	XORL $0x80, DX
+	CMPL DX, $0x40
+	JAE unitfail // DX: bit, b2&0x3F
+	MOVQ t+0(FP), R13
+	MOVQ T_IGN3(R13), R13
+	MOVQ (R13)(R11*8), R13
+	BTQ DX, R13
+	JCS ignorable
+	MOVQ t+0(FP), R13
+	MOVQ T_Q3(R13), R13
+	MOVQ (R13)(R11*8), R13
+	BTQ DX, R13
+	JCC unitfail
+	MOVQ t+0(FP), R13
+	MOVL T_ROOTB(R13), AX
+
+ignorable:
+	ADDQ $3, SI
+	JMP unitok
+
+unit4: // U+1F000..U+1FFFF: F0 9F b2 b3
+	CMPL R11, $0xF0
+	JNE unitfail
+	LEAQ 3(SI), R13
+	CMPQ R13, CX
+	JAE unitfail
+	CMPB 1(SI), $0x9F
+	JNE unitfail
+	MOVBLZX 2(SI), R11
+	XORL $0x80, R11
+	CMPL R11, $0x40
+	JAE unitfail
+	MOVBLZX 3(SI), DX
+	XORL $0x80, DX
+	CMPL DX, $0x40
+	JAE unitfail
+	MOVQ t+0(FP), R13
+	MOVQ T_Q4(R13), R13
+	MOVQ (R13)(R11*8), R13
+	BTQ DX, R13
+	JCC unitfail
+	MOVQ t+0(FP), R13
+	MOVL T_ROOTB(R13), AX
+	ADDQ $4, SI
+	JMP unitok
+
+// func walk(t *stepTables, x []byte, v uint32) (int, uint32)
+TEXT ·walk(SB), NOSPLIT, $0-52
+	MOVQ t+0(FP), R13
+	MOVQ T_TBL(R13), R8
+	MOVQ T_LEN(R13), DX
+	MOVQ T_RAW(R13), R9
+	MOVQ x_base+8(FP), SI
+	MOVQ x_len+16(FP), CX
+	MOVL v+32(FP), AX
 	XORQ R10, R10
 	CMPQ R10, CX
 	JGE wdone
@@ -208,6 +304,6 @@ wloop:
 	JLT wloop
 
 wdone:
-	MOVQ R10, ret+64(FP)
-	MOVL AX, ret1+72(FP)
+	MOVQ R10, ret+40(FP)
+	MOVL AX, ret1+48(FP)
 	RET
