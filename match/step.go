@@ -32,46 +32,59 @@ type stepTables struct {
 // The state then tells the word class after a non-ASCII unit: rootB after
 // a boundary, any other state after a letter (see prevAfter).
 func lockstepGo(t *stepTables, x, y []byte, vx, vy uint32) (int, int, uint32, uint32) {
-	tbl, raw := t.tbl, t.raw
 	i, j := 0, 0
-	for i < len(x) && j < len(y) {
-		// Non-ASCII bytes have a column whose transitions are all
-		// flagged; testing them first is faster (measured: 10%).
-		cx, cy := x[i], y[j]
-		if cx|cy < utf8.RuneSelf {
-			nx, ny := tbl[vx+uint32(raw[cx])], tbl[vy+uint32(raw[cy])]
-			if (nx|ny)&flagSlow != 0 {
-				break
-			}
-			vx, vy = nx, ny
-			i, j = i+1, j+1
-			continue
+	for {
+		k, nx, ny, flagged := asciiSteps(t.tbl, t.raw, x[i:], y[j:], vx, vy)
+		i, j, vx, vy = i+k, j+k, nx, ny
+		if flagged || i == len(x) || j == len(y) {
+			return i, j, vx, vy
 		}
-		if cx >= utf8.RuneSelf {
+		if x[i] >= utf8.RuneSelf {
 			n, v := t.unit(x[i:], vx)
 			if n == 0 {
-				break
+				return i, j, vx, vy
 			}
 			i, vx = i+n, v
 		}
-		if cy >= utf8.RuneSelf {
+		if y[j] >= utf8.RuneSelf {
 			n, v := t.unit(y[j:], vy)
 			if n == 0 {
-				break
+				return i, j, vx, vy
 			}
 			j, vy = j+n, v
 		}
 	}
-	return i, j, vx, vy
+}
+
+// asciiSteps is lockstepGo's inner loop over ASCII bytes, a function of its
+// own so that its variables stay in registers. It stops at a non-ASCII
+// byte, a flagged transition (flagged: true) or the end of x or y.
+func asciiSteps(tbl []uint32, raw *[256]uint16, x, y []byte, vx, vy uint32) (k int, nvx, nvy uint32, flagged bool) {
+	m := min(len(x), len(y))
+	x, y = x[:m], y[:m]
+	for k < len(x) {
+		// Non-ASCII bytes have a column whose transitions are all
+		// flagged; testing them first is faster (measured: 10%).
+		cx, cy := x[k], y[k]
+		if cx|cy >= utf8.RuneSelf {
+			break
+		}
+		nx, ny := tbl[vx+uint32(raw[cx])], tbl[vy+uint32(raw[cy])]
+		if (nx|ny)&flagSlow != 0 {
+			return k, vx, vy, true
+		}
+		vx, vy = nx, ny
+		k++
+	}
+	return k, vx, vy, false
 }
 
 // unit steps state v over the non-ASCII unit at the start of text (see
 // lockstepGo). It returns the bytes stepped (0: none) and the state.
 func (t *stepTables) unit(text []byte, v uint32) (int, uint32) {
 	b0 := text[0]
-	cont := func(k int) bool { return k < len(text) && text[k]&0xC0 == 0x80 }
 	if b0 >= 0xC2 && b0 <= 0xDF {
-		if !cont(1) {
+		if len(text) < 2 || text[1]&0xC0 != 0x80 {
 			return 0, v
 		}
 		r := uint32(b0&0x1F)<<6 | uint32(text[1]&0x3F) - 0x80
@@ -92,7 +105,7 @@ func (t *stepTables) unit(text []byte, v uint32) (int, uint32) {
 		return 0, v
 	}
 	switch {
-	case b0&0xF0 == 0xE0 && cont(1) && cont(2):
+	case b0&0xF0 == 0xE0 && len(text) >= 3 && text[1]&0xC0 == 0x80 && text[2]&0xC0 == 0x80:
 		blk, bit := uint32(b0&0x0F)<<6|uint32(text[1]&0x3F), text[2]&0x3F
 		if t.ign3[blk]>>bit&1 != 0 {
 			return 3, v
@@ -100,7 +113,7 @@ func (t *stepTables) unit(text []byte, v uint32) (int, uint32) {
 		if t.q3[blk]>>bit&1 != 0 {
 			return 3, t.rootB
 		}
-	case b0 == 0xF0 && len(text) > 1 && text[1] == 0x9F && cont(2) && cont(3):
+	case b0 == 0xF0 && len(text) >= 4 && text[1] == 0x9F && text[2]&0xC0 == 0x80 && text[3]&0xC0 == 0x80:
 		if t.q4[text[2]&0x3F]>>(text[3]&0x3F)&1 != 0 {
 			return 4, t.rootB
 		}
