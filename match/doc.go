@@ -30,9 +30,10 @@
 // rule sets stay small. A text of 48 bytes or more is scanned in two lanes
 // stepped in lockstep, whose chains of table loads overlap; non-ASCII runes
 // that start no term are skipped without stepping their keys
-// (docs/matcher-performance.md). On amd64 the ASCII and two-byte-letter
-// steps are in assembly (step_amd64.s: the Go compiler puts an addition on
-// the chain of loads); the build tag purego selects the portable Go steps,
+// (docs/matcher-performance.md). On amd64 the lanes' steps (ASCII bytes,
+// two-byte letters, punctuation and emoji no term starts with) are in
+// assembly (step_amd64.s: the Go compiler puts an addition on the chain of
+// loads); the build tag purego selects the portable Go steps (step.go),
 // which every other platform runs. An *Engine is immutable and safe for concurrent use;
 // Match allocates nothing when dst has capacity (rules that need evaluation
 // take their working memory from a sync.Pool).
