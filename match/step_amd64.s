@@ -25,16 +25,61 @@
 #define T_IGN3 64
 #define T_ROOTB 72
 
+// TABLES loads the table (R8), its length (DX) and the raw columns (R9).
+#define TABLES \
+	MOVQ t+0(FP), R13; \
+	MOVQ T_TBL(R13), R8; \
+	MOVQ T_LEN(R13), DX; \
+	MOVQ T_RAW(R13), R9
+
+// LETTERSTEP steps DX over the class at off(R13), the letter's table
+// entry (v + class needs no speed here), or fails the unit.
+#define LETTERSTEP(off) \
+	MOVWLZX off(R13), R11; \
+	ADDQ DX, R11; \
+	MOVQ t+0(FP), DX; \
+	CMPQ R11, T_LEN(DX); \
+	JAE unitfail; \
+	MOVL (R8)(R11*4), DX; \
+	TESTL $1, DX; \
+	JNZ unitfail
+
+// CONT loads the byte at off(SI) into reg as its continuation bits
+// (0..0x3F), or fails the unit when it is not a continuation byte.
+#define CONT(off, reg) \
+	MOVBLZX off(SI), reg; \
+	XORL $0x80, reg; \
+	CMPL reg, $0x40; \
+	JAE unitfail
+
+// BIT sets CF to bit DX of word R11 of the bit table in field f (it
+// clobbers R13).
+#define BIT(f) \
+	MOVQ t+0(FP), R13; \
+	MOVQ f(R13), R13; \
+	MOVQ (R13)(R11*8), R13; \
+	BTQ DX, R13
+
+// TOROOTB sets the lane's state AX to rootB (it clobbers R13).
+#define TOROOTB \
+	MOVQ t+0(FP), R13; \
+	MOVL T_ROOTB(R13), AX
+
+// IDLE fails the unit unless the lane's state AX is the root or rootB.
+#define IDLE(ok) \
+	TESTL AX, AX; \
+	JZ ok; \
+	MOVQ t+0(FP), R13; \
+	CMPL AX, T_ROOTB(R13); \
+	JNE unitfail
+
 // func lockstep(t *stepTables, x, y []byte, vx, vy uint32) (int, int, uint32, uint32)
 //
 // Registers: SI, DI the lanes' positions, CX, R10 their ends, AX, BX their
 // states; R8 the table, DX its length, R9 the raw columns; R11, R12 the
 // lanes' bytes; R13 scratch.
 TEXT ·lockstep(SB), NOSPLIT, $0-88
-	MOVQ t+0(FP), R13
-	MOVQ T_TBL(R13), R8
-	MOVQ T_LEN(R13), DX
-	MOVQ T_RAW(R13), R9
+	TABLES
 	MOVQ x_base+8(FP), SI
 	MOVQ x_len+16(FP), CX
 	ADDQ SI, CX
@@ -137,10 +182,7 @@ unit:
 	LEAQ 1(SI), R13
 	CMPQ R13, CX
 	JAE unitfail
-	MOVBLZX 1(SI), R13
-	XORL $0x80, R13 // a continuation byte becomes 0..0x3F
-	CMPL R13, $0x40
-	JAE unitfail
+	CONT(1, R13)
 	ANDL $0x1F, R11
 	SHLL $6, R11
 	ORL R13, R11
@@ -151,34 +193,13 @@ unit:
 	CMPB (R13), $0
 	JEQ quiet2
 	MOVL AX, DX
-	MOVWLZX 2(R13), R11
-	ADDQ DX, R11 // v + class: the letter's steps need no speed
-	MOVQ t+0(FP), DX
-	CMPQ R11, T_LEN(DX)
-	JAE unitfail
-	MOVL (R8)(R11*4), DX
-	TESTL $1, DX
-	JNZ unitfail
+	LETTERSTEP(2)
 	CMPB (R13), $2
 	JB letterok
-	MOVWLZX 4(R13), R11
-	ADDQ DX, R11 // v + class: the letter's steps need no speed
-	MOVQ t+0(FP), DX
-	CMPQ R11, T_LEN(DX)
-	JAE unitfail
-	MOVL (R8)(R11*4), DX
-	TESTL $1, DX
-	JNZ unitfail
+	LETTERSTEP(4)
 	CMPB (R13), $3
 	JB letterok
-	MOVWLZX 6(R13), R11
-	ADDQ DX, R11 // v + class: the letter's steps need no speed
-	MOVQ t+0(FP), DX
-	CMPQ R11, T_LEN(DX)
-	JAE unitfail
-	MOVL (R8)(R11*4), DX
-	TESTL $1, DX
-	JNZ unitfail
+	LETTERSTEP(6)
 
 letterok:
 	MOVL DX, AX
@@ -187,11 +208,7 @@ letterok:
 
 // Punctuation, emoji and ignorables are taken in the root or rootB only.
 quiet2: // R11: rune - 0x80
-	TESTL AX, AX
-	JZ quiet2ok
-	MOVQ t+0(FP), R13
-	CMPL AX, T_ROOTB(R13)
-	JNE unitfail
+	IDLE(quiet2ok)
 
 quiet2ok:
 	MOVL R11, R13
@@ -201,17 +218,12 @@ quiet2ok:
 	MOVQ (DX)(R13*8), DX
 	BTQ R11, DX // bit (rune-0x80)&63
 	JCC unitfail
-	MOVQ t+0(FP), R13
-	MOVL T_ROOTB(R13), AX
+	TOROOTB
 	ADDQ $2, SI
 	JMP unitok
 
 unit34:
-	TESTL AX, AX
-	JZ unit34ok
-	MOVQ t+0(FP), R13
-	CMPL AX, T_ROOTB(R13)
-	JNE unitfail
+	IDLE(unit34ok)
 
 unit34ok:
 	MOVL R11, R13
@@ -221,29 +233,16 @@ unit34ok:
 	LEAQ 2(SI), R13
 	CMPQ R13, CX
 	JAE unitfail
-	MOVBLZX 1(SI), R13
-	XORL $0x80, R13
-	CMPL R13, $0x40
-	JAE unitfail
+	CONT(1, R13)
 	ANDL $0x0F, R11
 	SHLL $6, R11
 	ORL R13, R11 // block: (b0&0x0F)<<6 | b1&0x3F
-	MOVBLZX 2(SI), DX
-	XORL $0x80, DX
-	CMPL DX, $0x40
-	JAE unitfail // DX: bit, b2&0x3F
-	MOVQ t+0(FP), R13
-	MOVQ T_IGN3(R13), R13
-	MOVQ (R13)(R11*8), R13
-	BTQ DX, R13
+	CONT(2, DX)
+	BIT(T_IGN3)
 	JCS ignorable
-	MOVQ t+0(FP), R13
-	MOVQ T_Q3(R13), R13
-	MOVQ (R13)(R11*8), R13
-	BTQ DX, R13
+	BIT(T_Q3)
 	JCC unitfail
-	MOVQ t+0(FP), R13
-	MOVL T_ROOTB(R13), AX
+	TOROOTB
 
 ignorable:
 	ADDQ $3, SI
@@ -257,30 +256,17 @@ unit4: // U+1F000..U+1FFFF: F0 9F b2 b3
 	JAE unitfail
 	CMPB 1(SI), $0x9F
 	JNE unitfail
-	MOVBLZX 2(SI), R11
-	XORL $0x80, R11
-	CMPL R11, $0x40
-	JAE unitfail
-	MOVBLZX 3(SI), DX
-	XORL $0x80, DX
-	CMPL DX, $0x40
-	JAE unitfail
-	MOVQ t+0(FP), R13
-	MOVQ T_Q4(R13), R13
-	MOVQ (R13)(R11*8), R13
-	BTQ DX, R13
+	CONT(2, R11)
+	CONT(3, DX)
+	BIT(T_Q4)
 	JCC unitfail
-	MOVQ t+0(FP), R13
-	MOVL T_ROOTB(R13), AX
+	TOROOTB
 	ADDQ $4, SI
 	JMP unitok
 
 // func walk(t *stepTables, x []byte, v uint32) (int, uint32)
 TEXT ·walk(SB), NOSPLIT, $0-52
-	MOVQ t+0(FP), R13
-	MOVQ T_TBL(R13), R8
-	MOVQ T_LEN(R13), DX
-	MOVQ T_RAW(R13), R9
+	TABLES
 	MOVQ x_base+8(FP), SI
 	MOVQ x_len+16(FP), CX
 	MOVL v+32(FP), AX
