@@ -88,21 +88,9 @@ type Engine struct {
 	// the unspaced letters that, read with nothing pending, leave the
 	// automaton at the root.
 	cold3 *[1024]uint64
-	// letters2 has, for each two-byte rune (U+0080..U+07FF, by rune-0x80),
-	// the stream classes of its key when it is a letter or mark of a
-	// space-delimited script with a key of one to three bytes (n = 0:
-	// anything else). The lanes step such runes without leaving lockstep.
-	letters2 *[0x780]letter2
-	// quiet2, quiet3 and quiet4 mark the punctuation runes (two-byte by
-	// rune-0x80: ¿ ¡ « »; three-byte indexed like runeTable.cjk3; four-byte
-	// U+1F000..U+1FFFF by rune&0xFFF: emoji) that no term starts with: read
-	// with nothing pending they leave the automaton where a boundary leaves
-	// it (rootB), without a step.
-	quiet2 *[32]uint64
-	quiet3 *[1024]uint64
-	quiet4 *[64]uint64
-
-	st stepTables // the tables above, for the lanes' steps
+	// st holds the tables the lanes' steps read (see stepTables), among
+	// them the letters and punctuation the lanes take in place.
+	st stepTables
 
 	nDense     uint32
 	tbl        []uint32 // nDense*stride complete rows of encoded states
@@ -401,7 +389,7 @@ func (e *Engine) build(rt *runeTable, denseEntries int) {
 	e.buildStarts(rt)
 	e.buildLetters2(rt)
 	e.buildQuiet(rt)
-	e.st = stepTables{e.tbl, &e.rawCls, e.letters2, e.quiet2, e.quiet3, e.quiet4, &rt.ign3, e.rootB}
+	e.st.tbl, e.st.raw, e.st.ign3, e.st.rootB = e.tbl, &e.rawCls, &rt.ign3, e.rootB
 }
 
 // buildStarts fills the tables of the terms' first runes: runeBits, and
@@ -464,9 +452,9 @@ type letter2 struct {
 	cls [3]uint16
 }
 
-// buildLetters2 fills letters2 (see scan's lanes).
+// buildLetters2 fills st.l2 (see stepTables).
 func (e *Engine) buildLetters2(rt *runeTable) {
-	e.letters2 = new([0x780]letter2)
+	e.st.l2 = new([0x780]letter2)
 	var buf [4]byte
 	for r := rune(0x80); r < 0x800; r++ {
 		kind, key := rt.lookupFor(r, e.strip)
@@ -483,7 +471,7 @@ func (e *Engine) buildLetters2(rt *runeTable) {
 		if unspaced {
 			continue
 		}
-		l := &e.letters2[r-0x80]
+		l := &e.st.l2[r-0x80]
 		l.n = uint8(len(key))
 		for k, b := range key {
 			l.cls[k] = e.symCls[b]
@@ -491,10 +479,10 @@ func (e *Engine) buildLetters2(rt *runeTable) {
 	}
 }
 
-// buildQuiet fills quiet2, quiet3 and quiet4: punctuation whose key no term
+// buildQuiet fills st.q2, st.q3 and st.q4: punctuation whose key no term
 // uses a byte of, or whose key is the rune itself and starts no term.
 func (e *Engine) buildQuiet(rt *runeTable) {
-	e.quiet2, e.quiet3, e.quiet4 = new([32]uint64), new([1024]uint64), new([64]uint64)
+	e.st.q2, e.st.q3, e.st.q4 = new([32]uint64), new([1024]uint64), new([64]uint64)
 	var buf [4]byte
 	quiet := func(r rune) bool {
 		kind, key := rt.lookupFor(r, e.strip)
@@ -517,11 +505,11 @@ func (e *Engine) buildQuiet(rt *runeTable) {
 		switch {
 		case !quiet(r):
 		case r < 0x800:
-			e.quiet2[(r-0x80)>>6] |= 1 << ((r - 0x80) & 0x3F)
+			e.st.q2[(r-0x80)>>6] |= 1 << ((r - 0x80) & 0x3F)
 		case r <= 0xFFFF:
-			e.quiet3[r>>6] |= 1 << (r & 0x3F)
+			e.st.q3[r>>6] |= 1 << (r & 0x3F)
 		default:
-			e.quiet4[r>>6&0x3F] |= 1 << (r & 0x3F)
+			e.st.q4[r>>6&0x3F] |= 1 << (r & 0x3F)
 		}
 	}
 }
@@ -586,7 +574,7 @@ func (e *Engine) Stats() Stats {
 func (e *Engine) automatonStats() Stats {
 	b := len(e.tbl)*4 + len(e.sparseOff)*4 + len(e.sparseLab)*2 + len(e.sparseNext)*4 +
 		len(e.fail)*4 + len(e.outOff)*4 + len(e.outTerms)*4 + len(e.outLink)*4 +
-		8*(len(e.runeBits)+len(e.cold3)+len(e.letters2)+len(e.quiet2)+len(e.quiet3)+len(e.quiet4))
+		8*(len(e.runeBits)+len(e.cold3)+len(e.st.l2)+len(e.st.q2)+len(e.st.q3)+len(e.st.q4))
 	for _, p := range e.termPat {
 		b += len(p) + 24
 	}

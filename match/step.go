@@ -6,12 +6,22 @@ import "unicode/utf8"
 // in step_amd64.s, and what other platforms (and the purego tag) run.
 
 // stepTables are the tables the steps read, gathered so that the assembly
-// takes one pointer; the pointers are into the engine's own tables. The
+// takes one pointer. tbl, raw, ign3 and rootB are the engine's (Engine.tbl,
+// rawCls, runeTable.ign3, rootB); l2 and q2..q4 are kept here only. The
 // assembly reads the fields at fixed offsets (step_amd64.go checks them).
 type stepTables struct {
-	tbl   []uint32
-	raw   *[256]uint16
-	l2    *[0x780]letter2
+	tbl []uint32
+	raw *[256]uint16
+	// l2 has, for each two-byte rune (U+0080..U+07FF, by rune-0x80), the
+	// stream classes of its key when it is a letter or mark of a
+	// space-delimited script with a key of one to three bytes (n = 0:
+	// anything else).
+	l2 *[0x780]letter2
+	// q2, q3 and q4 mark the punctuation runes (two-byte by rune-0x80:
+	// ¿ ¡ « »; three-byte indexed like runeTable.cjk3; four-byte
+	// U+1F000..U+1FFFF by rune&0xFFF: emoji) that no term starts with:
+	// read with nothing pending they leave the automaton where a boundary
+	// leaves it (rootB), without a step.
 	q2    *[32]uint64
 	q3    *[1024]uint64
 	q4    *[64]uint64
