@@ -101,27 +101,16 @@ func (e *Engine) prevAfter(c byte, v uint32) uint8 {
 }
 
 // quiet steps c over the non-ASCII rune at c.i when it is punctuation or an
-// emoji no term starts with (e.st.q2, q3, q4) read with nothing
-// pending, or an ignorable; it reports whether it did.
+// emoji no term starts with read with nothing pending, or an ignorable
+// (stepTables.quietRune); it reports whether it did.
 func (e *Engine) quiet(text []byte, c *cursor) bool {
-	i, n := c.i, len(text)
-	punct, size := false, 3
-	switch b0 := text[i]; {
-	case b0 >= 0xC2 && b0 <= 0xDF && i+1 < n && text[i+1]&0xC0 == 0x80:
-		r := uint32(b0&0x1F)<<6 | uint32(text[i+1]&0x3F) - 0x80
-		punct, size = e.st.q2[r>>6]>>(r&0x3F)&1 != 0, 2
-	case b0&0xF0 == 0xE0 && i+2 < n && text[i+1]&0xC0 == 0x80 && text[i+2]&0xC0 == 0x80:
-		blk, bit := uint32(b0&0x0F)<<6|uint32(text[i+1]&0x3F), text[i+2]&0x3F
-		if e.rt.ign3[blk]>>bit&1 != 0 {
-			c.i += 3
-			return true
-		}
-		punct = e.st.q3[blk]>>bit&1 != 0
-	case b0 == 0xF0 && i+3 < n && text[i+1] == 0x9F && text[i+2]&0xC0 == 0x80 && text[i+3]&0xC0 == 0x80:
-		punct, size = e.st.q4[text[i+2]&0x3F]>>(text[i+3]&0x3F)&1 != 0, 4
-	}
-	if !punct {
+	n, ign := e.st.quietRune(text[c.i:])
+	if n == 0 {
 		return false
+	}
+	if ign {
+		c.i += n
+		return true
 	}
 	v := c.v
 	if c.prev != prevBoundary {
@@ -130,7 +119,7 @@ func (e *Engine) quiet(text []byte, c *cursor) bool {
 	if v != e.rootB { // a match pending, or the boundary ends one
 		return false
 	}
-	*c = cursor{i + size, e.rootB, prevBoundary}
+	*c = cursor{c.i + n, e.rootB, prevBoundary}
 	return true
 }
 

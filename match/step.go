@@ -106,29 +106,44 @@ func (t *stepTables) unit(text []byte, v uint32) (int, uint32) {
 			}
 			return 2, v
 		}
-		if (v == 0 || v == t.rootB) && t.q2[r>>6]>>(r&0x3F)&1 != 0 {
-			return 2, t.rootB
-		}
-		return 0, v
 	}
 	if v != 0 && v != t.rootB {
 		return 0, v
 	}
-	switch {
+	switch n, ign := t.quietRune(text); {
+	case n == 0:
+		return 0, v
+	case ign:
+		return n, v
+	default:
+		return n, t.rootB
+	}
+}
+
+// quietRune reports the length of the rune at the start of text when it is
+// punctuation or an emoji no term starts with (q2, q3, q4), or an
+// ignorable (ign3, then ign is true); 0 for anything else.
+func (t *stepTables) quietRune(text []byte) (n int, ign bool) {
+	switch b0 := text[0]; {
+	case b0 >= 0xC2 && b0 <= 0xDF && len(text) >= 2 && text[1]&0xC0 == 0x80:
+		r := uint32(b0&0x1F)<<6 | uint32(text[1]&0x3F) - 0x80
+		if t.q2[r>>6]>>(r&0x3F)&1 != 0 {
+			return 2, false
+		}
 	case b0&0xF0 == 0xE0 && len(text) >= 3 && text[1]&0xC0 == 0x80 && text[2]&0xC0 == 0x80:
 		blk, bit := uint32(b0&0x0F)<<6|uint32(text[1]&0x3F), text[2]&0x3F
 		if t.ign3[blk]>>bit&1 != 0 {
-			return 3, v
+			return 3, true
 		}
 		if t.q3[blk]>>bit&1 != 0 {
-			return 3, t.rootB
+			return 3, false
 		}
 	case b0 == 0xF0 && len(text) >= 4 && text[1] == 0x9F && text[2]&0xC0 == 0x80 && text[3]&0xC0 == 0x80:
 		if t.q4[text[2]&0x3F]>>(text[3]&0x3F)&1 != 0 {
-			return 4, t.rootB
+			return 4, false
 		}
 	}
-	return 0, v
+	return 0, false
 }
 
 // walkGo steps one lane in plain states over x until a transition is
