@@ -10,11 +10,9 @@ type cursor struct {
 	prev uint8
 }
 
-// laneMin is the shortest text scanned in two lanes; laneHits bounds the
-// hits the second lane holds before the text is rescanned in one.
+// laneMin is the shortest text scanned in two lanes.
 const (
-	laneMin  = 48
-	laneHits = 32
+	laneMin = 48
 	// laneRounds bounds how often the lanes stop for the slow path of
 	// either before they finish apart: text with many non-ASCII runs
 	// gains nothing from lockstep. Measured: realistic posts stop 0.8
@@ -34,10 +32,12 @@ const (
 // therefore scanned in two lanes that step in lockstep: the first from the
 // start, the second from just after a space near the middle, in the state a
 // space leaves when no match is pending (idle: rootB). The two chains of
-// loads overlap. When the first lane reaches the split, its state decides:
-// if it is idle too, the second lane's hits are exactly the single scan's
-// and are appended; otherwise (a phrase or a term that spans the split, rare)
-// the second half is scanned again from the first lane's state.
+// loads overlap. Both lanes append their hits to dst as they find them.
+// When the first lane reaches the split, its state decides: if it is idle
+// too, the second lane's hits are exactly the single scan's and are kept,
+// after the first lane's; otherwise (a phrase or a term that spans the
+// split, rare) they are dropped and the second half is scanned again from
+// the first lane's state.
 func (e *Engine) scan(dst []hit, text []byte) []hit {
 	n := len(text)
 	a := cursor{0, e.rootB, prevBoundary}
@@ -46,10 +46,9 @@ func (e *Engine) scan(dst []hit, text []byte) []hit {
 		dst, a = e.runFrom(dst, text, a, n)
 		return e.finish(dst, text, a)
 	}
-	var buf [laneHits]hit
-	hb := buf[:0]
+	base := len(dst) // both lanes append their hits to dst as they find them
 	b := cursor{p, e.rootB, prevBoundary}
-	for r := 0; r < laneRounds && a.i < p && b.i < n && len(hb) < laneHits/2; {
+	for r := 0; r < laneRounds && a.i < p && b.i < n; {
 		if a.v&flagSlow == 0 && b.v&flagSlow == 0 {
 			ka, kb, va, vb := lockstep(&e.st, text[a.i:p], text[b.i:], a.v, b.v)
 			if ka > 0 {
@@ -60,9 +59,23 @@ func (e *Engine) scan(dst []hit, text []byte) []hit {
 			}
 			// Punctuation and emoji no term starts with, and ignorables,
 			// met in a state lockstep does not take them in, are skipped
-			// here when nothing is pending, and lockstep goes on.
-			inA := a.i < p && text[a.i] >= utf8.RuneSelf && e.quiet(text, &a)
-			inB := b.i < n && text[b.i] >= utf8.RuneSelf && e.quiet(text, &b)
+			// here when nothing is pending, a space that ends a term is
+			// stepped here, and lockstep goes on.
+			var inA, inB bool
+			if a.i < p {
+				if text[a.i] >= utf8.RuneSelf {
+					inA = e.quiet(text, &a)
+				} else {
+					dst, inA = e.endAtSpace(dst, text, &a)
+				}
+			}
+			if b.i < n {
+				if text[b.i] >= utf8.RuneSelf {
+					inB = e.quiet(text, &b)
+				} else {
+					dst, inB = e.endAtSpace(dst, text, &b)
+				}
+			}
 			if inA || inB {
 				continue
 			}
@@ -72,17 +85,52 @@ func (e *Engine) scan(dst []hit, text []byte) []hit {
 			dst, a = e.run(dst, text, a, e.unitEnd(text, a.i, p))
 		}
 		if b.i < n && e.blocked(text, b) {
-			hb, b = e.run(hb, text, b, e.unitEnd(text, b.i, n))
+			dst, b = e.run(dst, text, b, e.unitEnd(text, b.i, n))
 		}
 	}
 	dst, a = e.runFrom(dst, text, a, p)
-	if a.v == e.rootB && a.prev == prevBoundary && len(hb) < laneHits/2 {
-		dst = append(dst, hb...)
+	if a.v == e.rootB && a.prev == prevBoundary {
+		dst = firstLaneFirst(dst, base, p)
 		dst, a = e.runFrom(dst, text, b, n)
 	} else {
+		dst = firstLaneOnly(dst, base, p)
 		dst, a = e.runFrom(dst, text, a, n)
 	}
 	return e.finish(dst, text, a)
+}
+
+// The lanes' hits in dst[base:] are told apart by where they end: the first
+// lane's before the split p (it steps the bytes before p, the last of them a
+// space), the second lane's after it (it starts after that space with a
+// boundary, so it finds nothing at p).
+
+// firstLaneFirst moves the first lane's hits before the second lane's,
+// each in the order found: the order of one scan.
+func firstLaneFirst(dst []hit, base, p int) []hit {
+	for i := base + 1; i < len(dst); i++ {
+		h := dst[i]
+		if int(h.end) >= p {
+			continue
+		}
+		j := i
+		for ; j > base && int(dst[j-1].end) >= p; j-- {
+			dst[j] = dst[j-1]
+		}
+		dst[j] = h
+	}
+	return dst
+}
+
+// firstLaneOnly drops the second lane's hits.
+func firstLaneOnly(dst []hit, base, p int) []hit {
+	w := base
+	for _, h := range dst[base:] {
+		if int(h.end) < p {
+			dst[w] = h
+			w++
+		}
+	}
+	return dst[:w]
 }
 
 // prevAfter is the word class after the last unit lockstep stepped, whose
@@ -121,6 +169,29 @@ func (e *Engine) quiet(text []byte, c *cursor) bool {
 	}
 	*c = cursor{c.i + n, e.rootB, prevBoundary}
 	return true
+}
+
+// endAtSpace takes the step run takes at the ASCII space at c.i after a
+// word, the lanes' most common stop (a term ends there): the boundary's
+// transition and its hits, without run's set-up, and without counting a
+// round. It reports false, having done nothing, for any other byte or
+// state, or when the boundary leads to a sparse state.
+func (e *Engine) endAtSpace(dst []hit, text []byte, c *cursor) ([]hit, bool) {
+	if c.v&flagSlow != 0 || c.prev == prevBoundary || e.ascii[text[c.i]]>>8 != kSpace {
+		return dst, false
+	}
+	v := e.tbl[c.v+e.clsB]
+	if v&flagSlow != 0 {
+		if v>>2 >= e.nDense {
+			return dst, false
+		}
+		if v&flagOut != 0 {
+			dst = e.emit(dst, v, text, c.i, true)
+		}
+		v = v >> 2 * e.stride
+	}
+	*c = cursor{c.i + 1, v, prevBoundary}
+	return dst, true
 }
 
 // splitAt returns where the second lane starts: just after a space within

@@ -196,6 +196,26 @@ func TestLanesEqualOneLane(t *testing.T) {
 	}
 }
 
+// TestLanesHitsAtTheSplit puts a hit at the very start of the second lane
+// (found early) and one at the very end of the first (found late): the
+// lanes' hits must still come out in the order of one scan.
+func TestLanesHitsAtTheSplit(t *testing.T) {
+	e := mustCompile(t, "x", "quake")
+	for k := 8; k < 40; k++ {
+		left := strings.Repeat("zz ", k) + "quake"
+		mid := " x quake "
+		text := left + mid + strings.Repeat("z", len(left)-len(mid)+1)
+		if p := splitAt([]byte(text)); p != len(left)+1 {
+			t.Fatalf("split of %q at %d, want %d", text, p, len(left)+1)
+		}
+		got := e.scan(nil, []byte(text))
+		want := e.oneLane(nil, []byte(text))
+		if len(want) != 3 || !slices.Equal(got, want) {
+			t.Fatalf("text %q:\n lanes    %v\n one lane %v", text, got, want)
+		}
+	}
+}
+
 // FuzzLanes compares the two-lane scan with one lane on untrusted text.
 func FuzzLanes(f *testing.F) {
 	f.Add("the flood victims in the flooded town need water and the flood victims need food now #sismo 地震だ")
