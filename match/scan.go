@@ -57,24 +57,12 @@ func (e *Engine) scan(dst []hit, text []byte) []hit {
 			if kb > 0 {
 				b = cursor{b.i + kb, vb, e.prevAfter(text[b.i+kb-1], vb)}
 			}
-			// Punctuation and emoji no term starts with, and ignorables,
-			// met in a state lockstep does not take them in, are skipped
-			// here when nothing is pending, a space that ends a term is
-			// stepped here, and lockstep goes on.
 			var inA, inB bool
 			if a.i < p {
-				if text[a.i] >= utf8.RuneSelf {
-					inA = e.quiet(text, &a)
-				} else {
-					dst, inA = e.endAtSpace(dst, text, &a)
-				}
+				dst, inA = e.inPlace(dst, text, &a)
 			}
 			if b.i < n {
-				if text[b.i] >= utf8.RuneSelf {
-					inB = e.quiet(text, &b)
-				} else {
-					dst, inB = e.endAtSpace(dst, text, &b)
-				}
+				dst, inB = e.inPlace(dst, text, &b)
 			}
 			if inA || inB {
 				continue
@@ -169,6 +157,17 @@ func (e *Engine) quiet(text []byte, c *cursor) bool {
 	}
 	*c = cursor{c.i + n, e.rootB, prevBoundary}
 	return true
+}
+
+// inPlace takes the unit at c.i where lockstep stopped, when the lanes can
+// take it without leaving lockstep: punctuation or an emoji no term starts
+// with, or an ignorable (quiet), or a space that ends a term (endAtSpace).
+// It reports whether it did.
+func (e *Engine) inPlace(dst []hit, text []byte, c *cursor) ([]hit, bool) {
+	if text[c.i] >= utf8.RuneSelf {
+		return dst, e.quiet(text, c)
+	}
+	return e.endAtSpace(dst, text, c)
 }
 
 // endAtSpace takes the step run takes at the ASCII space at c.i after a
