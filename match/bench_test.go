@@ -120,6 +120,32 @@ func BenchmarkMatch(b *testing.B) {
 	}
 }
 
+// BenchmarkMatchBatch is BenchmarkMatch with the posts matched 64 at a
+// time, as the pipeline matches them (MatchBatch).
+func BenchmarkMatchBatch(b *testing.B) {
+	posts := benchPosts(2048)
+	total := 0
+	docs := make([]Doc, len(posts))
+	for i, p := range posts {
+		total += len(p)
+		docs[i].Text = p
+	}
+	const size = 64
+	for _, n := range []int{1000, 10000, 100000} {
+		e := mustCompile(b, benchTerms(n)...)
+		b.Run(fmt.Sprintf("%dk", n/1000), func(b *testing.B) {
+			var bt Batch
+			b.SetBytes(int64(total / len(posts) * size))
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				k := i * size % len(docs)
+				e.MatchBatch(&bt, docs[k:k+size])
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*size), "ns/post")
+		})
+	}
+}
+
 // BenchmarkScan measures the term-level scan the rule language builds on.
 func BenchmarkScan(b *testing.B) {
 	posts := benchPosts(2000)

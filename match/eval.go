@@ -26,6 +26,12 @@ func (e *Engine) Match(dst []int32, d *Doc) []int32 {
 			hits[i].term += e.nMain
 		}
 	}
+	return e.rulesOf(dst, hits, d)
+}
+
+// rulesOf appends to dst the rules that match d, whose hits (of both
+// automata, each automaton's in text order) are hits: Match after the scans.
+func (e *Engine) rulesOf(dst []int32, hits []hit, d *Doc) []int32 {
 	if len(hits) == 0 {
 		return dst
 	}

@@ -66,7 +66,78 @@ func lockstepGo(t *stepTables, x, y []byte, vx, vy uint32) (int, int, uint32, ui
 	}
 }
 
-// asciiSteps is lockstepGo's inner loop over ASCII bytes, a function of its
+// lanes is where two lanes are in their texts: lane k steps texts[post[k]]
+// from byte at[k] in state v[k], then the texts after it up to last[k]
+// (excluded). The steps read and write it (the assembly at fixed offsets).
+type lanes struct {
+	at, post, last [2]int
+	v              [2]uint32
+}
+
+// stepLanesGo steps the two lanes as lockstepGo does, a unit of each per
+// step, through their texts (the lanes' steps for a batch of texts, where
+// lockstep's are for one text). At the end of its text, a lane whose end
+// transition (the raw space column: the boundary the end of a text is) is
+// not flagged, so that the end finds no term, goes on to its next text in
+// rootB; otherwise the lanes stop with the lane at the end (at[k] = len).
+// A lane with no text left has post[k] = last[k] and at[k] at the end of
+// its last text, and the lanes stop. Both lanes must have a text to start
+// with.
+func stepLanesGo(t *stepTables, texts [][]byte, l *lanes) {
+	x, y := texts[l.post[0]], texts[l.post[1]]
+	i, j, vx, vy := l.at[0], l.at[1], l.v[0], l.v[1]
+	defer func() { l.at, l.v = [2]int{i, j}, [2]uint32{vx, vy} }()
+	for {
+		if i == len(x) {
+			if !t.nextText(texts, l, 0, vx) {
+				return
+			}
+			x, i, vx = texts[l.post[0]], 0, t.rootB
+			continue
+		}
+		if j == len(y) {
+			if !t.nextText(texts, l, 1, vy) {
+				return
+			}
+			y, j, vy = texts[l.post[1]], 0, t.rootB
+			continue
+		}
+		k, nx, ny, flagged := asciiSteps(t.tbl, t.raw, x[i:], y[j:], vx, vy)
+		i, j, vx, vy = i+k, j+k, nx, ny
+		if flagged {
+			return
+		}
+		if i == len(x) || j == len(y) {
+			continue
+		}
+		if x[i] >= utf8.RuneSelf {
+			n, v := t.unit(x[i:], vx)
+			if n == 0 {
+				return
+			}
+			i, vx = i+n, v
+		}
+		if y[j] >= utf8.RuneSelf {
+			n, v := t.unit(y[j:], vy)
+			if n == 0 {
+				return
+			}
+			j, vy = j+n, v
+		}
+	}
+}
+
+// nextText moves lane k, at the end of its text in state v, to its next
+// text, when the end's transition is not flagged and there is one.
+func (t *stepTables) nextText(texts [][]byte, l *lanes, k int, v uint32) bool {
+	if t.tbl[v+uint32(t.raw[' '])]&flagSlow != 0 {
+		return false
+	}
+	l.post[k]++
+	return l.post[k] < l.last[k]
+}
+
+// asciiSteps is the inner loop of lockstepGo and stepLanesGo over ASCII bytes, a function of its
 // own so that its variables stay in registers. It stops at a non-ASCII
 // byte, a flagged transition (flagged: true) or the end of x or y.
 func asciiSteps(tbl []uint32, raw *[256]uint16, x, y []byte, vx, vy uint32) (k int, nvx, nvy uint32, flagged bool) {

@@ -4,7 +4,7 @@ package match
 
 import "unsafe"
 
-// The assembly reads stepTables and letter2 at fixed offsets: these fail to
+// The assembly reads stepTables, lanes and letter2 at fixed offsets: these fail to
 // compile when the layout moves.
 var (
 	_ [unsafe.Offsetof(stepTables{}.raw) - 24]byte
@@ -13,6 +13,12 @@ var (
 	_ [64 - unsafe.Offsetof(stepTables{}.ign3)]byte
 	_ [unsafe.Offsetof(stepTables{}.rootB) - 72]byte
 	_ [72 - unsafe.Offsetof(stepTables{}.rootB)]byte
+	_ [unsafe.Offsetof(lanes{}.post) - 16]byte
+	_ [16 - unsafe.Offsetof(lanes{}.post)]byte
+	_ [unsafe.Offsetof(lanes{}.last) - 32]byte
+	_ [32 - unsafe.Offsetof(lanes{}.last)]byte
+	_ [unsafe.Offsetof(lanes{}.v) - 48]byte
+	_ [48 - unsafe.Offsetof(lanes{}.v)]byte
 	_ [unsafe.Sizeof(letter2{}) - 8]byte
 	_ [8 - unsafe.Sizeof(letter2{})]byte
 	_ [unsafe.Offsetof(letter2{}.cls) - 2]byte
@@ -23,6 +29,11 @@ var (
 //
 //go:noescape
 func lockstep(t *stepTables, x, y []byte, vx, vy uint32) (int, int, uint32, uint32)
+
+// stepLanes is stepLanesGo in assembly (step_amd64.s says why).
+//
+//go:noescape
+func stepLanes(t *stepTables, texts [][]byte, l *lanes)
 
 // walk is walkGo in assembly.
 //

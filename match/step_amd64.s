@@ -73,6 +73,222 @@
 	CMPL AX, T_ROOTB(R13); \
 	JNE unitfail
 
+// lanes field offsets (step_amd64.go checks them).
+#define L_AT 0
+#define L_POST 16
+#define L_LAST 32
+#define L_V 48
+
+// TEXTAT(idx) points R11 at texts[idx] (clobbers idx).
+#define TEXTAT(idx) \
+	LEAQ (idx)(idx*2), R11; \
+	SHLQ $3, R11; \
+	ADDQ texts_base+8(FP), R11
+
+// ENDLANE takes a lane at the end of its text: the end's transition (the
+// raw space column) when it is flagged stops the lanes (the caller ends the
+// text); otherwise the lane goes on to its next text in rootB, or, having
+// none, stops the lanes.
+#define ENDLANE(pos, end, state, post, last) \
+	MOVWLZX 64(R9), R11; \
+	ADDQ state, R11; \
+	CMPQ R11, DX; \
+	JAE done; \
+	TESTL $1, (R8)(R11*4); \
+	JNZ done; \
+	MOVQ l+32(FP), R13; \
+	MOVQ post(R13), R12; \
+	INCQ R12; \
+	MOVQ R12, post(R13); \
+	CMPQ R12, last(R13); \
+	JAE done; \
+	TEXTAT(R12); \
+	MOVQ 0(R11), pos; \
+	MOVQ 8(R11), end; \
+	ADDQ pos, end; \
+	MOVQ t+0(FP), R13; \
+	MOVL T_ROOTB(R13), state; \
+	JMP next
+
+// LOADLANE starts a lane at texts[post] + at, or returns when post or at
+// is out of range (the lanes stay as they are).
+#define LOADLANE(pos, end, at, post, last) \
+	MOVQ post(R13), R12; \
+	CMPQ R12, last(R13); \
+	JAE bad; \
+	MOVQ texts_len+16(FP), R11; \
+	CMPQ last(R13), R11; \
+	JA bad; \
+	TEXTAT(R12); \
+	MOVQ 0(R11), pos; \
+	MOVQ 8(R11), end; \
+	CMPQ at(R13), end; \
+	JA bad; \
+	ADDQ pos, end; \
+	ADDQ at(R13), pos
+
+// STOREAT stores a lane's position in its text (in the last one when it
+// has none left).
+#define STOREAT(pos, at, post, last) \
+	MOVQ last(R13), R12; \
+	DECQ R12; \
+	MOVQ post(R13), R11; \
+	CMPQ R11, R12; \
+	CMOVQHI R12, R11; \
+	TEXTAT(R11); \
+	SUBQ 0(R11), pos; \
+	MOVQ pos, at(R13)
+
+// STEPS is the lanes' loop: one ASCII byte of each per step (the label
+// loop), or, at a non-ASCII byte in either lane, the units (nonascii). The
+// code of the two lanes' steps (lockstep for one text, stepLanes for a
+// batch) defines next, where the loop tests the lanes' ends, and done.
+#define STEPS \
+loop: \
+	MOVBLZX (SI), R11; \
+	MOVBLZX (DI), R12; \
+	MOVL R11, R13; \
+	ORL R12, R13; \
+	TESTL $0x80, R13 /* a non-ASCII byte in either lane */; \
+	JNZ nonascii; \
+	MOVWLZX (R9)(R11*2), R11; \
+	MOVWLZX (R9)(R12*2), R12; \
+	LEAQ (R11)(AX*1), R13; \
+	CMPQ R13, DX; \
+	JAE done; \
+	LEAQ (R12)(BX*1), R13; \
+	CMPQ R13, DX; \
+	JAE done; \
+	LEAQ (R8)(R11*4), R11 /* column addresses, off the chain */; \
+	LEAQ (R8)(R12*4), R12; \
+	MOVL (R11)(AX*4), R11 /* the two chains: one load each */; \
+	MOVL (R12)(BX*4), R12; \
+	MOVL R11, R13; \
+	ORL R12, R13; \
+	TESTL $1, R13 /* flagSlow in either lane */; \
+	JNZ done; \
+	MOVL R11, AX; \
+	MOVL R12, BX; \
+	INCQ SI; \
+	INCQ DI
+
+// UNITS: a lane at a non-ASCII byte steps one unit (see lockstepGo). The unit code
+// works on the first lane's registers (SI, CX, AX, byte in R11); for the
+// second lane they are swapped with DI, R10, BX, and R12 holds 0x100 until
+// they are swapped back. The unit code uses R11, R13 and DX, so DX (the
+// table's length) is reloaded before the loop goes on.
+#define UNITS \
+nonascii: \
+	TESTL $0x80, R11; \
+	JNZ unit; \
+second: \
+	TESTL $0x80, R12; \
+	JZ back; \
+	XCHGQ SI, DI; \
+	XCHGQ CX, R10; \
+	XCHGL AX, BX; \
+	MOVL R12, R11; \
+	MOVL $0x100, R12; \
+	JMP unit; \
+unitok: \
+	CMPL R12, $0x100; \
+	JNE second; \
+	XCHGQ SI, DI; \
+	XCHGQ CX, R10; \
+	XCHGL AX, BX; \
+back: \
+	MOVQ t+0(FP), R13; \
+	MOVQ T_LEN(R13), DX; \
+	JMP next; \
+unitfail: \
+	CMPL R12, $0x100; \
+	JNE done; \
+	XCHGQ SI, DI; \
+	XCHGQ CX, R10; \
+	XCHGL AX, BX; \
+	JMP done; \
+unit: \
+	LEAL -0xC2(R11), R13 /* lead byte of U+0080..U+07FF? */; \
+	CMPL R13, $0x1E; \
+	JAE unit34; \
+	LEAQ 1(SI), R13; \
+	CMPQ R13, CX; \
+	JAE unitfail; \
+	CONT(1, R13); \
+	ANDL $0x1F, R11; \
+	SHLL $6, R11; \
+	ORL R13, R11; \
+	SUBL $0x80, R11 /* rune - 0x80 */; \
+	MOVQ t+0(FP), R13; \
+	MOVQ T_L2(R13), R13; \
+	LEAQ (R13)(R11*8), R13 /* &l2[rune-0x80]: n at 0, classes at 2, 4, 6 */; \
+	CMPB (R13), $0; \
+	JEQ quiet2; \
+	MOVL AX, DX; \
+	LETTERSTEP(2); \
+	CMPB (R13), $2; \
+	JB letterok; \
+	LETTERSTEP(4); \
+	CMPB (R13), $3; \
+	JB letterok; \
+	LETTERSTEP(6); \
+letterok: \
+	MOVL DX, AX; \
+	ADDQ $2, SI; \
+	JMP unitok; \
+ /* Punctuation, emoji and ignorables are taken in the root or rootB only. */; \
+quiet2: /* R11: rune - 0x80 */ \
+	IDLE(quiet2ok); \
+quiet2ok: \
+	MOVL R11, R13; \
+	SHRL $6, R13; \
+	MOVQ t+0(FP), DX; \
+	MOVQ T_Q2(DX), DX; \
+	MOVQ (DX)(R13*8), DX; \
+	BTQ R11, DX /* bit (rune-0x80)&63 */; \
+	JCC unitfail; \
+	TOROOTB; \
+	ADDQ $2, SI; \
+	JMP unitok; \
+unit34: \
+	IDLE(unit34ok); \
+unit34ok: \
+	MOVL R11, R13; \
+	ANDL $0xF0, R13; \
+	CMPL R13, $0xE0; \
+	JNE unit4; \
+	LEAQ 2(SI), R13; \
+	CMPQ R13, CX; \
+	JAE unitfail; \
+	CONT(1, R13); \
+	ANDL $0x0F, R11; \
+	SHLL $6, R11; \
+	ORL R13, R11 /* block: (b0&0x0F)<<6 | b1&0x3F */; \
+	CONT(2, DX); \
+	BIT(T_IGN3); \
+	JCS ignorable; \
+	BIT(T_Q3); \
+	JCC unitfail; \
+	TOROOTB; \
+ignorable: \
+	ADDQ $3, SI; \
+	JMP unitok; \
+unit4: /* U+1F000..U+1FFFF: F0 9F b2 b3 */ \
+	CMPL R11, $0xF0; \
+	JNE unitfail; \
+	LEAQ 3(SI), R13; \
+	CMPQ R13, CX; \
+	JAE unitfail; \
+	CMPB 1(SI), $0x9F; \
+	JNE unitfail; \
+	CONT(2, R11); \
+	CONT(3, DX); \
+	BIT(T_Q4); \
+	JCC unitfail; \
+	TOROOTB; \
+	ADDQ $4, SI; \
+	JMP unitok
+
 // func lockstep(t *stepTables, x, y []byte, vx, vy uint32) (int, int, uint32, uint32)
 //
 // Registers: SI, DI the lanes' positions, CX, R10 their ends, AX, BX their
@@ -93,33 +309,7 @@ TEXT ·lockstep(SB), NOSPLIT, $0-88
 	CMPQ DI, R10
 	JAE done
 
-loop:
-	MOVBLZX (SI), R11
-	MOVBLZX (DI), R12
-	MOVL R11, R13
-	ORL R12, R13
-	TESTL $0x80, R13 // a non-ASCII byte in either lane
-	JNZ nonascii
-	MOVWLZX (R9)(R11*2), R11
-	MOVWLZX (R9)(R12*2), R12
-	LEAQ (R11)(AX*1), R13
-	CMPQ R13, DX
-	JAE done
-	LEAQ (R12)(BX*1), R13
-	CMPQ R13, DX
-	JAE done
-	LEAQ (R8)(R11*4), R11 // column addresses, off the chain
-	LEAQ (R8)(R12*4), R12
-	MOVL (R11)(AX*4), R11 // the two chains: one load each
-	MOVL (R12)(BX*4), R12
-	MOVL R11, R13
-	ORL R12, R13
-	TESTL $1, R13 // flagSlow in either lane
-	JNZ done
-	MOVL R11, AX
-	MOVL R12, BX
-	INCQ SI
-	INCQ DI
+	STEPS
 
 next:
 	CMPQ SI, CX
@@ -136,133 +326,45 @@ done:
 	MOVL BX, ret3+84(FP)
 	RET
 
-// A lane at a non-ASCII byte steps one unit (see lockstepGo). The unit code
-// works on the first lane's registers (SI, CX, AX, byte in R11); for the
-// second lane they are swapped with DI, R10, BX, and R12 holds 0x100 until
-// they are swapped back. The unit code uses R11, R13 and DX, so DX (the
-// table's length) is reloaded before the loop goes on.
-nonascii:
-	TESTL $0x80, R11
-	JNZ unit
+	UNITS
 
-second:
-	TESTL $0x80, R12
-	JZ back
-	XCHGQ SI, DI
-	XCHGQ CX, R10
-	XCHGL AX, BX
-	MOVL R12, R11
-	MOVL $0x100, R12
-	JMP unit
-
-unitok:
-	CMPL R12, $0x100
-	JNE second
-	XCHGQ SI, DI
-	XCHGQ CX, R10
-	XCHGL AX, BX
-
-back:
-	MOVQ t+0(FP), R13
-	MOVQ T_LEN(R13), DX
+// func stepLanes(t *stepTables, texts [][]byte, l *lanes)
+//
+// Registers: SI, DI the lanes' positions, CX, R10 the ends of their texts,
+// AX, BX their states; R8 the table, DX its length, R9 the raw columns;
+// R11, R12 the lanes' bytes; R13 scratch.
+TEXT ·stepLanes(SB), NOSPLIT, $0-40
+	TABLES
+	MOVQ l+32(FP), R13
+	LOADLANE(SI, CX, L_AT, L_POST, L_LAST)
+	LOADLANE(DI, R10, L_AT+8, L_POST+8, L_LAST+8)
+	MOVL L_V(R13), AX
+	MOVL L_V+4(R13), BX
 	JMP next
 
-unitfail:
-	CMPL R12, $0x100
-	JNE done
-	XCHGQ SI, DI
-	XCHGQ CX, R10
-	XCHGL AX, BX
-	JMP done
+	STEPS
 
-unit:
-	LEAL -0xC2(R11), R13 // lead byte of U+0080..U+07FF?
-	CMPL R13, $0x1E
-	JAE unit34
-	LEAQ 1(SI), R13
-	CMPQ R13, CX
-	JAE unitfail
-	CONT(1, R13)
-	ANDL $0x1F, R11
-	SHLL $6, R11
-	ORL R13, R11
-	SUBL $0x80, R11 // rune - 0x80
-	MOVQ t+0(FP), R13
-	MOVQ T_L2(R13), R13
-	LEAQ (R13)(R11*8), R13 // &l2[rune-0x80]: n at 0, classes at 2, 4, 6
-	CMPB (R13), $0
-	JEQ quiet2
-	MOVL AX, DX
-	LETTERSTEP(2)
-	CMPB (R13), $2
-	JB letterok
-	LETTERSTEP(4)
-	CMPB (R13), $3
-	JB letterok
-	LETTERSTEP(6)
+next:
+	CMPQ SI, CX
+	JAE endA
+	CMPQ DI, R10
+	JB loop
+	ENDLANE(DI, R10, BX, L_POST+8, L_LAST+8)
 
-letterok:
-	MOVL DX, AX
-	ADDQ $2, SI
-	JMP unitok
+endA:
+	ENDLANE(SI, CX, AX, L_POST, L_LAST)
 
-// Punctuation, emoji and ignorables are taken in the root or rootB only.
-quiet2: // R11: rune - 0x80
-	IDLE(quiet2ok)
+done:
+	MOVQ l+32(FP), R13
+	MOVL AX, L_V(R13)
+	MOVL BX, L_V+4(R13)
+	STOREAT(SI, L_AT, L_POST, L_LAST)
+	STOREAT(DI, L_AT+8, L_POST+8, L_LAST+8)
 
-quiet2ok:
-	MOVL R11, R13
-	SHRL $6, R13
-	MOVQ t+0(FP), DX
-	MOVQ T_Q2(DX), DX
-	MOVQ (DX)(R13*8), DX
-	BTQ R11, DX // bit (rune-0x80)&63
-	JCC unitfail
-	TOROOTB
-	ADDQ $2, SI
-	JMP unitok
+bad:
+	RET
 
-unit34:
-	IDLE(unit34ok)
-
-unit34ok:
-	MOVL R11, R13
-	ANDL $0xF0, R13
-	CMPL R13, $0xE0
-	JNE unit4
-	LEAQ 2(SI), R13
-	CMPQ R13, CX
-	JAE unitfail
-	CONT(1, R13)
-	ANDL $0x0F, R11
-	SHLL $6, R11
-	ORL R13, R11 // block: (b0&0x0F)<<6 | b1&0x3F
-	CONT(2, DX)
-	BIT(T_IGN3)
-	JCS ignorable
-	BIT(T_Q3)
-	JCC unitfail
-	TOROOTB
-
-ignorable:
-	ADDQ $3, SI
-	JMP unitok
-
-unit4: // U+1F000..U+1FFFF: F0 9F b2 b3
-	CMPL R11, $0xF0
-	JNE unitfail
-	LEAQ 3(SI), R13
-	CMPQ R13, CX
-	JAE unitfail
-	CMPB 1(SI), $0x9F
-	JNE unitfail
-	CONT(2, R11)
-	CONT(3, DX)
-	BIT(T_Q4)
-	JCC unitfail
-	TOROOTB
-	ADDQ $4, SI
-	JMP unitok
+	UNITS
 
 // func walk(t *stepTables, x []byte, v uint32) (int, uint32)
 TEXT ·walk(SB), NOSPLIT, $0-52

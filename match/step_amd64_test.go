@@ -23,4 +23,21 @@ func TestStepsStayInTable(t *testing.T) {
 	if i != 1 || j != 1 || vx != 4 || vy != 8 {
 		t.Fatalf("lockstep = %d, %d, %d, %d; want 1, 1, 4, 8", i, j, vx, vy)
 	}
+	l := lanes{post: [2]int{0, 1}, last: [2]int{1, 2}, v: [2]uint32{0, 4}}
+	stepLanes(st, [][]byte{x, x}, &l)
+	if want := (lanes{at: [2]int{1, 1}, post: [2]int{0, 1}, last: [2]int{1, 2}, v: [2]uint32{4, 8}}); l != want {
+		t.Fatalf("stepLanes: %+v; want %+v", l, want)
+	}
+	// Lanes out of their texts' range do not step.
+	for _, bad := range []lanes{
+		{post: [2]int{1, 1}, last: [2]int{1, 2}},
+		{post: [2]int{0, 1}, last: [2]int{1, 3}},
+		{at: [2]int{5, 0}, post: [2]int{0, 1}, last: [2]int{1, 2}},
+	} {
+		l := bad
+		stepLanes(st, [][]byte{x, x}, &l)
+		if l != bad {
+			t.Fatalf("stepLanes(%+v) stepped to %+v", bad, l)
+		}
+	}
 }

@@ -5,10 +5,11 @@ import (
 	"testing"
 )
 
-// TestStepsEqualPortable holds the ASCII steps the scan runs (assembly on
-// amd64) to the portable ones, step count and states, from every plain state
-// of a real automaton over generated text: words with and without terms,
-// punctuation, non-ASCII runes.
+// TestStepsEqualPortable holds the steps the scans run (assembly on amd64)
+// to the portable ones, positions and states, from every plain state of a
+// real automaton over generated texts: words with and without terms,
+// punctuation, non-ASCII runes; for stepLanes, batches of texts, some
+// empty.
 func TestStepsEqualPortable(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	e := mustCompile(t, benchTerms(2000)...)
@@ -31,22 +32,41 @@ func TestStepsEqualPortable(t *testing.T) {
 		}
 		return b
 	}
-	for n := 0; n < 50000; n++ {
-		x, y := gen(), gen()
-		vx, vy := plain[rng.IntN(len(plain))], plain[rng.IntN(len(plain))]
-		if n%2 == 0 {
-			vx, vy = e.rootB, e.rootB
+	genTexts := func() [][]byte {
+		texts := make([][]byte, 1+rng.IntN(4))
+		for i := range texts {
+			if rng.IntN(4) > 0 {
+				texts[i] = gen()
+			}
 		}
-		i, j, ax, ay := lockstep(&e.st, x, y, vx, vy)
-		wi, wj, wx, wy := lockstepGo(&e.st, x, y, vx, vy)
+		return texts
+	}
+	for n := 0; n < 50000; n++ {
+		x, y := genTexts(), genTexts()
+		texts := append(x, y...)
+		l := lanes{post: [2]int{0, len(x)}, last: [2]int{len(x), len(texts)}}
+		l.at = [2]int{rng.IntN(len(x[0]) + 1), rng.IntN(len(y[0]) + 1)}
+		l.v = [2]uint32{plain[rng.IntN(len(plain))], plain[rng.IntN(len(plain))]}
+		if n%2 == 0 {
+			l.at, l.v = [2]int{}, [2]uint32{e.rootB, e.rootB}
+		}
+		i, j, ax, ay := lockstep(&e.st, x[0][l.at[0]:], y[0][l.at[1]:], l.v[0], l.v[1])
+		wi, wj, wx, wy := lockstepGo(&e.st, x[0][l.at[0]:], y[0][l.at[1]:], l.v[0], l.v[1])
 		if i != wi || j != wj || ax != wx || ay != wy {
-			t.Fatalf("lockstep(%q, %q, %d, %d) = %d, %d, %d, %d; portable %d, %d, %d, %d", x, y, vx, vy, i, j, ax, ay, wi, wj, wx, wy)
+			t.Fatalf("lockstep(%q, %q, %+v) = %d, %d, %d, %d; portable %d, %d, %d, %d", x[0], y[0], l, i, j, ax, ay, wi, wj, wx, wy)
+		}
+		got, want := l, l
+		stepLanes(&e.st, texts, &got)
+		stepLanesGo(&e.st, texts, &want)
+		if got != want {
+			t.Fatalf("stepLanes(%q, %+v) = %+v; portable %+v", texts, l, got, want)
 		}
 		k, wk := 0, 0
-		k, ax = walk(&e.st, x, vx)
-		wk, wx = walkGo(&e.st, x, vx)
-		if k != wk || ax != wx {
-			t.Fatalf("walk(%q, %d) = %d, %d; portable %d, %d", x, vx, k, ax, wk, wx)
+		var v, wv uint32
+		k, v = walk(&e.st, x[0], l.v[0])
+		wk, wv = walkGo(&e.st, x[0], l.v[0])
+		if k != wk || v != wv {
+			t.Fatalf("walk(%q, %d) = %d, %d; portable %d, %d", x[0], l.v[0], k, v, wk, wv)
 		}
 	}
 }
