@@ -21,8 +21,10 @@ import (
 
 // Deps are the collaborators a Pipeline runs with.
 type Deps struct {
-	// Engine returns the current rules engine; it is called once per message,
-	// so a reload takes effect on the next message.
+	// Engine returns the current rules engine; it is called once per batch
+	// of decoded posts a partition matches together (at most 64, never
+	// spanning a chunk hand-over), so a reload takes effect at the next
+	// batch.
 	Engine     func() *match.Engine
 	Store      Store
 	Enricher   Enricher
@@ -299,9 +301,10 @@ func (pl *Pipeline) own(ctx, hard context.Context, gen *kafka.Generation, f *fen
 		}()
 	}
 
-	c := pl.newChunk(gen, f, partition)
 	var reported time.Time // latest event time handed to the detector
-	send := func(barrier bool) bool {
+	// send hands c over (barrier: the last chunk, waited for until it is
+	// committed); it returns the next chunk, or false when the owner stops.
+	send := func(c *chunk, barrier bool) (*chunk, bool) {
 		pl.account(c, pkey, r, seen, copies)
 		if det != nil {
 			// The detector gets the chunk's events before the writer gets
@@ -321,7 +324,7 @@ func (pl *Pipeline) own(ctx, hard context.Context, gen *kafka.Generation, f *fen
 			select {
 			case det.in <- b:
 			case <-hard.Done():
-				return false
+				return nil, false
 			}
 			reported = b.latest
 		}
@@ -331,7 +334,7 @@ func (pl *Pipeline) own(ctx, hard context.Context, gen *kafka.Generation, f *fen
 		select {
 		case out <- c:
 		case <-hard.Done():
-			return false
+			return nil, false
 		}
 		if barrier {
 			select {
@@ -341,41 +344,79 @@ func (pl *Pipeline) own(ctx, hard context.Context, gen *kafka.Generation, f *fen
 				}
 			case <-hard.Done():
 			}
-			return false
+			return nil, false
 		}
-		c = pl.newChunk(gen, f, partition)
-		return true
+		return pl.newChunk(gen, f, partition), true
 	}
+	lp := &partitionLoop{r: r, pr: pr, interval: cfg.ChunkInterval, messages: int64(cfg.ChunkMessages),
+		now: now, log: log, send: send}
+	lp.run(ctx, pl.newChunk(gen, f, partition))
+}
 
+// fetcher is what the partition loop needs of its *kafka.Reader.
+type fetcher interface {
+	FetchMessage(ctx context.Context) (kafka.Message, error)
+}
+
+// partitionLoop fetches one partition's messages, processes them into
+// chunks and hands each chunk over: after messages offsets, after interval
+// since its first message, and once more (a barrier) when ctx ends.
+//
+// The processor keeps decoded posts pending until its batch is full; every
+// hand-over flushes the batch into the chunk first (handOver), so a chunk
+// handed over holds the rows of every post up to its last offset, and its
+// offsets can be committed.
+type partitionLoop struct {
+	r        fetcher
+	pr       *processor
+	interval time.Duration // Config.ChunkInterval
+	messages int64         // Config.ChunkMessages
+	now      func() time.Time
+	log      *slog.Logger
+	// send hands c over; it returns the next chunk, or false when the loop
+	// must end (always after a barrier).
+	send func(c *chunk, barrier bool) (*chunk, bool)
+}
+
+// run consumes into c and the chunks after it until ctx ends.
+func (lp *partitionLoop) run(ctx context.Context, c *chunk) {
+	handOver := func(barrier bool) bool {
+		lp.pr.flush(c) // the pending posts are c's: their offsets are ≤ c.last
+		next, ok := lp.send(c, barrier)
+		c = next
+		return ok
+	}
 	var fctx context.Context = ctx
 	cancelF := func() {}
 	for {
-		msg, err := r.FetchMessage(fctx)
+		msg, err := lp.r.FetchMessage(fctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				cancelF()
-				send(true)
+				handOver(true)
 				return
 			}
 			if errors.Is(err, context.DeadlineExceeded) {
 				cancelF()
 				fctx, cancelF = ctx, func() {}
-				send(false)
+				if !handOver(false) {
+					return
+				}
 				continue
 			}
-			log.Warn("fetch failed", "err", err)
+			lp.log.Warn("fetch failed", "err", err)
 			continue
 		}
 		if c.first < 0 {
-			c.first, c.started = msg.Offset, now()
-			fctx, cancelF = context.WithDeadline(ctx, c.started.Add(cfg.ChunkInterval))
+			c.first, c.started = msg.Offset, lp.now()
+			fctx, cancelF = context.WithDeadline(ctx, c.started.Add(lp.interval))
 		}
-		pr.handle(&msg, c)
+		lp.pr.add(&msg, c)
 		c.last = msg.Offset
-		if c.last-c.first+1 >= int64(cfg.ChunkMessages) {
+		if c.last-c.first+1 >= lp.messages {
 			cancelF()
 			fctx, cancelF = ctx, func() {}
-			if !send(false) {
+			if !handOver(false) {
 				return
 			}
 		}

@@ -54,17 +54,41 @@ type processor struct {
 	routePrefix string
 	latest      time.Time // newest created_at seen (≤ wall clock + maxAhead)
 
-	p    post.Post
-	doc  match.Doc
-	hits []int32
+	// The pending batch: posts decoded by add and not yet matched. Slot k
+	// holds a post, its Doc (a view of the post's text) and its message's
+	// offset; slots 0..n-1 are pending, in message order. flush empties it.
+	n       int
+	posts   [batchPosts]post.Post
+	docs    [batchPosts]match.Doc
+	offsets [batchPosts]int64
+	batch   match.Batch
+
 	feat enrich.Features
 	norm []byte // scratch for the copy key
 }
 
-// handle processes one message, appending to c.
+// batchPosts is how many decoded posts the processor matches at once with
+// Engine.MatchBatch, which streams them through the automaton's lanes
+// without the per-post fixed costs of Match. Measured on the peers corpus,
+// time per post against Match: 0.92 in batches of 16, 0.84 in batches of
+// 64, 0.81-0.83 in batches of 256; 64 posts of working memory stay small.
+const batchPosts = 64
+
+// handle processes one message completely, appending to c: add, then
+// flush.
 func (pr *processor) handle(msg *kafka.Message, c *chunk) {
+	pr.add(msg, c)
+	pr.flush(c)
+}
+
+// add decodes one message into the pending batch. A message that is no post
+// (skipped) or cannot be decoded (dead letter) is dealt with at once; a post
+// waits in the batch for flush, which add calls when the batch is full.
+// Whatever add appends to c belongs to c: the caller must flush into c
+// before it hands c over, so that c's rows cover every post up to c.last.
+func (pr *processor) add(msg *kafka.Message, c *chunk) {
 	c.n.consumed++
-	p := &pr.p
+	p := &pr.posts[pr.n]
 	if err := pr.dec.Decode(msg.Value, p); err != nil {
 		var de *post.DecodeError
 		if adapt.IsSkip(err) {
@@ -82,13 +106,40 @@ func (pr *processor) handle(msg *kafka.Message, c *chunk) {
 	if pr.detect {
 		pr.observeTime(c, p.CreatedAt)
 	}
+	// The decoders copy every string they set (post.Post owns its strings),
+	// so the slot stays valid while the next messages are decoded.
+	pr.docs[pr.n] = DocOf(p)
+	pr.offsets[pr.n] = msg.Offset
+	pr.n++
+	if pr.n == len(pr.posts) {
+		pr.flush(c)
+	}
+}
 
-	eng := pr.engine()
-	pr.doc = DocOf(p)
-	pr.hits = eng.Match(pr.hits[:0], &pr.doc)
-	if len(pr.hits) == 0 {
+// flush matches the pending posts with one engine (taken once: a reload
+// takes effect at the next batch) and appends their mentions, in message
+// order, to c; then the batch is empty.
+func (pr *processor) flush(c *chunk) {
+	if pr.n == 0 {
 		return
 	}
+	eng := pr.engine()
+	eng.MatchBatch(&pr.batch, pr.docs[:pr.n])
+	rules := eng.Rules()
+	for k := range pr.n {
+		pr.mentions(c, rules, k)
+	}
+	pr.n = 0
+}
+
+// mentions appends the rows (and routed messages and detector events) of
+// pending post k, whose matched rules are in pr.batch, to c.
+func (pr *processor) mentions(c *chunk, rules []match.Rule, k int) {
+	hits := pr.batch.Rules(k)
+	if len(hits) == 0 {
+		return
+	}
+	p, doc := &pr.posts[k], &pr.docs[k]
 	c.n.matched++
 	if pr.seen.Seen(dedup.Key(p.ID), pr.now()) {
 		c.n.duplicates++
@@ -102,30 +153,29 @@ func (pr *processor) handle(msg *kafka.Message, c *chunk) {
 	if p.IsRepost() {
 		c.n.reposts++
 	} else {
-		copyKey, pr.norm = dedup.CopyKey(pr.norm, pr.doc.Text)
+		copyKey, pr.norm = dedup.CopyKey(pr.norm, doc.Text)
 		copyOf, copyCount = pr.copies.Observe(copyKey, p.ID, pr.now())
 		if copyOf != "" {
 			c.n.copies++
 		}
 	}
 	pr.enricher.Enrich(p, &pr.feat)
-	rules := eng.Rules()
 	f := &pr.feat
-	for _, h := range pr.hits {
+	for _, h := range hits {
 		c.rows = append(c.rows, mentionRow(rules[h].ID, p, f))
 		row := &c.rows[len(c.rows)-1]
-		row.Topic, row.Partition, row.Offset = pr.topic, int32(pr.partition), msg.Offset
+		row.Topic, row.Partition, row.Offset = pr.topic, int32(pr.partition), pr.offsets[k]
 		row.CopyKey, row.CopyOf, row.CopyCount = copyKey, copyOf, copyCount
 		if route := rules[h].Route; route != "" {
-			if rm, err := routeMessage(pr.routePrefix, route, &c.rows[len(c.rows)-1]); err == nil {
+			if rm, err := routeMessage(pr.routePrefix, route, row); err == nil {
 				c.routed = append(c.routed, rm)
 			}
 		}
 		if pr.detect {
-			c.events = append(c.events, mentionEvent(&c.rows[len(c.rows)-1], pr.doc.HasLink))
+			c.events = append(c.events, mentionEvent(row, doc.HasLink))
 		}
 	}
-	c.n.mentions += int64(len(pr.hits))
+	c.n.mentions += int64(len(hits))
 }
 
 // DocOf is what the rules see of a post. Its Text is a read-only view of
