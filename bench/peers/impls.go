@@ -19,6 +19,23 @@ type Matcher interface {
 	Count(text []byte) int
 }
 
+// BatchMatcher is a Matcher that also scans several consecutive posts per
+// call, as the earshot pipeline does. CountBatch sets counts[k] to what
+// Count(texts[k]) returns; len(counts) >= len(texts).
+type BatchMatcher interface {
+	Matcher
+	CountBatch(texts [][]byte, counts []int)
+}
+
+// The two earshot rows: Engine.Match on one post per call, and
+// Engine.MatchBatch on EarshotBatch consecutive posts per call, the way the
+// earshot pipeline runs the matcher.
+const (
+	EarshotName      = "earshot (per post)"
+	EarshotBatchName = "earshot (batches of 64)"
+	EarshotBatch     = 64
+)
+
 // Impl is one implementation under test.
 type Impl struct {
 	Name string
@@ -27,6 +44,14 @@ type Impl struct {
 	Lower bool
 	// Semantics says what Count counts.
 	Semantics string
+	// PostsPerCall is how many consecutive posts the harness gives the
+	// matcher per call (0 or 1: one post per Count call). Above 1 the
+	// matcher must be a BatchMatcher.
+	PostsPerCall int
+	// SameCounts names another implementation that must report the same
+	// count for every post (the same engine driven differently); the
+	// harness and the tests check it.
+	SameCounts string
 	// Build compiles a pattern set. It returns an error wrapping ErrSkipped
 	// when the set is out of the implementation's reach.
 	Build func(p *Patterns) (Matcher, error)
@@ -54,14 +79,21 @@ func (c *ImplsConfig) setDefaults() {
 	}
 }
 
-// Impls returns the implementations in report order: earshot first, then
-// the Go peers, then Go regexp.
+// Impls returns the implementations in report order: earshot in batches,
+// earshot per post, then the Go peers, then Go regexp.
 func Impls(cfg ImplsConfig) []Impl {
 	cfg.setDefaults()
 	return []Impl{
 		{
-			Name:      "earshot",
-			Semantics: "distinct rules per post; Unicode case folding, NFKD, word boundaries, phrases, hashtags",
+			Name:         EarshotBatchName,
+			Semantics:    earshotSemantics,
+			PostsPerCall: EarshotBatch,
+			SameCounts:   EarshotName,
+			Build:        buildEarshotBatch,
+		},
+		{
+			Name:      EarshotName,
+			Semantics: earshotSemantics,
 			Build:     buildEarshot,
 		},
 		{
@@ -100,13 +132,15 @@ func Impls(cfg ImplsConfig) []Impl {
 	}
 }
 
+const earshotSemantics = "distinct rules per post; Unicode case folding, NFKD, word boundaries, phrases, hashtags"
+
 type earshotMatcher struct {
 	e   *match.Engine
 	doc match.Doc
 	dst []int32
 }
 
-func buildEarshot(p *Patterns) (Matcher, error) {
+func compileEarshot(p *Patterns) (*match.Engine, error) {
 	rules := make([]match.Rule, len(p.Terms))
 	for i, t := range p.Terms {
 		rules[i] = match.Rule{ID: t, Query: t, Enabled: true}
@@ -115,12 +149,23 @@ func buildEarshot(p *Patterns) (Matcher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot compile earshot rules: %w", err)
 	}
+	return e, nil
+}
+
+func buildEarshot(p *Patterns) (Matcher, error) {
+	e, err := compileEarshot(p)
+	if err != nil {
+		return nil, err
+	}
 	return &earshotMatcher{e: e, dst: make([]int32, 0, 64)}, nil
 }
 
 // Engine returns the earshot engine behind m, or nil if m is not earshot's.
 func Engine(m Matcher) *match.Engine {
-	if em, ok := m.(*earshotMatcher); ok {
+	switch em := m.(type) {
+	case *earshotMatcher:
+		return em.e
+	case *earshotBatchMatcher:
 		return em.e
 	}
 	return nil
@@ -130,6 +175,47 @@ func (m *earshotMatcher) Count(text []byte) int {
 	m.doc.Text = text
 	m.dst = m.e.Match(m.dst[:0], &m.doc)
 	return len(m.dst)
+}
+
+// earshotBatchMatcher drives Engine.MatchBatch with one Batch and one
+// slice of Docs reused across calls, as the pipeline does: allocation-free
+// once the Batch has grown.
+type earshotBatchMatcher struct {
+	e    *match.Engine
+	b    match.Batch
+	docs []match.Doc
+}
+
+func buildEarshotBatch(p *Patterns) (Matcher, error) {
+	e, err := compileEarshot(p)
+	if err != nil {
+		return nil, err
+	}
+	return &earshotBatchMatcher{e: e, docs: make([]match.Doc, EarshotBatch)}, nil
+}
+
+func (m *earshotBatchMatcher) CountBatch(texts [][]byte, counts []int) {
+	if len(texts) > len(m.docs) {
+		m.docs = make([]match.Doc, len(texts))
+	}
+	docs := m.docs[:len(texts)]
+	for k, t := range texts {
+		docs[k].Text = t
+	}
+	m.e.MatchBatch(&m.b, docs)
+	if m.b.Len() != len(texts) {
+		panic(fmt.Sprintf("MatchBatch of %d documents returned %d results", len(texts), m.b.Len()))
+	}
+	for k := range texts {
+		counts[k] = len(m.b.Rules(k))
+	}
+}
+
+// Count matches a batch of one post.
+func (m *earshotBatchMatcher) Count(text []byte) int {
+	var c [1]int
+	m.CountBatch([][]byte{text}, c[:])
+	return c[0]
 }
 
 type petarMatcher struct{ ac petar.AhoCorasick }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -49,7 +51,8 @@ func TestSubstringSemantics(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]int{
-		"earshot":                        0,
+		EarshotName:                      0,
+		EarshotBatchName:                 0,
 		"go-regexp":                      0,
 		"petar-dambovaliev/aho-corasick": 1,
 		"BobuSumisu/aho-corasick":        1,
@@ -65,6 +68,120 @@ func TestSubstringSemantics(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("counts in %q = %v, want %v", "stormy weather", got, want)
+	}
+}
+
+// TestBatchCounts checks that earshot driven in batches (the batch row)
+// counts exactly what earshot driven one post at a time counts, post by
+// post, on a generated test corpus (and CrisisLex tweets when present): a
+// batching bug must not give a fast wrong row. Every implementation with
+// Impl.SameCounts is checked against its partner.
+func TestBatchCounts(t *testing.T) {
+	c, err := BuildCorpus(CorpusConfig{Bytes: 1 << 20, CrisisLexGlob: "-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	posts := c.Posts
+	const crisisLex = "/work/shared/data/crisislex-t6/*.csv"
+	if m, _ := filepath.Glob(crisisLex); len(m) > 0 {
+		tweets, err := BuildCorpus(CorpusConfig{Bytes: 512 << 10, CrisisLexGlob: crisisLex, CrisisLexOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		posts = append(posts, tweets.Posts...)
+	}
+	if len(posts)%EarshotBatch == 0 {
+		posts = posts[:len(posts)-1] // keep a shorter last group
+	}
+	pats, err := NewPatterns(10000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(EarshotBatchName, strconv.Itoa(EarshotBatch)) {
+		t.Errorf("the batch row's name %q does not give its batch size %d", EarshotBatchName, EarshotBatch)
+	}
+	impls := Impls(ImplsConfig{})
+	checked := 0
+	for _, im := range impls {
+		if im.SameCounts == "" {
+			continue
+		}
+		j := slices.IndexFunc(impls, func(o Impl) bool { return o.Name == im.SameCounts })
+		if j < 0 {
+			t.Fatalf("%s: SameCounts names %q, which is not an implementation", im.Name, im.SameCounts)
+		}
+		ref, err := impls[j].Build(pats)
+		if err != nil {
+			t.Fatalf("%s: %v", impls[j].Name, err)
+		}
+		want := make([]int, len(posts))
+		total, matched := 0, 0
+		for k, p := range posts {
+			want[k] = ref.Count(p)
+			total += want[k]
+			if want[k] > 0 {
+				matched++
+			}
+		}
+		if matched < 50 { // about 2.5% of the generated posts match
+			t.Fatalf("%s matched %d of %d posts (%d matches): too few for the comparison to mean much", impls[j].Name, matched, len(posts), total)
+		}
+		m, err := im.Build(pats)
+		if err != nil {
+			t.Fatalf("%s: %v", im.Name, err)
+		}
+		bm, ok := m.(BatchMatcher)
+		if im.PostsPerCall > 1 && !ok {
+			t.Fatalf("%s takes %d posts per call but is no BatchMatcher", im.Name, im.PostsPerCall)
+		}
+		for k, p := range posts {
+			if got := m.Count(p); got != want[k] {
+				t.Errorf("%s: Count(post %d) = %d, %s counts %d", im.Name, k, got, impls[j].Name, want[k])
+			}
+		}
+		if !ok {
+			checked++
+			continue
+		}
+		// The harness's group size (last group shorter), then others, so
+		// that the reused Batch sees growing and shrinking batches.
+		for _, size := range []int{max(im.PostsPerCall, 1), 1, 7, len(posts), EarshotBatch} {
+			counts := make([]int, size)
+			got, sum := make([]int, 0, len(posts)), 0
+			for i := 0; i < len(posts); i += size {
+				group := posts[i:min(i+size, len(posts))]
+				bm.CountBatch(group, counts)
+				got = append(got, counts[:len(group)]...)
+				for _, n := range counts[:len(group)] {
+					sum += n
+				}
+			}
+			for k := range want {
+				if got[k] != want[k] {
+					t.Errorf("%s in groups of %d: post %d has %d matches, %s counts %d", im.Name, size, k, got[k], impls[j].Name, want[k])
+				}
+			}
+			if sum != total {
+				t.Errorf("%s in groups of %d: %d matches in all, %s counts %d", im.Name, size, sum, impls[j].Name, total)
+			}
+		}
+		// Warm, the batch adds no allocations of its own: none when the
+		// per-post matcher makes none on the same posts.
+		group := posts[:EarshotBatch]
+		counts := make([]int, len(group))
+		perPost := testing.AllocsPerRun(10, func() {
+			for _, p := range group {
+				ref.Count(p)
+			}
+		})
+		batch := testing.AllocsPerRun(10, func() { bm.CountBatch(group, counts) })
+		if perPost == 0 && batch != 0 {
+			t.Errorf("%s: %.1f allocations per batch of %d posts, want 0 (the per-post matcher makes none)", im.Name, batch, len(group))
+		}
+		checked++
+	}
+	if checked == 0 {
+		t.Fatal("no implementation has SameCounts: the earshot batch row is not checked")
 	}
 }
 

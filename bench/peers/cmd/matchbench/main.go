@@ -7,7 +7,9 @@
 //
 // For every pattern set (-sizes) it builds every implementation, then runs
 // -passes rounds in which every implementation scans the whole corpus once,
-// one after the other, so that the numbers of one round are side by side;
+// one after the other, so that the numbers of one round are side by side
+// (one post per call, except earshot's batch row: 64 consecutive posts per
+// Engine.MatchBatch call, as the earshot pipeline runs it);
 // then it runs the Rust binary (-rust) on the same files. Throughput is the
 // median over the rounds. See ../../README.md.
 package main
@@ -53,7 +55,7 @@ func main() {
 		maxPass    = flag.Duration("max-pass", 5*time.Second, "CPU-time cap of one pass; a slower implementation scans a prefix of the corpus")
 		procs      = flag.Int("procs", 1, "GOMAXPROCS")
 		date       = flag.String("date", time.Now().UTC().Format("2006-01-02"), "date in the report file names")
-		only       = flag.String("impls", "", "comma-separated implementation names to run (default all)")
+		only       = flag.String("impls", "", `comma-separated implementation names to run, e.g. "earshot (batches of 64),BobuSumisu/aho-corasick" (default all)`)
 		crisisOnly = flag.Bool("crisislex-only", false, "scan the CrisisLex tweets alone (reports match-<date>-crisislex.*)")
 	)
 	flag.Parse()
@@ -123,6 +125,14 @@ func main() {
 	if *only != "" {
 		keep := strings.Split(*only, ",")
 		impls = slices.DeleteFunc(impls, func(im peers.Impl) bool { return !slices.Contains(keep, im.Name) })
+	}
+	if slices.ContainsFunc(impls, func(im peers.Impl) bool { return im.Name == peers.EarshotBatchName }) {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%s gives the matcher %d consecutive corpus posts per call "+
+			"(Engine.MatchBatch with one reused Batch, as the earshot pipeline does; the last group of a pass is shorter), "+
+			"while %s calls Engine.Match once per post, every Go peer gets one post per call, and Rust runs one find iterator per post. "+
+			"Both earshot rows match the same posts (original text) with the same semantics, distinct rules per post summed; "+
+			"the run stops if their match counts differ. Bytes, posts and allocations are counted per post the same way for every row.",
+			peers.EarshotBatchName, peers.EarshotBatch, peers.EarshotName))
 	}
 	// One throwaway build each, so that one-time initialisation (earshot's
 	// Unicode tables) is not counted as the build time of the first set.
@@ -209,7 +219,7 @@ func runSize(impls []peers.Impl, pats *peers.Patterns, corpus, lower *peers.Corp
 	var ms0, ms1 runtime.MemStats
 	for i, im := range impls {
 		r := &results[i]
-		*r = Result{Impl: im.Name, Lang: "go", Patterns: n, LoweredInput: im.Lower, Semantics: im.Semantics}
+		*r = Result{Impl: im.Name, Lang: "go", Patterns: n, LoweredInput: im.Lower, Semantics: im.Semantics, PostsPerCall: postsPerCall(im)}
 		runtime.GC()
 		runtime.ReadMemStats(&ms0)
 		t := time.Now()
@@ -226,22 +236,30 @@ func runSize(impls []peers.Impl, pats *peers.Patterns, corpus, lower *peers.Corp
 		runtime.GC()
 		runtime.ReadMemStats(&ms1)
 		r.HeapBytes = int64(ms1.HeapAlloc) - int64(ms0.HeapAlloc)
-		if e := peers.Engine(m); e != nil {
+		// The engine's size once: the batch row compiles the same automaton.
+		if e := peers.Engine(m); e != nil && (im.SameCounts == "" || !slices.ContainsFunc(impls, func(o peers.Impl) bool { return o.Name == im.SameCounts })) {
 			st := e.Stats()
 			r.Detail = fmt.Sprintf("%d states, %d automaton bytes", st.States, st.Bytes)
 		}
+		if r.PostsPerCall > 1 {
+			if _, ok := m.(peers.BatchMatcher); !ok {
+				log.Fatalf("%s takes %d posts per call but is no BatchMatcher", im.Name, r.PostsPerCall)
+			}
+		}
 		matchers[i] = m
 		// Warm-up pass: caches, branch predictors, and the match counts.
-		p := pass(m, input(im, corpus, lower), maxPass)
+		p := pass(m, r.PostsPerCall, input(im, corpus, lower), maxPass)
 		r.Matches, r.MatchedPosts = p.matches, p.matchedPosts
+		r.warmCovered = p.posts
 		log.Printf("%d patterns: built %s in %.0f ms, heap %.1f MB", n, im.Name, r.BuildMs, float64(r.HeapBytes)/1e6)
 	}
+	checkSameCounts(impls, results)
 	for round := 0; round < passes; round++ {
 		for i, im := range impls {
 			if matchers[i] == nil {
 				continue
 			}
-			p := pass(matchers[i], input(im, corpus, lower), maxPass)
+			p := pass(matchers[i], results[i].PostsPerCall, input(im, corpus, lower), maxPass)
 			r := &results[i]
 			r.PassMBps = append(r.PassMBps, p.mbps())
 			r.PassWallMBps = append(r.PassWallMBps, p.wallMBps())
@@ -264,6 +282,32 @@ func runSize(impls []peers.Impl, pats *peers.Patterns, corpus, lower *peers.Corp
 		logResult(*r)
 	}
 	return results
+}
+
+func postsPerCall(im peers.Impl) int { return max(im.PostsPerCall, 1) }
+
+// checkSameCounts stops the run when an implementation reported other
+// match counts in its warm-up pass than the one it must agree with
+// (Impl.SameCounts: earshot in batches and earshot per post), so that a
+// batching bug cannot produce a fast wrong row.
+func checkSameCounts(impls []peers.Impl, results []Result) {
+	for i, im := range impls {
+		if im.SameCounts == "" || results[i].Skipped != "" {
+			continue
+		}
+		j := slices.IndexFunc(impls, func(o peers.Impl) bool { return o.Name == im.SameCounts })
+		if j < 0 || results[j].Skipped != "" {
+			continue // the other row is not run
+		}
+		a, b := &results[i], &results[j]
+		if a.warmCovered != b.warmCovered {
+			continue // a pass cut short by -max-pass: not the same posts
+		}
+		if a.Matches != b.Matches || a.MatchedPosts != b.MatchedPosts {
+			log.Fatalf("%d patterns: %s found %d matches in %d posts, %s %d in %d: they must agree",
+				a.Patterns, a.Impl, a.Matches, a.MatchedPosts, b.Impl, b.Matches, b.MatchedPosts)
+		}
+	}
 }
 
 func input(im peers.Impl, corpus, lower *peers.Corpus) [][]byte {
@@ -296,8 +340,14 @@ func cpuTime() time.Duration {
 }
 
 // pass scans posts once, or a prefix of them when it takes more than limit
-// of CPU time (checked every 16 posts).
-func pass(m peers.Matcher, posts [][]byte, limit time.Duration) passResult {
+// of CPU time (checked every 16 posts, or every call of a batch). With
+// perCall > 1 it gives m (a peers.BatchMatcher) perCall consecutive posts
+// per call, the last group shorter; posts, bytes and matches are counted
+// per post either way.
+func pass(m peers.Matcher, perCall int, posts [][]byte, limit time.Duration) passResult {
+	if perCall > 1 {
+		return batchPass(m.(peers.BatchMatcher), perCall, posts, limit)
+	}
 	var ms0, ms1 runtime.MemStats
 	runtime.ReadMemStats(&ms0)
 	var p passResult
@@ -314,6 +364,36 @@ func pass(m peers.Matcher, posts [][]byte, limit time.Duration) passResult {
 		// The cap is on CPU time, so that a busy machine does not cut a
 		// pass short; the cheap wall-clock test comes first.
 		if i&15 == 15 && time.Since(start) > limit && cpuTime()-cpu0 > limit {
+			break
+		}
+	}
+	p.d = time.Since(start)
+	p.cpu = cpuTime() - cpu0
+	runtime.ReadMemStats(&ms1)
+	p.mallocs = ms1.Mallocs - ms0.Mallocs
+	return p
+}
+
+func batchPass(m peers.BatchMatcher, perCall int, posts [][]byte, limit time.Duration) passResult {
+	counts := make([]int, perCall)
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	var p passResult
+	cpu0 := cpuTime()
+	start := time.Now()
+	for i := 0; i < len(posts); i += perCall {
+		group := posts[i:min(i+perCall, len(posts))]
+		m.CountBatch(group, counts)
+		for k, text := range group {
+			c := counts[k]
+			p.matches += int64(c)
+			if c > 0 {
+				p.matchedPosts++
+			}
+			p.bytes += len(text)
+		}
+		p.posts = i + len(group)
+		if time.Since(start) > limit && cpuTime()-cpu0 > limit {
 			break
 		}
 	}
@@ -366,7 +446,7 @@ func runRust(bin, corpus, literals string, passes int) ([]Result, error) {
 			return nil, fmt.Errorf("Rust output has %d CPU times for %d passes", len(sc.PassCPUNs), len(sc.PassNs))
 		}
 		r := Result{
-			Impl: rustName, Lang: "rust", LoweredInput: true,
+			Impl: rustName, Lang: "rust", LoweredInput: true, PostsPerCall: 1,
 			Semantics:       "overlapping byte matches (DFA, standard semantics, ASCII case-insensitive)",
 			BuildMs:         float64(o.BuildNs) / 1e6,
 			HeapBytes:       o.MemoryUsage,

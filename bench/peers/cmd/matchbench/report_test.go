@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"earshot/bench/peers"
 )
 
 func TestMedian(t *testing.T) {
@@ -19,21 +21,24 @@ func TestMedian(t *testing.T) {
 }
 
 func TestRatios(t *testing.T) {
+	batch, post := peers.EarshotBatchName, peers.EarshotName
 	r := &Report{Results: []Result{
-		{Impl: "earshot", Lang: "go", Patterns: 1000, MBps: 300},
+		{Impl: batch, Lang: "go", Patterns: 1000, MBps: 450},
+		{Impl: post, Lang: "go", Patterns: 1000, MBps: 300},
 		{Impl: "a", Lang: "go", Patterns: 1000, MBps: 100},
 		{Impl: "b", Lang: "go", Patterns: 1000, MBps: 150},
 		{Impl: "c", Lang: "go", Patterns: 1000, Skipped: "skipped: too big"},
 		{Impl: rustName, Lang: "rust", Patterns: 1000, MBps: 600},
-		{Impl: "earshot", Lang: "go", Patterns: 10000, MBps: 200},
+		{Impl: post, Lang: "go", Patterns: 10000, MBps: 200},
 	}}
 	r.ratios([]int{1000, 10000})
 	want := []Ratio{
-		{Patterns: 1000, FastestGoPeer: "b", VsFastestGoPeer: 2, VsRust: 0.5, EarshotMBps: 300, FastestGoPeerMBs: 150, RustMBps: 600},
-		{Patterns: 10000, EarshotMBps: 200},
+		{Patterns: 1000, Earshot: batch, FastestGoPeer: "b", VsFastestGoPeer: 3, VsRust: 0.75, EarshotMBps: 450, FastestGoPeerMBs: 150, RustMBps: 600},
+		{Patterns: 1000, Earshot: post, FastestGoPeer: "b", VsFastestGoPeer: 2, VsRust: 0.5, EarshotMBps: 300, FastestGoPeerMBs: 150, RustMBps: 600},
+		{Patterns: 10000, Earshot: post, EarshotMBps: 200},
 	}
 	if len(r.Ratios) != len(want) {
-		t.Fatalf("got %d ratios, want %d", len(r.Ratios), len(want))
+		t.Fatalf("got %d ratios %+v, want %d", len(r.Ratios), r.Ratios, len(want))
 	}
 	for i := range want {
 		if r.Ratios[i] != want[i] {
@@ -41,7 +46,12 @@ func TestRatios(t *testing.T) {
 		}
 	}
 	md := string(r.Markdown([]int{1000, 10000}))
-	for _, s := range []string{"| 1k | b | 2.00× | 0.50× |", "| 10k | none | – | – |", "c, 1k patterns: skipped: too big"} {
+	for _, s := range []string{
+		"| 1k | " + batch + " | b | 3.00× | 0.75× |",
+		"| 1k | " + post + " | b | 2.00× | 0.50× |",
+		"| 10k | " + post + " | none | – | – |",
+		"c, 1k patterns: skipped: too big",
+	} {
 		if !strings.Contains(md, s) {
 			t.Errorf("markdown lacks %q:\n%s", s, md)
 		}
