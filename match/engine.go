@@ -360,9 +360,14 @@ func (e *Engine) build(rt *runeTable, denseEntries int) {
 			pre = e.step(v, e.clsB)
 			preOut = pre&flagOut != 0
 		}
-		if preOut || pre&flagSlow != 0 {
+		switch {
+		case preOut && pre>>2 < e.nDense:
+			// A term ends at the space, in a dense state: flagged, and the
+			// state kept, so that the lanes can take the step (spaceHit).
+			row[rawBase+rawSpace] = pre
+		case preOut || pre&flagSlow != 0:
 			row[rawBase+rawSpace] = encRedo
-		} else {
+		default:
 			row[rawBase+rawSpace] = pre
 		}
 		row[rawBase+rawNonASCII] = encRedo
@@ -390,6 +395,7 @@ func (e *Engine) build(rt *runeTable, denseEntries int) {
 	e.buildLetters2(rt)
 	e.buildQuiet(rt)
 	e.st.tbl, e.st.raw, e.st.ign3, e.st.rootB = e.tbl, &e.rawCls, &rt.ign3, e.rootB
+	e.st.nDense, e.st.stride = e.nDense, e.stride
 }
 
 // buildStarts fills the tables of the terms' first runes: runeBits, and

@@ -1,13 +1,16 @@
 package match
 
-import "unicode/utf8"
+import (
+	"unicode/utf8"
+	"unsafe"
+)
 
 // The lanes' steps over the text: the portable reference for the assembly
 // in step_amd64.s, and what other platforms (and the purego tag) run.
 
 // stepTables are the tables the steps read, gathered so that the assembly
-// takes one pointer. tbl, raw, ign3 and rootB are the engine's (Engine.tbl,
-// rawCls, runeTable.ign3, rootB); l2 and q2..q4 are kept here only. The
+// takes one pointer. tbl, raw, ign3, rootB, nDense and stride are the
+// engine's (Engine.tbl, rawCls, runeTable.ign3, ...); l2 and q2..q4 are kept here only. The
 // assembly reads the fields at fixed offsets (step_amd64.go checks them).
 type stepTables struct {
 	tbl []uint32
@@ -27,6 +30,8 @@ type stepTables struct {
 	q4    *[64]uint64
 	ign3  *[1024]uint64
 	rootB uint32
+	// nDense and stride are the engine's: the dense rows, for spaceHit.
+	nDense, stride uint32
 }
 
 // lockstepGo steps two lanes in plain states over x and y, a unit of each
@@ -72,6 +77,33 @@ func lockstepGo(t *stepTables, x, y []byte, vx, vy uint32) (int, int, uint32, ui
 type lanes struct {
 	at, post, last [2]int
 	v              [2]uint32
+	// The terms' ends at a space the steps took (spaceHit), per lane, for
+	// the caller to emit: n[k] of them in hits[k].
+	n    [2]int
+	hits [2][laneHits]laneHit
+}
+
+// laneHits is how many hits a lane records before the steps stop.
+const laneHits = 8
+
+// laneHit is a term's end at a space in text post, at the byte at ptr (an
+// address in the text: the assembly keeps no base), found in state v.
+type laneHit struct {
+	ptr  uintptr
+	post int32
+	v    uint32
+}
+
+// spaceHit reports the state the lanes go on in after the flagged
+// transition v at byte c: when c is a space (the raw space column) and v
+// passes a term's end into a dense state (the boundary after a word), the
+// state is that dense state, and the caller records the hit; otherwise ok
+// is false and the lanes stop.
+func (t *stepTables) spaceHit(c byte, v uint32) (next uint32, ok bool) {
+	if t.raw[c] != t.raw[' '] || v&flagOut == 0 || v < 4 || v>>2 >= t.nDense {
+		return v, false
+	}
+	return v >> 2 * t.stride, true
 }
 
 // stepLanesGo steps the two lanes as lockstepGo does, a unit of each per
@@ -81,8 +113,10 @@ type lanes struct {
 // not flagged, so that the end finds no term, goes on to its next text in
 // rootB; otherwise the lanes stop with the lane at the end (at[k] = len).
 // A lane with no text left has post[k] = last[k] and at[k] at the end of
-// its last text, and the lanes stop. Both lanes must have a text to start
-// with.
+// its last text, and the lanes stop. A flagged transition that is a term's
+// end at a space into a dense state (spaceHit) is taken, and the hit
+// recorded in l.hits while there is room. Both lanes must have a text to
+// start with.
 func stepLanesGo(t *stepTables, texts [][]byte, l *lanes) {
 	x, y := texts[l.post[0]], texts[l.post[1]]
 	i, j, vx, vy := l.at[0], l.at[1], l.v[0], l.v[1]
@@ -105,7 +139,30 @@ func stepLanesGo(t *stepTables, texts [][]byte, l *lanes) {
 		k, nx, ny, flagged := asciiSteps(t.tbl, t.raw, x[i:], y[j:], vx, vy)
 		i, j, vx, vy = i+k, j+k, nx, ny
 		if flagged {
-			return
+			// Both lanes are at ASCII bytes; a flagged one goes on only
+			// at a term's end at a space, and while it has room to record.
+			cx, cy := x[i], y[j]
+			nx, ny = t.tbl[vx+uint32(t.raw[cx])], t.tbl[vy+uint32(t.raw[cy])]
+			okx, oky := true, true
+			if nx&flagSlow != 0 {
+				nx, okx = t.spaceHit(cx, nx)
+				okx = okx && l.n[0] < laneHits
+			}
+			if ny&flagSlow != 0 {
+				ny, oky = t.spaceHit(cy, ny)
+				oky = oky && l.n[1] < laneHits
+			}
+			if !okx || !oky {
+				return
+			}
+			if v := t.tbl[vx+uint32(t.raw[cx])]; v&flagSlow != 0 {
+				l.record(0, uintptr(unsafe.Pointer(&x[i])), v)
+			}
+			if v := t.tbl[vy+uint32(t.raw[cy])]; v&flagSlow != 0 {
+				l.record(1, uintptr(unsafe.Pointer(&y[j])), v)
+			}
+			i, j, vx, vy = i+1, j+1, nx, ny
+			continue
 		}
 		if i == len(x) || j == len(y) {
 			continue
@@ -125,6 +182,12 @@ func stepLanesGo(t *stepTables, texts [][]byte, l *lanes) {
 			j, vy = j+n, v
 		}
 	}
+}
+
+// record records lane k's hit at ptr in state v.
+func (l *lanes) record(k int, ptr uintptr, v uint32) {
+	l.hits[k][l.n[k]] = laneHit{ptr, int32(l.post[k]), v}
+	l.n[k]++
 }
 
 // nextText moves lane k, at the end of its text in state v, to its next

@@ -19,6 +19,18 @@ var (
 	_ [32 - unsafe.Offsetof(lanes{}.last)]byte
 	_ [unsafe.Offsetof(lanes{}.v) - 48]byte
 	_ [48 - unsafe.Offsetof(lanes{}.v)]byte
+	_ [unsafe.Offsetof(stepTables{}.nDense) - 76]byte
+	_ [76 - unsafe.Offsetof(stepTables{}.nDense)]byte
+	_ [unsafe.Offsetof(stepTables{}.stride) - 80]byte
+	_ [80 - unsafe.Offsetof(stepTables{}.stride)]byte
+	_ [unsafe.Offsetof(lanes{}.n) - 56]byte
+	_ [56 - unsafe.Offsetof(lanes{}.n)]byte
+	_ [unsafe.Offsetof(lanes{}.hits) - 72]byte
+	_ [72 - unsafe.Offsetof(lanes{}.hits)]byte
+	_ [unsafe.Sizeof(laneHit{}) - 16]byte
+	_ [16 - unsafe.Sizeof(laneHit{})]byte
+	_ [laneHits - 8]byte
+	_ [8 - laneHits]byte
 	_ [unsafe.Sizeof(letter2{}) - 8]byte
 	_ [8 - unsafe.Sizeof(letter2{})]byte
 	_ [unsafe.Offsetof(letter2{}.cls) - 2]byte

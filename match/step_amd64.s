@@ -24,6 +24,8 @@
 #define T_Q4 56
 #define T_IGN3 64
 #define T_ROOTB 72
+#define T_NDENSE 76
+#define T_STRIDE 80
 
 // TABLES loads the table (R8), its length (DX) and the raw columns (R9).
 #define TABLES \
@@ -78,6 +80,8 @@
 #define L_POST 16
 #define L_LAST 32
 #define L_V 48
+#define L_N 56
+#define L_HITS 72 // lane 0's; lane 1's at L_HITS+128 (laneHits of 16 bytes)
 
 // TEXTAT(idx) points R11 at texts[idx] (clobbers idx).
 #define TEXTAT(idx) \
@@ -139,11 +143,50 @@
 	SUBQ 0(R11), pos; \
 	MOVQ pos, at(R13)
 
+// SPACEHIT goes to done unless the flagged entry of the lane at pos is a
+// term's end at a space into a dense state, and the lane has room to record
+// it (stepTables.spaceHit). It clobbers R13 and DX.
+#define SPACEHIT(pos, entry, n) \
+	CMPL entry, $4; \
+	JB done; \
+	TESTL $2, entry; \
+	JZ done; \
+	MOVL entry, R13; \
+	SHRL $2, R13; \
+	MOVQ t+0(FP), DX; \
+	CMPL R13, T_NDENSE(DX); \
+	JAE done; \
+	MOVBLZX (pos), R13; \
+	MOVWLZX (R9)(R13*2), R13; \
+	MOVWLZX 64(R9), DX; \
+	CMPL R13, DX; \
+	JNE done; \
+	MOVQ l+32(FP), R13; \
+	CMPQ n(R13), $8; \
+	JAE done
+
+// RECORD records the lane's hit (pos, its text, the entry) and turns the
+// entry into the dense state it leads to. It clobbers R13 and DX.
+#define RECORD(pos, entry, post, n, hits) \
+	MOVQ l+32(FP), R13; \
+	MOVQ n(R13), DX; \
+	INCQ n(R13); \
+	SHLQ $4, DX; \
+	ADDQ R13, DX; \
+	MOVQ pos, hits(DX); \
+	MOVQ post(R13), R13; \
+	MOVL R13, hits+8(DX); \
+	MOVL entry, hits+12(DX); \
+	SHRL $2, entry; \
+	MOVQ t+0(FP), R13; \
+	IMULL T_STRIDE(R13), entry
+
 // STEPS is the lanes' loop: one ASCII byte of each per step (the label
-// loop), or, at a non-ASCII byte in either lane, the units (nonascii). The
-// code of the two lanes' steps (lockstep for one text, stepLanes for a
-// batch) defines next, where the loop tests the lanes' ends, and done.
-#define STEPS \
+// loop), or, at a non-ASCII byte in either lane, the units (nonascii); a
+// flagged transition in either lane goes to flagged. The code of the two
+// lanes' steps (lockstep for one text, stepLanes for a batch) defines next,
+// where the loop tests the lanes' ends, and done.
+#define STEPS(flagged) \
 loop: \
 	MOVBLZX (SI), R11; \
 	MOVBLZX (DI), R12; \
@@ -166,7 +209,7 @@ loop: \
 	MOVL R11, R13; \
 	ORL R12, R13; \
 	TESTL $1, R13 /* flagSlow in either lane */; \
-	JNZ done; \
+	JNZ flagged; \
 	MOVL R11, AX; \
 	MOVL R12, BX; \
 	INCQ SI; \
@@ -309,7 +352,7 @@ TEXT ·lockstep(SB), NOSPLIT, $0-88
 	CMPQ DI, R10
 	JAE done
 
-	STEPS
+	STEPS(done)
 
 next:
 	CMPQ SI, CX
@@ -342,7 +385,7 @@ TEXT ·stepLanes(SB), NOSPLIT, $0-40
 	MOVL L_V+4(R13), BX
 	JMP next
 
-	STEPS
+	STEPS(hitstep)
 
 next:
 	CMPQ SI, CX
@@ -350,6 +393,38 @@ next:
 	CMPQ DI, R10
 	JB loop
 	ENDLANE(DI, R10, BX, L_POST+8, L_LAST+8)
+
+// A flagged transition in either lane (R11, R12: the lanes' next
+// entries): taken when each flagged one is a term's end at a space, whose
+// hit is recorded for the caller (spaceHit); otherwise the lanes stop.
+hitstep:
+	TESTL $1, R11
+	JZ hitB
+	SPACEHIT(SI, R11, L_N)
+
+hitB:
+	TESTL $1, R12
+	JZ hitok
+	SPACEHIT(DI, R12, L_N+8)
+
+hitok:
+	TESTL $1, R11
+	JZ hitokB
+	RECORD(SI, R11, L_POST, L_N, L_HITS)
+
+hitokB:
+	TESTL $1, R12
+	JZ hitstepped
+	RECORD(DI, R12, L_POST+8, L_N+8, L_HITS+128)
+
+hitstepped:
+	MOVL R11, AX
+	MOVL R12, BX
+	INCQ SI
+	INCQ DI
+	MOVQ t+0(FP), R13
+	MOVQ T_LEN(R13), DX
+	JMP next
 
 endA:
 	ENDLANE(SI, CX, AX, L_POST, L_LAST)
