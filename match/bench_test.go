@@ -120,7 +120,7 @@ func BenchmarkMatch(b *testing.B) {
 	}
 }
 
-// BenchmarkMatchBatch is BenchmarkMatch with the posts matched 64 at a
+// BenchmarkMatchBatch is BenchmarkMatch with the posts matched 256 at a
 // time, as the pipeline matches them (MatchBatch).
 func BenchmarkMatchBatch(b *testing.B) {
 	posts := benchPosts(2048)
@@ -130,11 +130,14 @@ func BenchmarkMatchBatch(b *testing.B) {
 		total += len(p)
 		docs[i].Text = p
 	}
-	const size = 64
+	const size = 256
 	for _, n := range []int{1000, 10000, 100000} {
 		e := mustCompile(b, benchTerms(n)...)
 		b.Run(fmt.Sprintf("%dk", n/1000), func(b *testing.B) {
 			var bt Batch
+			for k := 0; k < len(docs); k += size { // grow bt's buffers
+				e.MatchBatch(&bt, docs[k:k+size])
+			}
 			b.SetBytes(int64(total / len(posts) * size))
 			b.ReportAllocs()
 			for i := 0; b.Loop(); i++ {

@@ -10,7 +10,10 @@
 //	  └─ one owner goroutine per assigned partition (started with
 //	     Generation.Start, awaited by Run): fetch → decode → match → dedup →
 //	     enrich → append to a chunk; a chunk is handed to the writer after
-//	     ChunkMessages messages or ChunkInterval.
+//	     ChunkMessages messages or ChunkInterval. Decoded posts are matched
+//	     256 at a time (match.Engine.MatchBatch); the pending ones are matched
+//	     before a chunk is handed over, so a chunk holds every row up to its
+//	     last offset.
 //	  └─ one writer goroutine (started and awaited by Run): collects chunks
 //	     into a batch, flushes on BatchRows or a jittered BatchInterval:
 //	     dead letters → Kafka, rows → Store.Insert (one atomic block), then

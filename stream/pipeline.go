@@ -22,7 +22,7 @@ import (
 // Deps are the collaborators a Pipeline runs with.
 type Deps struct {
 	// Engine returns the current rules engine; it is called once per batch
-	// of decoded posts a partition matches together (at most 64, never
+	// of decoded posts a partition matches together (at most 256, never
 	// spanning a chunk hand-over), so a reload takes effect at the next
 	// batch.
 	Engine     func() *match.Engine

@@ -32,8 +32,8 @@ type BatchMatcher interface {
 // earshot pipeline runs the matcher.
 const (
 	EarshotName      = "earshot (per post)"
-	EarshotBatchName = "earshot (batches of 64)"
-	EarshotBatch     = 64
+	EarshotBatchName = "earshot (batches of 256)"
+	EarshotBatch     = 256
 )
 
 // Impl is one implementation under test.

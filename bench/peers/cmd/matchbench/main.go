@@ -8,7 +8,7 @@
 // For every pattern set (-sizes) it builds every implementation, then runs
 // -passes rounds in which every implementation scans the whole corpus once,
 // one after the other, so that the numbers of one round are side by side
-// (one post per call, except earshot's batch row: 64 consecutive posts per
+// (one post per call, except earshot's batch row: 256 consecutive posts per
 // Engine.MatchBatch call, as the earshot pipeline runs it);
 // then it runs the Rust binary (-rust) on the same files. Throughput is the
 // median over the rounds. See ../../README.md.
@@ -55,7 +55,7 @@ func main() {
 		maxPass    = flag.Duration("max-pass", 5*time.Second, "CPU-time cap of one pass; a slower implementation scans a prefix of the corpus")
 		procs      = flag.Int("procs", 1, "GOMAXPROCS")
 		date       = flag.String("date", time.Now().UTC().Format("2006-01-02"), "date in the report file names")
-		only       = flag.String("impls", "", `comma-separated implementation names to run, e.g. "earshot (batches of 64),BobuSumisu/aho-corasick" (default all)`)
+		only       = flag.String("impls", "", `comma-separated implementation names to run, e.g. "earshot (batches of 256),BobuSumisu/aho-corasick" (default all)`)
 		crisisOnly = flag.Bool("crisislex-only", false, "scan the CrisisLex tweets alone (reports match-<date>-crisislex.*)")
 	)
 	flag.Parse()
