@@ -19,7 +19,8 @@
 // Compile builds one automaton over the distinct terms of all rules (a
 // second one over the accent-stripped terms of diacritic-insensitive rules)
 // and an index from each term to the rules using it. Match scans a post once,
-// then: a rule whose query is one term or an OR of terms matches as soon as
+// MatchBatch a batch of posts as one stream through the lanes (the
+// pipeline's way: without the per-post fixed costs of a scan), and then: a rule whose query is one term or an OR of terms matches as soon as
 // one occurs; any other rule is evaluated only when one of its triggers
 // occurs (query.Program.Triggers: for a AND b one of them, never a negated
 // term), with the post's fields and, for NEAR/ONEAR, the positions of its
@@ -34,9 +35,10 @@
 // two-byte letters, punctuation and emoji no term starts with) are in
 // assembly (step_amd64.s: the Go compiler puts an addition on the chain of
 // loads); the build tag purego selects the portable Go steps (step.go),
-// which every other platform runs. An *Engine is immutable and safe for concurrent use;
-// Match allocates nothing when dst has capacity (rules that need evaluation
-// take their working memory from a sync.Pool).
+// which every other platform runs. An *Engine is immutable and safe for
+// concurrent use; Match allocates nothing when dst has capacity, MatchBatch
+// nothing once its Batch has grown (rules that need evaluation take their
+// working memory from a sync.Pool).
 //
 // Match itself exports no Prometheus metrics: callers count matches. The
 // Reloader, which keeps an Engine in step with a rules file, exports:
