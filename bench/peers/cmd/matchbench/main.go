@@ -345,63 +345,74 @@ func cpuTime() time.Duration {
 // per call, the last group shorter; posts, bytes and matches are counted
 // per post either way.
 func pass(m peers.Matcher, perCall int, posts [][]byte, limit time.Duration) passResult {
+	var mt meter
 	if perCall > 1 {
-		return batchPass(m.(peers.BatchMatcher), perCall, posts, limit)
-	}
-	var ms0, ms1 runtime.MemStats
-	runtime.ReadMemStats(&ms0)
-	var p passResult
-	cpu0 := cpuTime()
-	start := time.Now()
-	for i, text := range posts {
-		c := m.Count(text)
-		p.matches += int64(c)
-		if c > 0 {
-			p.matchedPosts++
+		bm := m.(peers.BatchMatcher)
+		counts := make([]int, perCall) // before the meter starts
+		mt.start()
+		for i := 0; i < len(posts); i += perCall {
+			group := posts[i:min(i+perCall, len(posts))]
+			bm.CountBatch(group, counts)
+			for k, text := range group {
+				mt.p.add(counts[k], text)
+			}
+			if mt.over(limit) {
+				break
+			}
 		}
-		p.bytes += len(text)
-		p.posts = i + 1
+		return mt.stop()
+	}
+	mt.start()
+	for i, text := range posts {
+		mt.p.add(m.Count(text), text)
 		// The cap is on CPU time, so that a busy machine does not cut a
 		// pass short; the cheap wall-clock test comes first.
-		if i&15 == 15 && time.Since(start) > limit && cpuTime()-cpu0 > limit {
+		if i&15 == 15 && mt.over(limit) {
 			break
 		}
 	}
-	p.d = time.Since(start)
-	p.cpu = cpuTime() - cpu0
+	return mt.stop()
+}
+
+// meter measures one pass: wall-clock and CPU time, allocations, and what
+// the pass counted.
+type meter struct {
+	ms0  runtime.MemStats
+	cpu0 time.Duration
+	t0   time.Time
+	p    passResult
+}
+
+func (mt *meter) start() {
+	runtime.ReadMemStats(&mt.ms0)
+	mt.cpu0 = cpuTime()
+	mt.t0 = time.Now()
+}
+
+// over reports whether the pass has taken more than limit, wall-clock and
+// CPU time both.
+func (mt *meter) over(limit time.Duration) bool {
+	return time.Since(mt.t0) > limit && cpuTime()-mt.cpu0 > limit
+}
+
+func (mt *meter) stop() passResult {
+	p := mt.p
+	p.d = time.Since(mt.t0)
+	p.cpu = cpuTime() - mt.cpu0
+	var ms1 runtime.MemStats
 	runtime.ReadMemStats(&ms1)
-	p.mallocs = ms1.Mallocs - ms0.Mallocs
+	p.mallocs = ms1.Mallocs - mt.ms0.Mallocs
 	return p
 }
 
-func batchPass(m peers.BatchMatcher, perCall int, posts [][]byte, limit time.Duration) passResult {
-	counts := make([]int, perCall)
-	var ms0, ms1 runtime.MemStats
-	runtime.ReadMemStats(&ms0)
-	var p passResult
-	cpu0 := cpuTime()
-	start := time.Now()
-	for i := 0; i < len(posts); i += perCall {
-		group := posts[i:min(i+perCall, len(posts))]
-		m.CountBatch(group, counts)
-		for k, text := range group {
-			c := counts[k]
-			p.matches += int64(c)
-			if c > 0 {
-				p.matchedPosts++
-			}
-			p.bytes += len(text)
-		}
-		p.posts = i + len(group)
-		if time.Since(start) > limit && cpuTime()-cpu0 > limit {
-			break
-		}
+// add counts one post scanned, with c matches.
+func (p *passResult) add(c int, text []byte) {
+	p.matches += int64(c)
+	if c > 0 {
+		p.matchedPosts++
 	}
-	p.d = time.Since(start)
-	p.cpu = cpuTime() - cpu0
-	runtime.ReadMemStats(&ms1)
-	p.mallocs = ms1.Mallocs - ms0.Mallocs
-	return p
+	p.bytes += len(text)
+	p.posts++
 }
 
 // The Rust scans: every (overlapping) match, the counterpart of earshot's
