@@ -15,7 +15,9 @@ import (
 // when it ends a term. The root is plain (0): the loop stays in it across
 // words no term can start in, on a row that stays in cache. A raw column
 // whose byte must be redone step by step holds encRedo (state 0 never ends
-// a term, so it names no state).
+// a term, so it names no state), except the space column where a term ends
+// in a dense state: it holds that state, flagged (the batch lanes take it:
+// stepTables.spaceHit); the other readers test the flag only.
 const (
 	flagSlow = 1 // sparse, or ends a term: look closer
 	flagOut  = 2 // the state (or a state on its fail chain) ends a term

@@ -10,8 +10,9 @@ import (
 
 // stepTables are the tables the steps read, gathered so that the assembly
 // takes one pointer. tbl, raw, ign3, rootB, nDense and stride are the
-// engine's (Engine.tbl, rawCls, runeTable.ign3, ...); l2 and q2..q4 are kept here only. The
-// assembly reads the fields at fixed offsets (step_amd64.go checks them).
+// engine's (Engine.tbl, rawCls, runeTable.ign3, rootB, nDense, stride); l2
+// and q2..q4 are kept here only. The assembly reads the fields at fixed
+// offsets (step_amd64.go checks them).
 type stepTables struct {
 	tbl []uint32
 	raw *[256]uint16
@@ -30,7 +31,7 @@ type stepTables struct {
 	q4    *[64]uint64
 	ign3  *[1024]uint64
 	rootB uint32
-	// nDense and stride are the engine's: the dense rows, for spaceHit.
+	// The dense rows, for spaceHit.
 	nDense, stride uint32
 }
 
