@@ -74,14 +74,7 @@ func batchTestMessages(n int, base int64) []kafka.Message {
 // the calls of its engine func.
 func newBatchTestProcessor(t *testing.T, engineCalls *int) *processor {
 	t.Helper()
-	rules, err := match.Parse("rules.yaml", []byte(batchTestRules))
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := match.Compile(rules)
-	if err != nil {
-		t.Fatal(err)
-	}
+	eng := testEngine(t, batchTestRules)
 	dec, err := adapt.New(adapt.FormatAuto, post.Limits{})
 	if err != nil {
 		t.Fatal(err)
