@@ -95,13 +95,17 @@ type laneHit struct {
 	v    uint32
 }
 
-// spaceHit reports the state the lanes go on in after the flagged
-// transition v at byte c: when c is a space (the raw space column) and v
-// passes a term's end into a dense state (the boundary after a word), the
-// state is that dense state, and the caller records the hit; otherwise ok
-// is false and the lanes stop.
-func (t *stepTables) spaceHit(c byte, v uint32) (next uint32, ok bool) {
-	if t.raw[c] != t.raw[' '] || v&flagOut == 0 || v < 4 || v>>2 >= t.nDense {
+// spaceHit reports the state a lane goes on in after the transition v at
+// byte c, having recorded n hits: v when it is plain; when it is flagged,
+// the dense state it leads to if c is a space (the raw space column), v
+// passes a term's end into a dense state (the boundary after a word) and
+// the lane has room for the hit, which the caller records; otherwise ok is
+// false and the lanes stop.
+func (t *stepTables) spaceHit(c byte, v uint32, n int) (next uint32, ok bool) {
+	switch {
+	case v&flagSlow == 0:
+		return v, true
+	case n >= laneHits || t.raw[c] != t.raw[' '] || v&flagOut == 0 || v < 4 || v>>2 >= t.nDense:
 		return v, false
 	}
 	return v >> 2 * t.stride, true
@@ -141,26 +145,18 @@ func stepLanesGo(t *stepTables, texts [][]byte, l *lanes) {
 		i, j, vx, vy = i+k, j+k, nx, ny
 		if flagged {
 			// Both lanes are at ASCII bytes; a flagged one goes on only
-			// at a term's end at a space, and while it has room to record.
-			cx, cy := x[i], y[j]
-			nx, ny = t.tbl[vx+uint32(t.raw[cx])], t.tbl[vy+uint32(t.raw[cy])]
-			okx, oky := true, true
-			if nx&flagSlow != 0 {
-				nx, okx = t.spaceHit(cx, nx)
-				okx = okx && l.n[0] < laneHits
-			}
-			if ny&flagSlow != 0 {
-				ny, oky = t.spaceHit(cy, ny)
-				oky = oky && l.n[1] < laneHits
-			}
+			// at a term's end at a space, while it has room to record it.
+			ex, ey := t.tbl[vx+uint32(t.raw[x[i]])], t.tbl[vy+uint32(t.raw[y[j]])]
+			nx, okx := t.spaceHit(x[i], ex, l.n[0])
+			ny, oky := t.spaceHit(y[j], ey, l.n[1])
 			if !okx || !oky {
 				return
 			}
-			if v := t.tbl[vx+uint32(t.raw[cx])]; v&flagSlow != 0 {
-				l.record(0, uintptr(unsafe.Pointer(&x[i])), v)
+			if ex&flagSlow != 0 {
+				l.record(0, uintptr(unsafe.Pointer(&x[i])), ex)
 			}
-			if v := t.tbl[vy+uint32(t.raw[cy])]; v&flagSlow != 0 {
-				l.record(1, uintptr(unsafe.Pointer(&y[j])), v)
+			if ey&flagSlow != 0 {
+				l.record(1, uintptr(unsafe.Pointer(&y[j])), ey)
 			}
 			i, j, vx, vy = i+1, j+1, nx, ny
 			continue
