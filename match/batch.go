@@ -89,8 +89,9 @@ const batchMin = 8
 // about 45 ns per post). Whatever the steps stop at is taken as scan takes
 // it: in place (punctuation, a term's end at a space where the steps could
 // not take it), or by run for one unit (a term's end at a space into a
-// dense state is taken in the steps, and its hit recorded: spaceHit); a text that stops the lanes more than laneRounds times (Han or kana
-// text) is finished by run alone, and the text's end by finish. When one
+// dense state is taken in the steps, and its hit recorded: spaceHit). A
+// text that stops the lanes more than laneRounds times, or at a Han or
+// kana run, is finished by run alone, and a text's end by finish. When one
 // lane's run is done, the other's texts left are scanned one by one.
 func (e *Engine) scanTexts(b *Batch, dst []hit, tags []int32, texts [][]byte) ([]hit, []int32) {
 	n, total := len(texts), 0
@@ -98,12 +99,7 @@ func (e *Engine) scanTexts(b *Batch, dst []hit, tags []int32, texts [][]byte) ([
 		total += len(t)
 	}
 	if n < 2 || total < batchMin*n {
-		for k, t := range texts {
-			n0 := len(dst)
-			dst = e.scan(dst, t)
-			tags = tagHits(tags, len(dst)-n0, k)
-		}
-		return dst, tags
+		return e.scanEach(dst, tags, texts, 0, n)
 	}
 	m, half := 1, len(texts[0])
 	for m < n-1 && 2*(half+len(texts[m])) <= total {
@@ -170,11 +166,10 @@ func (e *Engine) laneStop(dst []hit, tags []int32, texts [][]byte, l *lanes, k i
 			if !e.blocked(text, *c) {
 				return dst, tags
 			}
-			end := e.unitEnd(text, c.i, len(text))
 			if *rounds++; *rounds > laneRounds || unspaced(text[c.i]) {
 				dst, *c = e.runFrom(dst, text, *c, len(text))
 			} else {
-				dst, *c = e.run(dst, text, *c, end)
+				dst, *c = e.run(dst, text, *c, e.unitEnd(text, c.i, len(text)))
 				for c.v&flagSlow != 0 && c.i < len(text) {
 					dst, *c = e.run(dst, text, *c, c.i+1)
 				}
@@ -201,10 +196,15 @@ func (e *Engine) laneRest(dst []hit, tags []int32, texts [][]byte, l *lanes, k i
 		tags = tagHits(tags, len(dst)-n0, p)
 		p++
 	}
-	for ; p < l.last[k]; p++ {
+	return e.scanEach(dst, tags, texts, p, l.last[k])
+}
+
+// scanEach scans texts[from:to] one by one.
+func (e *Engine) scanEach(dst []hit, tags []int32, texts [][]byte, from, to int) ([]hit, []int32) {
+	for k := from; k < to; k++ {
 		n0 := len(dst)
-		dst = e.scan(dst, texts[p])
-		tags = tagHits(tags, len(dst)-n0, p)
+		dst = e.scan(dst, texts[k])
+		tags = tagHits(tags, len(dst)-n0, k)
 	}
 	return dst, tags
 }

@@ -7,8 +7,9 @@ import (
 	"testing"
 )
 
-// scanEach is scanTexts' reference: scan text by text.
-func scanEach(e *Engine, texts [][]byte) ([]hit, []int32) {
+// refScanTexts is scanTexts' reference, written apart from it: scan text by
+// text.
+func refScanTexts(e *Engine, texts [][]byte) ([]hit, []int32) {
 	var hits []hit
 	var tags []int32
 	for k, t := range texts {
@@ -51,7 +52,7 @@ func TestScanTextsEqualsScan(t *testing.T) {
 		for n := 0; n < 3000; n++ {
 			texts := batchTexts(rng, func() []byte { return []byte(genText(rng, 1+rng.IntN(30))) })
 			hits, tags := e.scanTexts(&b, nil, nil, texts)
-			wh, wt := scanEach(e, texts)
+			wh, wt := refScanTexts(e, texts)
 			if !slices.Equal(hits, wh) || !slices.Equal(tags, wt) {
 				t.Fatalf("scanTexts(%q):\n%v %v\nscan each:\n%v %v", texts, hits, tags, wh, wt)
 			}
@@ -115,7 +116,7 @@ func FuzzBatch(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		texts := bytes.Split([]byte(s), []byte{0})
 		hits, tags := e.scanTexts(&b, nil, nil, texts)
-		wh, wt := scanEach(e, texts)
+		wh, wt := refScanTexts(e, texts)
 		if !slices.Equal(hits, wh) || !slices.Equal(tags, wt) {
 			t.Fatalf("texts %q:\n batch %v %v\n each  %v %v", texts, hits, tags, wh, wt)
 		}
