@@ -69,6 +69,13 @@ func batchTestMessages(n int, base int64) []kafka.Message {
 	return msgs
 }
 
+// handle processes one message completely, appending to c: add, then
+// flush (the pipeline flushes per batch; tests often want one message).
+func (pr *processor) handle(msg *kafka.Message, c *chunk) {
+	pr.add(msg, c)
+	pr.flush(c)
+}
+
 // newBatchTestProcessor is newTestProcessor with batchTestRules, the
 // auto-detecting adapter, routes and detector events; *engineCalls counts
 // the calls of its engine func.

@@ -75,13 +75,6 @@ type processor struct {
 // about 120 KB per partition owner.
 const batchPosts = 256
 
-// handle processes one message completely, appending to c: add, then
-// flush.
-func (pr *processor) handle(msg *kafka.Message, c *chunk) {
-	pr.add(msg, c)
-	pr.flush(c)
-}
-
 // add decodes one message into the pending batch. A message that is no post
 // (skipped) or cannot be decoded (dead letter) is dealt with at once; a post
 // waits in the batch for flush, which add calls when the batch is full.
