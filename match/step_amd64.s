@@ -54,6 +54,18 @@
 	CMPL reg, $0x40; \
 	JAE unitfail
 
+// LEAD starts decoding the rune whose lead byte is in R11 and which has n
+// continuation bytes, all before the end CX (or fails the unit): R11 gets
+// the lead's payload bits (mask) shifted left by 6, R13 the first
+// continuation's bits, for the caller to combine.
+#define LEAD(n, mask) \
+	LEAQ n(SI), R13; \
+	CMPQ R13, CX; \
+	JAE unitfail; \
+	CONT(1, R13); \
+	ANDL mask, R11; \
+	SHLL $6, R11
+
 // BIT sets CF to bit DX of word R11 of the bit table in field f (it
 // clobbers R13).
 #define BIT(f) \
@@ -254,12 +266,7 @@ unit: \
 	LEAL -0xC2(R11), R13 /* lead byte of U+0080..U+07FF? */; \
 	CMPL R13, $0x1E; \
 	JAE unit34; \
-	LEAQ 1(SI), R13; \
-	CMPQ R13, CX; \
-	JAE unitfail; \
-	CONT(1, R13); \
-	ANDL $0x1F, R11; \
-	SHLL $6, R11; \
+	LEAD(1, $0x1F); \
 	ORL R13, R11; \
 	SUBL $0x80, R11 /* rune - 0x80 */; \
 	MOVQ t+0(FP), R13; \
@@ -300,12 +307,7 @@ unit34ok: \
 	ANDL $0xF0, R13; \
 	CMPL R13, $0xE0; \
 	JNE unit4; \
-	LEAQ 2(SI), R13; \
-	CMPQ R13, CX; \
-	JAE unitfail; \
-	CONT(1, R13); \
-	ANDL $0x0F, R11; \
-	SHLL $6, R11; \
+	LEAD(2, $0x0F); \
 	ORL R13, R11 /* block: (b0&0x0F)<<6 | b1&0x3F */; \
 	CONT(2, DX); \
 	BIT(T_IGN3); \
