@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 
 	"earshot/bench/peers"
@@ -76,15 +77,6 @@ type Result struct {
 // post per call.
 var earshotRows = []string{peers.EarshotBatchName, peers.EarshotName}
 
-func isEarshot(impl string) bool {
-	for _, e := range earshotRows {
-		if impl == e {
-			return true
-		}
-	}
-	return false
-}
-
 // Ratio compares one earshot row with the fastest Go peer and with Rust on
 // one pattern set; 0 means not measured.
 type Ratio struct {
@@ -104,7 +96,7 @@ func (r *Report) ratios(sizes []int) {
 	for _, n := range sizes {
 		var peer Ratio
 		for _, res := range r.Results {
-			if res.Patterns != n || res.Skipped != "" || isEarshot(res.Impl) {
+			if res.Patterns != n || res.Skipped != "" || slices.Contains(earshotRows, res.Impl) {
 				continue
 			}
 			switch {
