@@ -90,6 +90,8 @@ type Engine struct {
 	// the unspaced letters that, read with nothing pending, leave the
 	// automaton at the root.
 	cold3 *[1024]uint64
+	// wf skips the words no term starts with (skip.go); nil: scan all.
+	wf *wordFilter
 	// st holds the tables the lanes' steps read (see stepTables), among
 	// them the letters and punctuation the lanes take in place.
 	st stepTables
@@ -396,6 +398,9 @@ func (e *Engine) build(rt *runeTable, denseEntries int) {
 	e.buildStarts(rt)
 	e.buildLetters2(rt)
 	e.buildQuiet(rt)
+	if canSkip {
+		e.wf = newWordFilter(e)
+	}
 	e.st.tbl, e.st.raw, e.st.ign3, e.st.rootB = e.tbl, &e.rawCls, &rt.ign3, e.rootB
 	e.st.nDense, e.st.stride = e.nDense, e.stride
 }
@@ -585,6 +590,9 @@ func (e *Engine) automatonStats() Stats {
 		8*(len(e.runeBits)+len(e.cold3)+len(e.st.l2)+len(e.st.q2)+len(e.st.q3)+len(e.st.q4))
 	for _, p := range e.termPat {
 		b += len(p) + 24
+	}
+	if e.wf != nil {
+		b += 8 * len(e.wf.bits)
 	}
 	return Stats{Terms: len(e.termPat), States: len(e.fail), Bytes: b}
 }

@@ -24,7 +24,22 @@ const (
 
 // scan appends to dst every occurrence of every compiled term in text, in
 // text order (by the position where the automaton finds it). It does not
-// allocate when dst has room.
+// allocate when dst has room. The words at the start of the text that no
+// term starts with are not stepped (skipTo); scanAll scans the rest.
+func (e *Engine) scan(dst []hit, text []byte) []hit {
+	s := e.skipTo(text)
+	if s == 0 {
+		return e.scanAll(dst, text)
+	}
+	base := len(dst)
+	dst = e.scanAll(dst, text[s:])
+	for i := base; i < len(dst); i++ {
+		dst[i].end += int32(s)
+	}
+	return dst
+}
+
+// scanAll is scan stepping the automaton over all of text.
 //
 // Stepping the automaton is one dependent load per byte, so a single scan is
 // bound by load latency (about 2 ns per byte on the benchmark machine with
@@ -38,7 +53,7 @@ const (
 // after the first lane's; otherwise (a phrase or a term that spans the
 // split, rare) they are dropped and the second half is scanned again from
 // the first lane's state.
-func (e *Engine) scan(dst []hit, text []byte) []hit {
+func (e *Engine) scanAll(dst []hit, text []byte) []hit {
 	n := len(text)
 	a := cursor{0, e.rootB, prevBoundary}
 	p := splitAt(text)

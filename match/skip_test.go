@@ -1,0 +1,204 @@
+package match
+
+import (
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"unsafe"
+)
+
+// TestSkipTo pins where the automaton must start, by the definition
+// (skipToGo), for the cases the filter is built around.
+func TestSkipTo(t *testing.T) {
+	long := strings.Repeat("a", 64)
+	cases := []struct {
+		terms []string
+		text  string
+		want  int
+	}{
+		{[]string{"quake"}, "big earthquake today", 20}, // no word is a term's first word
+		{[]string{"quake"}, "the QUAKE hit", 3},         // from the end of the word before
+		{[]string{"quake"}, "quake", 0},                 // the first word
+		{[]string{"quake"}, "", 0},                      // nothing to skip
+		{[]string{"#temblor"}, "#temblor ya", 0},        // the # is stepped
+		{[]string{"#temblor"}, "hola, #temblor", 4},     // from the end of hola
+		{[]string{"temblor"}, "hola @temblor", 4},       // a plain term inside a handle
+		{[]string{`"gas leak"`}, "a gas  leak", 1},      // a phrase by its first word
+		{[]string{`"gas leak"`}, "a leak of gas", 9},    // not its other words
+		{[]string{"quake"}, "big café quake", 3},        // a word that runs into non-ASCII
+		{[]string{"quake"}, "big ☕ quake", 3},           // non-ASCII after the separators
+		{[]string{"earthquak*"}, "the earthquakes", 3},  // a wildcard's prefix
+		{[]string{"earthquak*"}, "the earth quak", 14},  // too short
+		{[]string{"ea*"}, "an eagle", 2},                // a short prefix
+		{[]string{"earthquakes*"}, "an earthquakz", 2},  // prefixes are keyed by 8 bytes
+		{[]string{"ps5"}, "new PS5 out", 3},             // digits
+		{[]string{"x_y"}, "a x_y", 1},                   // '_' is a word byte
+		{[]string{"quake"}, "a " + long + " quake", 1},  // a word of 64 bytes is scanned
+		{[]string{"quake"}, "a " + long[1:] + " b", 67}, // one of 63 is keyed
+		{[]string{"地震"}, "big quake", 9},                // terms of unspaced scripts need non-ASCII
+		{[]string{"σεισμος"}, "sismo", 5},               // so do Greek ones
+		{[]string{"ｅａｒｔｈｑｕａｋｅ"}, "an Earthquake", 2},    // a full-width term folds to ASCII
+	}
+	for _, c := range cases {
+		e := mustCompile(t, c.terms...)
+		f := newWordFilter(e)
+		if f == nil {
+			t.Fatalf("%q: no filter", c.terms)
+		}
+		if got := f.skipToGo([]byte(c.text)); got != c.want {
+			t.Errorf("%q in %q: skipTo %d, want %d", c.terms, c.text, got, c.want)
+		}
+	}
+	for _, terms := range [][]string{{"quake", `"?!"`}, {`"..."`}} {
+		if f := newWordFilter(mustCompile(t, terms...)); f != nil {
+			t.Errorf("%q: a term of ASCII punctuation alone, want no filter", terms)
+		}
+	}
+}
+
+// skipVocab is ASCII-heavy text for the filter: words that start terms, words
+// close to them, tags, URLs, long words and some non-ASCII.
+var skipVocab = []string{
+	"earthquake", "earthquakes", "EARTHQUAKE", "quake", "quakes", "flood", "floods", "fire", "firefighters",
+	"the", "a", "to", "of", "in", "is", "we", "RT", "lol", "help", "x_y", "ps5", "2024", "earth", "ea", "eagle",
+	"victims", "gas", "leak", "temblor", "sismo", "strong", "felt", "news", "https", "t", "co", "xYz12",
+	strings.Repeat("w", 63), strings.Repeat("w", 64), strings.Repeat("ab", 40), "café", "地震", "🔥", "Straße",
+}
+
+var skipSeps = []string{" ", " ", " ", "  ", ", ", ". ", "\n", "\t", "#", "@", " #", " @", "://", "/", "'", "!", "-", "_"}
+
+func genSkipText(rng *rand.Rand) string {
+	var b strings.Builder
+	for n := rng.IntN(40); n >= 0; n-- {
+		w := skipVocab[rng.IntN(len(skipVocab))]
+		if rng.IntN(8) == 0 {
+			w = strings.ToUpper(w)
+		}
+		b.WriteString(w)
+		b.WriteString(skipSeps[rng.IntN(len(skipSeps))])
+	}
+	return b.String()
+}
+
+// skipEngines are rule sets for the filter tests: generated terms, and
+// wildcard terms of every prefix length.
+func skipEngines(t testing.TB, rng *rand.Rand) []*Engine {
+	var es []*Engine
+	for range 8 {
+		var qs []string
+		for len(qs) < 5+rng.IntN(60) {
+			if q := genTerm(rng); isTerm(q) {
+				qs = append(qs, q)
+			}
+		}
+		es = append(es, mustCompile(t, qs...))
+	}
+	es = append(es,
+		mustCompile(t, "quake", "#temblor", `"gas leak"`, "ps5", "x_y", "地震"),
+		mustCompile(t, "e*", "ea*", "earthquak*", "earthquakes*", "firefight*", "fire", "flood victim*"),
+		mustCompile(t, benchTerms(1000)...),
+	)
+	return es
+}
+
+// TestSkipWordsEqualsGo holds the assembly to skipToGo, with texts ending
+// at every distance from a page's end up to the assembly's reach (and past
+// it, where skipWordsAt must refuse).
+func TestSkipWordsEqualsGo(t *testing.T) {
+	if !canSkip {
+		t.Skip("no skipWords on this platform")
+	}
+	rng := rand.New(rand.NewPCG(31, 32))
+	buf := make([]byte, 4*4096)
+	page := (4096 - int(uintptr(unsafe.Pointer(&buf[0]))&4095)) & 4095
+	page += 2 * 4096 // a page boundary inside buf with room on both sides
+	var checked, skipped, whole int
+	for _, e := range skipEngines(t, rng) {
+		f := newWordFilter(e)
+		if f == nil {
+			continue
+		}
+		for n := 0; n < 3000; n++ {
+			text := genSkipText(rng)
+			d := skipReach + rng.IntN(200) // as close to the page's end as the assembly may read
+			if rng.IntN(4) == 0 {
+				d = rng.IntN(skipReach + 8)
+			}
+			if len(text) > 4000 {
+				text = text[:4000]
+			}
+			at := buf[page-d-len(text) : page-d]
+			copy(at, text)
+			got, ok := skipWordsAt(f, at)
+			if ok != (d >= skipReach) {
+				t.Fatalf("text ending %d bytes before a page: ok %v", d, ok)
+			}
+			if !ok {
+				continue
+			}
+			want := f.skipToGo(at)
+			if got != want {
+				t.Fatalf("text %q: skipWords %d, skipToGo %d", text, got, want)
+			}
+			checked++
+			if want > 0 {
+				skipped++
+			}
+			if want == len(text) {
+				whole++
+			}
+		}
+	}
+	if checked < 10000 || skipped < checked/4 || whole < checked/20 {
+		t.Fatalf("checked %d texts, skipped into %d, wholly %d: the cases are too few", checked, skipped, whole)
+	}
+}
+
+// TestScanSkipsExactly checks that scanning from skipTo finds exactly what
+// the automaton finds over the whole text.
+func TestScanSkipsExactly(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	var skipped int
+	for _, e := range skipEngines(t, rng) {
+		for n := 0; n < 2000; n++ {
+			text := []byte(genSkipText(rng))
+			if rng.IntN(4) == 0 {
+				text = []byte(genText(rng, 1+rng.IntN(30)))
+			}
+			got := e.scan(nil, text)
+			want := e.scanAll(nil, text)
+			if !slices.Equal(got, want) {
+				t.Fatalf("text %q (skipTo %d):\n scan    %v\n scanAll %v", text, e.skipTo(text), got, want)
+			}
+			if e.skipTo(text) > 0 {
+				skipped++
+			}
+		}
+	}
+	if canSkip && skipped < 5000 {
+		t.Fatalf("only %d texts had words skipped", skipped)
+	}
+}
+
+// FuzzSkip checks the filter on untrusted text: the assembly against its
+// definition, and the scan from skipTo against the whole scan.
+func FuzzSkip(f *testing.F) {
+	f.Add("the earthquake felt in the city #temblor @sismo earthquakes ps5 x_y")
+	f.Add("a gas  leak near the flood victims, firefighters on site 🔥 café")
+	e := mustCompile(f, append(benchTerms(300), `"gas leak"`, "#temblor", "earthquak*", "ea*", "flood victim*", "地震")...)
+	wf := newWordFilter(e)
+	f.Fuzz(func(t *testing.T, s string) {
+		text := []byte(s)
+		if got, ok := skipWordsAt(wf, text); ok {
+			if want := wf.skipToGo(text); got != want {
+				t.Fatalf("text %q: skipWords %d, skipToGo %d", text, got, want)
+			}
+		}
+		got := e.scan(nil, text)
+		want := e.scanAll(nil, text)
+		if !slices.Equal(got, want) {
+			t.Fatalf("text %q:\n scan    %v\n scanAll %v", text, got, want)
+		}
+	})
+}
