@@ -16,25 +16,19 @@
 #define F_MASK 24
 #define F_PREFIX 32
 
+// LUT32 declares a 32-byte table of the 16 bytes lo, hi twice: one for each
+// 128-bit lane of VPSHUFB.
+#define LUT32(name, lo, hi) \
+	DATA name+0(SB)/8, lo; \
+	DATA name+8(SB)/8, hi; \
+	DATA name+16(SB)/8, lo; \
+	DATA name+24(SB)/8, hi; \
+	GLOBL name(SB), RODATA|NOPTR, $32
+
 // Word bytes [0-9A-Za-z_] by nibbles: a byte is one when the bits of its
 // high nibble's entry and of its low nibble's entry meet.
-DATA nibHi<>+0(SB)/8, $0x0802040201000000
-DATA nibHi<>+8(SB)/8, $0
-DATA nibHi<>+16(SB)/8, $0x0802040201000000
-DATA nibHi<>+24(SB)/8, $0
-GLOBL nibHi<>(SB), RODATA|NOPTR, $32
-
-DATA nibLo<>+0(SB)/8, $0x0F0F0F0F0F0F0F0D
-DATA nibLo<>+8(SB)/8, $0x06020202020E0F0F
-DATA nibLo<>+16(SB)/8, $0x0F0F0F0F0F0F0F0D
-DATA nibLo<>+24(SB)/8, $0x06020202020E0F0F
-GLOBL nibLo<>(SB), RODATA|NOPTR, $32
-
-DATA nib0F<>+0(SB)/8, $0x0F0F0F0F0F0F0F0F
-DATA nib0F<>+8(SB)/8, $0x0F0F0F0F0F0F0F0F
-DATA nib0F<>+16(SB)/8, $0x0F0F0F0F0F0F0F0F
-DATA nib0F<>+24(SB)/8, $0x0F0F0F0F0F0F0F0F
-GLOBL nib0F<>(SB), RODATA|NOPTR, $32
+LUT32(nibHi<>, $0x0802040201000000, $0)
+LUT32(nibLo<>, $0x0F0F0F0F0F0F0F0D, $0x06020202020E0F0F)
 
 DATA lower<>+0(SB)/8, $0x2020202020202020
 GLOBL lower<>(SB), RODATA|NOPTR, $8
@@ -92,7 +86,9 @@ TEXT ·skipWords(SB), NOSPLIT, $24-40
 	ADDQ SI, DI
 	MOVQ SI, R10
 	MOVQ $0x9E3779B97F4A7C15, R15
-	VMOVDQU nib0F<>(SB), Y0
+	MOVL $0x0F0F0F0F, AX
+	MOVD AX, X0
+	VPBROADCASTD X0, Y0
 	VMOVDQU nibHi<>(SB), Y1
 	VMOVDQU nibLo<>(SB), Y2
 	VPXOR Y3, Y3, Y3
