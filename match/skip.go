@@ -1,6 +1,9 @@
 package match
 
-import "math/bits"
+import (
+	"math/bits"
+	"unicode/utf8"
+)
 
 // Words no term starts with are skipped before the automaton runs.
 //
@@ -9,19 +12,25 @@ import "math/bits"
 // earthquak*, the start of one). In ASCII text the words are runs of
 // letters, digits and '_', so a hash set of the terms' first words tells,
 // for each word of a post, whether a term can start there, in a few
-// instructions that do not depend on one another. On the peers corpus at
-// 1k terms 1.2% of the words of ASCII posts can; 42% of all posts have
-// nothing to scan and 59% of the bytes need no step.
+// instructions that do not depend on one another. Runs of letters of
+// unspaced scripts no term starts with (Han, kana: most of a Japanese or
+// Chinese post), and punctuation and emoji no term starts with, are read on
+// like the separators between words. On the peers corpus at 1k terms 1.2%
+// of the words of ASCII posts start a term, 0.1% of the Han and kana
+// letters.
 //
 // skipTo returns where the automaton must start. Before that offset there
-// is nothing but ASCII words no term starts with and the spaces and
-// punctuation between them; the offset is the end of the last such word
-// (or 0), so the separators before the first word that matters, a # or @
-// of a tag term among them, are stepped. From such an offset the automaton
-// is where it would be after stepping everything before it: at a boundary
-// with nothing pending (rootB). A term pending in a word fails at the
-// boundary after it unless that word is some term's whole first word, and
-// a term that ends before the offset would contain one.
+// is nothing but ASCII words no term starts with, those runs, and the spaces
+// and punctuation between them; the offset is the end of the last such word
+// (or 0), so the separators and runs before the first word or letter that
+// matters, a # or @ of a tag term among them, are stepped. From such an
+// offset the automaton is where it would be after stepping everything
+// before it: at a boundary with nothing pending (rootB). A term pending in a
+// word fails at the boundary after it unless that word is some term's whole
+// first word, and a term that ends before the offset would contain one.
+// The offset does not move past a run of cold runes (a term may have one
+// pending after its leading punctuation: #救援), and the runes a term may
+// have there, up to its first word, are not cold for the filter.
 //
 // The set is of exact words: a text word's key is its first 8 bytes (ASCII
 // letters lower-cased) plus its length, hashed to one bit of a table of
@@ -31,30 +40,36 @@ import "math/bits"
 // lengths); each text word at least that long is tested with its prefix
 // too.
 //
-// Where the filter cannot see, it stops: at the first non-ASCII byte (the
-// word it ends or begins may fold to anything), at a word of 64 bytes or
-// more. It is off (Engine.wf nil) for an engine with a term of ASCII
-// punctuation alone (no word to key it by), with more than 16k first words
-// (the table would outgrow L2: at 100k terms a 1 MB table measured
-// 0.95-1.04x the time, its misses costing what it saves), without the
-// assembly (a byte loop in Go, 2.8 ns per byte, costs more than the steps
-// it saves), and on a CPU without AVX2 and BMI2.
+// Where the filter cannot see, it stops: at a non-ASCII rune that is not
+// cold (a letter with an accent may continue a word or fold to anything),
+// at a word of 64 bytes or more. It is off (Engine.wf nil) for an engine
+// with a term of ASCII punctuation alone (no word to key it by), with more
+// than 16k first words (the table would outgrow L2: at 100k terms a 1 MB
+// table measured 0.95-1.04x the time, its misses costing what it saves),
+// without the assembly (a byte loop in Go, 2.8 ns per byte, costs more than
+// the steps it saves), and on a CPU without AVX2 and BMI2.
 //
-// Only scan (Match, one post per call) uses it. Measured on the benchmark
-// machine over the peers corpus, both versions in one process, alternating,
-// Match with it against without: 0.89-0.93x the time at 1k terms,
-// 0.91-0.95x at 10k. MatchBatch gains nothing from it (1.01-1.04x): its
-// lanes stream ASCII posts at ~1.1 ns per byte, and the filter reads them at
-// ~0.85 (75 ns for a post of 88 bytes, ~20 words: the instructions per
-// word, ~24, are the cost, not branches: a branch-free loop four words at
-// a time measured the same), where one post at a time the automaton also
-// pays ~45 ns of fixed costs per post that the filter saves.
+// Match and MatchBatch use it. Measured on the benchmark machine over the
+// peers corpus, both versions in one process, alternating: MatchBatch
+// 0.83-0.85x the time at 1k and 10k terms (ASCII posts 0.90x, Japanese and
+// Chinese 0.62x, posts with accented letters 1.06x: the filter reads their
+// words up to the first accent for little), Match 0.79-0.81x.
 type wordFilter struct {
 	bits []uint64
 	mask uint64 // bit index mask: len(bits)*64-1
 	// prefix has bit P-1 set when some key is the first P bytes of a
 	// wildcard term's first word (P ≤ 8).
 	prefix uint64
+	// cold, q2 and q4 mark the runes that, read with nothing pending,
+	// leave nothing pending: three-byte ones (indexed like runeTable.cjk3)
+	// the unspaced letters no term starts with (Engine.cold3) and the
+	// punctuation no term starts with (stepTables.q3); two-byte and
+	// four-byte punctuation and emoji no term starts with (indexed like
+	// stepTables.q2 and q4). A run of them is read on like the separators
+	// between words.
+	cold *[1024]uint64
+	q2   *[32]uint64
+	q4   *[64]uint64
 }
 
 // Key hashing: the key word (up to 8 bytes, little-endian, ASCII letters
@@ -110,9 +125,12 @@ func newWordFilter(e *Engine) *wordFilter {
 		prefix bool
 	}
 	var keys []key
+	hot := make(map[rune]bool) // non-ASCII runes up to each term's first word
 	for _, p := range e.termPat {
 		if len(p) == 0 || p[0] != symB {
-			continue // a term of an unspaced script: non-ASCII, the filter stops at it
+			r, _ := utf8.DecodeRune(p) // a term of an unspaced script
+			hot[r] = true
+			continue
 		}
 		word, ascii := false, true
 		for i := 1; i < len(p) && !word; {
@@ -123,6 +141,11 @@ func newWordFilter(e *Engine) *wordFilter {
 			tok := p[i:j]
 			for _, b := range tok {
 				ascii = ascii && b < 0x80
+			}
+			for _, r := range string(tok) {
+				if r >= utf8.RuneSelf {
+					hot[r] = true
+				}
 			}
 			if len(tok) > 0 && asciiWordByte(tok[0]) {
 				word = true
@@ -143,7 +166,33 @@ func newWordFilter(e *Engine) *wordFilter {
 	for n < filterBits*len(keys) {
 		n <<= 1
 	}
-	f := &wordFilter{bits: make([]uint64, n/64), mask: uint64(n - 1)}
+	f := &wordFilter{bits: make([]uint64, n/64), mask: uint64(n - 1),
+		cold: new([1024]uint64), q2: new([32]uint64), q4: new([64]uint64)}
+	for i := range f.cold {
+		f.cold[i] = e.cold3[i] | e.st.q3[i]
+	}
+	*f.q2, *f.q4 = *e.st.q2, *e.st.q4
+	// A run of cold runes is read on whatever punctuation comes before it,
+	// so the runes a term may have pending after its leading punctuation
+	// (#救援, 「地震」) are not cold here, nor are letters whose key has one.
+	for r := range hot {
+		switch {
+		case r >= 0x80 && r < 0x800:
+			f.q2[(r-0x80)>>6] &^= 1 << ((r - 0x80) & 0x3F)
+		case r < 0x10000:
+			f.cold[r>>6] &^= 1 << (r & 0x3F)
+		case r>>12 == 0x1F:
+			f.q4[r>>6&0x3F] &^= 1 << (r & 0x3F)
+		}
+	}
+	for _, r := range e.rt.keyed3 {
+		_, key := e.rt.lookupFor(r, e.strip)
+		for _, kr := range string(key) {
+			if hot[kr] {
+				f.cold[r>>6] &^= 1 << (r & 0x3F)
+			}
+		}
+	}
 	for _, k := range keys {
 		if k.prefix {
 			p := min(len(k.w), 8)
@@ -171,7 +220,15 @@ func (f *wordFilter) skipToGo(text []byte) int {
 	for i := 0; i < n; {
 		c := text[i]
 		if c >= 0x80 {
-			return q
+			j := i
+			for k := f.coldAt(text, j); k > 0; k = f.coldAt(text, j) {
+				j += k
+			}
+			if j == i || j < n && text[j] >= 0x80 {
+				return q // a rune that may start a term, or continue a word
+			}
+			i = j // q stays: punctuation before the run may be pending
+			continue
 		}
 		if !asciiWordByte(c) {
 			i++
@@ -181,12 +238,37 @@ func (f *wordFilter) skipToGo(text []byte) int {
 		for j < n && asciiWordByte(text[j]) {
 			j++
 		}
-		if j-i >= maxSkipWord || j < n && text[j] >= 0x80 || f.starts(text[i:j]) {
+		if j-i >= maxSkipWord || j < n && text[j] >= 0x80 && f.coldAt(text, j) == 0 || f.starts(text[i:j]) {
 			return q
 		}
 		i, q = j, j
 	}
 	return n
+}
+
+// coldAt returns the length of the cold rune (see wordFilter.cold) at
+// text[i], 0 when there is none. Such a rune ends the word before it: it
+// is punctuation, or a letter of another class (a boundary comes between).
+func (f *wordFilter) coldAt(text []byte, i int) int {
+	if i >= len(text) {
+		return 0
+	}
+	switch b0 := text[i]; {
+	case b0 >= 0xC2 && b0 <= 0xDF && i+1 < len(text) && text[i+1]&0xC0 == 0x80:
+		r := uint32(b0&0x1F)<<6 | uint32(text[i+1]&0x3F) - 0x80
+		if f.q2[r>>6]>>(r&0x3F)&1 != 0 {
+			return 2
+		}
+	case b0&0xF0 == 0xE0 && i+2 < len(text) && text[i+1]&0xC0 == 0x80 && text[i+2]&0xC0 == 0x80:
+		if f.cold[uint32(b0&0x0F)<<6|uint32(text[i+1]&0x3F)]>>(text[i+2]&0x3F)&1 != 0 {
+			return 3
+		}
+	case b0 == 0xF0 && i+3 < len(text) && text[i+1] == 0x9F && text[i+2]&0xC0 == 0x80 && text[i+3]&0xC0 == 0x80:
+		if f.q4[text[i+2]&0x3F]>>(text[i+3]&0x3F)&1 != 0 {
+			return 4
+		}
+	}
+	return 0
 }
 
 // starts reports whether some term may start with the text word w.

@@ -13,6 +13,9 @@ const (
 	_ = -unsafe.Offsetof(wordFilter{}.bits) // 0
 	_ = -(unsafe.Offsetof(wordFilter{}.mask) ^ 24)
 	_ = -(unsafe.Offsetof(wordFilter{}.prefix) ^ 32)
+	_ = -(unsafe.Offsetof(wordFilter{}.cold) ^ 40)
+	_ = -(unsafe.Offsetof(wordFilter{}.q2) ^ 48)
+	_ = -(unsafe.Offsetof(wordFilter{}.q4) ^ 56)
 	_ = -(uintptr(keyPrefix) ^ 256)
 	_ = -(uintptr(keyShift) ^ 40)
 	_ = -(uintptr(keyMul) ^ 0x9E3779B97F4A7C15)

@@ -7,14 +7,18 @@
 // nibble lookups per 32 bytes; non-ASCII bytes), and each word is found and
 // keyed from the masks with a few independent instructions, without a
 // branch per byte: in Go, the byte loop's exits at every word's start and
-// end cost more than the automaton's steps it saves. It reads up to 72
-// bytes past the text's end: skipTo calls it only when those are on the
-// text's last page.
+// end cost more than the automaton's steps it saves. At a non-ASCII byte, a
+// run of cold runes is read one rune at a time. It reads up to 72 bytes
+// past the text's end: skipTo calls it only when those are on the text's
+// last page.
 
 // wordFilter field offsets (skip_amd64.go checks them).
 #define F_BITS 0
 #define F_MASK 24
 #define F_PREFIX 32
+#define F_COLD 40
+#define F_Q2 48
+#define F_Q4 56
 
 // LUT32 declares a 32-byte table of the 16 bytes lo, hi twice: one for each
 // 128-bit lane of VPSHUFB.
@@ -58,6 +62,85 @@ GLOBL bits64<>(SB), RODATA|NOPTR, $8
 	SHRQ $6, AX; \
 	MOVQ (R8)(AX*8), AX; \
 	BTQ CX, AX
+
+// COLD sets CX to the length of the cold rune (wordFilter.cold, q2, q4)
+// at BX, before the text's end DI, or goes to fail when there is none (it
+// clobbers AX and DX). two, four and ok are its labels, one set per use.
+#define COLD(fail, two, four, ok) \
+	MOVBLZX (BX), CX; \
+	CMPL CX, $0xE0; \
+	JB two; \
+	CMPL CX, $0xF0; \
+	JAE four; \
+	LEAQ 2(BX), AX; \
+	CMPQ AX, DI; \
+	JAE fail; \
+	MOVL (BX), CX; \
+	MOVL CX, DX; \
+	ANDL $0xC0C0F0, DX; \
+	CMPL DX, $0x8080E0 /* a three-byte rune */; \
+	JNE fail; \
+	MOVL CX, DX; \
+	ANDL $0x0F, DX; \
+	SHLL $6, DX; \
+	MOVL CX, AX; \
+	SHRL $8, AX; \
+	ANDL $0x3F, AX; \
+	ORL AX, DX /* (b0&0x0F)<<6 | b1&0x3F */; \
+	SHRL $16, CX /* bit b2&0x3F */; \
+	MOVQ f+0(FP), AX; \
+	MOVQ F_COLD(AX), AX; \
+	MOVQ (AX)(DX*8), AX; \
+	BTQ CX, AX; \
+	JCC fail; \
+	MOVL $3, CX; \
+	JMP ok; \
+two: \
+	CMPL CX, $0xC2; \
+	JB fail; \
+	LEAQ 1(BX), AX; \
+	CMPQ AX, DI; \
+	JAE fail; \
+	MOVBLZX 1(BX), DX; \
+	XORL $0x80, DX; \
+	CMPL DX, $0x40; \
+	JAE fail; \
+	ANDL $0x1F, CX; \
+	SHLL $6, CX; \
+	ORL DX, CX; \
+	SUBL $0x80, CX /* rune - 0x80 */; \
+	MOVL CX, DX; \
+	SHRL $6, DX; \
+	MOVQ f+0(FP), AX; \
+	MOVQ F_Q2(AX), AX; \
+	MOVQ (AX)(DX*8), AX; \
+	BTQ CX, AX; \
+	JCC fail; \
+	MOVL $2, CX; \
+	JMP ok; \
+four: \
+	CMPL CX, $0xF0; \
+	JNE fail; \
+	LEAQ 3(BX), AX; \
+	CMPQ AX, DI; \
+	JAE fail; \
+	CMPB 1(BX), $0x9F; \
+	JNE fail; \
+	MOVBLZX 2(BX), DX; \
+	XORL $0x80, DX; \
+	CMPL DX, $0x40; \
+	JAE fail; \
+	MOVBLZX 3(BX), CX; \
+	XORL $0x80, CX; \
+	CMPL CX, $0x40; \
+	JAE fail /* U+1F000..U+1FFFF: word b2&0x3F, bit b3&0x3F */; \
+	MOVQ f+0(FP), AX; \
+	MOVQ F_Q4(AX), AX; \
+	MOVQ (AX)(DX*8), AX; \
+	BTQ CX, AX; \
+	JCC fail; \
+	MOVL $4, CX; \
+ok:
 
 // Registers: SI the window, DI the text's end, R10 q (the end of the last
 // word skipped before the window), R12 the window's non-word bytes, R13 its
@@ -130,9 +213,15 @@ full:
 	JNZ words
 	JMP stop // a word of 64 bytes or more: scanned
 
-bounded: // only the words before the first non-ASCII byte, and not one it ends
-	MOVQ R14, BX
+bounded: // only the words before the first non-ASCII byte, and not one it ends unless it is cold
 	BZHIQ R14, R13, R13
+	LEAQ (SI)(R14*1), BX
+	COLD(notCold, bTwo, bFour, bOK)
+	MOVQ R14, BX
+	JMP words
+
+notCold:
+	MOVQ R14, BX
 	TESTQ R14, R14
 	JZ words
 	LEAQ -1(R14), CX
@@ -169,11 +258,38 @@ next:
 windowEnd:
 	LASTEND(BX)
 	CMPQ R14, $64
-	JNE stop // a non-ASCII byte: the automaton starts at q
+	JNE nonASCII
 	ADDQ BX, SI
 	CMPQ SI, DI
 	JB window
 	MOVQ DI, R10 // nothing left to scan
+	JMP stop
+
+nonASCII: // a run of cold runes is skipped when ASCII or the text's end follows
+	CMPQ BX, R14
+	JNE stop // the word before it may go on: the automaton starts at q
+	LEAQ (SI)(R14*1), BX
+	MOVQ BX, R12
+
+coldRun:
+	COLD(coldEnd, rTwo, rFour, rOK)
+	ADDQ CX, BX
+	CMPQ BX, DI
+	JB coldRun
+
+coldEnd:
+	CMPQ BX, R12
+	JEQ stop // not a cold rune: it may start a term
+	CMPQ BX, DI
+	JAE skipAll
+	MOVBLZX (BX), AX
+	TESTL $0x80, AX
+	JNZ stop // other non-ASCII after the run: from q, before it
+	MOVQ BX, SI // q stays: punctuation before the run may be pending
+	JMP window
+
+skipAll:
+	MOVQ DI, R10
 	JMP stop
 
 found:

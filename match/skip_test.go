@@ -27,7 +27,23 @@ func TestSkipTo(t *testing.T) {
 		{[]string{`"gas leak"`}, "a gas  leak", 1},      // a phrase by its first word
 		{[]string{`"gas leak"`}, "a leak of gas", 9},    // not its other words
 		{[]string{"quake"}, "big café quake", 3},        // a word that runs into non-ASCII
-		{[]string{"quake"}, "big ☕ quake", 3},           // non-ASCII after the separators
+		{[]string{"quake"}, "big ☕ quake", 3},           // punctuation no term starts with: read on, not past
+		{[]string{"quake"}, "big ☕é quake", 3},          // non-ASCII that may continue a word
+		{[]string{"地震", "quake"}, "東京で大きな揺れ quake", 0},  // letters no term starts with: the same
+		{[]string{"地震", "quake"}, "東京 fire quake", 11},
+		{[]string{"地震", "quake"}, "東京で fine", 14}, // nothing to scan
+		{[]string{"#救援"}, "#救援 fine", 0},          // a letter a term has after its punctuation
+		{[]string{"#「x"}, "a #「 x", 1},            // punctuation a term has after its punctuation
+		{[]string{"地震", "quake"}, "揺れ、地震だ", 0},    // one that starts a term
+		{[]string{"quake"}, "fire東京", 10},         // a word a letter of another script ends
+		{[]string{"quake"}, "quake東京", 0},
+		{[]string{"quake"}, "a 東京é", 1},           // a run followed by non-ASCII
+		{[]string{"quake"}, "a 東京\u200bquake", 1}, // an ignorable joins what is around it
+		{[]string{"sismo"}, "¡Fuerte sismo!", 8},  // two-byte punctuation no term starts with
+		{[]string{"quake"}, "fire🔥 quake", 4},     // an emoji no term starts with
+		{[]string{"quake"}, "🔥🔥 fine", 13},
+		{[]string{"🔥 fire"}, "a 🔥 fire", 1},             // one that starts a term
+		{[]string{"#🔥"}, "a #🔥 b", 1},                   // one a term has after its punctuation
 		{[]string{"earthquak*"}, "the earthquakes", 3},  // a wildcard's prefix
 		{[]string{"earthquak*"}, "the earth quak", 14},  // too short
 		{[]string{"ea*"}, "an eagle", 2},                // a short prefix
@@ -64,6 +80,8 @@ var skipVocab = []string{
 	"the", "a", "to", "of", "in", "is", "we", "RT", "lol", "help", "x_y", "ps5", "2024", "earth", "ea", "eagle",
 	"victims", "gas", "leak", "temblor", "sismo", "strong", "felt", "news", "https", "t", "co", "xYz12",
 	strings.Repeat("w", 63), strings.Repeat("w", 64), strings.Repeat("ab", 40), "café", "地震", "🔥", "Straße",
+	"東京で", "大きな揺れ", "救援", "「速報」", "、", "。", "…", "がんばれ", "ｶﾞﾝﾊﾞﾚ", "지진", "แผ่นดินไหว", "☕",
+	"東京で大きな揺れがありました", "\u200b", "¡", "¿", "«", "»", "°", "🙏🏽", "❤️", "😀😀", "é", "ñ",
 }
 
 var skipSeps = []string{" ", " ", " ", "  ", ", ", ". ", "\n", "\t", "#", "@", " #", " @", "://", "/", "'", "!", "-", "_"}
@@ -97,6 +115,7 @@ func skipEngines(t testing.TB, rng *rand.Rand) []*Engine {
 	es = append(es,
 		mustCompile(t, "quake", "#temblor", `"gas leak"`, "ps5", "x_y", "地震"),
 		mustCompile(t, "e*", "ea*", "earthquak*", "earthquakes*", "firefight*", "fire", "flood victim*"),
+		mustCompile(t, "#救援", `"「速報」"`, "@東京", "がんばれ", "#地震", "quake", `"… fire"`, `"¡ya"`, "#🔥", `"🙏🏽 help"`),
 		mustCompile(t, benchTerms(1000)...),
 	)
 	return es
