@@ -75,6 +75,14 @@ func (e *Engine) MatchBatch(b *Batch, docs []Doc) {
 // leaves of each text (documents with nothing left are not scanned).
 func (e *Engine) scanDocs(b *Batch, dst []hit, tags []int32, docs []Doc) ([]hit, []int32) {
 	b.texts, b.doc, b.from = b.texts[:0], b.doc[:0], b.from[:0]
+	if e.wf == nil {
+		for k := range docs {
+			b.texts = append(b.texts, docs[k].Text)
+		}
+		dst, tags = e.scanTexts(b, dst, tags, b.texts)
+		clear(b.texts)
+		return dst, tags
+	}
 	for k := range docs {
 		t := docs[k].Text
 		s := e.skipTo(t)
