@@ -18,13 +18,14 @@
 //
 // Compile builds one automaton over the distinct terms of all rules (a
 // second one over the accent-stripped terms of diacritic-insensitive rules)
-// and an index from each term to the rules using it. Match scans a post once
-// (from the first ASCII word some term may start with: on x86-64-v3 the words
-// before it are keyed in a hash set of the terms' first words, skip.go),
+// and an index from each term to the rules using it. Match scans a post once,
 // MatchBatch a batch of posts as one stream through the lanes (the
-// pipeline's way: without the per-post fixed costs of a scan), and then: a
-// rule whose query is one term or an OR of terms matches as soon as one
-// occurs; any other rule is evaluated only when one of its triggers
+// pipeline's way: without the per-post fixed costs of a scan), both from the
+// first word or letter some term may start with (on x86-64-v3 the ASCII
+// words before it are keyed in a hash set of the terms' first words, and
+// Han and kana letters, punctuation and emoji no term starts with are read
+// on: skip.go), and then: a rule whose query is one term or an OR of terms
+// matches as soon as one occurs; any other rule is evaluated only when one of its triggers
 // occurs (query.Program.Triggers: for a AND b one of them, never a negated
 // term), with the post's fields and, for NEAR/ONEAR, the positions of its
 // terms.
