@@ -63,6 +63,30 @@ GLOBL bits64<>(SB), RODATA|NOPTR, $8
 	MOVQ (R8)(AX*8), AX; \
 	BTQ CX, AX
 
+// INTEXT goes to fail unless byte n of the rune at BX is before the
+// text's end DI (clobbers AX).
+#define INTEXT(n, fail) \
+	LEAQ n(BX), AX; \
+	CMPQ AX, DI; \
+	JAE fail
+
+// CONTBITS loads byte off of the rune at BX into reg as its continuation
+// bits, or goes to fail when it is not a continuation byte.
+#define CONTBITS(off, reg, fail) \
+	MOVBLZX off(BX), reg; \
+	XORL $0x80, reg; \
+	CMPL reg, $0x40; \
+	JAE fail
+
+// COLDBIT goes to fail unless bit CX of word DX of the filter's table at
+// offset field is set (clobbers AX).
+#define COLDBIT(field, fail) \
+	MOVQ f+0(FP), AX; \
+	MOVQ field(AX), AX; \
+	MOVQ (AX)(DX*8), AX; \
+	BTQ CX, AX; \
+	JCC fail
+
 // COLD sets CX to the length of the cold rune (wordFilter.cold, q2, q4)
 // at BX, before the text's end DI, or goes to fail when there is none (it
 // clobbers AX and DX). two, four and ok are its labels, one set per use.
@@ -72,9 +96,7 @@ GLOBL bits64<>(SB), RODATA|NOPTR, $8
 	JB two; \
 	CMPL CX, $0xF0; \
 	JAE four; \
-	LEAQ 2(BX), AX; \
-	CMPQ AX, DI; \
-	JAE fail; \
+	INTEXT(2, fail); \
 	MOVL (BX), CX; \
 	MOVL CX, DX; \
 	ANDL $0xC0C0F0, DX; \
@@ -88,57 +110,32 @@ GLOBL bits64<>(SB), RODATA|NOPTR, $8
 	ANDL $0x3F, AX; \
 	ORL AX, DX /* (b0&0x0F)<<6 | b1&0x3F */; \
 	SHRL $16, CX /* bit b2&0x3F */; \
-	MOVQ f+0(FP), AX; \
-	MOVQ F_COLD(AX), AX; \
-	MOVQ (AX)(DX*8), AX; \
-	BTQ CX, AX; \
-	JCC fail; \
+	COLDBIT(F_COLD, fail); \
 	MOVL $3, CX; \
 	JMP ok; \
 two: \
 	CMPL CX, $0xC2; \
 	JB fail; \
-	LEAQ 1(BX), AX; \
-	CMPQ AX, DI; \
-	JAE fail; \
-	MOVBLZX 1(BX), DX; \
-	XORL $0x80, DX; \
-	CMPL DX, $0x40; \
-	JAE fail; \
+	INTEXT(1, fail); \
+	CONTBITS(1, DX, fail); \
 	ANDL $0x1F, CX; \
 	SHLL $6, CX; \
 	ORL DX, CX; \
 	SUBL $0x80, CX /* rune - 0x80 */; \
 	MOVL CX, DX; \
 	SHRL $6, DX; \
-	MOVQ f+0(FP), AX; \
-	MOVQ F_Q2(AX), AX; \
-	MOVQ (AX)(DX*8), AX; \
-	BTQ CX, AX; \
-	JCC fail; \
+	COLDBIT(F_Q2, fail); \
 	MOVL $2, CX; \
 	JMP ok; \
 four: \
 	CMPL CX, $0xF0; \
 	JNE fail; \
-	LEAQ 3(BX), AX; \
-	CMPQ AX, DI; \
-	JAE fail; \
+	INTEXT(3, fail); \
 	CMPB 1(BX), $0x9F; \
 	JNE fail; \
-	MOVBLZX 2(BX), DX; \
-	XORL $0x80, DX; \
-	CMPL DX, $0x40; \
-	JAE fail; \
-	MOVBLZX 3(BX), CX; \
-	XORL $0x80, CX; \
-	CMPL CX, $0x40; \
-	JAE fail /* U+1F000..U+1FFFF: word b2&0x3F, bit b3&0x3F */; \
-	MOVQ f+0(FP), AX; \
-	MOVQ F_Q4(AX), AX; \
-	MOVQ (AX)(DX*8), AX; \
-	BTQ CX, AX; \
-	JCC fail; \
+	CONTBITS(2, DX, fail) /* U+1F000..U+1FFFF: word b2&0x3F, bit b3&0x3F */; \
+	CONTBITS(3, CX, fail); \
+	COLDBIT(F_Q4, fail); \
 	MOVL $4, CX; \
 ok:
 
