@@ -205,7 +205,9 @@ func TestScanSkipsExactly(t *testing.T) {
 func FuzzSkip(f *testing.F) {
 	f.Add("the earthquake felt in the city #temblor @sismo earthquakes ps5 x_y")
 	f.Add("a gas  leak near the flood victims, firefighters on site 🔥 café")
-	e := mustCompile(f, append(benchTerms(300), `"gas leak"`, "#temblor", "earthquak*", "ea*", "flood victim*", "地震")...)
+	f.Add("東京で大きな揺れ、#救援 ¡ya! 🙏🏽 help「速報」地震だ")
+	e := mustCompile(f, append(benchTerms(300), `"gas leak"`, "#temblor", "earthquak*", "ea*", "flood victim*", "地震",
+		"#救援", `"「速報」"`, `"¡ya"`, `"🙏🏽 help"`)...)
 	wf := newWordFilter(e)
 	f.Fuzz(func(t *testing.T, s string) {
 		text := []byte(s)
