@@ -406,9 +406,7 @@ func (e *Engine) build(rt *runeTable, denseEntries int) {
 }
 
 // buildStarts fills the tables of the terms' first runes: runeBits, and
-// cold3, the unspaced letters that leave the automaton at the root when
-// read with nothing pending: their key is one or more runes no term starts
-// with.
+// cold3 (see coldLetters).
 func (e *Engine) buildStarts(rt *runeTable) {
 	nb := 12
 	for nb < 20 && 1<<nb < 16*len(e.termPat) {
@@ -416,8 +414,6 @@ func (e *Engine) buildStarts(rt *runeTable) {
 	}
 	e.runeShift = uint32(32 - nb)
 	e.runeBits = make([]uint64, 1<<nb/64)
-	e.cold3 = new([1024]uint64)
-	*e.cold3 = rt.cjk3
 	starts := make(map[rune]bool) // the terms' first runes
 	for _, p := range e.termPat {
 		if len(p) > 0 && p[0] == symB {
@@ -430,13 +426,25 @@ func (e *Engine) buildStarts(rt *runeTable) {
 		h := e.runeHash(keyWord(p[:size]))
 		e.runeBits[h>>6] |= 1 << (h & 63)
 		starts[r] = true
-		if size == 3 {
-			e.cold3[r>>6] &^= 1 << (r & 0x3F)
+	}
+	e.cold3 = e.coldLetters(starts)
+}
+
+// coldLetters returns the unspaced letters (indexed like runeTable.cjk3)
+// that leave the automaton at the root when read with nothing pending,
+// given the runes terms start with: their key is one or more runes not in
+// starts.
+func (e *Engine) coldLetters(starts map[rune]bool) *[1024]uint64 {
+	cold := new([1024]uint64)
+	*cold = e.rt.cjk3
+	for r := range starts {
+		if r >= 0x800 && r < 0x10000 { // three bytes
+			cold[r>>6] &^= 1 << (r & 0x3F)
 		}
 	}
 keyed:
-	for _, r := range rt.keyed3 {
-		kind, key := rt.lookupFor(r, e.strip)
+	for _, r := range e.rt.keyed3 {
+		kind, key := e.rt.lookupFor(r, e.strip)
 		if kind != kWordCJK {
 			continue // a voicing mark alone, stripped
 		}
@@ -445,8 +453,9 @@ keyed:
 				continue keyed
 			}
 		}
-		e.cold3[r>>6] |= 1 << (r & 0x3F)
+		cold[r>>6] |= 1 << (r & 0x3F)
 	}
+	return cold
 }
 
 // keyWord packs the bytes of a one-rune key, little-endian, as runeBits

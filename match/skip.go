@@ -166,32 +166,27 @@ func newWordFilter(e *Engine) *wordFilter {
 	for n < filterBits*len(keys) {
 		n <<= 1
 	}
-	f := &wordFilter{bits: make([]uint64, n/64), mask: uint64(n - 1),
-		cold: new([1024]uint64), q2: new([32]uint64), q4: new([64]uint64)}
-	for i := range f.cold {
-		f.cold[i] = e.cold3[i] | e.st.q3[i]
-	}
-	*f.q2, *f.q4 = *e.st.q2, *e.st.q4
 	// A run of cold runes is read on whatever punctuation comes before it,
 	// so the runes a term may have pending after its leading punctuation
-	// (#救援, 「地震」) are not cold here, nor are letters whose key has one.
+	// (#救援, 「地震」), letters whose key has one among them, are not cold
+	// here: the letters are cold as if terms started with all of hot (a
+	// superset of the engine's starts).
+	f := &wordFilter{bits: make([]uint64, n/64), mask: uint64(n - 1),
+		cold: e.coldLetters(hot), q2: new([32]uint64), q4: new([64]uint64)}
+	q3 := *e.st.q3
+	*f.q2, *f.q4 = *e.st.q2, *e.st.q4
 	for r := range hot {
 		switch {
 		case r >= 0x80 && r < 0x800:
 			f.q2[(r-0x80)>>6] &^= 1 << ((r - 0x80) & 0x3F)
 		case r < 0x10000:
-			f.cold[r>>6] &^= 1 << (r & 0x3F)
+			q3[r>>6] &^= 1 << (r & 0x3F)
 		case r>>12 == 0x1F:
 			f.q4[r>>6&0x3F] &^= 1 << (r & 0x3F)
 		}
 	}
-	for _, r := range e.rt.keyed3 {
-		_, key := e.rt.lookupFor(r, e.strip)
-		for _, kr := range string(key) {
-			if hot[kr] {
-				f.cold[r>>6] &^= 1 << (r & 0x3F)
-			}
-		}
+	for i := range f.cold {
+		f.cold[i] |= q3[i]
 	}
 	for _, k := range keys {
 		if k.prefix {
