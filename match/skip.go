@@ -248,22 +248,7 @@ func (f *wordFilter) coldAt(text []byte, i int) int {
 	if i >= len(text) {
 		return 0
 	}
-	switch b0 := text[i]; {
-	case b0 >= 0xC2 && b0 <= 0xDF && i+1 < len(text) && text[i+1]&0xC0 == 0x80:
-		r := uint32(b0&0x1F)<<6 | uint32(text[i+1]&0x3F) - 0x80
-		if f.q2[r>>6]>>(r&0x3F)&1 != 0 {
-			return 2
-		}
-	case b0&0xF0 == 0xE0 && i+2 < len(text) && text[i+1]&0xC0 == 0x80 && text[i+2]&0xC0 == 0x80:
-		if f.cold[uint32(b0&0x0F)<<6|uint32(text[i+1]&0x3F)]>>(text[i+2]&0x3F)&1 != 0 {
-			return 3
-		}
-	case b0 == 0xF0 && i+3 < len(text) && text[i+1] == 0x9F && text[i+2]&0xC0 == 0x80 && text[i+3]&0xC0 == 0x80:
-		if f.q4[text[i+2]&0x3F]>>(text[i+3]&0x3F)&1 != 0 {
-			return 4
-		}
-	}
-	return 0
+	return runeIn(text[i:], f.q2, f.cold, f.q4)
 }
 
 // starts reports whether some term may start with the text word w.

@@ -255,26 +255,36 @@ func (t *stepTables) unit(text []byte, v uint32) (int, uint32) {
 // punctuation or an emoji no term starts with (q2, q3, q4), or an
 // ignorable (ign3, then ign is true); 0 for anything else.
 func (t *stepTables) quietRune(text []byte) (n int, ign bool) {
+	if n := runeIn(text, nil, t.ign3, nil); n > 0 {
+		return n, true
+	}
+	return runeIn(text, t.q2, t.q3, t.q4), false
+}
+
+// runeIn returns the length of the rune at the start of text when its bit
+// is set in the table for its length, 0 otherwise (and for a nil table):
+// two-byte runes indexed by rune-0x80, three-byte ones like runeTable.cjk3,
+// four-byte ones in U+1F000..U+1FFFF by rune&0xFFF.
+func runeIn(text []byte, t2 *[32]uint64, t3 *[1024]uint64, t4 *[64]uint64) int {
+	if len(text) == 0 {
+		return 0
+	}
 	switch b0 := text[0]; {
-	case b0 >= 0xC2 && b0 <= 0xDF && len(text) >= 2 && text[1]&0xC0 == 0x80:
+	case b0 >= 0xC2 && b0 <= 0xDF && t2 != nil && len(text) >= 2 && text[1]&0xC0 == 0x80:
 		r := uint32(b0&0x1F)<<6 | uint32(text[1]&0x3F) - 0x80
-		if t.q2[r>>6]>>(r&0x3F)&1 != 0 {
-			return 2, false
+		if t2[r>>6]>>(r&0x3F)&1 != 0 {
+			return 2
 		}
-	case b0&0xF0 == 0xE0 && len(text) >= 3 && text[1]&0xC0 == 0x80 && text[2]&0xC0 == 0x80:
-		blk, bit := uint32(b0&0x0F)<<6|uint32(text[1]&0x3F), text[2]&0x3F
-		if t.ign3[blk]>>bit&1 != 0 {
-			return 3, true
+	case b0&0xF0 == 0xE0 && t3 != nil && len(text) >= 3 && text[1]&0xC0 == 0x80 && text[2]&0xC0 == 0x80:
+		if t3[uint32(b0&0x0F)<<6|uint32(text[1]&0x3F)]>>(text[2]&0x3F)&1 != 0 {
+			return 3
 		}
-		if t.q3[blk]>>bit&1 != 0 {
-			return 3, false
-		}
-	case b0 == 0xF0 && len(text) >= 4 && text[1] == 0x9F && text[2]&0xC0 == 0x80 && text[3]&0xC0 == 0x80:
-		if t.q4[text[2]&0x3F]>>(text[3]&0x3F)&1 != 0 {
-			return 4, false
+	case b0 == 0xF0 && t4 != nil && len(text) >= 4 && text[1] == 0x9F && text[2]&0xC0 == 0x80 && text[3]&0xC0 == 0x80:
+		if t4[text[2]&0x3F]>>(text[3]&0x3F)&1 != 0 {
+			return 4
 		}
 	}
-	return 0, false
+	return 0
 }
 
 // walkGo steps one lane in plain states over x until a transition is
