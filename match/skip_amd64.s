@@ -52,6 +52,13 @@ GLOBL bits64<>(SB), RODATA|NOPTR, $8
 	VPCMPEQB Y3, Y6, Y6; \
 	VPMOVMSKB Y6, dst
 
+// MASKKEY keeps the first AX/8 bytes (AX ≤ 64) of the 8 loaded in CX and
+// sets their 0x20 bits: a key's bytes, letters lower-cased (clobbers AX).
+#define MASKKEY \
+	BZHIQ AX, CX, CX; \
+	BZHIQ AX, lower<>(SB), AX; \
+	ORQ AX, CX
+
 // HASH turns the key in CX (a word's bytes, masked) plus its extra into
 // its bit index in CX and sets CF to the bit (clobbers AX).
 #define HASH \
@@ -239,9 +246,7 @@ word:
 	LEAQ (DX*8), AX
 	CMPQ AX, $64
 	CMOVQHI bits64<>(SB), AX
-	BZHIQ AX, CX, CX
-	BZHIQ AX, lower<>(SB), AX
-	ORQ AX, CX
+	MASKKEY
 	ADDQ DX, CX
 	HASH
 	JCS found // some term may start with it
@@ -259,8 +264,7 @@ windowEnd:
 	ADDQ BX, SI
 	CMPQ SI, DI
 	JB window
-	MOVQ DI, R10 // nothing left to scan
-	JMP stop
+	JMP skipAll
 
 nonASCII: // a run of cold runes is skipped when ASCII or the text's end follows
 	CMPQ BX, R14
@@ -286,7 +290,7 @@ coldEnd:
 	JMP window
 
 skipAll:
-	MOVQ DI, R10
+	MOVQ DI, R10 // nothing left to scan
 	JMP stop
 
 found:
@@ -314,9 +318,7 @@ prefix:
 	MOVQ AX, p-24(SP)
 	MOVQ (SI)(BX*1), CX
 	SHLQ $3, AX
-	BZHIQ AX, CX, CX
-	BZHIQ AX, lower<>(SB), AX
-	ORQ AX, CX
+	MASKKEY
 	ADDQ p-24(SP), CX
 	ADDQ $256, CX
 	HASH
