@@ -2,6 +2,7 @@ package match
 
 import (
 	"math/bits"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -40,8 +41,18 @@ import (
 // lengths); each text word at least that long is tested with its prefix
 // too.
 //
-// Where the filter cannot see, it stops: at a non-ASCII rune that is not
-// cold (a letter with an accent may continue a word or fold to anything),
+// Words with letters of two bytes (Latin with diacritics, Greek, Cyrillic)
+// and combining marks are keyed too, in one of two ways, and the terms'
+// first words both ways. A word of ASCII and the Latin-1 letters À-ÿ alone
+// (c3Letter: the accents of Spanish, Portuguese, French, Italian, German)
+// is keyed by its raw bytes, as ASCII is, in the same pass; its two-byte
+// letters are word bytes there. Any other word is keyed rune by rune by its
+// folded key (lat: é as e plus U+0301, or e where diacritics are ignored),
+// the bytes the automaton steps: one table lookup per rune.
+//
+// Where the filter cannot see, it stops: at a non-ASCII rune that is
+// neither cold nor a two-byte letter or mark (a letter of three bytes may
+// continue a word or fold to anything), at a mark that would start a word,
 // at a word of 64 bytes or more. It is off (Engine.wf nil) for an engine
 // with a term of ASCII punctuation alone (no word to key it by), with more
 // than 16k first words (the table would outgrow L2: at 100k terms a 1 MB
@@ -70,7 +81,31 @@ type wordFilter struct {
 	cold *[1024]uint64
 	q2   *[32]uint64
 	q4   *[64]uint64
+	// lat keys the two-byte letters and combining marks (Latin with
+	// diacritics, Greek, Cyrillic, …), by rune-0x80: an entry is the
+	// rune's key bytes, each with 0x20 set, shifted left by 8, its key's
+	// length in the low 4 bits, and latMark for a mark (it continues a
+	// word, it does not start one); 0 for any other rune.
+	lat *[0x780]uint64
+	// c3 is 1 when the letters of the Latin-1 block (c3Letter) are keyed
+	// by their raw bytes, like ASCII, in words of ASCII and those letters
+	// alone: then the terms' first words are keyed both ways.
+	c3 uint64
 }
+
+// c3Letter reports whether b0 b1 is a letter of the Latin-1 block, À-ÿ, that
+// a word of an engine with c3 keys by its raw bytes: all but × and ÷
+// (punctuation) and ß (it folds to ss, the key of two ASCII letters). With
+// 0x20 set on each byte, both cases of a letter have one raw key (À is C3
+// 80, à C3 A0), and no two letters' folded keys are the same: a word of
+// ASCII and these letters matches a term's first word exactly when their
+// raw keys are the same.
+func c3Letter(b0, b1 byte) bool {
+	return b0 == 0xC3 && b1 >= 0x80 && b1 <= 0xBF && b1|0x20 != 0xB7 && b1 != 0x9F
+}
+
+// latMark marks a lat entry of a combining mark.
+const latMark = 0x80
 
 // Key hashing: the key word (up to 8 bytes, little-endian, ASCII letters
 // lower-cased by setting 0x20 on every byte) plus its length, times a
@@ -125,6 +160,10 @@ func newWordFilter(e *Engine) *wordFilter {
 		prefix bool
 	}
 	var keys []key
+	var raw *rawKeys
+	if !e.strip {
+		raw = newRawKeys(e.rt)
+	}
 	hot := make(map[rune]bool) // non-ASCII runes up to each term's first word
 	for _, p := range e.termPat {
 		if len(p) == 0 || p[0] != symB {
@@ -147,10 +186,13 @@ func newWordFilter(e *Engine) *wordFilter {
 					hot[r] = true
 				}
 			}
-			if len(tok) > 0 && asciiWordByte(tok[0]) {
+			if len(tok) > 0 && wordStart(e.rt, tok) {
 				word = true
-				if ascii { // else it needs non-ASCII text: the filter stops there
-					keys = append(keys, key{string(tok), j == len(p)})
+				keys = append(keys, key{string(tok), j == len(p)})
+				for _, w := range raw.forms(tok, j == len(p)) {
+					if w != string(tok) { // an ASCII word's raw form is its key
+						keys = append(keys, key{w, j == len(p)})
+					}
 				}
 			}
 			i = j + 1
@@ -173,6 +215,9 @@ func newWordFilter(e *Engine) *wordFilter {
 	// superset of the engine's starts).
 	f := &wordFilter{bits: make([]uint64, n/64), mask: uint64(n - 1),
 		cold: e.coldLetters(hot), q2: new([32]uint64), q4: new([64]uint64)}
+	if raw != nil {
+		f.c3 = 1
+	}
 	q3 := *e.st.q3
 	*f.q2, *f.q4 = *e.st.q2, *e.st.q4
 	for r := range hot {
@@ -187,6 +232,24 @@ func newWordFilter(e *Engine) *wordFilter {
 	}
 	for i := range f.cold {
 		f.cold[i] |= q3[i]
+	}
+	f.lat = new([0x780]uint64)
+	for r := rune(0x80); r < 0x800; r++ {
+		kind, k := e.rt.lookupFor(r, e.strip)
+		if k == nil {
+			k = utf8.AppendRune(nil, r)
+		}
+		if kind != kWord && kind != kMark || len(k) == 0 || len(k) > 7 {
+			continue // it stops the filter, unless it is cold
+		}
+		x := uint64(len(k))
+		if kind == kMark {
+			x |= latMark
+		}
+		for i, b := range k {
+			x |= uint64(b|0x20) << (8 + 8*i)
+		}
+		f.lat[r-0x80] = x
 	}
 	for _, k := range keys {
 		if k.prefix {
@@ -208,13 +271,92 @@ const skipReach = 72
 // assembly's window: a 64-byte word is rare, and a URL's parts are words).
 const maxSkipWord = 64
 
+// rawKeys turns a term's first word (folded keys) into the raw text words
+// that match it when they hold ASCII and c3Letter letters alone.
+type rawKeys struct {
+	rt  *runeTable
+	c3  map[string]string // a c3Letter's folded key -> its raw bytes
+	all []string          // the folded keys of the c3Letter letters
+}
+
+func newRawKeys(rt *runeTable) *rawKeys {
+	k := &rawKeys{rt: rt, c3: make(map[string]string)}
+	for r := rune(0xC0); r <= 0xFF; r++ {
+		b := utf8.AppendRune(nil, r)
+		if !c3Letter(b[0], b[1]) {
+			continue
+		}
+		_, key := rt.lookup(r)
+		if key == nil {
+			key = b
+		}
+		if _, ok := k.c3[string(key)]; !ok {
+			k.all = append(k.all, string(key))
+		}
+		k.c3[string(key)] = string(b) // either case: the same raw key
+	}
+	return k
+}
+
+// forms returns the raw words whose folded keys are tok: none when a rune of
+// tok comes from no ASCII or c3Letter letter, or one. For a prefix (a
+// wildcard term's first word), the text's rune at its last one may carry
+// more marks than tok (cafe* matches café): one form per letter whose key
+// starts with that rune's.
+func (k *rawKeys) forms(tok []byte, prefix bool) []string {
+	if k == nil {
+		return nil
+	}
+	var units []string // runes with the marks that follow them
+	for _, r := range string(tok) {
+		if kind, _ := k.rt.lookup(r); kind == kMark && len(units) > 0 {
+			units[len(units)-1] += string(r)
+		} else {
+			units = append(units, string(r))
+		}
+	}
+	var w []byte
+	for _, u := range units[:len(units)-1] {
+		switch {
+		case len(u) == 1:
+			w = append(w, u[0])
+		case k.c3[u] != "":
+			w = append(w, k.c3[u]...)
+		default:
+			return nil
+		}
+	}
+	last := units[len(units)-1]
+	var out []string
+	if len(last) == 1 {
+		out = append(out, string(w)+last)
+	}
+	for _, key := range k.all {
+		if key == last || prefix && strings.HasPrefix(key, last) {
+			out = append(out, string(w)+k.c3[key])
+		}
+	}
+	return out
+}
+
+// wordStart reports whether the stream token tok (folded keys) is a word of
+// a space-delimited script: its first rune is a letter, digit, '_' or mark.
+func wordStart(rt *runeTable, tok []byte) bool {
+	if tok[0] < utf8.RuneSelf {
+		return asciiWordByte(tok[0])
+	}
+	r, _ := utf8.DecodeRune(tok)
+	kind, _ := rt.lookup(r)
+	return kind == kWord || kind == kMark
+}
+
 // skipToGo is skipTo in Go: the definition the assembly (skipWords) must
 // reproduce.
 func (f *wordFilter) skipToGo(text []byte) int {
 	q, n := 0, len(text)
 	for i := 0; i < n; {
 		c := text[i]
-		if c >= 0x80 {
+		if c >= 0x80 && (f.latAt(text, i) == 0 || f.latAt(text, i)&latMark != 0) {
 			j := i
 			for k := f.coldAt(text, j); k > 0; k = f.coldAt(text, j) {
 				j += k
@@ -225,20 +367,65 @@ func (f *wordFilter) skipToGo(text []byte) int {
 			i = j // q stays: punctuation before the run may be pending
 			continue
 		}
-		if !asciiWordByte(c) {
+		if c < 0x80 && !asciiWordByte(c) {
 			i++
 			continue
 		}
-		j := i + 1
-		for j < n && asciiWordByte(text[j]) {
-			j++
-		}
-		if j-i >= maxSkipWord || j < n && text[j] >= 0x80 && f.coldAt(text, j) == 0 || f.starts(text[i:j]) {
+		j, x, l, ok := f.word(text, i)
+		if !ok || j-i >= maxSkipWord || f.starts(x, l) {
 			return q
 		}
 		i, q = j, j
 	}
 	return n
+}
+
+// word reads the word at text[i] (an ASCII word byte or a two-byte letter):
+// it returns the word's end j, the first 8 bytes x of its key (the keys of
+// its runes, each byte with 0x20 set) and the key's length l. ok is false
+// when a rune the filter cannot key continues the word: one that is neither
+// an ASCII word byte, a two-byte letter or mark (see lat), nor cold.
+func (f *wordFilter) word(text []byte, i int) (j int, x uint64, l int, ok bool) {
+	raw := true // ASCII and c3Letter letters alone: keyed by their raw bytes
+	for j = i; j < len(text); {
+		k, kl := uint64(text[j]|0x20), 1
+		if text[j] < 0x80 && !asciiWordByte(text[j]) {
+			break
+		}
+		if text[j] >= 0x80 {
+			e := f.latAt(text, j)
+			if e == 0 {
+				if f.coldAt(text, j) == 0 {
+					return j, 0, 0, false
+				}
+				break // a cold rune ends the word
+			}
+			raw = raw && f.c3 != 0 && c3Letter(text[j], text[j+1])
+			k, kl = e>>8, int(e&0x0F)
+			j++
+		}
+		j++
+		if l < 8 {
+			x |= k << (8 * l)
+		}
+		l += kl
+	}
+	if raw {
+		x, l = 0, j-i
+		for k := 0; k < 8 && i+k < j; k++ {
+			x |= uint64(text[i+k]|0x20) << (8 * k)
+		}
+	}
+	return j, x, l, true
+}
+
+// latAt returns the lat entry of the rune at text[i], 0 when it is not a
+// two-byte rune.
+func (f *wordFilter) latAt(text []byte, i int) uint64 {
+	if i+1 >= len(text) || text[i] < 0xC2 || text[i] > 0xDF || text[i+1]&0xC0 != 0x80 {
+		return 0
+	}
+	return f.lat[uint32(text[i]&0x1F)<<6|uint32(text[i+1]&0x3F)-0x80]
 }
 
 // coldAt returns the length of the cold rune (see wordFilter.cold) at
@@ -251,14 +438,15 @@ func (f *wordFilter) coldAt(text []byte, i int) int {
 	return runeIn(text[i:], f.q2, f.cold, f.q4)
 }
 
-// starts reports whether some term may start with the text word w.
-func (f *wordFilter) starts(w []byte) bool {
-	if f.has(wordKey(w, uint64(len(w)))) {
+// starts reports whether some term may start with the text word whose key
+// has x as its first 8 bytes (0x20 set on each) and l bytes in all.
+func (f *wordFilter) starts(x uint64, l int) bool {
+	if f.has((x + uint64(l)) * keyMul >> keyShift) {
 		return true
 	}
 	for ps := f.prefix; ps != 0; ps &= ps - 1 {
 		p := bits.TrailingZeros64(ps) + 1
-		if p <= len(w) && f.has(wordKey(w[:p], uint64(p)+keyPrefix)) {
+		if p <= l && f.has((x&(1<<(8*p)-1)+uint64(p)+keyPrefix)*keyMul>>keyShift) {
 			return true
 		}
 	}

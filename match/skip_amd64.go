@@ -16,6 +16,8 @@ const (
 	_ = -(unsafe.Offsetof(wordFilter{}.cold) ^ 40)
 	_ = -(unsafe.Offsetof(wordFilter{}.q2) ^ 48)
 	_ = -(unsafe.Offsetof(wordFilter{}.q4) ^ 56)
+	_ = -(unsafe.Offsetof(wordFilter{}.lat) ^ 64)
+	_ = -(unsafe.Offsetof(wordFilter{}.c3) ^ 72)
 	_ = -(uintptr(keyPrefix) ^ 256)
 	_ = -(uintptr(keyShift) ^ 40)
 	_ = -(uintptr(keyMul) ^ 0x9E3779B97F4A7C15)

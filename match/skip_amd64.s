@@ -10,7 +10,8 @@
 // end cost more than the automaton's steps it saves. At a non-ASCII byte, a
 // run of cold runes is read one rune at a time. It reads up to 72 bytes
 // past the text's end: skipTo calls it only when those are on the text's
-// last page.
+// last page. A word with a two-byte letter or mark (wordFilter.lat) is
+// keyed rune by rune (latWord), and the windows go on after it.
 
 // wordFilter field offsets (skip_amd64.go checks them).
 #define F_BITS 0
@@ -19,6 +20,8 @@
 #define F_COLD 40
 #define F_Q2 48
 #define F_Q4 56
+#define F_LAT 64
+#define F_C3 72
 
 // LUT32 declares a 32-byte table of the 16 bytes lo, hi twice: one for each
 // 128-bit lane of VPSHUFB.
@@ -39,6 +42,36 @@ GLOBL lower<>(SB), RODATA|NOPTR, $8
 
 DATA bits64<>+0(SB)/8, $64
 GLOBL bits64<>(SB), RODATA|NOPTR, $8
+
+// BYTES32 declares 32 bytes of b.
+#define BYTES32(name, b) \
+	DATA name+0(SB)/8, b; \
+	DATA name+8(SB)/8, b; \
+	DATA name+16(SB)/8, b; \
+	DATA name+24(SB)/8, b; \
+	GLOBL name(SB), RODATA|NOPTR, $32
+
+BYTES32(bC3<>, $0xC3C3C3C3C3C3C3C3)
+BYTES32(bBF<>, $0xBFBFBFBFBFBFBFBF)
+BYTES32(b20<>, $0x2020202020202020)
+BYTES32(bB7<>, $0xB7B7B7B7B7B7B7B7)
+BYTES32(b9F<>, $0x9F9F9F9F9F9F9F9F)
+
+// C3LEADS sets the low 32 bits of dst to the bytes of Y that start a
+// c3Letter letter, whose second bytes are at trail (clobbers Y6, Y7, Y14,
+// Y15): C3 followed by a continuation byte other than 97, B7 (× ÷) and 9F
+// (ß).
+#define C3LEADS(Y, trail, dst) \
+	VMOVDQU trail, Y6; \
+	VPCMPEQB bC3<>(SB), Y, Y7; \
+	VPCMPGTB bBF<>(SB), Y6, Y14 /* not a continuation byte: signed > -65 */; \
+	VPOR b20<>(SB), Y6, Y15; \
+	VPCMPEQB bB7<>(SB), Y15, Y15; \
+	VPOR Y15, Y14, Y14; \
+	VPCMPEQB b9F<>(SB), Y6, Y15; \
+	VPOR Y15, Y14, Y14; \
+	VPANDN Y7, Y14, Y7; \
+	VPMOVMSKB Y7, dst
 
 // NONWORD sets the low 32 bits of dst to the bytes of Y that are not word
 // bytes (clobbers Y6, Y7).
@@ -148,9 +181,10 @@ ok:
 
 // Registers: SI the window, DI the text's end, R10 q (the end of the last
 // word skipped before the window), R12 the window's non-word bytes, R13 its
-// word starts left, R14 its first non-ASCII byte (64: none), BX where the
-// next window starts (or, with a non-ASCII byte, where to stop), R11 the
-// prefix lengths, R8 bits, R9 mask, R15 keyMul.
+// word starts left, R14 its first non-ASCII byte (64: none; the bytes of
+// c3Letter letters count as ASCII word bytes when the filter's c3 is set),
+// BX where the next window starts (or, with a non-ASCII byte, where to
+// stop), R11 the prefix lengths, R8 bits, R9 mask, R15 keyMul.
 
 // LASTEND sets R10 to the end of the window's last word before offset p
 // of the window, if there is one (clobbers AX, CX).
@@ -201,6 +235,10 @@ window: // SI is the text's start or follows a byte that is not a word byte
 	ORQ AX, R12
 
 full:
+	TESTQ R14, R14
+	JNZ c3Letters
+
+c3Done:
 	MOVQ R12, R13
 	SHLQ $1, R13
 	ORQ $1, R13
@@ -268,7 +306,7 @@ windowEnd:
 
 nonASCII: // a run of cold runes is skipped when ASCII or the text's end follows
 	CMPQ BX, R14
-	JNE stop // the word before it may go on: the automaton starts at q
+	JNE latWord // the word before it goes on
 	LEAQ (SI)(R14*1), BX
 	MOVQ BX, R12
 
@@ -280,7 +318,7 @@ coldRun:
 
 coldEnd:
 	CMPQ BX, R12
-	JEQ stop // not a cold rune: it may start a term
+	JEQ latStart // not a cold rune: a letter may start a word
 	CMPQ BX, DI
 	JAE skipAll
 	MOVBLZX (BX), AX
@@ -302,6 +340,138 @@ stop:
 	MOVQ R10, ret+32(FP)
 	VZEROUPPER
 	RET
+
+c3Letters: // the bytes of c3Letter letters are word bytes, and ASCII here
+	MOVQ f+0(FP), AX
+	CMPQ F_C3(AX), $0
+	JEQ c3Done
+	C3LEADS(Y4, 1(SI), R13)
+	C3LEADS(Y5, 33(SI), AX)
+	SHLQ $32, AX
+	ORQ AX, R13
+	MOVQ DI, CX
+	SUBQ SI, CX
+	DECQ CX
+	CMPQ CX, $64
+	JAE 2(PC)
+	BZHIQ CX, R13, R13 // a letter's second byte past the end: not a letter
+	LEAQ (R13)(R13*1), AX
+	ORQ R13, AX
+	ANDNQ R12, AX, R12
+	ANDNQ R14, AX, R14
+	JMP c3Done
+
+// latWord keys the word at offset BX of the window, which runs into a
+// non-ASCII rune, or (latStart) the one that starts with the rune at BX.
+// Registers: R12 the word's start, CX its key's first 8 bytes, DX its key's
+// length, R13 the lat table; SI and R14 are free until the next window
+// starts at the word's end.
+latWord:
+	ADDQ SI, BX
+
+latStart:
+	MOVQ BX, R12
+	XORL CX, CX
+	XORL DX, DX
+	MOVQ f+0(FP), R13
+	MOVQ F_LAT(R13), R13
+
+latNext:
+	CMPQ BX, DI
+	JAE latDone
+	MOVBLZX (BX), AX
+	TESTL $0x80, AX
+	JNZ latRune
+	MOVQ $0x03FF000000000000, R14 // the word bytes among 0x00-0x3F: digits
+	MOVQ $0x07FFFFFE87FFFFFE, SI  // among 0x40-0x7F: letters, '_'
+	CMPL AX, $64
+	CMOVQCC SI, R14
+	BTQ AX, R14
+	JCC latDone
+	ORL $0x20, AX
+	MOVL $1, R14
+	INCQ BX
+	JMP latAppend
+
+latRune:
+	CMPL AX, $0xC2
+	JB latOther
+	CMPL AX, $0xE0
+	JAE latOther
+	LEAQ 1(BX), R14
+	CMPQ R14, DI
+	JAE latOther
+	MOVBLZX 1(BX), R14
+	XORL $0x80, R14
+	CMPL R14, $0x40
+	JAE latOther
+	ANDL $0x1F, AX
+	SHLL $6, AX
+	ORL R14, AX
+	SUBL $0x80, AX // rune - 0x80
+	MOVQ (R13)(AX*8), AX
+	TESTQ AX, AX
+	JZ latOther
+	CMPQ BX, R12
+	JNE 3(PC)
+	TESTL $0x80, AX
+	JNZ stop // a mark does not start a word
+	MOVL AX, R14
+	ANDL $0x0F, R14
+	SHRQ $8, AX
+	ADDQ $2, BX
+
+latAppend: // AX: R14 key bytes of the rune before BX
+	CMPQ DX, $8
+	JAE 4(PC)
+	LEAQ (DX*8), SI
+	SHLXQ SI, AX, AX
+	ORQ AX, CX
+	ADDQ R14, DX
+	MOVQ BX, AX
+	SUBQ R12, AX
+	CMPQ AX, $64
+	JAE stop // a word of 64 bytes or more: scanned
+	JMP latNext
+
+latOther: // a cold rune ends the word; any other stops the filter
+	MOVQ CX, SI
+	MOVQ DX, R14
+	COLD(stop, lTwo, lFour, lOK)
+	MOVQ SI, CX
+	MOVQ R14, DX
+
+latDone:
+	CMPQ BX, R12
+	JEQ stop // no word (the windows and lat disagree): never loop
+	MOVQ CX, SI
+	ADDQ DX, CX
+	HASH
+	JCS stop // some term may start with it: from q, before it
+	MOVQ R11, R13
+
+latPrefix: // its prefixes of the lengths in R11
+	TZCNTQ R13, AX
+	JCS latSkip
+	BLSRQ R13, R13
+	INCQ AX
+	CMPQ AX, DX
+	JA latSkip
+	MOVQ AX, R14
+	SHLQ $3, AX
+	BZHIQ AX, SI, CX
+	ADDQ R14, CX
+	ADDQ $256, CX
+	HASH
+	JCC latPrefix
+	JMP stop
+
+latSkip: // the next window starts at the word's end
+	MOVQ BX, R10
+	MOVQ BX, SI
+	CMPQ SI, DI
+	JB window
+	JMP skipAll
 
 prefixes: // the word's prefixes of the lengths in R11, shortest first
 	MOVQ BX, nxt-8(SP)

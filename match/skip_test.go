@@ -1,6 +1,7 @@
 package match
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -26,10 +27,25 @@ func TestSkipTo(t *testing.T) {
 		{[]string{"temblor"}, "hola @temblor", 4},       // a plain term inside a handle
 		{[]string{`"gas leak"`}, "a gas  leak", 1},      // a phrase by its first word
 		{[]string{`"gas leak"`}, "a leak of gas", 9},    // not its other words
-		{[]string{"quake"}, "big café quake", 3},        // a word that runs into non-ASCII
-		{[]string{"quake"}, "big ☕ quake", 3},           // punctuation no term starts with: read on, not past
-		{[]string{"quake"}, "big ☕é quake", 3},          // non-ASCII that may continue a word
-		{[]string{"地震", "quake"}, "東京で大きな揺れ quake", 0},  // letters no term starts with: the same
+		{[]string{"quake"}, "big café quake", 9},        // two-byte letters are keyed
+		{[]string{"café"}, "big CAFÉ quake", 3},         // and folded
+		{[]string{"café"}, "big cafe\u0301 quake", 3},   // a mark continues a word
+		{[]string{"cafe"}, "big café quake", 15},        // the accent is part of the key
+		{[]string{"quake"}, "big \u0301quake", 3},       // a mark does not start one
+		{[]string{"quake"}, "big caﬁ quake", 3},         // a three-byte letter stops the filter
+		{[]string{"σεισμός"}, "ΣΕΙΣΜΌΣ τώρα", 0},        // Greek, with final sigma
+		{[]string{"σεισμός"}, "ο σεισμός", 2},
+		{[]string{"землетрясение"}, "сильное землетрясение", 14},
+		{[]string{"istanbul"}, "İSTANBUL", 0},
+		{[]string{"sísm*"}, "la sísmica", 2}, // a prefix with a letter of two bytes
+		{[]string{"sísm*"}, "la sismica", 10},
+		{[]string{"cafe*"}, "un café", 2},     // a prefix the text's letter adds a mark to
+		{[]string{"straße"}, "STRASSE zu", 0}, // ß folds to ss
+		{[]string{"strasse"}, "die Straße", 3},
+		{[]string{"año"}, "AÑO", 0},
+		{[]string{"quake"}, "big ☕ quake", 3},          // punctuation no term starts with: read on, not past
+		{[]string{"quake"}, "big ☕é quake", 3},         // non-ASCII that may continue a word
+		{[]string{"地震", "quake"}, "東京で大きな揺れ quake", 0}, // letters no term starts with: the same
 		{[]string{"地震", "quake"}, "東京 fire quake", 11},
 		{[]string{"地震", "quake"}, "東京で fine", 14}, // nothing to scan
 		{[]string{"#救援"}, "#救援 fine", 0},          // a letter a term has after its punctuation
@@ -53,7 +69,7 @@ func TestSkipTo(t *testing.T) {
 		{[]string{"quake"}, "a " + long + " quake", 1},  // a word of 64 bytes is scanned
 		{[]string{"quake"}, "a " + long[1:] + " b", 67}, // one of 63 is keyed
 		{[]string{"地震"}, "big quake", 9},                // terms of unspaced scripts need non-ASCII
-		{[]string{"σεισμος"}, "sismo", 5},               // so do Greek ones
+		{[]string{"σεισμος"}, "sismo", 5},               // Greek ones do not match Latin text
 		{[]string{"ｅａｒｔｈｑｕａｋｅ"}, "an Earthquake", 2},    // a full-width term folds to ASCII
 	}
 	for _, c := range cases {
@@ -82,11 +98,15 @@ var skipVocab = []string{
 	strings.Repeat("w", 63), strings.Repeat("w", 64), strings.Repeat("ab", 40), "café", "地震", "🔥", "Straße",
 	"東京で", "大きな揺れ", "救援", "「速報」", "、", "。", "…", "がんばれ", "ｶﾞﾝﾊﾞﾚ", "지진", "แผ่นดินไหว", "☕",
 	"東京で大きな揺れがありました", "\u200b", "¡", "¿", "«", "»", "°", "🙏🏽", "❤️", "😀😀", "é", "ñ",
+	"inundación", "INUNDACIÓN", "huracán", "huracanes", "sísmica", "sismica", "cafe\u0301", "\u0301x", "ñandú",
+	"σεισμός", "ΣΕΙΣΜΌΣ", "землетрясение", "Ärger", "naïve", "İstanbul", "ǅemal", "ﬁre", "so\u00adft", "año",
+	strings.Repeat("é", 31) + "x", strings.Repeat("é", 32), "école", "ÉTÉ", "Straße", "STRASSE", "cafés", "×", "÷",
+	"aÿ", "Ÿ", "æther", "Æ", "cafe\u0301s", "ÀÉÎÕÜ", "ça\u0301",
 }
 
 // quietWords start few terms of the test rule sets.
 var quietWords = []string{"the", "a", "to", "of", "lol", "RT", "https", "t", "co", "xYz12", "東京で", "、", "🙏🏽", "☕",
-	strings.Repeat("w", 63), "mmm", "zz_9"}
+	strings.Repeat("w", 63), "mmm", "zz_9", "está", "año", "también", "Über", "ça", "ещё", "τώρα", strings.Repeat("é", 31)}
 
 var skipSeps = []string{" ", " ", " ", "  ", ", ", ". ", "\n", "\t", "#", "@", " #", " @", "://", "/", "'", "!", "-", "_"}
 
@@ -121,8 +141,20 @@ func skipEngines(t testing.TB, rng *rand.Rand) []*Engine {
 		mustCompile(t, "e*", "ea*", "earthquak*", "earthquakes*", "firefight*", "fire", "flood victim*"),
 		mustCompile(t, "#救援", `"「速報」"`, "@東京", "がんばれ", "#地震", "quake", `"… fire"`, `"¡ya"`, "#🔥", `"🙏🏽 help"`),
 		mustCompile(t, benchTerms(1000)...),
+		mustCompile(t, "inundación", "huracán*", "sísm*", "σεισμός", "землетрясение", "straße", "naïve", "istanbul",
+			"ñ*", "quake", `"año nuevo"`, "cafe\u0301", "ǆ*", "cafe*", "é*", "strasse", "ÿ", "æ*", "àéîõü"),
 	)
-	return es
+	// Diacritic-insensitive rules: their automaton (fold) reads text without
+	// marks, and has a filter of its own.
+	rules := []Rule{{ID: "quake", Query: "quake", Enabled: true}}
+	for i, q := range []string{"inundacion", "huracán*", "SÍSMICA", "año", "naive", "σεισμος", "ñ*"} {
+		rules = append(rules, Rule{ID: fmt.Sprint(i), Query: q, Enabled: true, IgnoreDiacritics: true})
+	}
+	e, err := Compile(rules)
+	if err != nil || e.fold == nil {
+		t.Fatalf("diacritic-insensitive rules: %v", err)
+	}
+	return append(es, e, e.fold)
 }
 
 // TestSkipWordsEqualsGo holds the assembly to skipToGo, with texts ending
@@ -156,6 +188,9 @@ func TestSkipWordsEqualsGo(t *testing.T) {
 			}
 			if len(text) > 4000 {
 				text = text[:4000]
+			}
+			if n%8 == 1 && len(text) > 0 { // ending inside a rune
+				text = text[:rng.IntN(len(text))]
 			}
 			at := buf[page-d-len(text) : page-d]
 			copy(at, text)
@@ -193,6 +228,7 @@ func TestScanSkipsExactly(t *testing.T) {
 	rng := rand.New(rand.NewPCG(41, 42))
 	var skipped int
 	for _, e := range skipEngines(t, rng) {
+		f := newWordFilter(e)
 		for n := 0; n < 2000; n++ {
 			text := []byte(genSkipText(rng))
 			if rng.IntN(4) == 0 {
@@ -202,6 +238,16 @@ func TestScanSkipsExactly(t *testing.T) {
 			want := e.scanAll(nil, text)
 			if !slices.Equal(got, want) {
 				t.Fatalf("text %q (skipTo %d):\n scan    %v\n scanAll %v", text, e.skipTo(text), got, want)
+			}
+			if f != nil { // the definition, on every platform
+				s := f.skipToGo(text)
+				got = e.scanAll(got[:0], text[s:])
+				for i := range got {
+					got[i].end += int32(s)
+				}
+				if !slices.Equal(got, want) {
+					t.Fatalf("text %q (skipToGo %d):\n scan    %v\n scanAll %v", text, s, got, want)
+				}
 			}
 			if e.skipTo(text) > 0 {
 				skipped++
@@ -219,8 +265,9 @@ func FuzzSkip(f *testing.F) {
 	f.Add("the earthquake felt in the city #temblor @sismo earthquakes ps5 x_y")
 	f.Add("a gas  leak near the flood victims, firefighters on site 🔥 café")
 	f.Add("東京で大きな揺れ、#救援 ¡ya! 🙏🏽 help「速報」地震だ")
+	f.Add("INUNDACIÓN en la ciudad, cafe\u0301 é Straße σεισμός ÀÉÎ sismológico ×")
 	e := mustCompile(f, append(benchTerms(300), `"gas leak"`, "#temblor", "earthquak*", "ea*", "flood victim*", "地震",
-		"#救援", `"「速報」"`, `"¡ya"`, `"🙏🏽 help"`)...)
+		"#救援", `"「速報」"`, `"¡ya"`, `"🙏🏽 help"`, "inundación", "cafe*", "straße", "σεισμός", "sísm*", "é")...)
 	wf := newWordFilter(e)
 	f.Fuzz(func(t *testing.T, s string) {
 		text := []byte(s)
