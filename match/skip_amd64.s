@@ -309,8 +309,35 @@ nonASCII: // a run of cold runes is skipped when ASCII or the text's end follows
 	JNE latWord // the word before it goes on
 	LEAQ (SI)(R14*1), BX
 	MOVQ BX, R12
+	MOVQ f+0(FP), R13
+	MOVQ F_COLD(R13), R13
 
-coldRun:
+coldRun: // three-byte runes (Han, kana) with one load and one table lookup
+	LEAQ 3(BX), AX
+	CMPQ AX, DI
+	JA coldOne
+	MOVL (BX), CX
+	MOVL CX, DX
+	ANDL $0xC0C0F0, DX
+	CMPL DX, $0x8080E0
+	JNE coldOne
+	MOVL CX, DX
+	ANDL $0x0F, DX
+	SHLL $6, DX
+	MOVL CX, AX
+	SHRL $8, AX
+	ANDL $0x3F, AX
+	ORL AX, DX // (b0&0x0F)<<6 | b1&0x3F
+	SHRL $16, CX // bit b2&0x3F: BTQ takes it modulo 64
+	MOVQ (R13)(DX*8), AX
+	BTQ CX, AX
+	JCC coldEnd
+	ADDQ $3, BX
+	CMPQ BX, DI
+	JB coldRun
+	JMP coldEnd
+
+coldOne: // any cold rune
 	COLD(coldEnd, rTwo, rFour, rOK)
 	ADDQ CX, BX
 	CMPQ BX, DI
@@ -319,11 +346,29 @@ coldRun:
 coldEnd:
 	CMPQ BX, R12
 	JEQ latStart // not a cold rune: a letter may start a word
+
+coldNext: // after a run, or ASCII punctuation after one
 	CMPQ BX, DI
 	JAE skipAll
 	MOVBLZX (BX), AX
 	TESTL $0x80, AX
-	JNZ stop // other non-ASCII after the run: from q, before it
+	JNZ coldMore
+	MOVQ $0x03FF000000000000, CX // the word bytes among 0x00-0x3F
+	MOVQ $0x07FFFFFE87FFFFFE, DX // among 0x40-0x7F
+	CMPL AX, $64
+	CMOVQCC DX, CX
+	BTQ AX, CX
+	JCS coldWindow
+	INCQ BX // a space or punctuation: read on, as a window would
+	MOVQ BX, R12 // a run may start after it
+	JMP coldNext
+
+coldMore:
+	CMPQ BX, R12
+	JNE stop // other non-ASCII right after the run: from q, before it
+	JMP coldRun
+
+coldWindow: // a word: the windows go on from it
 	MOVQ BX, SI // q stays: punctuation before the run may be pending
 	JMP window
 
