@@ -53,7 +53,7 @@ import (
 // Where the filter cannot see, it stops: at a non-ASCII rune that is
 // neither cold nor a two-byte letter or mark (a letter of three bytes may
 // continue a word or fold to anything), at a mark that would start a word,
-// at a word of 64 bytes or more. It is off (Engine.wf nil) for an engine
+// at a word of 32 bytes or more (maxSkipWord). It is off (Engine.wf nil) for an engine
 // with a term of ASCII punctuation alone (no word to key it by), with more
 // than 16k first words (the table would outgrow L2: at 100k terms a 1 MB
 // table measured 0.95-1.04x the time, its misses costing what it saves),
@@ -267,9 +267,11 @@ func newWordFilter(e *Engine) *wordFilter {
 // window and an 8-byte key load.
 const skipReach = 72
 
-// maxSkipWord is the length from which a word is scanned, not keyed (the
-// assembly's window: a 64-byte word is rare, and a URL's parts are words).
-const maxSkipWord = 64
+// maxSkipWord is the length from which a word is scanned, not keyed: the
+// assembly masks a key's bytes with eight times the word's length as BZHI's
+// index, of which BZHI reads the low 8 bits (a word of 32 bytes is rare,
+// and a URL's parts are words).
+const maxSkipWord = 32
 
 // rawKeys turns a term's first word (folded keys) into the raw text words
 // that match it when they hold ASCII and c3Letter letters alone.

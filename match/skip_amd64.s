@@ -40,8 +40,6 @@ LUT32(nibLo<>, $0x0F0F0F0F0F0F0F0D, $0x06020202020E0F0F)
 DATA lower<>+0(SB)/8, $0x2020202020202020
 GLOBL lower<>(SB), RODATA|NOPTR, $8
 
-DATA bits64<>+0(SB)/8, $64
-GLOBL bits64<>(SB), RODATA|NOPTR, $8
 
 // BYTES32 declares 32 bytes of b.
 #define BYTES32(name, b) \
@@ -186,6 +184,25 @@ ok:
 // BX where the next window starts (or, with a non-ASCII byte, where to
 // stop), R11 the prefix lengths, R8 bits, R9 mask, R15 keyMul.
 
+// WORDKEY keys the window's next word (the lowest bit of R13) and goes to
+// found when some term may start with it, or when it is maxSkipWord (32)
+// bytes or longer: the automaton reads those. Eight times the length is
+// BZHI's index, of which BZHI reads the low 8 bits: below 32 bytes, a
+// length of 8 or more keeps all 8 bytes (clobbers AX, CX; DX is the
+// length).
+#define WORDKEY \
+	TZCNTQ R13, AX /* s */; \
+	SHRXQ AX, R12, DX; \
+	TZCNTQ DX, DX /* its length */; \
+	MOVQ (SI)(AX*1), CX; \
+	LEAQ (DX*8), AX; \
+	MASKKEY; \
+	ADDQ DX, CX; \
+	HASH; \
+	JCS found /* some term may start with it */; \
+	CMPQ DX, $32; \
+	JAE found
+
 // LASTEND sets R10 to the end of the window's last word before offset p
 // of the window, if there is one (clobbers AX, CX).
 #define LASTEND(p) \
@@ -253,7 +270,7 @@ c3Done:
 	BTRQ BX, R13
 	TESTQ BX, BX
 	JNZ words
-	JMP stop // a word of 64 bytes or more: scanned
+	JMP stop // a word of 64 bytes or more (maxSkipWord): scanned
 
 bounded: // only the words before the first non-ASCII byte, and not one it ends unless it is cold
 	BZHIQ R14, R13, R13
@@ -275,25 +292,22 @@ notCold:
 words:
 	TESTQ R13, R13
 	JZ windowEnd
+	TESTQ R11, R11
+	JNZ wordP
 
 word:
-	TZCNTQ R13, AX // s
-	SHRXQ AX, R12, DX
-	TZCNTQ DX, DX // its length
-	MOVQ (SI)(AX*1), CX
-	LEAQ (DX*8), AX
-	CMPQ AX, $64
-	CMOVQHI bits64<>(SB), AX
-	MASKKEY
-	ADDQ DX, CX
-	HASH
-	JCS found // some term may start with it
-	TESTQ R11, R11
-	JNZ prefixes
-
-next:
+	WORDKEY
 	BLSRQ R13, R13
 	JNZ word
+	JMP windowEnd
+
+wordP: // the same, with the word's prefixes when it is not found
+	WORDKEY
+	JMP prefixes
+
+nextP:
+	BLSRQ R13, R13
+	JNZ wordP
 
 windowEnd:
 	LASTEND(BX)
@@ -475,8 +489,8 @@ latAppend: // AX: R14 key bytes of the rune before BX
 	ADDQ R14, DX
 	MOVQ BX, AX
 	SUBQ R12, AX
-	CMPQ AX, $64
-	JAE stop // a word of 64 bytes or more: scanned
+	CMPQ AX, $32
+	JAE stop // a word of maxSkipWord bytes or more: scanned
 	JMP latNext
 
 latOther: // a cold rune ends the word; any other stops the filter
@@ -544,4 +558,4 @@ prefix:
 prefixesDone:
 	MOVQ nxt-8(SP), BX
 	MOVQ pre-16(SP), R11
-	JMP next
+	JMP nextP
