@@ -213,16 +213,17 @@ ok:
 	JZ 2(PC); \
 	LEAQ 1(SI)(CX*1), R10
 
-// func skipWords(f *wordFilter, text []byte) int
-TEXT ·skipWords(SB), NOSPLIT, $24-40
+// func skipTexts(f *wordFilter, texts unsafe.Pointer, n, stride int, to *int32)
+//
+// The n texts are []byte headers stride bytes apart from texts; the
+// arguments texts, n and to advance as they are done (the registers hold
+// one text's state). A text is one or more windows, from its start
+// (text), and its result is stored at stop.
+TEXT ·skipTexts(SB), NOSPLIT, $32-40
 	MOVQ f+0(FP), AX
 	MOVQ F_BITS(AX), R8
 	MOVQ F_MASK(AX), R9
 	MOVQ F_PREFIX(AX), R11
-	MOVQ text_base+8(FP), SI
-	MOVQ text_len+16(FP), DI
-	ADDQ SI, DI
-	MOVQ SI, R10
 	MOVQ $0x9E3779B97F4A7C15, R15
 	MOVL $0x0F0F0F0F, AX
 	MOVD AX, X0
@@ -230,6 +231,23 @@ TEXT ·skipWords(SB), NOSPLIT, $24-40
 	VMOVDQU nibHi<>(SB), Y1
 	VMOVDQU nibLo<>(SB), Y2
 	VPXOR Y3, Y3, Y3
+
+text:
+	CMPQ n+16(FP), $0
+	JEQ done
+	MOVQ texts+8(FP), AX
+	MOVQ 0(AX), SI
+	MOVQ 8(AX), DI
+	MOVQ SI, base-32(SP)
+	MOVQ SI, R10
+	ADDQ SI, DI
+	MOVQ DI, AX
+	ANDQ $4095, AX
+	JZ far // the text ends at a page's end
+	CMPQ AX, $(4096-72)
+	JA far // skipReach bytes past it may be on the next page
+	CMPQ SI, DI
+	JEQ stop // nothing to skip
 
 window: // SI is the text's start or follows a byte that is not a word byte
 	VMOVDQU (SI), Y4
@@ -395,8 +413,22 @@ found:
 	LASTEND(BX)
 
 stop:
-	SUBQ text_base+8(FP), R10
-	MOVQ R10, ret+32(FP)
+	SUBQ base-32(SP), R10
+
+store: // R10: the text's result
+	MOVQ to+32(FP), AX
+	MOVL R10, (AX)
+	ADDQ $4, to+32(FP)
+	MOVQ stride+24(FP), AX
+	ADDQ AX, texts+8(FP)
+	DECQ n+16(FP)
+	JMP text
+
+far:
+	MOVQ $-1, R10
+	JMP store
+
+done:
 	VZEROUPPER
 	RET
 

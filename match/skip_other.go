@@ -8,3 +8,5 @@ package match
 const canSkip = false
 
 func skipWordsAt(f *wordFilter, text []byte) (int, bool) { return 0, false }
+
+func skipDocs(f *wordFilter, docs []Doc, to []int32) { clear(to[:len(docs)]) }

@@ -284,3 +284,54 @@ func FuzzSkip(f *testing.F) {
 		}
 	})
 }
+
+// TestSkipDocs holds the batch entry (MatchBatch's) to skipTo text by text:
+// one call over documents stride bytes apart, some ending where the
+// assembly may not read past them.
+func TestSkipDocs(t *testing.T) {
+	if !canSkip {
+		t.Skip("no skipTexts on this platform")
+	}
+	rng := rand.New(rand.NewPCG(51, 52))
+	buf := make([]byte, 64*4096)
+	for _, e := range skipEngines(t, rng)[8:] {
+		f := newWordFilter(e)
+		if f == nil {
+			continue
+		}
+		docs := make([]Doc, 200+rng.IntN(100))
+		at := 0
+		for k := range docs {
+			text := genSkipText(rng)
+			if k%7 == 3 { // ending within skipReach of a page's end
+				at = (at/4096+1)*4096 - rng.IntN(skipReach) - len(text)
+				for at < 0 || at+len(text) > len(buf) {
+					at += 4096
+				}
+			}
+			if at+len(text) > len(buf) {
+				at = 0
+			}
+			docs[k].Text = buf[at : at+len(text) : at+len(text)]
+			copy(docs[k].Text, text)
+			at += len(text) + rng.IntN(16)
+		}
+		to := make([]int32, len(docs)+1)
+		to[len(docs)] = -7
+		skipDocs(f, docs, to[:len(docs)])
+		far := 0
+		for k, d := range docs {
+			want := f.skipToGo(d.Text)
+			if _, ok := skipWordsAt(f, d.Text); !ok {
+				want = 0
+				far++
+			}
+			if int(to[k]) != want {
+				t.Fatalf("document %d %q: skipDocs %d, want %d", k, d.Text, to[k], want)
+			}
+		}
+		if to[len(docs)] != -7 || far == 0 {
+			t.Fatalf("wrote past the documents' results (%d), or no document near a page's end (%d)", to[len(docs)], far)
+		}
+	}
+}
