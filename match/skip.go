@@ -2,6 +2,7 @@ package match
 
 import (
 	"math/bits"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -190,7 +191,7 @@ func newWordFilter(e *Engine) *wordFilter {
 				word = true
 				keys = append(keys, key{string(tok), j == len(p)})
 				for _, w := range raw.forms(tok, j == len(p)) {
-					if w != string(tok) { // an ASCII word's raw form is its key
+					if w != string(tok) { // an ASCII prefix's raw form is its key
 						keys = append(keys, key{w, j == len(p)})
 					}
 				}
@@ -306,8 +307,18 @@ func newRawKeys(rt *runeTable) *rawKeys {
 // more marks than tok (cafe* matches café): one form per letter whose key
 // starts with that rune's.
 func (k *rawKeys) forms(tok []byte, prefix bool) []string {
-	if k == nil {
-		return nil
+	ascii := !slices.ContainsFunc(tok, func(b byte) bool { return b >= utf8.RuneSelf })
+	if k == nil || ascii && !prefix {
+		return nil // an ASCII word: its raw form is its key
+	}
+	if ascii { // an ASCII prefix: the forms in which its last letter has an accent
+		var out []string
+		for _, key := range k.all {
+			if key[0] == tok[len(tok)-1] {
+				out = append(out, string(tok[:len(tok)-1])+k.c3[key])
+			}
+		}
+		return out
 	}
 	var units []string // runes with the marks that follow them
 	for _, r := range string(tok) {
