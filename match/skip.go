@@ -61,11 +61,14 @@ import (
 // without the assembly (a byte loop in Go, 2.8 ns per byte, costs more than
 // the steps it saves), and on a CPU without AVX2 and BMI2.
 //
-// Match and MatchBatch use it. Measured on the benchmark machine over the
-// peers corpus, both versions in one process, alternating: MatchBatch
-// 0.83-0.85x the time at 1k and 10k terms (ASCII posts 0.90x, Japanese and
-// Chinese 0.62x, posts with accented letters 1.06x: the filter reads their
-// words up to the first accent for little), Match 0.79-0.81x.
+// Match and MatchBatch use it (MatchBatch over the whole batch in one call:
+// skipDocs). Measured on the benchmark machine over the peers corpus, both
+// versions in one process, alternating, before it keyed accented words:
+// MatchBatch 0.83-0.85x the time at 1k and 10k terms (ASCII posts 0.90x,
+// Japanese and Chinese 0.62x, posts with accented letters 1.06x, since it
+// stopped at their first accent), Match 0.79-0.81x. Keying those words took
+// the posts with accents from 495-508 to 620-650 MB/s in MatchBatch at 1k
+// terms (docs/matcher-performance.md).
 type wordFilter struct {
 	bits []uint64
 	mask uint64 // bit index mask: len(bits)*64-1
@@ -394,8 +397,10 @@ func (f *wordFilter) skipToGo(text []byte) int {
 }
 
 // word reads the word at text[i] (an ASCII word byte or a two-byte letter):
-// it returns the word's end j, the first 8 bytes x of its key (the keys of
-// its runes, each byte with 0x20 set) and the key's length l. ok is false
+// it returns the word's end j, the first 8 bytes x of its key, each with
+// 0x20 set, and the key's length l. The key is the word's raw bytes when it
+// holds ASCII and c3Letter letters alone (with c3), else the folded keys of
+// its runes (lat). ok is false
 // when a rune the filter cannot key continues the word: one that is neither
 // an ASCII word byte, a two-byte letter or mark (see lat), nor cold.
 func (f *wordFilter) word(text []byte, i int) (j int, x uint64, l int, ok bool) {
