@@ -601,7 +601,8 @@ func (e *Engine) automatonStats() Stats {
 		b += len(p) + 24
 	}
 	if e.wf != nil {
-		b += 8 * len(e.wf.bits)
+		f := e.wf
+		b += 8 * (len(f.bits) + len(f.cold) + len(f.q2) + len(f.q4) + len(f.lat))
 	}
 	return Stats{Terms: len(e.termPat), States: len(e.fail), Bytes: b}
 }

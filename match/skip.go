@@ -54,12 +54,12 @@ import (
 // Where the filter cannot see, it stops: at a non-ASCII rune that is
 // neither cold nor a two-byte letter or mark (a letter of three bytes may
 // continue a word or fold to anything), at a mark that would start a word,
-// at a word of 32 bytes or more (maxSkipWord). It is off (Engine.wf nil) for an engine
-// with a term of ASCII punctuation alone (no word to key it by), with more
-// than 16k first words (the table would outgrow L2: at 100k terms a 1 MB
-// table measured 0.95-1.04x the time, its misses costing what it saves),
-// without the assembly (a byte loop in Go, 2.8 ns per byte, costs more than
-// the steps it saves), and on a CPU without AVX2 and BMI2.
+// at a word of 32 bytes or more (maxSkipWord). It is off (Engine.wf nil)
+// for an engine with a term of ASCII punctuation alone (no word to key it
+// by), with more than 16k first words (the table would outgrow L2: at 100k
+// terms a 1 MB table measured 0.95-1.04x the time, its misses costing what
+// it saves), without the assembly (a byte loop in Go, 2.8 ns per byte,
+// costs more than the steps it saves), and on a CPU without AVX2 and BMI2.
 //
 // Match and MatchBatch use it (MatchBatch over the whole batch in one call:
 // skipDocs). Measured on the benchmark machine over the peers corpus, both
