@@ -70,8 +70,8 @@ import (
 // the posts with accents from 495-508 to 620-650 MB/s in MatchBatch at 1k
 // terms (docs/matcher-performance.md).
 type wordFilter struct {
-	bits []uint64
-	mask uint64 // bit index mask: len(bits)*64-1
+	bits  []uint64
+	shift uint64 // 64 - log2(len(bits)*64): a key's bit is its hash's top bits
 	// prefix has bit P-1 set when some key is the first P bytes of a
 	// wildcard term's first word (P ≤ 8).
 	prefix uint64
@@ -95,6 +95,9 @@ type wordFilter struct {
 	// by their raw bytes, like ASCII, in words of ASCII and those letters
 	// alone: then the terms' first words are keyed both ways.
 	c3 uint64
+	// mul is the hash's multiplier (odd), chosen so that no commonWords
+	// word is a false positive.
+	mul uint64
 }
 
 // c3Letter reports whether b0 b1 is a letter of the Latin-1 block, À-ÿ, that
@@ -112,12 +115,12 @@ func c3Letter(b0, b1 byte) bool {
 const latMark = 0x80
 
 // Key hashing: the key word (up to 8 bytes, little-endian, ASCII letters
-// lower-cased by setting 0x20 on every byte) plus its length, times a
-// multiplier, top 24 bits.
+// lower-cased by setting 0x20 on every byte) plus its length, times the
+// filter's multiplier; the table's bit is the product's top bits
+// (wordFilter.shift).
 const (
-	keyMul     = 0x9E3779B97F4A7C15
-	keyShift   = 40
-	keyPrefix  = 256 // added to a prefix key's length: prefix keys are not words
+	keyMul     = 0x9E3779B97F4A7C15 // the first multiplier tried
+	keyPrefix  = 256                // added to a prefix key's length: prefix keys are not words
 	filterMin  = 1 << 16
 	filterMax  = 1 << 21 // 256 KB
 	filterBits = 128     // bits per key: below 1% false positives per word
@@ -137,18 +140,35 @@ func wordKey(w []byte, extra uint64) uint64 {
 	for k := 0; k < len(w) && k < 8; k++ {
 		x |= uint64(w[k]|0x20) << (8 * k)
 	}
-	return (x + extra) * keyMul >> keyShift
+	return x + extra
 }
 
-func (f *wordFilter) has(h uint64) bool {
-	h &= f.mask
+func (f *wordFilter) has(key uint64) bool {
+	h := key * f.mul >> f.shift
 	return f.bits[h>>6]&(1<<(h&63)) != 0
 }
 
-func (f *wordFilter) add(h uint64) {
-	h &= f.mask
+func (f *wordFilter) add(key uint64) {
+	h := key * f.mul >> f.shift
 	f.bits[h>>6] |= 1 << (h & 63)
 }
+
+// commonWords are among the commonest words of posts in the languages
+// earshot's users listen to, and parts of links. A false positive on one
+// of them makes the automaton read most posts: on the peers corpus at 1k
+// terms, "to" (1.2% of the words) colliding with a term's first word
+// skipped 73% of the bytes of ASCII posts instead of 87%. newWordFilter
+// tries multipliers until none of them is one (unless it starts a term).
+var commonWords = strings.Fields(`the a to of and in is for on it you that this i be with
+	are at was my me we so not have just at be your all if but can will from by an or
+	do what up out about like one get no they he she his her there our us more now new
+	rt https http t co www com amp via
+	de la que el en y los se del las un por con una para es al lo como su mas pero
+	o e do da em um os no na uma com se por mais as dos meu eu
+	le les des et est pas pour sur il je ne un une du au
+	di che il per non la un una sono
+	der die und das ist nicht ich zu mit den
+	yang di dan ini itu ke aku ada tidak`)
 
 // newWordFilter returns the word filter of e's terms, or nil when they
 // cannot be filtered (see wordFilter).
@@ -217,7 +237,7 @@ func newWordFilter(e *Engine) *wordFilter {
 	// (#救援, 「地震」), letters whose key has one among them, are not cold
 	// here: the letters are cold as if terms started with all of hot (a
 	// superset of the engine's starts).
-	f := &wordFilter{bits: make([]uint64, n/64), mask: uint64(n - 1),
+	f := &wordFilter{bits: make([]uint64, n/64), shift: uint64(64 - bits.TrailingZeros(uint(n))),
 		cold: e.coldLetters(hot), q2: new([32]uint64), q4: new([64]uint64)}
 	if raw != nil {
 		f.c3 = 1
@@ -255,16 +275,54 @@ func newWordFilter(e *Engine) *wordFilter {
 		}
 		f.lat[r-0x80] = x
 	}
+	real := make(map[uint64]bool, len(keys))
 	for _, k := range keys {
 		if k.prefix {
 			p := min(len(k.w), 8)
 			f.prefix |= 1 << (p - 1)
-			f.add(wordKey([]byte(k.w[:p]), uint64(p)+keyPrefix))
+			real[wordKey([]byte(k.w[:p]), uint64(p)+keyPrefix)] = true
 		} else {
-			f.add(wordKey([]byte(k.w), uint64(len(k.w))))
+			real[wordKey([]byte(k.w), uint64(len(k.w)))] = true
 		}
 	}
-	return f
+	f.mul = keyMul
+	for try := uint64(1); ; try++ {
+		clear(f.bits)
+		for k := range real {
+			f.add(k)
+		}
+		if try == 32 || !f.missesCommon(real) {
+			return f
+		}
+		f.mul = splitmix(try) | 1
+	}
+}
+
+// missesCommon reports whether some word of commonWords is a false
+// positive of f: it starts no term, and f says it may.
+func (f *wordFilter) missesCommon(real map[uint64]bool) bool {
+	for _, w := range commonWords {
+		x, l := wordKey([]byte(w), 0), uint64(len(w))
+		if !real[x+l] && f.has(x+l) {
+			return true
+		}
+		for ps := f.prefix; ps != 0; ps &= ps - 1 {
+			p := uint64(bits.TrailingZeros64(ps) + 1)
+			k := x&(1<<(8*p)-1) + p + keyPrefix
+			if p <= l && !real[k] && f.has(k) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// splitmix returns the i-th value of the SplitMix64 sequence.
+func splitmix(i uint64) uint64 {
+	z := i * 0x9E3779B97F4A7C15
+	z = (z ^ z>>30) * 0xBF58476D1CE4E5B9
+	z = (z ^ z>>27) * 0x94D049BB133111EB
+	return z ^ z>>31
 }
 
 // skipReach is how far past a text's end the assembly may read: a 64-byte
@@ -459,12 +517,12 @@ func (f *wordFilter) coldAt(text []byte, i int) int {
 // starts reports whether some term may start with the text word whose key
 // has x as its first 8 bytes (0x20 set on each) and l bytes in all.
 func (f *wordFilter) starts(x uint64, l int) bool {
-	if f.has((x + uint64(l)) * keyMul >> keyShift) {
+	if f.has(x + uint64(l)) {
 		return true
 	}
 	for ps := f.prefix; ps != 0; ps &= ps - 1 {
 		p := bits.TrailingZeros64(ps) + 1
-		if p <= l && f.has((x&(1<<(8*p)-1)+uint64(p)+keyPrefix)*keyMul>>keyShift) {
+		if p <= l && f.has(x&(1<<(8*p)-1)+uint64(p)+keyPrefix) {
 			return true
 		}
 	}

@@ -11,7 +11,7 @@ import (
 // The assembly reads wordFilter at fixed offsets (see step_amd64.go).
 const (
 	_ = -unsafe.Offsetof(wordFilter{}.bits) // 0
-	_ = -(unsafe.Offsetof(wordFilter{}.mask) ^ 24)
+	_ = -(unsafe.Offsetof(wordFilter{}.shift) ^ 24)
 	_ = -(unsafe.Offsetof(wordFilter{}.prefix) ^ 32)
 	_ = -(unsafe.Offsetof(wordFilter{}.cold) ^ 40)
 	_ = -(unsafe.Offsetof(wordFilter{}.q2) ^ 48)
@@ -20,8 +20,7 @@ const (
 	_ = -(unsafe.Offsetof(wordFilter{}.c3) ^ 72)
 	_ = -unsafe.Offsetof(Doc{}.Text) // 0: a Doc starts with its text's header
 	_ = -(uintptr(keyPrefix) ^ 256)
-	_ = -(uintptr(keyShift) ^ 40)
-	_ = -(uintptr(keyMul) ^ 0x9E3779B97F4A7C15)
+	_ = -(unsafe.Offsetof(wordFilter{}.mul) ^ 80)
 )
 
 // skipTexts is wordFilter.skipToGo in assembly (skip_amd64.s says why), for

@@ -15,13 +15,14 @@
 
 // wordFilter field offsets (skip_amd64.go checks them).
 #define F_BITS 0
-#define F_MASK 24
+#define F_SHIFT 24
 #define F_PREFIX 32
 #define F_COLD 40
 #define F_Q2 48
 #define F_Q4 56
 #define F_LAT 64
 #define F_C3 72
+#define F_MUL 80
 
 // LUT32 declares a 32-byte table of the 16 bytes lo, hi twice: one for each
 // 128-bit lane of VPSHUFB.
@@ -83,19 +84,18 @@ BYTES32(b9F<>, $0x9F9F9F9F9F9F9F9F)
 	VPCMPEQB Y3, Y6, Y6; \
 	VPMOVMSKB Y6, dst
 
-// MASKKEY keeps the first AX/8 bytes (AX ≤ 64) of the 8 loaded in CX and
-// sets their 0x20 bits: a key's bytes, letters lower-cased (clobbers AX).
+// MASKKEY sets the 0x20 bits of the 8 bytes loaded in CX and keeps the
+// first AX/8 (AX ≤ 64, or 8-byte multiples the low 8 bits of which are 64
+// or more): a key's bytes, letters lower-cased.
 #define MASKKEY \
-	BZHIQ AX, CX, CX; \
-	BZHIQ AX, lower<>(SB), AX; \
-	ORQ AX, CX
+	ORQ lower<>(SB), CX; \
+	BZHIQ AX, CX, CX
 
 // HASH turns the key in CX (a word's bytes, masked) plus its extra into
 // its bit index in CX and sets CF to the bit (clobbers AX).
 #define HASH \
 	IMULQ R15, CX; \
-	SHRQ $40, CX; \
-	ANDQ R9, CX; \
+	SHRXQ R9, CX, CX; \
 	MOVQ CX, AX; \
 	SHRQ $6, AX; \
 	MOVQ (R8)(AX*8), AX; \
@@ -182,7 +182,7 @@ ok:
 // word starts left, R14 its first non-ASCII byte (64: none; the bytes of
 // c3Letter letters count as ASCII word bytes when the filter's c3 is set),
 // BX where the next window starts (or, with a non-ASCII byte, where to
-// stop), R11 the prefix lengths, R8 bits, R9 mask, R15 keyMul.
+// stop), R11 the prefix lengths, R8 bits, R9 shift, R15 the multiplier.
 
 // WORDKEY keys the window's next word (the lowest bit of R13) and goes to
 // found when some term may start with it, or when it is maxSkipWord (32)
@@ -222,9 +222,9 @@ ok:
 TEXT ·skipTexts(SB), NOSPLIT, $32-40
 	MOVQ f+0(FP), AX
 	MOVQ F_BITS(AX), R8
-	MOVQ F_MASK(AX), R9
+	MOVQ F_SHIFT(AX), R9
 	MOVQ F_PREFIX(AX), R11
-	MOVQ $0x9E3779B97F4A7C15, R15
+	MOVQ F_MUL(AX), R15
 	MOVL $0x0F0F0F0F, AX
 	MOVD AX, X0
 	VPBROADCASTD X0, Y0

@@ -335,3 +335,29 @@ func TestSkipDocs(t *testing.T) {
 		}
 	}
 }
+
+// TestSkipCommonWords checks that a common word is not a false positive of
+// the filter: a term whose first word shares the first multiplier's bit
+// with "to" makes newWordFilter choose another.
+func TestSkipCommonWords(t *testing.T) {
+	bit := func(w string) uint64 { return wordKey([]byte(w), uint64(len(w))) * keyMul >> (64 - 16) }
+	var term string
+	for i := 0; term == ""; i++ {
+		w := []byte("zq")
+		for n := i; n > 0; n /= 26 {
+			w = append(w, byte('a'+n%26))
+		}
+		if bit(string(w)) == bit("to") {
+			term = string(w)
+		}
+	}
+	e := mustCompile(t, term)
+	f := newWordFilter(e)
+	if len(f.bits)*64 != 1<<16 || f.mul == keyMul {
+		t.Fatalf("term %q: table of %d bits, multiplier %#x: want another multiplier than the first", term, len(f.bits)*64, f.mul)
+	}
+	text := "going to the to-do list, to " + term
+	if got, want := f.skipToGo([]byte(text)), len(text)-len(term)-1; got != want {
+		t.Errorf("%q: skipTo %d, want %d", text, got, want)
+	}
+}
