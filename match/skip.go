@@ -35,8 +35,9 @@ import (
 // have there, up to its first word, are not cold for the filter.
 //
 // The set is of exact words: a text word's key is its first 8 bytes (ASCII
-// letters lower-cased) plus its length, hashed to one bit of a table of
-// ~128 bits per key (16 KB at 1k terms, 256 KB at 10k). A wildcard term's
+// letters lower-cased) plus its length, hashed to two bits of a table of
+// ~128 bits per key (16 KB at 1k terms, 256 KB at 10k); the second is
+// tested only when the first is set, so it costs nothing per word. A wildcard term's
 // first word, when it is the prefix, is keyed by its first min(len, 8)
 // bytes instead, marked as a prefix (wordFilter.prefix lists those
 // lengths); each text word at least that long is tested with its prefix
@@ -121,9 +122,10 @@ const latMark = 0x80
 const (
 	keyMul     = 0x9E3779B97F4A7C15 // the first multiplier tried
 	keyPrefix  = 256                // added to a prefix key's length: prefix keys are not words
+	keyExtra   = 0x7F4A7C15         // a key is its bytes plus its extra times this
 	filterMin  = 1 << 16
 	filterMax  = 1 << 21 // 256 KB
-	filterBits = 128     // bits per key: below 1% false positives per word
+	filterBits = 128     // bits per key: ~0.02% false positives per word with two bits
 )
 
 // asciiWordByte reports whether c is an ASCII letter, digit or '_', the
@@ -140,17 +142,30 @@ func wordKey(w []byte, extra uint64) uint64 {
 	for k := 0; k < len(w) && k < 8; k++ {
 		x |= uint64(w[k]|0x20) << (8 * k)
 	}
-	return x + extra
+	return key(x, extra)
+}
+
+// key is the key of a word whose first 8 bytes (0x20 set on each) are x.
+// Its extra is multiplied so that it does not carry into the bytes: with
+// x + extra, the prefix key of st (st*) was the word key of su.
+func key(x, extra uint64) uint64 { return x + extra*keyExtra }
+
+// bits2 returns a key's two bits: the top bits of its product with the
+// multiplier, and the bits below those.
+func (f *wordFilter) bits2(key uint64) (uint64, uint64) {
+	h := key * f.mul
+	return h >> f.shift, h << (64 - f.shift) >> f.shift
 }
 
 func (f *wordFilter) has(key uint64) bool {
-	h := key * f.mul >> f.shift
-	return f.bits[h>>6]&(1<<(h&63)) != 0
+	i, j := f.bits2(key)
+	return f.bits[i>>6]&(1<<(i&63)) != 0 && f.bits[j>>6]&(1<<(j&63)) != 0
 }
 
 func (f *wordFilter) add(key uint64) {
-	h := key * f.mul >> f.shift
-	f.bits[h>>6] |= 1 << (h & 63)
+	i, j := f.bits2(key)
+	f.bits[i>>6] |= 1 << (i & 63)
+	f.bits[j>>6] |= 1 << (j & 63)
 }
 
 // commonWords are among the commonest words of posts in the languages
@@ -303,12 +318,12 @@ func newWordFilter(e *Engine) *wordFilter {
 func (f *wordFilter) missesCommon(real map[uint64]bool) bool {
 	for _, w := range commonWords {
 		x, l := wordKey([]byte(w), 0), uint64(len(w))
-		if !real[x+l] && f.has(x+l) {
+		if !real[key(x, l)] && f.has(key(x, l)) {
 			return true
 		}
 		for ps := f.prefix; ps != 0; ps &= ps - 1 {
 			p := uint64(bits.TrailingZeros64(ps) + 1)
-			k := x&(1<<(8*p)-1) + p + keyPrefix
+			k := key(x&(1<<(8*p)-1), p+keyPrefix)
 			if p <= l && !real[k] && f.has(k) {
 				return true
 			}
@@ -517,12 +532,12 @@ func (f *wordFilter) coldAt(text []byte, i int) int {
 // starts reports whether some term may start with the text word whose key
 // has x as its first 8 bytes (0x20 set on each) and l bytes in all.
 func (f *wordFilter) starts(x uint64, l int) bool {
-	if f.has(x + uint64(l)) {
+	if f.has(key(x, uint64(l))) {
 		return true
 	}
 	for ps := f.prefix; ps != 0; ps &= ps - 1 {
 		p := bits.TrailingZeros64(ps) + 1
-		if p <= l && f.has(x&(1<<(8*p)-1)+uint64(p)+keyPrefix) {
+		if p <= l && f.has(key(x&(1<<(8*p)-1), uint64(p)+keyPrefix)) {
 			return true
 		}
 	}

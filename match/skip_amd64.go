@@ -20,6 +20,7 @@ const (
 	_ = -(unsafe.Offsetof(wordFilter{}.c3) ^ 72)
 	_ = -unsafe.Offsetof(Doc{}.Text) // 0: a Doc starts with its text's header
 	_ = -(uintptr(keyPrefix) ^ 256)
+	_ = -(uintptr(keyExtra) ^ 0x7F4A7C15)
 	_ = -(unsafe.Offsetof(wordFilter{}.mul) ^ 80)
 )
 

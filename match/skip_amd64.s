@@ -91,15 +91,31 @@ BYTES32(b9F<>, $0x9F9F9F9F9F9F9F9F)
 	ORQ lower<>(SB), CX; \
 	BZHIQ AX, CX, CX
 
-// HASH turns the key in CX (a word's bytes, masked) plus its extra into
-// its bit index in CX and sets CF to the bit (clobbers AX).
-#define HASH \
-	IMULQ R15, CX; \
-	SHRXQ R9, CX, CX; \
+// BIT sets CF to bit CX of the filter's table (clobbers AX).
+#define BIT \
 	MOVQ CX, AX; \
 	SHRQ $6, AX; \
 	MOVQ (R8)(AX*8), AX; \
 	BTQ CX, AX
+
+// HASH hashes the key in CX (a word's bytes, masked, plus its extra) and
+// sets CF to its first bit: the product's top bits (clobbers AX, CX; the
+// product stays in prod for SECOND).
+#define HASH \
+	IMULQ R15, CX; \
+	MOVQ CX, prod-40(SP); \
+	SHRXQ R9, CX, CX; \
+	BIT
+
+// SECOND sets CF to the last key's second bit, the product's next bits
+// (clobbers AX, CX): tested only when the first is set.
+#define SECOND \
+	MOVQ $64, AX; \
+	SUBQ R9, AX; \
+	MOVQ prod-40(SP), CX; \
+	SHLXQ AX, CX, CX; \
+	SHRXQ R9, CX, CX; \
+	BIT
 
 // INTEXT goes to fail unless byte n of the rune at BX is before the
 // text's end DI (clobbers AX).
@@ -197,9 +213,10 @@ ok:
 	MOVQ (SI)(AX*1), CX; \
 	LEAQ (DX*8), AX; \
 	MASKKEY; \
-	ADDQ DX, CX; \
+	IMUL3Q $0x7F4A7C15, DX, AX /* keyExtra */; \
+	ADDQ AX, CX; \
 	HASH; \
-	JCS found /* some term may start with it */; \
+	JCS maybe /* some term may start with it */; \
 	CMPQ DX, $32; \
 	JAE found
 
@@ -219,7 +236,7 @@ ok:
 // arguments texts, n and to advance as they are done (the registers hold
 // one text's state). A text is one or more windows, from its start
 // (text), and its result is stored at stop.
-TEXT ·skipTexts(SB), NOSPLIT, $32-40
+TEXT ·skipTexts(SB), NOSPLIT, $40-40
 	MOVQ f+0(FP), AX
 	MOVQ F_BITS(AX), R8
 	MOVQ F_SHIFT(AX), R9
@@ -408,6 +425,17 @@ skipAll:
 	MOVQ DI, R10 // nothing left to scan
 	JMP stop
 
+maybe: // the word's first bit is set: its second decides
+	CMPQ DX, $32
+	JAE found
+	SECOND
+	JCS found
+	TESTQ R11, R11
+	JNZ prefixes // as wordP goes on
+	BLSRQ R13, R13 // as word goes on
+	JNZ word
+	JMP windowEnd
+
 found:
 	TZCNTQ R13, BX
 	LASTEND(BX)
@@ -536,9 +564,14 @@ latDone:
 	CMPQ BX, R12
 	JEQ stop // no word (the windows and lat disagree): never loop
 	MOVQ CX, SI
-	ADDQ DX, CX
+	IMUL3Q $0x7F4A7C15, DX, AX
+	ADDQ AX, CX
 	HASH
+	JCC latMiss
+	SECOND
 	JCS stop // some term may start with it: from q, before it
+
+latMiss:
 	MOVQ R11, R13
 
 latPrefix: // its prefixes of the lengths in R11
@@ -551,9 +584,12 @@ latPrefix: // its prefixes of the lengths in R11
 	MOVQ AX, R14
 	SHLQ $3, AX
 	BZHIQ AX, SI, CX
-	ADDQ R14, CX
-	ADDQ $256, CX
+	LEAQ 256(R14), AX
+	IMUL3Q $0x7F4A7C15, AX, AX
+	ADDQ AX, CX
 	HASH
+	JCC latPrefix
+	SECOND
 	JCC latPrefix
 	JMP stop
 
@@ -580,9 +616,13 @@ prefix:
 	MOVQ (SI)(BX*1), CX
 	SHLQ $3, AX
 	MASKKEY
-	ADDQ p-24(SP), CX
-	ADDQ $256, CX
+	MOVQ p-24(SP), AX
+	ADDQ $256, AX
+	IMUL3Q $0x7F4A7C15, AX, AX
+	ADDQ AX, CX
 	HASH
+	JCC prefix
+	SECOND
 	JCC prefix
 	MOVQ pre-16(SP), R11
 	JMP found
