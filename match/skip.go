@@ -175,15 +175,15 @@ func (f *wordFilter) add(key uint64) {
 // skipped 73% of the bytes of ASCII posts instead of 87%. newWordFilter
 // tries multipliers until none of them is one (unless it starts a term).
 var commonWords = strings.Fields(`the a to of and in is for on it you that this i be with
-	are at was my me we so not have just at be your all if but can will from by an or
+	are at was my me we so not have just your all if but can will from by an or
 	do what up out about like one get no they he she his her there our us more now new
 	rt https http t co www com amp via
 	de la que el en y los se del las un por con una para es al lo como su mas pero
-	o e do da em um os no na uma com se por mais as dos meu eu
-	le les des et est pas pour sur il je ne un une du au
-	di che il per non la un una sono
+	o e da em um os na uma mais as dos meu eu
+	le les des et est pas pour sur il je ne une du au
+	di che per non sono
 	der die und das ist nicht ich zu mit den
-	yang di dan ini itu ke aku ada tidak`)
+	yang dan ini itu ke aku ada tidak`)
 
 // newWordFilter returns the word filter of e's terms, or nil when they
 // cannot be filtered (see wordFilter).
@@ -194,11 +194,11 @@ func newWordFilter(e *Engine) *wordFilter {
 			return nil
 		}
 	}
-	type key struct {
+	type firstWord struct {
 		w      string
 		prefix bool
 	}
-	var keys []key
+	var keys []firstWord
 	var raw *rawKeys
 	if !e.strip {
 		raw = newRawKeys(e.rt)
@@ -227,10 +227,10 @@ func newWordFilter(e *Engine) *wordFilter {
 			}
 			if len(tok) > 0 && wordStart(e.rt, tok) {
 				word = true
-				keys = append(keys, key{string(tok), j == len(p)})
+				keys = append(keys, firstWord{string(tok), j == len(p)})
 				for _, w := range raw.forms(tok, j == len(p)) {
 					if w != string(tok) { // an ASCII prefix's raw form is its key
-						keys = append(keys, key{w, j == len(p)})
+						keys = append(keys, firstWord{w, j == len(p)})
 					}
 				}
 			}
@@ -317,16 +317,8 @@ func newWordFilter(e *Engine) *wordFilter {
 // positive of f: it starts no term, and f says it may.
 func (f *wordFilter) missesCommon(real map[uint64]bool) bool {
 	for _, w := range commonWords {
-		x, l := wordKey([]byte(w), 0), uint64(len(w))
-		if !real[key(x, l)] && f.has(key(x, l)) {
+		if f.anyKey(wordKey([]byte(w), 0), len(w), func(k uint64) bool { return !real[k] && f.has(k) }) {
 			return true
-		}
-		for ps := f.prefix; ps != 0; ps &= ps - 1 {
-			p := uint64(bits.TrailingZeros64(ps) + 1)
-			k := key(x&(1<<(8*p)-1), p+keyPrefix)
-			if p <= l && !real[k] && f.has(k) {
-				return true
-			}
 		}
 	}
 	return false
@@ -439,13 +431,13 @@ func wordStart(rt *runeTable, tok []byte) bool {
 	return kind == kWord || kind == kMark
 }
 
-// skipToGo is skipTo in Go: the definition the assembly (skipWords) must
+// skipToGo is skipTo in Go: the definition the assembly (skipTexts) must
 // reproduce.
 func (f *wordFilter) skipToGo(text []byte) int {
 	q, n := 0, len(text)
 	for i := 0; i < n; {
 		c := text[i]
-		if c >= 0x80 && (f.latAt(text, i) == 0 || f.latAt(text, i)&latMark != 0) {
+		if e := f.latAt(text, i); c >= 0x80 && (e == 0 || e&latMark != 0) { // not a letter
 			j := i
 			for k := f.coldAt(text, j); k > 0; k = f.coldAt(text, j) {
 				j += k
@@ -473,9 +465,9 @@ func (f *wordFilter) skipToGo(text []byte) int {
 // it returns the word's end j, the first 8 bytes x of its key, each with
 // 0x20 set, and the key's length l. The key is the word's raw bytes when it
 // holds ASCII and c3Letter letters alone (with c3), else the folded keys of
-// its runes (lat). ok is false
-// when a rune the filter cannot key continues the word: one that is neither
-// an ASCII word byte, a two-byte letter or mark (see lat), nor cold.
+// its runes (lat). ok is false when a rune the filter cannot key continues
+// the word: one that is neither an ASCII word byte, a two-byte letter or
+// mark (see lat), nor cold.
 func (f *wordFilter) word(text []byte, i int) (j int, x uint64, l int, ok bool) {
 	raw := true // ASCII and c3Letter letters alone: keyed by their raw bytes
 	for j = i; j < len(text); {
@@ -532,12 +524,19 @@ func (f *wordFilter) coldAt(text []byte, i int) int {
 // starts reports whether some term may start with the text word whose key
 // has x as its first 8 bytes (0x20 set on each) and l bytes in all.
 func (f *wordFilter) starts(x uint64, l int) bool {
-	if f.has(key(x, uint64(l))) {
+	return f.anyKey(x, l, f.has)
+}
+
+// anyKey reports whether test is true of one of the keys the set is asked
+// about for such a word: its own, and its prefixes of the lengths in
+// f.prefix.
+func (f *wordFilter) anyKey(x uint64, l int, test func(uint64) bool) bool {
+	if test(key(x, uint64(l))) {
 		return true
 	}
 	for ps := f.prefix; ps != 0; ps &= ps - 1 {
 		p := bits.TrailingZeros64(ps) + 1
-		if p <= l && f.has(key(x&(1<<(8*p)-1), uint64(p)+keyPrefix)) {
+		if p <= l && test(key(x&(1<<(8*p)-1), uint64(p)+keyPrefix)) {
 			return true
 		}
 	}

@@ -18,10 +18,10 @@ const (
 	_ = -(unsafe.Offsetof(wordFilter{}.q4) ^ 56)
 	_ = -(unsafe.Offsetof(wordFilter{}.lat) ^ 64)
 	_ = -(unsafe.Offsetof(wordFilter{}.c3) ^ 72)
+	_ = -(unsafe.Offsetof(wordFilter{}.mul) ^ 80)
 	_ = -unsafe.Offsetof(Doc{}.Text) // 0: a Doc starts with its text's header
 	_ = -(uintptr(keyPrefix) ^ 256)
 	_ = -(uintptr(keyExtra) ^ 0x7F4A7C15)
-	_ = -(unsafe.Offsetof(wordFilter{}.mul) ^ 80)
 )
 
 // skipTexts is wordFilter.skipToGo in assembly (skip_amd64.s says why), for

@@ -166,7 +166,7 @@ func skipEngines(t testing.TB, rng *rand.Rand) []*Engine {
 // it, where skipWordsAt must refuse).
 func TestSkipWordsEqualsGo(t *testing.T) {
 	if !canSkip {
-		t.Skip("no skipWords on this platform")
+		t.Skip("no skipTexts on this platform")
 	}
 	rng := rand.New(rand.NewPCG(31, 32))
 	buf := make([]byte, 4*4096)
@@ -207,7 +207,7 @@ func TestSkipWordsEqualsGo(t *testing.T) {
 			}
 			want := f.skipToGo(at)
 			if got != want {
-				t.Fatalf("text %q: skipWords %d, skipToGo %d", text, got, want)
+				t.Fatalf("text %q: skipTexts %d, skipToGo %d", text, got, want)
 			}
 			checked++
 			if want > 0 {
@@ -277,7 +277,7 @@ func FuzzSkip(f *testing.F) {
 		text := []byte(s)
 		if got, ok := skipWordsAt(wf, text); ok {
 			if want := wf.skipToGo(text); got != want {
-				t.Fatalf("text %q: skipWords %d, skipToGo %d", text, got, want)
+				t.Fatalf("text %q: skipTexts %d, skipToGo %d", text, got, want)
 			}
 		}
 		got := e.scan(nil, text)
