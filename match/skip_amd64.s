@@ -2,16 +2,17 @@
 
 #include "textflag.h"
 
-// skipWords is wordFilter.skipToGo with AVX2 and BMI2: the text is read 64
-// bytes at a time into two masks (bytes that are not word bytes, from two
-// nibble lookups per 32 bytes; non-ASCII bytes), and each word is found and
-// keyed from the masks with a few independent instructions, without a
-// branch per byte: in Go, the byte loop's exits at every word's start and
-// end cost more than the automaton's steps it saves. At a non-ASCII byte, a
-// run of cold runes is read one rune at a time. It reads up to 72 bytes
-// past the text's end: skipTo calls it only when those are on the text's
-// last page. A word with a two-byte letter or mark (wordFilter.lat) is
-// keyed rune by rune (latWord), and the windows go on after it.
+// skipTexts is wordFilter.skipToGo with AVX2 and BMI2, for many texts in
+// one call: each text is read 64 bytes at a time into two masks (bytes that
+// are not word bytes, from two nibble lookups per 32 bytes; non-ASCII bytes,
+// less the bytes of c3Letter letters), and each word is found and keyed
+// from the masks with a few independent instructions, without a branch per
+// byte: in Go, the byte loop's exits at every word's start and end cost
+// more than the automaton's steps it saves. At a non-ASCII byte, a run of
+// cold runes is read one rune at a time. A word with another two-byte
+// letter or mark (wordFilter.lat) is keyed rune by rune (latWord), and the
+// windows go on after it. It reads up to 72 bytes past a text's end, so a
+// text whose end is closer than that to its page's end gets -1 (far).
 
 // wordFilter field offsets (skip_amd64.go checks them).
 #define F_BITS 0
@@ -117,6 +118,15 @@ BYTES32(b9F<>, $0x9F9F9F9F9F9F9F9F)
 	SHRXQ R9, CX, CX; \
 	BIT
 
+// WORDBYTE sets CF when the ASCII byte c is a word byte, [0-9A-Za-z_]
+// (clobbers t and u).
+#define WORDBYTE(c, t, u) \
+	MOVQ $0x03FF000000000000, t /* the word bytes among 0x00-0x3F: digits */; \
+	MOVQ $0x07FFFFFE87FFFFFE, u /* among 0x40-0x7F: letters, '_' */; \
+	CMPL c, $64; \
+	CMOVQCC u, t; \
+	BTQ c, t
+
 // INTEXT goes to fail unless byte n of the rune at BX is before the
 // text's end DI (clobbers AX).
 #define INTEXT(n, fail) \
@@ -201,8 +211,8 @@ ok:
 // stop), R11 the prefix lengths, R8 bits, R9 shift, R15 the multiplier.
 
 // WORDKEY keys the window's next word (the lowest bit of R13) and goes to
-// found when some term may start with it, or when it is maxSkipWord (32)
-// bytes or longer: the automaton reads those. Eight times the length is
+// maybe when its first bit is set, or to found when it is maxSkipWord (32)
+// bytes or longer (maybe too): the automaton reads those. Eight times the length is
 // BZHI's index, of which BZHI reads the low 8 bits: below 32 bytes, a
 // length of 8 or more keeps all 8 bytes (clobbers AX, CX; DX is the
 // length).
@@ -402,11 +412,7 @@ coldNext: // after a run, or ASCII punctuation after one
 	MOVBLZX (BX), AX
 	TESTL $0x80, AX
 	JNZ coldMore
-	MOVQ $0x03FF000000000000, CX // the word bytes among 0x00-0x3F
-	MOVQ $0x07FFFFFE87FFFFFE, DX // among 0x40-0x7F
-	CMPL AX, $64
-	CMOVQCC DX, CX
-	BTQ AX, CX
+	WORDBYTE(AX, CX, DX)
 	JCS coldWindow
 	INCQ BX // a space or punctuation: read on, as a window would
 	MOVQ BX, R12 // a run may start after it
@@ -501,11 +507,7 @@ latNext:
 	MOVBLZX (BX), AX
 	TESTL $0x80, AX
 	JNZ latRune
-	MOVQ $0x03FF000000000000, R14 // the word bytes among 0x00-0x3F: digits
-	MOVQ $0x07FFFFFE87FFFFFE, SI  // among 0x40-0x7F: letters, '_'
-	CMPL AX, $64
-	CMOVQCC SI, R14
-	BTQ AX, R14
+	WORDBYTE(AX, R14, SI)
 	JCC latDone
 	ORL $0x20, AX
 	MOVL $1, R14
