@@ -602,7 +602,7 @@ func (e *Engine) automatonStats() Stats {
 	}
 	if e.wf != nil {
 		f := e.wf
-		b += 8 * (len(f.bits) + len(f.cold) + len(f.q2) + len(f.q4) + len(f.lat))
+		b += 8 * (2*keyLens + len(f.bits) + len(f.cold) + len(f.q2) + len(f.q4) + len(f.lat))
 	}
 	return Stats{Terms: len(e.termPat), States: len(e.fail), Bytes: b}
 }

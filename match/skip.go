@@ -55,7 +55,7 @@ import (
 // Where the filter cannot see, it stops: at a non-ASCII rune that is
 // neither cold nor a two-byte letter or mark (a letter of three bytes may
 // continue a word or fold to anything), at a mark that would start a word,
-// at a word of 32 bytes or more (maxSkipWord). It is off (Engine.wf nil)
+// at a word of 64 bytes or more (maxSkipWord). It is off (Engine.wf nil)
 // for an engine with a term of ASCII punctuation alone (no word to key it
 // by), with more than 16k first words (the table would outgrow L2: at 100k
 // terms a 1 MB table measured 0.95-1.04x the time, its misses costing what
@@ -252,7 +252,7 @@ func newWordFilter(e *Engine) *wordFilter {
 	// (#救援, 「地震」), letters whose key has one among them, are not cold
 	// here: the letters are cold as if terms started with all of hot (a
 	// superset of the engine's starts).
-	f := &wordFilter{bits: make([]uint64, n/64), shift: uint64(64 - bits.TrailingZeros(uint(n))),
+	f := &wordFilter{bits: newKeyTable(n / 64), shift: uint64(64 - bits.TrailingZeros(uint(n))),
 		cold: e.coldLetters(hot), q2: new([32]uint64), q4: new([64]uint64)}
 	if raw != nil {
 		f.c3 = 1
@@ -332,15 +332,35 @@ func splitmix(i uint64) uint64 {
 	return z ^ z>>31
 }
 
+// keyLens is the number of word lengths the table before a filter's bits
+// covers: the words the assembly keys in its windows are shorter than 64
+// bytes (maxSkipWord).
+const keyLens = 64
+
+// newKeyTable returns a filter's table of n words of bits, after which
+// (before which, in memory) come the masks and extras of the word lengths:
+// bits[k-128] keeps a word's first min(k, 8) bytes, bits[k-64] is k times
+// keyExtra. With them the assembly keys a word of length k with an AND and
+// an ADD (the key of an 8-byte load, x&mask + extra) where BZHI with eight
+// times the length (of which it reads the low 8 bits) and a multiply took
+// four instructions and limited the words it could key to 31 bytes.
+func newKeyTable(n int) []uint64 {
+	t := make([]uint64, 2*keyLens+n)
+	for k := range keyLens {
+		t[k] = 1<<(8*min(k, 8)) - 1
+		t[keyLens+k] = key(0, uint64(k))
+	}
+	return t[2*keyLens:]
+}
+
 // skipReach is how far past a text's end the assembly may read: a 64-byte
 // window and an 8-byte key load.
 const skipReach = 72
 
 // maxSkipWord is the length from which a word is scanned, not keyed: the
-// assembly masks a key's bytes with eight times the word's length as BZHI's
-// index, of which BZHI reads the low 8 bits (a word of 32 bytes is rare,
-// and a URL's parts are words).
-const maxSkipWord = 32
+// assembly's windows are 64 bytes, and a word that fills one is read by
+// the automaton.
+const maxSkipWord = keyLens
 
 // rawKeys turns a term's first word (folded keys) into the raw text words
 // that match it when they hold ASCII and c3Letter letters alone.

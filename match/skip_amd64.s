@@ -210,25 +210,28 @@ ok:
 // BX where the next window starts (or, with a non-ASCII byte, where to
 // stop), R11 the prefix lengths, R8 bits, R9 shift, R15 the multiplier.
 
-// WORDKEY keys the window's next word (the lowest bit of R13) and goes to
-// maybe when its first bit is set, or to found when it is maxSkipWord (32)
-// bytes or longer (maybe too): the automaton reads those. Eight times the length is
-// BZHI's index, of which BZHI reads the low 8 bits: below 32 bytes, a
-// length of 8 or more keeps all 8 bytes (clobbers AX, CX; DX is the
-// length).
-#define WORDKEY \
+// WORDPROD sets CX to the product of the key of the window's next word
+// (the lowest bit of R13) and the multiplier (clobbers AX; DX is the word's
+// length, below 64): its first 8 bytes, 0x20 set on each, masked to its
+// length, plus its extra, both from the table before the filter's bits
+// (newKeyTable).
+#define WORDPROD \
 	TZCNTQ R13, AX /* s */; \
 	SHRXQ AX, R12, DX; \
 	TZCNTQ DX, DX /* its length */; \
 	MOVQ (SI)(AX*1), CX; \
-	LEAQ (DX*8), AX; \
-	MASKKEY; \
-	IMUL3Q $0x7F4A7C15, DX, AX /* keyExtra */; \
-	ADDQ AX, CX; \
-	HASH; \
-	JCS maybe /* some term may start with it */; \
-	CMPQ DX, $32; \
-	JAE found
+	ORQ lower<>(SB), CX; \
+	ANDQ -1024(R8)(DX*8), CX; \
+	ADDQ -512(R8)(DX*8), CX; \
+	IMULQ R15, CX
+
+// WORDKEY keys the window's next word and goes to maybe when its first bit
+// is set (clobbers AX, CX; DX is the word's length).
+#define WORDKEY(maybe) \
+	WORDPROD; \
+	SHRXQ R9, CX, CX; \
+	BIT; \
+	JCS maybe /* some term may start with it */
 
 // LASTEND sets R10 to the end of the window's last word before offset p
 // of the window, if there is one (clobbers AX, CX).
@@ -341,13 +344,13 @@ words:
 	JNZ wordP
 
 word:
-	WORDKEY
+	WORDKEY(maybe)
 	BLSRQ R13, R13
 	JNZ word
 	JMP windowEnd
 
 wordP: // the same, with the word's prefixes when it is not found
-	WORDKEY
+	WORDKEY(maybe)
 	JMP prefixes
 
 nextP:
@@ -432,8 +435,8 @@ skipAll:
 	JMP stop
 
 maybe: // the word's first bit is set: its second decides
-	CMPQ DX, $32
-	JAE found
+	WORDPROD
+	MOVQ CX, prod-40(SP)
 	SECOND
 	JCS found
 	TESTQ R11, R11
@@ -551,7 +554,7 @@ latAppend: // AX: R14 key bytes of the rune before BX
 	ADDQ R14, DX
 	MOVQ BX, AX
 	SUBQ R12, AX
-	CMPQ AX, $32
+	CMPQ AX, $64
 	JAE stop // a word of maxSkipWord bytes or more: scanned
 	JMP latNext
 

@@ -66,9 +66,10 @@ func TestSkipTo(t *testing.T) {
 		{[]string{"earthquakes*"}, "an earthquakz", 2},  // prefixes are keyed by 8 bytes
 		{[]string{"ps5"}, "new PS5 out", 3},             // digits
 		{[]string{"x_y"}, "a x_y", 1},                   // '_' is a word byte
-		{[]string{"quake"}, "a " + long + " quake", 1},  // a word of 32 bytes is scanned
-		{[]string{"quake"}, "a " + long[1:] + " b", 35}, // one of 31 is keyed
-		{[]string{"quake"}, "a " + strings.Repeat("a", 64) + " b", 1},
+		{[]string{"quake"}, "a " + long + " quake", 1},  // a word of 64 bytes is scanned
+		{[]string{"quake"}, "a " + long[1:] + " b", 67}, // one of 63 is keyed
+		{[]string{"quake"}, "a " + long[:40] + " b", 44},
+		{[]string{"quake"}, "a " + long[:40] + " quake", 42},
 		{[]string{"地震"}, "big quake", 9},             // terms of unspaced scripts need non-ASCII
 		{[]string{"σεισμος"}, "sismo", 5},            // Greek ones do not match Latin text
 		{[]string{"ｅａｒｔｈｑｕａｋｅ"}, "an Earthquake", 2}, // a full-width term folds to ASCII
