@@ -54,23 +54,39 @@ func (e *Engine) MatchBatch(b *Batch, docs []Doc) {
 		}
 	}
 
-	b.rules, b.ends = b.rules[:0], b.ends[:0]
-	i, j := 0, nMain // the next hit of each automaton: both in document order
-	for k := range docs {
+	// Document by document with a hit; those between match nothing.
+	b.rules = b.rules[:0]
+	b.ends = slices.Grow(b.ends[:0], len(docs))[:len(docs)]
+	i, j, k := 0, nMain, 0 // the next hit of each automaton (both in document order), the next document
+	for i < nMain || j < len(b.hits) {
+		d := len(docs)
+		if i < nMain {
+			d = int(b.tags[i])
+		}
+		if j < len(b.hits) {
+			d = min(d, int(b.tags[j]))
+		}
+		for ; k < d; k++ {
+			b.ends[k] = int32(len(b.rules))
+		}
 		i0, j0 := i, j
-		for i < nMain && b.tags[i] == int32(k) {
+		for i < nMain && b.tags[i] == int32(d) {
 			i++
 		}
-		for j < len(b.hits) && b.tags[j] == int32(k) {
+		for j < len(b.hits) && b.tags[j] == int32(d) {
 			j++
 		}
-		if hits := b.hits[i0:i]; j > j0 {
+		hits := b.hits[i0:i]
+		if j > j0 {
 			b.one = append(append(b.one[:0], hits...), b.hits[j0:j]...)
-			b.rules = e.rulesOf(b.rules, b.one, &docs[k])
-		} else if len(hits) > 0 {
-			b.rules = e.rulesOf(b.rules, hits, &docs[k])
+			hits = b.one
 		}
-		b.ends = append(b.ends, int32(len(b.rules)))
+		b.rules = e.rulesOf(b.rules, hits, &docs[d])
+		b.ends[d] = int32(len(b.rules))
+		k = d + 1
+	}
+	for ; k < len(docs); k++ {
+		b.ends[k] = int32(len(b.rules))
 	}
 }
 
@@ -85,19 +101,19 @@ func (e *Engine) scanDocs(b *Batch, dst []hit, tags []int32, docs []Doc) ([]hit,
 		b.to = slices.Grow(b.to[:0], len(docs))[:len(docs)]
 		skipDocs(e.wf, docs, b.to)
 	}
-	for k := range docs {
-		t := docs[k].Text
-		if e.wf == nil {
-			b.texts = append(b.texts, t)
-			continue
+	if e.wf == nil {
+		for k := range docs {
+			b.texts = append(b.texts, docs[k].Text)
 		}
-		s := int(b.to[k])
-		if s == len(t) {
-			continue
+	} else {
+		for k, s := range b.to {
+			if s == skippedAll {
+				continue // nothing to scan, without reading the document
+			}
+			b.texts = append(b.texts, docs[k].Text[s:])
+			b.doc = append(b.doc, int32(k))
+			b.from = append(b.from, s)
 		}
-		b.texts = append(b.texts, t[s:])
-		b.doc = append(b.doc, int32(k))
-		b.from = append(b.from, int32(s))
 	}
 	n0 := len(dst)
 	dst, tags = e.scanTexts(b, dst, tags, b.texts)

@@ -353,6 +353,9 @@ func newKeyTable(n int) []uint64 {
 	return t[2*keyLens:]
 }
 
+// skippedAll is skipDocs' result for a text the filter reads to its end.
+const skippedAll = -2
+
 // skipReach is how far past a text's end the assembly may read: a 64-byte
 // window and an 8-byte key load.
 const skipReach = 72

@@ -27,12 +27,12 @@ const (
 
 // skipTexts is wordFilter.skipToGo in assembly (skip_amd64.s says why), for
 // n texts: the []byte headers at texts, stride bytes apart. It sets *to,
-// and the int32s after it, to each text's result, or to -1 for a text
-// whose last skipReach bytes past its end are not on its last page (the
-// assembly may read them).
+// and the int32s after it, to each text's result (skippedAll for its
+// length), or to far for a text whose last skipReach bytes past its end
+// are not on its last page (the assembly may read them).
 //
 //go:noescape
-func skipTexts(f *wordFilter, texts unsafe.Pointer, n, stride int, to *int32)
+func skipTexts(f *wordFilter, texts unsafe.Pointer, n, stride int, to *int32, far int)
 
 // canSkip reports whether this CPU runs skipTexts (AVX2, BMI1, BMI2:
 // x86-64-v3).
@@ -43,24 +43,22 @@ var canSkip = cpu.X86.HasAVX2 && cpu.X86.HasBMI1 && cpu.X86.HasBMI2
 // elsewhere.
 func skipWordsAt(f *wordFilter, text []byte) (int, bool) {
 	var s int32
-	skipTexts(f, unsafe.Pointer(&text), 1, int(unsafe.Sizeof(text)), &s)
-	if s < 0 {
+	skipTexts(f, unsafe.Pointer(&text), 1, int(unsafe.Sizeof(text)), &s, -1)
+	switch s {
+	case -1:
 		return 0, false
+	case skippedAll:
+		return len(text), true
 	}
 	return int(s), true
 }
 
 // skipDocs sets to[k] to skipTo(docs[k].Text) for every document, in one
-// call (a call per text cost about 17 ns, as much as a short post's words).
+// call (a call per text cost about 17 ns, as much as a short post's words),
+// or to skippedAll when that is the text's length: the caller need not
+// read the document's header to know.
 func skipDocs(f *wordFilter, docs []Doc, to []int32) {
-	to = to[:len(docs)]
-	if len(docs) == 0 {
-		return
-	}
-	skipTexts(f, unsafe.Pointer(&docs[0]), len(docs), int(unsafe.Sizeof(docs[0])), &to[0])
-	for k, s := range to {
-		if s < 0 {
-			to[k] = 0 // the automaton reads it all
-		}
+	if len(docs) > 0 {
+		skipTexts(f, unsafe.Pointer(&docs[0]), len(docs), int(unsafe.Sizeof(docs[0])), &to[:len(docs)][0], 0)
 	}
 }

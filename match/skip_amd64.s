@@ -243,13 +243,14 @@ ok:
 	JZ 2(PC); \
 	LEAQ 1(SI)(CX*1), R10
 
-// func skipTexts(f *wordFilter, texts unsafe.Pointer, n, stride int, to *int32)
+// func skipTexts(f *wordFilter, texts unsafe.Pointer, n, stride int, to *int32, far int)
 //
 // The n texts are []byte headers stride bytes apart from texts; the
 // arguments texts, n and to advance as they are done (the registers hold
 // one text's state). A text is one or more windows, from its start
-// (text), and its result is stored at stop.
-TEXT ·skipTexts(SB), NOSPLIT, $40-40
+// (text), and its result is stored at stop (skippedAll at skipAll, far at
+// far).
+TEXT ·skipTexts(SB), NOSPLIT, $40-48
 	MOVQ f+0(FP), AX
 	MOVQ F_BITS(AX), R8
 	MOVQ F_SHIFT(AX), R9
@@ -277,7 +278,7 @@ text:
 	CMPQ AX, $(4096-72)
 	JA far // skipReach bytes past it may be on the next page
 	CMPQ SI, DI
-	JEQ stop // nothing to skip
+	JEQ skipAll // nothing to skip
 
 window: // SI is the text's start or follows a byte that is not a word byte
 	VMOVDQU (SI), Y4
@@ -430,9 +431,9 @@ coldWindow: // a word: the windows go on from it
 	MOVQ BX, SI // q stays: punctuation before the run may be pending
 	JMP window
 
-skipAll:
-	MOVQ DI, R10 // nothing left to scan
-	JMP stop
+skipAll: // nothing left to scan
+	MOVQ $-2, R10 // skippedAll
+	JMP store
 
 maybe: // the word's first bit is set: its second decides
 	WORDPROD
@@ -462,7 +463,7 @@ store: // R10: the text's result
 	JMP text
 
 far:
-	MOVQ $-1, R10
+	MOVQ far+40(FP), R10
 	JMP store
 
 done:
