@@ -97,15 +97,13 @@ func (e *Engine) MatchBatch(b *Batch, docs []Doc) {
 // where each starts (2.5-5% of MatchBatch at 100k terms).
 func (e *Engine) scanDocs(b *Batch, dst []hit, tags []int32, docs []Doc) ([]hit, []int32) {
 	b.texts, b.doc, b.from = b.texts[:0], b.doc[:0], b.from[:0]
-	if e.wf != nil {
-		b.to = slices.Grow(b.to[:0], len(docs))[:len(docs)]
-		skipDocs(e.wf, docs, b.to)
-	}
 	if e.wf == nil {
 		for k := range docs {
 			b.texts = append(b.texts, docs[k].Text)
 		}
 	} else {
+		b.to = slices.Grow(b.to[:0], len(docs))[:len(docs)]
+		skipDocs(e.wf, docs, b.to)
 		for k, s := range b.to {
 			if s == skippedAll {
 				continue // nothing to scan, without reading the document
