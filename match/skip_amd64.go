@@ -22,7 +22,8 @@ const (
 	_ = -unsafe.Offsetof(Doc{}.Text) // 0: a Doc starts with its text's header
 	_ = -(uintptr(keyPrefix) ^ 256)
 	_ = -(uintptr(keyExtra) ^ 0x7F4A7C15)
-	_ = -(uintptr(keyLens) ^ 64) // the masks at bits-1024, the extras at bits-512
+	_ = -(uintptr(keyLens) ^ 64)    // the masks at bits-1024, the extras at bits-512
+	_ = -(uintptr(-skippedAll) ^ 2) // skipAll stores -2
 )
 
 // skipTexts is wordFilter.skipToGo in assembly (skip_amd64.s says why), for
