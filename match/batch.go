@@ -58,8 +58,8 @@ func (e *Engine) MatchBatch(b *Batch, docs []Doc) {
 	b.rules = b.rules[:0]
 	b.ends = slices.Grow(b.ends[:0], len(docs))[:len(docs)]
 	i, j, k := 0, nMain, 0 // the next hit of each automaton (both in document order), the next document
-	for i < nMain || j < len(b.hits) {
-		d := len(docs)
+	for {
+		d := len(docs) // the next document with a hit
 		if i < nMain {
 			d = int(b.tags[i])
 		}
@@ -68,6 +68,9 @@ func (e *Engine) MatchBatch(b *Batch, docs []Doc) {
 		}
 		for ; k < d; k++ {
 			b.ends[k] = int32(len(b.rules))
+		}
+		if d == len(docs) {
+			return
 		}
 		i0, j0 := i, j
 		for i < nMain && b.tags[i] == int32(d) {
@@ -84,9 +87,6 @@ func (e *Engine) MatchBatch(b *Batch, docs []Doc) {
 		b.rules = e.rulesOf(b.rules, hits, &docs[d])
 		b.ends[d] = int32(len(b.rules))
 		k = d + 1
-	}
-	for ; k < len(docs); k++ {
-		b.ends[k] = int32(len(b.rules))
 	}
 }
 
