@@ -149,6 +149,33 @@ func BenchmarkMatchBatch(b *testing.B) {
 	}
 }
 
+// BenchmarkMatchBatchScattered is BenchmarkMatchBatch at 1k terms with every
+// text in an allocation of its own, allocated in random order, and more
+// text than the last-level cache holds: texts as a program that decodes
+// posts one by one hands them over, rather than slices of one buffer that
+// the hardware prefetcher reads ahead.
+func BenchmarkMatchBatchScattered(b *testing.B) {
+	posts := benchPosts(2048)
+	const copies = 128 // ~26 MB of text
+	docs := make([]Doc, len(posts)*copies)
+	total := 0
+	for _, k := range rand.New(rand.NewPCG(5, 6)).Perm(len(docs)) {
+		docs[k].Text = bytes.Clone(posts[k%len(posts)])
+		total += len(docs[k].Text)
+	}
+	const size = 256
+	e := mustCompile(b, benchTerms(1000)...)
+	var bt Batch
+	e.MatchBatch(&bt, docs[:size])
+	b.SetBytes(int64(total / len(docs) * size))
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		k := i * size % len(docs)
+		e.MatchBatch(&bt, docs[k:k+size])
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*size), "ns/post")
+}
+
 // BenchmarkScan measures the term-level scan the rule language builds on.
 func BenchmarkScan(b *testing.B) {
 	posts := benchPosts(2000)

@@ -243,6 +243,24 @@ ok:
 	JZ 2(PC); \
 	LEAQ 1(SI)(CX*1), R10
 
+// PREFETCHTEXT asks for the first 192 bytes of the text k texts after this
+// one, if there is one, to be brought into the cache (clobbers AX): its
+// header is in the Doc that the hardware prefetcher brings, but its bytes
+// are wherever it was allocated. Texts in separate allocations in random
+// order: MatchBatch 340-380 -> 650-660 MB/s at 1k terms (texts one after
+// another: ±0).
+#define PREFETCHTEXT(k, none) \
+	CMPQ n+16(FP), $k; \
+	JBE none; \
+	MOVQ stride+24(FP), AX; \
+	IMUL3Q $k, AX, AX; \
+	ADDQ texts+8(FP), AX; \
+	MOVQ 0(AX), AX; \
+	PREFETCHT0 (AX); \
+	PREFETCHT0 64(AX); \
+	PREFETCHT0 128(AX); \
+none:
+
 // func skipTexts(f *wordFilter, texts unsafe.Pointer, n, stride int, to *int32, far int)
 //
 // The n texts are []byte headers stride bytes apart from texts; the
@@ -262,10 +280,14 @@ TEXT ·skipTexts(SB), NOSPLIT, $40-48
 	VMOVDQU nibHi<>(SB), Y1
 	VMOVDQU nibLo<>(SB), Y2
 	VPXOR Y3, Y3, Y3
+	PREFETCHTEXT(1, pf1)
+	PREFETCHTEXT(2, pf2)
+	PREFETCHTEXT(3, pf3)
 
 text:
 	CMPQ n+16(FP), $0
 	JEQ done
+	PREFETCHTEXT(4, pf4) // as many ahead as it asks for at the start
 	MOVQ texts+8(FP), AX
 	MOVQ 0(AX), SI
 	MOVQ 8(AX), DI
