@@ -36,7 +36,8 @@ import (
 //
 // The set is of exact words: a text word's key is its first 8 bytes (ASCII
 // letters lower-cased) plus its length, hashed to two bits of a table of
-// ~128 bits per key (16 KB at 1k terms, 256 KB at 10k); the second is
+// ~128 bits per key (16 KB at 1k terms, 256 KB at 10k), at most 1 MB (84
+// bits per key at 100k terms); the second is
 // tested only when the first is set, so it costs nothing per word. A wildcard term's
 // first word, when it is the prefix, is keyed by its first min(len, 8)
 // bytes instead, marked as a prefix (wordFilter.prefix lists those
@@ -57,9 +58,8 @@ import (
 // continue a word or fold to anything), at a mark that would start a word,
 // at a word of 64 bytes or more (maxSkipWord). It is off (Engine.wf nil)
 // for an engine with a term of ASCII punctuation alone (no word to key it
-// by), with more than 16k first words (the table would outgrow L2: at 100k
-// terms a 1 MB table measured 0.95-1.04x the time, its misses costing what
-// it saves), without the assembly (a byte loop in Go, 2.8 ns per byte,
+// by), with more than 512k first words (fewer than filterLeast bits per key
+// in 1 MB), without the assembly (a byte loop in Go, 2.8 ns per byte,
 // costs more than the steps it saves), and on a CPU without AVX2 and BMI2.
 //
 // Match and MatchBatch use it (MatchBatch over the whole batch in one call:
@@ -69,7 +69,12 @@ import (
 // Japanese and Chinese 0.62x, posts with accented letters 1.06x, since it
 // stopped at their first accent), Match 0.79-0.81x. Keying those words took
 // the posts with accents from 495-508 to 620-650 MB/s in MatchBatch at 1k
-// terms (docs/matcher-performance.md).
+// terms (docs/matcher-performance.md). At 100k terms a table past L2 pays
+// since the filter got cheaper (it was off there until 2026-11-23, when a
+// 1 MB table measured 0.95-1.04x the time): the peers corpus, 1 MB (84
+// bits per key) against no filter, Match 354-357 -> 509-511 MB/s and
+// MatchBatch 482-488 -> 638-644; 512 KB 500-503 / 630-634, 2 MB 488-499 /
+// 621-626, 256 KB 475-479 / 599-606.
 type wordFilter struct {
 	bits  []uint64
 	shift uint64 // 64 - log2(len(bits)*64): a key's bit is its hash's top bits
@@ -120,12 +125,13 @@ const latMark = 0x80
 // filter's multiplier; the table's bit is the product's top bits
 // (wordFilter.shift).
 const (
-	keyMul     = 0x9E3779B97F4A7C15 // the first multiplier tried
-	keyPrefix  = 256                // added to a prefix key's length: prefix keys are not words
-	keyExtra   = 0x7F4A7C15         // a key is its bytes plus its extra times this
-	filterMin  = 1 << 16
-	filterMax  = 1 << 21 // 256 KB
-	filterBits = 128     // bits per key: ~0.02% false positives per word with two bits
+	keyMul      = 0x9E3779B97F4A7C15 // the first multiplier tried
+	keyPrefix   = 256                // added to a prefix key's length: prefix keys are not words
+	keyExtra    = 0x7F4A7C15         // a key is its bytes plus its extra times this
+	filterMin   = 1 << 16
+	filterMax   = 1 << 23 // 1 MB
+	filterBits  = 128     // bits per key: ~0.02% false positives per word with two bits
+	filterLeast = 16      // fewest bits per key in a table of filterMax (1.4% false positives per word)
 )
 
 // asciiWordByte reports whether c is an ASCII letter, digit or '_', the
@@ -240,12 +246,9 @@ func newWordFilter(e *Engine) *wordFilter {
 			return nil // ASCII punctuation alone: no word to key it by
 		}
 	}
-	if filterBits*len(keys) > filterMax {
-		return nil // a table past L2: its misses cost what it saves
-	}
-	n := filterMin
-	for n < filterBits*len(keys) {
-		n <<= 1
+	n := filterSize(len(keys))
+	if n == 0 {
+		return nil
 	}
 	// A run of cold runes is read on whatever punctuation comes before it,
 	// so the runes a term may have pending after its leading punctuation
@@ -311,6 +314,21 @@ func newWordFilter(e *Engine) *wordFilter {
 		}
 		f.mul = splitmix(try) | 1
 	}
+}
+
+// filterSize returns the number of bits of the table of a filter of k
+// keys: a power of two, filterBits per key or more, at least filterMin, at
+// most filterMax; 0 (no filter) when filterMax holds fewer than
+// filterLeast per key.
+func filterSize(k int) int {
+	if filterLeast*k > filterMax {
+		return 0
+	}
+	n := filterMin
+	for n < filterBits*k && n < filterMax {
+		n <<= 1
+	}
+	return n
 }
 
 // missesCommon reports whether some word of commonWords is a false

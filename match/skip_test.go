@@ -143,6 +143,7 @@ func skipEngines(t testing.TB, rng *rand.Rand) []*Engine {
 		mustCompile(t, "e*", "ea*", "earthquak*", "earthquakes*", "firefight*", "fire", "flood victim*"),
 		mustCompile(t, "#救援", `"「速報」"`, "@東京", "がんばれ", "#地震", "quake", `"… fire"`, `"¡ya"`, "#🔥", `"🙏🏽 help"`),
 		mustCompile(t, benchTerms(1000)...),
+		mustCompile(t, benchTerms(100000)...), // a table of filterMax, ~84 bits per key
 		// many keys (a first bit set for ~1.5% of words) and wildcards: the
 		// words after one whose first bit is set are still tested for prefixes
 		mustCompile(t, append(benchTerms(1000), "e*", "ea*", "fire*", "quak*", "flood victim*", "t*")...),
@@ -338,6 +339,21 @@ func TestSkipDocs(t *testing.T) {
 		}
 		if to[len(docs)] != -7 || far == 0 {
 			t.Fatalf("wrote past the documents' results (%d), or no document near a page's end (%d)", to[len(docs)], far)
+		}
+	}
+}
+
+func TestFilterSize(t *testing.T) {
+	for _, c := range []struct{ keys, bits int }{
+		{1, filterMin},
+		{985, 1 << 17},     // the peers' 1k terms: 16 KB
+		{9985, 1 << 21},    // 10k: 256 KB
+		{99985, filterMax}, // 100k: 1 MB, ~84 bits per key
+		{filterMax / filterLeast, filterMax},
+		{filterMax/filterLeast + 1, 0}, // fewer than filterLeast bits per key: off
+	} {
+		if got := filterSize(c.keys); got != c.bits {
+			t.Errorf("filterSize(%d) = %d, want %d", c.keys, got, c.bits)
 		}
 	}
 }
