@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"unsafe"
 )
 
 // refScanTexts is scanTexts' reference, written apart from it: scan text by
@@ -80,6 +81,7 @@ func TestMatchBatchEqualsMatch(t *testing.T) {
 		"strong", "tsunami", "warning", "地震", "だ", "the", "a", "é", "😂", "¿", ",", ".", "\u200d", "\xff"}
 	rng := rand.New(rand.NewPCG(9, 10))
 	var b Batch
+	pages := make([]byte, 96*4096)
 	for n := 0; n < 2000; n++ {
 		texts := batchTexts(rng, func() []byte {
 			var s []byte
@@ -89,6 +91,9 @@ func TestMatchBatchEqualsMatch(t *testing.T) {
 			}
 			return s
 		})
+		if n%3 == 0 { // texts ending closer to a page's end than the filter reads past
+			texts = nearPageEnds(rng, pages, texts)
+		}
 		docs := make([]Doc, len(texts))
 		for k := range docs {
 			docs[k] = Doc{Text: texts[k], Lang: []string{"es", "en"}[rng.IntN(2)]}
@@ -103,6 +108,23 @@ func TestMatchBatchEqualsMatch(t *testing.T) {
 			}
 		}
 	}
+}
+
+// nearPageEnds copies texts into buf, each ending fewer than skipReach
+// bytes before a page's end, where one fits.
+func nearPageEnds(rng *rand.Rand, buf []byte, texts [][]byte) [][]byte {
+	page := int(-uintptr(unsafe.Pointer(&buf[0])) & 4095) // buf[page] starts a page
+	out := make([][]byte, len(texts))
+	for k, t := range texts {
+		end := page + (k+1)%(len(buf)/4096-1)*4096 - rng.IntN(skipReach)
+		if len(t) > end {
+			out[k] = t
+			continue
+		}
+		out[k] = buf[end-len(t) : end : end]
+		copy(out[k], t)
+	}
+	return out
 }
 
 // FuzzBatch compares the streamed scan of a batch (its texts cut at each

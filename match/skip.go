@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Words no term starts with are skipped before the automaton runs.
@@ -377,6 +378,45 @@ const skippedAll = -2
 // skipReach is how far past a text's end the assembly may read: a 64-byte
 // window and an 8-byte key load.
 const skipReach = 72
+
+// farText is skipDocs' result for a text whose end is closer to its page's
+// end than skipReach, which the assembly does not read past: 1.8% of
+// texts that lie at random in memory. MatchBatch filters a copy of it
+// (skipCopy) rather than scan it whole.
+const farText = -1
+
+// maxCopy is the longest text skipCopy filters in a copy; a longer one is
+// scanned whole.
+const maxCopy = 4096
+
+// skipCopy returns skipTo(text) for a text the assembly may not read past
+// (farText): it filters a copy in pad, placed so that the skipReach bytes
+// after its end are pad's. pad grows once, to padSize bytes.
+func (f *wordFilter) skipCopy(text []byte, pad *[]byte) int {
+	if len(text) > maxCopy {
+		return 0
+	}
+	if len(*pad) < padSize {
+		*pad = make([]byte, padSize)
+	}
+	p := *pad
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(p)))
+	end := base + uintptr(len(text))
+	if off := end & 4095; off == 0 || off > 4096-skipReach {
+		end = (end+4095)&^4095 + 1 // the next page's first byte
+	}
+	at := int(end-base) - len(text)
+	copy(p[at:], text)
+	s, ok := skipWordsAt(f, p[at:at+len(text):at+len(text)])
+	if !ok {
+		return 0
+	}
+	return s
+}
+
+// padSize is the size of skipCopy's pad: a page of slack for the copy's
+// place, the longest copy, and the reach past its end.
+const padSize = 4096 + maxCopy + skipReach
 
 // maxSkipWord is the length from which a word is scanned, not keyed: the
 // assembly's windows are 64 bytes, and a word that fills one is read by

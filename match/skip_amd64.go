@@ -57,9 +57,10 @@ func skipWordsAt(f *wordFilter, text []byte) (int, bool) {
 // skipDocs sets to[k] to skipTo(docs[k].Text) for every document, in one
 // call (a call per text cost about 17 ns, as much as a short post's words),
 // or to skippedAll when that is the text's length: the caller need not
-// read the document's header to know.
+// read the document's header to know; or to farText for a text the
+// assembly may not read past (skipCopy filters it).
 func skipDocs(f *wordFilter, docs []Doc, to []int32) {
 	if len(docs) > 0 {
-		skipTexts(f, unsafe.Pointer(&docs[0]), len(docs), int(unsafe.Sizeof(docs[0])), &to[:len(docs)][0], 0)
+		skipTexts(f, unsafe.Pointer(&docs[0]), len(docs), int(unsafe.Sizeof(docs[0])), &to[:len(docs)][0], farText)
 	}
 }

@@ -1,6 +1,7 @@
 package match
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -299,6 +300,7 @@ func TestSkipDocs(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(51, 52))
 	buf := make([]byte, 64*4096)
+	var pad []byte
 	for _, e := range skipEngines(t, rng)[8:] {
 		f := newWordFilter(e)
 		if f == nil {
@@ -328,7 +330,10 @@ func TestSkipDocs(t *testing.T) {
 		for k, d := range docs {
 			want := f.skipToGo(d.Text)
 			if _, ok := skipWordsAt(f, d.Text); !ok {
-				want = 0
+				if got := f.skipCopy(d.Text, &pad); got != want {
+					t.Fatalf("document %d %q near a page's end: skipCopy %d, want %d", k, d.Text, got, want)
+				}
+				want = farText
 				far++
 			} else if want == len(d.Text) {
 				want = skippedAll
@@ -340,6 +345,35 @@ func TestSkipDocs(t *testing.T) {
 		if to[len(docs)] != -7 || far == 0 {
 			t.Fatalf("wrote past the documents' results (%d), or no document near a page's end (%d)", to[len(docs)], far)
 		}
+	}
+}
+
+// TestSkipCopy holds skipCopy to skipToGo with its pad at every offset in a
+// page, so that the copy's end falls on either side of where the assembly
+// may not read past it.
+func TestSkipCopy(t *testing.T) {
+	if !canSkip {
+		t.Skip("no skipTexts on this platform")
+	}
+	rng := rand.New(rand.NewPCG(53, 54))
+	f := newWordFilter(mustCompile(t, "quake", "#temblor", `"gas leak"`, "ps5", "x_y", "地震", "earthquak*"))
+	big := make([]byte, padSize+4096)
+	for o := 0; o < 4096; o++ {
+		pad := big[o : o+padSize]
+		text := []byte(genSkipText(rng))
+		if o%97 == 0 {
+			text = bytes.Repeat([]byte("the flood "), maxCopy/10+1)[:maxCopy-o%7]
+		}
+		if got, want := f.skipCopy(text, &pad), f.skipToGo(text); got != want {
+			t.Fatalf("pad at %d, text %q: skipCopy %d, skipToGo %d", o, text, got, want)
+		}
+		if &pad[0] != &big[o] {
+			t.Fatalf("skipCopy replaced a pad of padSize bytes")
+		}
+	}
+	var pad []byte
+	if got := f.skipCopy(make([]byte, maxCopy+1), &pad); got != 0 {
+		t.Errorf("a text longer than maxCopy: skipCopy %d, want 0 (scanned whole)", got)
 	}
 }
 
