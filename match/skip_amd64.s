@@ -247,7 +247,7 @@ ok:
 // one, if there is one, to be brought into the cache (clobbers AX): its
 // header is in the Doc that the hardware prefetcher brings, but its bytes
 // are wherever it was allocated. Texts in separate allocations in random
-// order: MatchBatch 340-380 -> 650-660 MB/s at 1k terms (texts one after
+// order: MatchBatch 373-375 -> 657-669 MB/s at 1k terms (texts one after
 // another: ±0).
 #define PREFETCHTEXT(k, none) \
 	CMPQ n+16(FP), $k; \
