@@ -414,9 +414,11 @@ func (f *wordFilter) skipCopy(text []byte, pad *[]byte) int {
 	return s
 }
 
-// padSize is the size of skipCopy's pad: a page of slack for the copy's
-// place, the longest copy, and the reach past its end.
-const padSize = 4096 + maxCopy + skipReach
+// padSize is the size of skipCopy's pad: the longest copy, the reach past
+// its end, and the most the copy moves to keep its end off a page's last
+// skipReach bytes and off a page's first (to the next page's first byte:
+// at most skipReach).
+const padSize = maxCopy + 2*skipReach
 
 // maxSkipWord is the length from which a word is scanned, not keyed: the
 // assembly's windows are 64 bytes, and a word that fills one is read by
