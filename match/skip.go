@@ -38,8 +38,8 @@ import (
 // The set is of exact words: a text word's key is its first 8 bytes (ASCII
 // letters lower-cased) plus its length, hashed to two bits of a table of
 // ~128 bits per key (16 KB at 1k terms, 256 KB at 10k), at most 1 MB (84
-// bits per key at 100k terms); the second is
-// tested only when the first is set, so it costs nothing per word. A wildcard term's
+// bits per key at 100k terms); the second is tested only when the first is
+// set, so it costs nothing per word. A wildcard term's
 // first word, when it is the prefix, is keyed by its first min(len, 8)
 // bytes instead, marked as a prefix (wordFilter.prefix lists those
 // lengths); each text word at least that long is tested with its prefix

@@ -44,9 +44,9 @@ var canSkip = cpu.X86.HasAVX2 && cpu.X86.HasBMI1 && cpu.X86.HasBMI2
 // elsewhere.
 func skipWordsAt(f *wordFilter, text []byte) (int, bool) {
 	var s int32
-	skipTexts(f, unsafe.Pointer(&text), 1, int(unsafe.Sizeof(text)), &s, -1)
+	skipTexts(f, unsafe.Pointer(&text), 1, int(unsafe.Sizeof(text)), &s, farText)
 	switch s {
-	case -1:
+	case farText:
 		return 0, false
 	case skippedAll:
 		return len(text), true
