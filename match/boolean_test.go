@@ -101,7 +101,7 @@ func TestKeywordPhrasePrefix(t *testing.T) {
 		}
 	}
 	hits := e.Explain(nil, &Doc{Text: []byte("the flood victims")})
-	if len(hits) != 1 || hits[0].Term != "flood victim*" || hits[0].Start != 4 || hits[0].End != 16 {
+	if len(hits) != 1 || hits[0].Term != "flood victim*" || hits[0].Start != 4 || hits[0].End != 17 {
 		t.Fatalf("Explain = %+v", hits)
 	}
 }

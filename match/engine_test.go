@@ -158,15 +158,18 @@ func TestCompileErrors(t *testing.T) {
 }
 
 func TestExplain(t *testing.T) {
-	e := mustCompile(t, "quake", "地震", "#temblor", `"flood victims"`, "earthquak*", "ｃａｆé")
-	text := "Big QUAKE! 大地震だ #Temblor, flood  victims, earthquakes; CAFE\u0301"
+	e := mustCompile(t, "quake", "地震", "#temblor", `"flood victims"`, "earthquak*", "ｃａｆé", `"flood vict"*`, "caf*")
+	// A wildcard term is reported with the rest of its word (marks
+	// included); a term of an unspaced script is not extended.
+	text := "Big QUAKE! 大地震だ #Temblor, flood  victims, earthquakes; CAFE\u0301 cafe\u0301s"
 	hits := e.Explain(nil, &Doc{Text: []byte(text)})
 	var got []string
 	for _, h := range hits {
 		got = append(got, fmt.Sprintf("%d:%s=%s", h.Rule, h.Term, text[h.Start:h.End]))
 	}
-	want := []string{"0:quake=QUAKE", "1:地震=地震", "2:#temblor=#Temblor", "3:\"flood victims\"=flood  victims",
-		"4:earthquak*=earthquak", "5:ｃａｆé=CAFE\u0301"}
+	want := []string{"0:quake=QUAKE", "1:地震=地震", "2:#temblor=#Temblor", "6:flood vict*=flood  victims",
+		"3:\"flood victims\"=flood  victims", "4:earthquak*=earthquakes", "7:caf*=CAFE\u0301", "5:ｃａｆé=CAFE\u0301",
+		"7:caf*=cafe\u0301s"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("Explain =\n%q\nwant\n%q", got, want)
 	}

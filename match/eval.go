@@ -3,6 +3,7 @@ package match
 import (
 	"cmp"
 	"slices"
+	"unicode/utf8"
 
 	"earshot/match/query"
 )
@@ -262,9 +263,17 @@ type TermHit struct {
 // rule). Terms that occur only negated in the query (drill in quake -drill)
 // are not reported: a rule matches in spite of them, never because of them;
 // the fields a query tests are not reported either. For a NEAR test every
-// occurrence of its terms is reported, not only the pairs close enough.
-// Explain is meant for tooling (`earshot rules test`) and allocates.
+// occurrence of its terms is reported, not only the pairs close enough. A
+// wildcard term's occurrence spans its whole word (earthquak* in
+// "earthquakes"). Explain is meant for tooling (`earshot rules test`) and
+// allocates.
 func (e *Engine) Explain(dst []TermHit, d *Doc) []TermHit {
+	return e.explain(dst, d, true)
+}
+
+// explain is Explain, with each wildcard term's occurrence widened to its
+// word or (for the tests that hold scan to it) not.
+func (e *Engine) explain(dst []TermHit, d *Doc, widen bool) []TermHit {
 	matched := e.Match(nil, d)
 	if len(matched) == 0 {
 		return dst
@@ -274,9 +283,17 @@ func (e *Engine) Explain(dst []TermHit, d *Doc) []TermHit {
 		start, end int
 	}
 	var occs []occ
-	e.occurrences(d.Text, func(t int32, start, end int) { occs = append(occs, occ{t, start, end}) })
+	add := func(a *Engine, off int32) func(t int32, start, end int) {
+		return func(t int32, start, end int) {
+			if widen {
+				end = a.wordEnd(t, d.Text, end)
+			}
+			occs = append(occs, occ{t + off, start, end})
+		}
+	}
+	e.occurrences(d.Text, add(e, 0))
 	if e.fold != nil {
-		e.fold.occurrences(d.Text, func(t int32, start, end int) { occs = append(occs, occ{t + e.nMain, start, end}) })
+		e.fold.occurrences(d.Text, add(e.fold, e.nMain))
 	}
 	slices.SortStableFunc(occs, func(a, b occ) int { return cmp.Compare(a.end, b.end) })
 	for _, o := range occs {
@@ -287,6 +304,38 @@ func (e *Engine) Explain(dst []TermHit, d *Doc) []TermHit {
 		}
 	}
 	return dst
+}
+
+// wordEnd returns where the occurrence of term t that ends at byte end is
+// reported to end: for a wildcard term, the end of its word (earthquak* in
+// "earthquakes," is "earthquakes"), for any other term end. A wildcard's
+// pattern is the only one that ends in a letter of a space-delimited script
+// without a boundary (a term of Han or kana letters ends without one too).
+func (e *Engine) wordEnd(t int32, text []byte, end int) int {
+	if p := e.termPat[t]; p[len(p)-1] == symB {
+		return end
+	}
+	kind := func(r rune) uint32 { k, _ := e.rt.lookupFor(r, e.strip); return k }
+	for i := end; ; { // the letter the occurrence ends with, before its marks
+		r, n := utf8.DecodeLastRune(text[:i])
+		if n == 0 {
+			return end
+		}
+		if k := kind(r); k == kWordCJK || k != kWord && k != kMark && k != kIgnore {
+			return end
+		} else if k == kWord {
+			break
+		}
+		i -= n
+	}
+	for end < len(text) { // the rest of the word: letters, marks, ignorables
+		r, n := utf8.DecodeRune(text[end:])
+		if k := kind(r); r == utf8.RuneError && n == 1 || k != kWord && k != kMark && k != kIgnore {
+			break
+		}
+		end += n
+	}
+	return end
 }
 
 // positiveTerm returns the text of the first term of rule r that compiled to
