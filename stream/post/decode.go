@@ -72,6 +72,11 @@ type Limits struct {
 	MaxTextBytes int
 	// MaxIDBytes is the longest post id accepted. Default 128.
 	MaxIDBytes int
+	// OptionalTime accepts a post without created_at (its CreatedAt is the
+	// zero time). For tools that only match texts, such as `earshot rules
+	// test`; the pipeline requires the time, since its aggregates are per
+	// minute. A created_at that is present must still be valid.
+	OptionalTime bool
 }
 
 func (l *Limits) setDefaults() {
@@ -137,15 +142,15 @@ func (d *Decoder) Decode(data []byte, p *Post) error {
 	}
 	p.ID = id
 
-	tv := v.Get("created_at")
-	if isMissing(tv) {
+	if tv := v.Get("created_at"); !isMissing(tv) {
+		t, err := timeValue(tv)
+		if err != nil {
+			return reject(ReasonBadTime, "created_at: %v", err)
+		}
+		p.CreatedAt = t
+	} else if !d.limits.OptionalTime {
 		return reject(ReasonMissingTime, "field created_at is required")
 	}
-	t, err := timeValue(tv)
-	if err != nil {
-		return reject(ReasonBadTime, "created_at: %v", err)
-	}
-	p.CreatedAt = t
 
 	xv := v.Get("text")
 	if isMissing(xv) {

@@ -92,6 +92,32 @@ func TestDecodeRejects(t *testing.T) {
 	f(`{"id":"1","created_at":"2026-11-22T10:00:00Z","text":"`+strings.Repeat("a", 101)+`"}`, ReasonBadText)
 }
 
+// OptionalTime lets a post without created_at through, for tools that only
+// match texts; a created_at that is there must still be valid.
+func TestDecodeOptionalTime(t *testing.T) {
+	d := NewDecoder(Limits{OptionalTime: true})
+	var p Post
+	if err := d.Decode([]byte(`{"id":"7","text":"sismo","lang":"es"}`), &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.ID != "7" || p.Text != "sismo" || p.Lang != "es" || !p.CreatedAt.IsZero() {
+		t.Fatalf("decoded %+v", p)
+	}
+	if err := d.Decode([]byte(`{"id":"8","created_at":"2026-11-22T10:00:00Z","text":"x"}`), &p); err != nil || p.CreatedAt.Year() != 2026 {
+		t.Fatalf("with a time: %v %v", err, p.CreatedAt)
+	}
+	var de *DecodeError
+	for msg, want := range map[string]Reason{
+		`{"id":"1","created_at":"yesterday","text":"hi"}`: ReasonBadTime,
+		`{"id":"1"}`:   ReasonMissingText,
+		`{"text":"x"}`: ReasonMissingID,
+	} {
+		if err := d.Decode([]byte(msg), &p); !errors.As(err, &de) || de.Reason != want {
+			t.Fatalf("%s: %v, want %s", msg, err, want)
+		}
+	}
+}
+
 // Optional fields of the wrong type are ignored with a warning, never fatal.
 func TestDecodeTolerant(t *testing.T) {
 	d := NewDecoder(Limits{})
