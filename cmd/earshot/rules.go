@@ -12,6 +12,7 @@ import (
 
 	"earshot/match"
 	"earshot/stream"
+	"earshot/stream/adapt"
 	"earshot/stream/post"
 )
 
@@ -76,13 +77,18 @@ func reorder(args []string) []string {
 func rulesTest(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("rules test", flag.ContinueOnError)
 	text := fs.String("text", "", "match this `text` instead of reading posts")
-	input := fs.String("input", "", "canonical posts, one JSON object per line (`file`, or - for stdin)")
+	input := fs.String("input", "", "posts, one JSON object per line (`file`, or - for stdin)")
+	format := fs.String("format", "canonical", "input `format`: canonical (created_at optional here), auto, twitter-v1, mastodon or jetstream")
 	asJSON := fs.Bool("json", false, "print one JSON object per input line")
 	if err := parse(fs, reorder(args)); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 || (*text == "") == (*input == "") {
-		return usageErr("usage: earshot rules test FILE (--text TEXT | --input posts.jsonl|-) [--json]")
+		return usageErr("usage: earshot rules test FILE (--text TEXT | --input posts.jsonl|- [--format F]) [--json]")
+	}
+	f, err := adapt.ParseFormat(*format)
+	if err != nil {
+		return usageErr("--format: %v", err)
 	}
 	eng, err := loadEngine(fs.Arg(0))
 	if err != nil {
@@ -98,16 +104,49 @@ func rulesTest(ctx context.Context, args []string) error {
 	if *text != "" {
 		return report("", &match.Doc{Text: []byte(*text)})
 	}
-	dec := post.NewDecoder(post.Limits{})
+	// Only the text and the fields the rules read matter here: a post
+	// without created_at is matched too.
+	a, err := adapt.New(f, post.Limits{OptionalTime: true})
+	if err != nil {
+		return err
+	}
 	var p post.Post
-	return eachLine(ctx, *input, func(line int, data []byte) error {
-		if err := dec.Decode(data, &p); err != nil {
-			fmt.Fprintf(os.Stderr, "%s:%d: %v\n", *input, line, err)
+	var posts, rejected int
+	err = eachLine(ctx, *input, func(line int, data []byte) error {
+		if err := a.Decode(data, &p); err != nil {
+			skip := adapt.IsSkip(err)
+			if !skip {
+				rejected++
+			}
+			if *asJSON { // one object per input line, as enrich prints
+				return writeJSON(out, map[string]any{"line": line, "skipped": skip, "error": err.Error()})
+			}
+			if !skip {
+				fmt.Fprintf(os.Stderr, "%s:%d: %v\n", *input, line, err)
+			}
 			return nil
 		}
+		posts++
 		d := stream.DocOf(&p)
 		return report(p.ID, &d)
 	})
+	if err != nil {
+		return err
+	}
+	if rejected > 0 {
+		return fmt.Errorf("%d of %d input lines rejected (each reported with its line number and reason)", rejected, posts+rejected)
+	}
+	return nil
+}
+
+// writeJSON writes v as one line of JSON.
+func writeJSON(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
 }
 
 type explainTerm struct {
@@ -138,15 +177,10 @@ func writeExplain(w io.Writer, eng *match.Engine, id string, text []byte, hits [
 		if rules == nil {
 			rules = []explainRule{}
 		}
-		b, err := json.Marshal(struct {
+		return writeJSON(w, struct {
 			ID    string        `json:"id"`
 			Rules []explainRule `json:"rules"`
 		}{id, rules})
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(w, "%s\n", b)
-		return err
 	}
 	label := id
 	if label == "" {

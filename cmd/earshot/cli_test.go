@@ -1,0 +1,252 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// The commands that need no services, run as a user runs them: the binary
+// built from this package, its arguments, its standard streams and its exit
+// status.
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// earshotBin builds the command once per test binary.
+func earshotBin(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "earshot-cli-")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "earshot")
+		if out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput(); err != nil {
+			binErr = errors.New("go build: " + err.Error() + "\n" + string(out))
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
+// earshot runs the command with stdin and returns its stdout, stderr and
+// exit status.
+func earshot(t *testing.T, stdin string, args ...string) (stdout, stderr string, status int) {
+	t.Helper()
+	cmd := exec.Command(earshotBin(t), args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exit):
+		status = exit.ExitCode()
+	default:
+		t.Fatalf("earshot %v: %v", args, err)
+	}
+	return o.String(), e.String(), status
+}
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+const cliRules = `rules:
+  - id: quake
+    query: earthquak* OR sismo OR 地震
+    route: crisis-desk
+  - id: flood-es
+    query: inundación lang:es
+  - id: tag
+    query: '#temblor'
+  - id: off
+    query: nothing
+    enabled: false
+`
+
+func TestRulesCheck(t *testing.T) {
+	good := writeFile(t, "rules.yaml", cliRules)
+	out, errOut, status := earshot(t, "", "rules", "check", good)
+	if status != 0 || !strings.Contains(out, good+": ok — 3 rules, 5 terms") {
+		t.Fatalf("status %d\nstdout: %s\nstderr: %s", status, out, errOut)
+	}
+
+	// A keyword list: comments skipped, a hashtag line is a term.
+	list := writeFile(t, "crisis.txt", "# CrisisLex-style\n#\nearthquake\n#temblor\n\nflood victims\n")
+	if out, errOut, status := earshot(t, "", "rules", "check", list); status != 0 || !strings.Contains(out, ": ok — 3 rules, 3 terms") {
+		t.Fatalf("keyword list: status %d\nstdout: %s\nstderr: %s", status, out, errOut)
+	}
+
+	// A file that does not compile is rejected with file:line:col, the line,
+	// a caret under the problem and a hint.
+	bad := writeFile(t, "bad.yaml", "rules:\n  - id: a\n    query: sismo\n  - id: b\n    query: ear*thquake\n")
+	out, errOut, status = earshot(t, "", "rules", "check", bad)
+	if status != 1 || out != "" {
+		t.Fatalf("bad file: status %d, stdout %q", status, out)
+	}
+	for _, want := range []string{bad + ":5:15: wildcard * is only allowed at the end of a term", "    query: ear*thquake\n", "\t              ^\n", "hint: "} {
+		if !strings.Contains(errOut, want) {
+			t.Fatalf("bad file: stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+
+	if _, errOut, status := earshot(t, "", "rules", "check"); status != 2 || !strings.Contains(errOut, "usage: earshot rules check FILE") {
+		t.Fatalf("no file: status %d, stderr %q", status, errOut)
+	}
+	if _, errOut, status := earshot(t, "", "rules", "check", filepath.Join(t.TempDir(), "missing.yaml")); status != 1 || !strings.Contains(errOut, "missing.yaml") {
+		t.Fatalf("missing file: status %d, stderr %q", status, errOut)
+	}
+}
+
+type explained struct {
+	ID    string `json:"id"`
+	Rules []struct {
+		ID    string `json:"id"`
+		Terms []struct {
+			Term       string
+			Start, End int
+			Text       string
+		} `json:"terms"`
+	} `json:"rules"`
+	Line    int    `json:"line"`
+	Error   string `json:"error"`
+	Skipped bool   `json:"skipped"`
+}
+
+func TestRulesTestText(t *testing.T) {
+	rules := writeFile(t, "rules.yaml", cliRules)
+	out, errOut, status := earshot(t, "", "rules", "test", rules, "--text", "¡SISMO fuerte! #temblor, EARTHQUAKES")
+	want := "text: rule \"quake\" matched: \"SISMO\" at 2–7, \"EARTHQUAKES\" at 26–37\n" +
+		"text: rule \"tag\" matched: \"#temblor\" at 16–24\n"
+	if status != 0 || out != want {
+		t.Fatalf("status %d\nstdout: %s\nwant:   %s\nstderr: %s", status, out, want, errOut)
+	}
+	if out, _, status := earshot(t, "", "rules", "test", "--text", "nothing here", rules); status != 0 || out != "text: no rule matched\n" {
+		t.Fatalf("flags first: status %d, stdout %q", status, out)
+	}
+	if _, errOut, status := earshot(t, "", "rules", "test", rules); status != 2 || !strings.Contains(errOut, "usage:") {
+		t.Fatalf("neither --text nor --input: status %d, stderr %q", status, errOut)
+	}
+}
+
+// With --input, every line gets an answer in its place: a post's rules and
+// terms with byte offsets, or the line's number and why it was rejected;
+// a post needs no created_at here; a rejected line makes the exit status 1.
+func TestRulesTestInput(t *testing.T) {
+	rules := writeFile(t, "rules.yaml", cliRules)
+	posts := `{"id":"1","created_at":"2026-11-23T02:00:00Z","text":"Fuerte sismo en Oaxaca #temblor","lang":"es"}
+{"id":"2","text":"otra inundación en Valencia","lang":"es"}
+{"id":"3","text":"otra inundación en Valencia","lang":"pt"}
+
+not json
+{"id":"4","created_at":"yesterday","text":"sismo"}
+{"id":"5","text":"地震だ！ earthquake"}
+`
+	path := writeFile(t, "posts.jsonl", posts)
+	for _, src := range []struct{ arg, stdin string }{{path, ""}, {"-", posts}} {
+		out, errOut, status := earshot(t, src.stdin, "rules", "test", rules, "--input", src.arg, "--json")
+		if status != 1 || !strings.Contains(errOut, "2 of 6 input lines rejected") {
+			t.Fatalf("%s: status %d, stderr %q", src.arg, status, errOut)
+		}
+		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		if len(lines) != 6 {
+			t.Fatalf("%s: %d lines of output for 6 input lines:\n%s", src.arg, len(lines), out)
+		}
+		var got []explained
+		for _, l := range lines {
+			var e explained
+			if err := json.Unmarshal([]byte(l), &e); err != nil {
+				t.Fatalf("%s: %q: %v", src.arg, l, err)
+			}
+			got = append(got, e)
+		}
+		summary := func(e explained) string {
+			if e.Error != "" {
+				return "line " + itoa(e.Line) + ": " + e.Error
+			}
+			var b strings.Builder
+			b.WriteString(e.ID + ":")
+			for _, r := range e.Rules {
+				b.WriteString(" " + r.ID + "[")
+				for i, term := range r.Terms {
+					if i > 0 {
+						b.WriteString(" ")
+					}
+					b.WriteString(term.Term + "@" + itoa(term.Start) + "-" + itoa(term.End) + "=" + term.Text)
+				}
+				b.WriteString("]")
+			}
+			return b.String()
+		}
+		want := []string{
+			"1: quake[sismo@7-12=sismo] tag[#temblor@23-31=#temblor]",
+			"2: flood-es[inundación@5-16=inundación]",
+			"3:",
+			"line 5: cannot decode post: invalid_json: cannot parse JSON: unexpected value found: \"not json\"; unparsed tail: \"not json\"",
+			"line 6: cannot decode post: bad_created_at: created_at: ",
+			"5: quake[地震@0-6=地震 earthquak*@13-23=earthquake]",
+		}
+		for i := range want {
+			if s := summary(got[i]); !strings.HasPrefix(s, want[i]) {
+				t.Fatalf("%s: line %d of output:\n got %s\nwant %s", src.arg, i+1, s, want[i])
+			}
+		}
+	}
+
+	// Without --json: a line per rule matched, rejected lines on stderr
+	// with their file and line.
+	out, errOut, status := earshot(t, "", "rules", "test", rules, "--input", path)
+	wantOut := "1: rule \"quake\" matched: \"sismo\" at 7–12\n1: rule \"tag\" matched: \"#temblor\" at 23–31\n" +
+		"2: rule \"flood-es\" matched: \"inundación\" at 5–16\n3: no rule matched\n" +
+		"5: rule \"quake\" matched: \"地震\" at 0–6, \"earthquake\" at 13–23\n"
+	if status != 1 || out != wantOut || !strings.Contains(errOut, path+":5: cannot decode post: invalid_json") || !strings.Contains(errOut, path+":6: cannot decode post: bad_created_at") {
+		t.Fatalf("status %d\nstdout: %s\nwant:   %s\nstderr: %s", status, out, wantOut, errOut)
+	}
+
+	// All lines good: status 0.
+	good := writeFile(t, "good.jsonl", `{"id":"9","text":"sismo"}`+"\n")
+	if out, errOut, status := earshot(t, "", "rules", "test", rules, "--input", good, "--json"); status != 0 || !strings.HasPrefix(out, `{"id":"9","rules":[{"id":"quake"`) {
+		t.Fatalf("status %d\nstdout: %s\nstderr: %s", status, out, errOut)
+	}
+	// Another format: a Twitter v1.1 status.
+	tweet := writeFile(t, "tweets.jsonl", `{"id_str":"77","created_at":"Mon Nov 23 02:00:00 +0000 2026","text":"earthquake!","user":{"id_str":"1","screen_name":"a"}}`+"\n")
+	if out, errOut, status := earshot(t, "", "rules", "test", rules, "--input", tweet, "--format", "twitter-v1"); status != 0 || out != "77: rule \"quake\" matched: \"earthquake\" at 0–10\n" {
+		t.Fatalf("twitter-v1: status %d\nstdout: %s\nstderr: %s", status, out, errOut)
+	}
+	if _, errOut, status := earshot(t, "", "rules", "test", rules, "--input", good, "--format", "xml"); status != 2 || !strings.Contains(errOut, "unknown format \"xml\"") {
+		t.Fatalf("bad format: status %d, stderr %q", status, errOut)
+	}
+}
+
+func itoa(n int) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
