@@ -250,3 +250,85 @@ func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
 }
+
+// TestGenDetectEnrich runs the offline tools on a generated firehose: 34
+// quiet minutes and then an earthquake in Mexico. detect must stay silent
+// for the quiet minutes and alert within a minute of the shaking; on the
+// first 12 minutes alone it must say why it cannot alert yet; enrich prints
+// every post in order, with its place.
+func TestGenDetectEnrich(t *testing.T) {
+	dir := t.TempDir()
+	posts, rules := filepath.Join(dir, "posts.jsonl"), filepath.Join(dir, "rules.txt")
+	if _, errOut, status := earshot(t, "", "gen", "--output", posts, "--count", "100000", "--rate", "40", "--throttle=false",
+		"--burst-at", "34m", "--rules-count", "100", "--rules-out", rules, "--start", "2026-11-23T00:00:00Z", "--seed", "7"); status != 0 {
+		t.Fatalf("gen: status %d\n%s", status, errOut)
+	}
+	data, err := os.ReadFile(posts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(strings.TrimSuffix(string(data), "\n"), "\n")
+	if len(lines) != 100000 {
+		t.Fatalf("gen wrote %d posts, want 100000", len(lines))
+	}
+
+	out, errOut, status := earshot(t, string(data), "detect", "--rules", rules, "--json")
+	if status != 0 || !strings.Contains(errOut, "detect: 100000 posts, 0 rejected") {
+		t.Fatalf("detect: status %d\n%s", status, errOut)
+	}
+	type alertLine struct {
+		Kind, Rule, Scope, Country string
+		DetectedAt                 string `json:"detected_at"`
+	}
+	var triggers, mexico int
+	first := ""
+	for _, l := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+		var a alertLine
+		if err := json.Unmarshal([]byte(l), &a); err != nil {
+			t.Fatalf("detect --json line %q: %v", l, err)
+		}
+		if a.Kind != "trigger" {
+			continue
+		}
+		triggers++
+		if a.DetectedAt < "2026-11-23T00:34:00Z" {
+			t.Fatalf("trigger during the quiet minutes: %s", l)
+		}
+		if first == "" || a.DetectedAt < first {
+			first = a.DetectedAt
+		}
+		if a.Scope == "country" && a.Country == "MX" {
+			mexico++
+		}
+	}
+	if triggers == 0 || mexico == 0 || first >= "2026-11-23T00:35:00Z" {
+		t.Fatalf("detect: %d triggers (%d for Mexico), the first at %s; want one within a minute of 00:34\n%s", triggers, mexico, first, errOut)
+	}
+
+	// The first 12 minutes: nothing can trigger yet, and detect says so.
+	out, errOut, status = earshot(t, strings.Join(lines[:30000], ""), "detect", "--rules", rules)
+	if status != 0 || strings.Count(out, "\n") != 1 || !strings.Contains(errOut, "0 alerts") ||
+		!strings.Contains(errOut, "no alert can come before 31m0s of event time") {
+		t.Fatalf("detect on 12 minutes: status %d\nstdout: %s\nstderr: %s", status, out, errOut)
+	}
+
+	// enrich: one line per post, in order, with where it comes from.
+	out, errOut, status = earshot(t, strings.Join(lines[:200], ""), "enrich")
+	got := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if status != 0 || len(got) != 200 {
+		t.Fatalf("enrich: status %d, %d lines for 200 posts\n%s", status, len(got), errOut)
+	}
+	located := 0
+	for i, l := range got {
+		var in, e struct{ ID, Country string }
+		if json.Unmarshal([]byte(lines[i]), &in) != nil || json.Unmarshal([]byte(l), &e) != nil || e.ID != in.ID {
+			t.Fatalf("enrich line %d: %q for post %q", i+1, l, lines[i])
+		}
+		if e.Country != "" {
+			located++
+		}
+	}
+	if located < 50 {
+		t.Fatalf("enrich located %d of 200 generated posts (half have a place or a profile location)", located)
+	}
+}

@@ -62,12 +62,19 @@ func cmdDetect(ctx context.Context, args []string) error {
 	dec := post.NewDecoder(post.Limits{})
 	var posts []post.Post
 	var p post.Post
+	var first, last time.Time // the posts' event-time span
 	bad := 0
 	err = eachLine(ctx, *input, func(line int, data []byte) error {
 		if err := dec.Decode(data, &p); err != nil {
 			bad++
 			fmt.Fprintf(os.Stderr, "%s:%d: %v\n", *input, line, err)
 			return nil
+		}
+		if first.IsZero() || p.CreatedAt.Before(first) {
+			first = p.CreatedAt
+		}
+		if p.CreatedAt.After(last) {
+			last = p.CreatedAt
 		}
 		if *sortPosts {
 			posts = append(posts, p)
@@ -93,6 +100,10 @@ func cmdDetect(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(os.Stderr, "detect: %d posts, %d rejected, %d duplicates, %d matched, %d alerts\n",
 		rp.posts, bad, rp.dups, rp.matched, pr.n)
+	if span := last.Sub(first); pr.n == 0 && span < det.WarmUp() {
+		fmt.Fprintf(os.Stderr, "detect: no alert can come before %v of event time (the detector starts cold: its STA+LTA); these posts span %v\n",
+			det.WarmUp(), span.Round(time.Second))
+	}
 	return nil
 }
 

@@ -666,3 +666,8 @@ func (d *Detector) evict() {
 
 // Keys reports how many keys are tracked.
 func (d *Detector) Keys() int { return len(d.keys) }
+
+// WarmUp is how much event time a detector started cold (no snapshot)
+// needs before a key with the default parameters can trigger: its STA+LTA
+// (31 minutes by default), since the start counts as a feed outage.
+func (d *Detector) WarmUp() time.Duration { return d.def.p.STA + d.def.p.LTA }
