@@ -19,7 +19,6 @@ type Batch struct {
 	hits, hitB []hit    // the scans' hits, and the second lane's
 	tags, tagB []int32  // the document of each hit
 	one        []hit    // one document's hits of both automata
-	pad        []byte   // where skipCopy filters a text near its page's end
 }
 
 // Len returns the number of documents of the last MatchBatch.
@@ -108,12 +107,6 @@ func (e *Engine) scanDocs(b *Batch, dst []hit, tags []int32, docs []Doc) ([]hit,
 		for k, s := range b.to {
 			if s == skippedAll {
 				continue // nothing to scan, without reading the document
-			}
-			if s == farText {
-				t := docs[k].Text
-				if s = int32(e.wf.skipCopy(t, &b.pad)); int(s) == len(t) {
-					continue
-				}
 			}
 			b.texts = append(b.texts, docs[k].Text[s:])
 			b.doc = append(b.doc, int32(k))

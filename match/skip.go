@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
-	"unsafe"
 )
 
 // Words no term starts with are skipped before the automaton runs.
@@ -379,46 +378,17 @@ const skippedAll = -2
 // window and an 8-byte key load.
 const skipReach = 72
 
-// farText is skipDocs' result for a text whose end is closer to its page's
-// end than skipReach, which the assembly does not read past: 1.8% of
-// texts that lie at random in memory. MatchBatch filters a copy of it
-// (skipCopy) rather than scan it whole.
+// farText is skipWordsAt's far argument: the result for a text whose end
+// is closer to its page's end than skipReach and that is longer than
+// maxCopy (the assembly filters a shorter one in a copy on its stack).
 const farText = -1
 
-// maxCopy is the longest text skipCopy filters in a copy; a longer one is
-// scanned whole.
-const maxCopy = 4096
-
-// skipCopy returns skipTo(text) for a text the assembly may not read past
-// (farText): it filters a copy in pad, placed so that the skipReach bytes
-// after its end are pad's. pad grows once, to padSize bytes.
-func (f *wordFilter) skipCopy(text []byte, pad *[]byte) int {
-	if len(text) > maxCopy {
-		return 0
-	}
-	if len(*pad) < padSize {
-		*pad = make([]byte, padSize)
-	}
-	p := *pad
-	base := uintptr(unsafe.Pointer(unsafe.SliceData(p)))
-	end := base + uintptr(len(text))
-	if off := end & 4095; off == 0 || off > 4096-skipReach {
-		end = (end+4095)&^4095 + 1 // the next page's first byte
-	}
-	at := int(end-base) - len(text)
-	copy(p[at:], text)
-	s, ok := skipWordsAt(f, p[at:at+len(text):at+len(text)])
-	if !ok {
-		return 0
-	}
-	return s
-}
-
-// padSize is the size of skipCopy's pad: the longest copy, the reach past
-// its end, and the most the copy moves to keep its end off a page's last
-// skipReach bytes and off a page's first (to the next page's first byte:
-// at most skipReach).
-const padSize = maxCopy + 2*skipReach
+// maxCopy is the longest text the assembly filters in a copy when it ends
+// within skipReach bytes of its page's end (FRAMECOPY in skip_amd64.s):
+// 1.8% of texts at random places, in a buffer of maxCopy+skipReach bytes
+// in its frame. A longer one is scanned whole (skipDocs) or not filtered
+// (skipWordsAt).
+const maxCopy = 512
 
 // maxSkipWord is the length from which a word is scanned, not keyed: the
 // assembly's windows are 64 bytes, and a word that fills one is read by

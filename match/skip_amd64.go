@@ -24,13 +24,16 @@ const (
 	_ = -(uintptr(keyExtra) ^ 0x7F4A7C15)
 	_ = -(uintptr(keyLens) ^ 64)    // the masks at bits-1024, the extras at bits-512
 	_ = -(uintptr(-skippedAll) ^ 2) // skipAll stores -2
+	_ = -(uintptr(maxCopy) ^ 512)   // FRAMECOPY
+	_ = -(uintptr(skipReach) ^ 72)  // the frame: 624 = FRAMECOPY+skipReach+40
 )
 
 // skipTexts is wordFilter.skipToGo in assembly (skip_amd64.s says why), for
 // n texts: the []byte headers at texts, stride bytes apart. It sets *to,
 // and the int32s after it, to each text's result (skippedAll for its
-// length), or to far for a text whose last skipReach bytes past its end
-// are not on its last page (the assembly may read them).
+// length). A text whose end is within skipReach bytes of its page's end
+// (the assembly reads that far past it) is filtered in a copy in the
+// frame, or, longer than maxCopy, gets far.
 //
 //go:noescape
 func skipTexts(f *wordFilter, texts unsafe.Pointer, n, stride int, to *int32, far int)
@@ -39,9 +42,8 @@ func skipTexts(f *wordFilter, texts unsafe.Pointer, n, stride int, to *int32, fa
 // x86-64-v3).
 var canSkip = cpu.X86.HasAVX2 && cpu.X86.HasBMI1 && cpu.X86.HasBMI2
 
-// skipWordsAt runs skipTexts on text where it may read past the text's end:
-// when that stays on the page of the text's last byte. ok is false
-// elsewhere.
+// skipWordsAt runs skipTexts on text. ok is false for a text longer than
+// maxCopy that ends within skipReach bytes of its page's end.
 func skipWordsAt(f *wordFilter, text []byte) (int, bool) {
 	var s int32
 	skipTexts(f, unsafe.Pointer(&text), 1, int(unsafe.Sizeof(text)), &s, farText)
@@ -57,10 +59,10 @@ func skipWordsAt(f *wordFilter, text []byte) (int, bool) {
 // skipDocs sets to[k] to skipTo(docs[k].Text) for every document, in one
 // call (a call per text cost about 17 ns, as much as a short post's words),
 // or to skippedAll when that is the text's length: the caller need not
-// read the document's header to know; or to farText for a text the
-// assembly may not read past (skipCopy filters it).
+// read the document's header to know; or to 0 (scan it whole) for a text
+// longer than maxCopy that ends within skipReach bytes of its page's end.
 func skipDocs(f *wordFilter, docs []Doc, to []int32) {
 	if len(docs) > 0 {
-		skipTexts(f, unsafe.Pointer(&docs[0]), len(docs), int(unsafe.Sizeof(docs[0])), &to[:len(docs)][0], farText)
+		skipTexts(f, unsafe.Pointer(&docs[0]), len(docs), int(unsafe.Sizeof(docs[0])), &to[:len(docs)][0], 0)
 	}
 }

@@ -1,7 +1,6 @@
 package match
 
 import (
-	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -165,8 +164,9 @@ func skipEngines(t testing.TB, rng *rand.Rand) []*Engine {
 }
 
 // TestSkipWordsEqualsGo holds the assembly to skipToGo, with texts ending
-// at every distance from a page's end up to the assembly's reach (and past
-// it, where skipWordsAt must refuse).
+// at every distance from a page's end up to the assembly's reach and past
+// it (where the assembly filters a copy, or refuses a text longer than
+// maxCopy).
 func TestSkipWordsEqualsGo(t *testing.T) {
 	if !canSkip {
 		t.Skip("no skipTexts on this platform")
@@ -175,7 +175,7 @@ func TestSkipWordsEqualsGo(t *testing.T) {
 	buf := make([]byte, 4*4096)
 	page := (4096 - int(uintptr(unsafe.Pointer(&buf[0]))&4095)) & 4095
 	page += 2 * 4096 // a page boundary inside buf with room on both sides
-	var checked, skipped, whole, far int
+	var checked, skipped, whole, far, copied int
 	for _, e := range skipEngines(t, rng) {
 		f := newWordFilter(e)
 		if f == nil {
@@ -202,11 +202,14 @@ func TestSkipWordsEqualsGo(t *testing.T) {
 			at := buf[page-d-len(text) : page-d]
 			copy(at, text)
 			got, ok := skipWordsAt(f, at)
-			if ok != (d >= skipReach) {
-				t.Fatalf("text ending %d bytes before a page: ok %v", d, ok)
+			if ok != (d >= skipReach || len(text) <= maxCopy) {
+				t.Fatalf("text of %d bytes ending %d bytes before a page: ok %v", len(text), d, ok)
 			}
 			if !ok {
 				continue
+			}
+			if d < skipReach {
+				copied++
 			}
 			want := f.skipToGo(at)
 			if got != want {
@@ -224,8 +227,9 @@ func TestSkipWordsEqualsGo(t *testing.T) {
 			}
 		}
 	}
-	if checked < 10000 || skipped < checked/4 || whole < checked/20 || far < 100 {
-		t.Fatalf("checked %d texts, skipped into %d, wholly %d, past 1000 bytes %d: the cases are too few", checked, skipped, whole, far)
+	if checked < 10000 || skipped < checked/4 || whole < checked/20 || far < 100 || copied < checked/6 {
+		t.Fatalf("checked %d texts, skipped into %d, wholly %d, past 1000 bytes %d, filtered in a copy %d: the cases are too few",
+			checked, skipped, whole, far, copied)
 	}
 }
 
@@ -293,14 +297,14 @@ func FuzzSkip(f *testing.F) {
 
 // TestSkipDocs holds the batch entry (MatchBatch's) to skipTo text by text:
 // one call over documents stride bytes apart, some ending where the
-// assembly may not read past them.
+// assembly may not read past them (filtered in a copy, or, longer than
+// maxCopy, scanned whole).
 func TestSkipDocs(t *testing.T) {
 	if !canSkip {
 		t.Skip("no skipTexts on this platform")
 	}
 	rng := rand.New(rand.NewPCG(51, 52))
 	buf := make([]byte, 64*4096)
-	var pad []byte
 	for _, e := range skipEngines(t, rng)[8:] {
 		f := newWordFilter(e)
 		if f == nil {
@@ -310,6 +314,9 @@ func TestSkipDocs(t *testing.T) {
 		at := 0
 		for k := range docs {
 			text := genSkipText(rng)
+			for k%35 == 10 && len(text) <= maxCopy+200 { // long, and near a page's end below
+				text += quietWords[rng.IntN(len(quietWords))] + " "
+			}
 			if k%7 == 3 { // ending within skipReach of a page's end
 				at = (at/4096+1)*4096 - rng.IntN(skipReach) - len(text)
 				for at < 0 || at+len(text) > len(buf) {
@@ -326,54 +333,29 @@ func TestSkipDocs(t *testing.T) {
 		to := make([]int32, len(docs)+1)
 		to[len(docs)] = -7
 		skipDocs(f, docs, to[:len(docs)])
-		far := 0
+		far, copied := 0, 0
 		for k, d := range docs {
 			want := f.skipToGo(d.Text)
-			if _, ok := skipWordsAt(f, d.Text); !ok {
-				if got := f.skipCopy(d.Text, &pad); got != want {
-					t.Fatalf("document %d %q near a page's end: skipCopy %d, want %d", k, d.Text, got, want)
-				}
-				want = farText
+			end := uintptr(unsafe.Pointer(unsafe.SliceData(d.Text))) + uintptr(len(d.Text))
+			near := end&4095 == 0 || end&4095 > 4096-skipReach
+			switch {
+			case near && len(d.Text) > maxCopy:
+				want = 0 // scanned whole
 				far++
-			} else if want == len(d.Text) {
+			case want == len(d.Text):
 				want = skippedAll
 			}
+			if near && len(d.Text) <= maxCopy {
+				copied++
+			}
 			if int(to[k]) != want {
-				t.Fatalf("document %d %q: skipDocs %d, want %d", k, d.Text, to[k], want)
+				t.Fatalf("document %d %q (near a page's end: %v): skipDocs %d, want %d", k, d.Text, near, to[k], want)
 			}
 		}
-		if to[len(docs)] != -7 || far == 0 {
-			t.Fatalf("wrote past the documents' results (%d), or no document near a page's end (%d)", to[len(docs)], far)
+		if to[len(docs)] != -7 || far == 0 || copied == 0 {
+			t.Fatalf("wrote past the documents' results (%d), or no document near a page's end (%d longer than maxCopy, %d not)",
+				to[len(docs)], far, copied)
 		}
-	}
-}
-
-// TestSkipCopy holds skipCopy to skipToGo with its pad at every offset in a
-// page, so that the copy's end falls on either side of where the assembly
-// may not read past it.
-func TestSkipCopy(t *testing.T) {
-	if !canSkip {
-		t.Skip("no skipTexts on this platform")
-	}
-	rng := rand.New(rand.NewPCG(53, 54))
-	f := newWordFilter(mustCompile(t, "quake", "#temblor", `"gas leak"`, "ps5", "x_y", "地震", "earthquak*"))
-	big := make([]byte, padSize+4096)
-	for o := 0; o < 4096; o++ {
-		pad := big[o : o+padSize]
-		text := []byte(genSkipText(rng))
-		if o%97 == 0 {
-			text = bytes.Repeat([]byte("the flood "), maxCopy/10+1)[:maxCopy-o%7]
-		}
-		if got, want := f.skipCopy(text, &pad), f.skipToGo(text); got != want {
-			t.Fatalf("pad at %d, text %q: skipCopy %d, skipToGo %d", o, text, got, want)
-		}
-		if &pad[0] != &big[o] {
-			t.Fatalf("skipCopy replaced a pad of padSize bytes")
-		}
-	}
-	var pad []byte
-	if got := f.skipCopy(make([]byte, maxCopy+1), &pad); got != 0 {
-		t.Errorf("a text longer than maxCopy: skipCopy %d, want 0 (scanned whole)", got)
 	}
 }
 
