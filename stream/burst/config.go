@@ -105,7 +105,7 @@ func (p *Params) validate(bin time.Duration) error {
 	}
 	switch {
 	case !(p.M >= 0) || !(p.B >= 0) || p.M+p.B == 0:
-		return fmt.Errorf("M %v and B %v must be non-negative and not both zero", p.M, p.B)
+		return fmt.Errorf("the parameters M %v and B %v must be non-negative and not both zero", p.M, p.B)
 	case !(p.Threshold > 0):
 		return fmt.Errorf("threshold %v must be positive", p.Threshold)
 	case !(p.Rearm >= 0 && p.Rearm < p.Threshold):
