@@ -321,10 +321,10 @@ func (e *Engine) wordEnd(t int32, text []byte, end int) int {
 		if n == 0 {
 			return end
 		}
-		if k := kind(r); k == kWordCJK || k != kWord && k != kMark && k != kIgnore {
-			return end
-		} else if k == kWord {
+		if k := kind(r); k == kWord {
 			break
+		} else if k != kMark && k != kIgnore { // Han, kana, …, or not a letter
+			return end
 		}
 		i -= n
 	}

@@ -277,7 +277,7 @@ none:
 // arguments texts, n and to advance as they are done (the registers hold
 // one text's state). A text is one or more windows, from its start
 // (text), and its result is stored at stop (skippedAll at skipAll, far at
-// far).
+// farLong; a text near its page's end is copied at far).
 TEXT ·skipTexts(SB), NOSPLIT, $624-48
 	MOVQ f+0(FP), AX
 	MOVQ F_BITS(AX), R8
