@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -190,7 +191,7 @@ not json
 		}
 		summary := func(e explained) string {
 			if e.Error != "" {
-				return "line " + itoa(e.Line) + ": " + e.Error
+				return "line " + strconv.Itoa(e.Line) + ": " + e.Error
 			}
 			var b strings.Builder
 			b.WriteString(e.ID + ":")
@@ -200,7 +201,7 @@ not json
 					if i > 0 {
 						b.WriteString(" ")
 					}
-					b.WriteString(term.Term + "@" + itoa(term.Start) + "-" + itoa(term.End) + "=" + term.Text)
+					b.WriteString(term.Term + "@" + strconv.Itoa(term.Start) + "-" + strconv.Itoa(term.End) + "=" + term.Text)
 				}
 				b.WriteString("]")
 			}
@@ -244,11 +245,6 @@ not json
 	if _, errOut, status := earshot(t, "", "rules", "test", rules, "--input", good, "--format", "xml"); status != 2 || !strings.Contains(errOut, "unknown format \"xml\"") {
 		t.Fatalf("bad format: status %d, stderr %q", status, errOut)
 	}
-}
-
-func itoa(n int) string {
-	b, _ := json.Marshal(n)
-	return string(b)
 }
 
 // TestGenDetectEnrich runs the offline tools on a generated firehose: 34
