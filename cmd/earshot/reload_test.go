@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -53,5 +54,30 @@ func TestRulesReloadEndpoint(t *testing.T) {
 	l.reloadHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/admin/rules/reload", nil))
 	if rec.Code != http.StatusMethodNotAllowed {
 		t.Fatalf("GET: %d", rec.Code)
+	}
+}
+
+// TestRulesReloadSIGHUP changes the rules file and sends the process
+// SIGHUP: with the poll far off, only the signal can load the new rules.
+func TestRulesReloadSIGHUP(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rules.txt")
+	if err := os.WriteFile(path, []byte("sismo\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l, err := startRules(path, time.Hour, prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.stop()
+	if err := os.WriteFile(path, []byte("sismo\ntemblor\nterremoto\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); len(l.r.Engine().Rules()) != 3; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("SIGHUP did not reload: %d rules active, want 3", len(l.r.Engine().Rules()))
+		}
 	}
 }
