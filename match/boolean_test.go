@@ -78,6 +78,42 @@ func TestBooleanSemantics(t *testing.T) {
 	f(`"flood victim"*`, txt("flood help victims"), false)
 }
 
+// TestCountryOf: a document without a country is asked for it once, and
+// only when a rule that tests country: has its terms in the text; Match
+// and MatchBatch alike.
+func TestCountryOf(t *testing.T) {
+	e := compileRules(t,
+		Rule{Query: "sismo country:MX"},
+		Rule{Query: "sismo -country:US"},
+		Rule{Query: "quake"},
+	)
+	calls := 0
+	mx := func() string { calls++; return "MX" }
+	var b Batch
+	for _, c := range []struct {
+		text, country string
+		of            func() string
+		want          []int32
+		calls         int
+	}{
+		{"sismo fuerte", "", mx, []int32{0, 1}, 1}, // asked once for both rules
+		{"sismo fuerte", "US", mx, nil, 0},         // a known country is not asked for
+		{"quake", "", mx, []int32{2}, 0},           // no rule testing country: has its terms here
+		{"sismo fuerte", "", nil, []int32{1}, 0},   // unknown: country:MX does not hold, -country:US does
+		{"sismo", "", func() string { calls++; return "" }, []int32{1}, 1},
+	} {
+		d := Doc{Text: []byte(c.text), Country: c.country, CountryOf: c.of, Followers: -1}
+		calls = 0
+		if got := e.Match(nil, &d); !slices.Equal(got, c.want) || calls != c.calls {
+			t.Errorf("Match %q country %q: rules %v, %d calls; want %v, %d", c.text, c.country, got, calls, c.want, c.calls)
+		}
+		calls = 0
+		if e.MatchBatch(&b, []Doc{{Text: []byte("nothing")}, d}); !slices.Equal(b.Rules(1), c.want) || calls != c.calls {
+			t.Errorf("MatchBatch %q country %q: rules %v, %d calls; want %v, %d", c.text, c.country, b.Rules(1), calls, c.want, c.calls)
+		}
+	}
+}
+
 func TestKeywordPhrasePrefix(t *testing.T) {
 	rules, err := Parse("k.txt", []byte("flood victim*\nearthquak*\n"))
 	if err != nil {

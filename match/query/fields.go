@@ -9,8 +9,13 @@ import (
 // Fields are the post attributes field filters test. The zero value of a
 // string means unknown, which no filter on it matches (NOT lang:es does).
 type Fields struct {
-	Lang      string // BCP-47-ish language code as the source gives it ("es", "pt-BR")
-	Country   string // ISO 3166-1 alpha-2, upper case
+	Lang    string // BCP-47-ish language code as the source gives it ("es", "pt-BR")
+	Country string // ISO 3166-1 alpha-2, upper case
+	// CountryOf, when Country is empty, is called for it by the first
+	// country: filter evaluated (then Country holds its answer and
+	// CountryOf is nil): for a country that costs something to find.
+	CountryOf func() string
+
 	Source    string // "x", "mastodon", "bluesky", …
 	Followers int64  // the author's followers; negative = unknown, matching no author.followers filter
 	Verified  bool
@@ -142,6 +147,9 @@ func (x *filter) match(f *Fields) bool {
 		}
 		return strings.EqualFold(l, x.str)
 	case fCountry:
+		if f.Country == "" && f.CountryOf != nil {
+			f.Country, f.CountryOf = f.CountryOf(), nil
+		}
 		return strings.EqualFold(f.Country, x.str)
 	case fSource:
 		return strings.EqualFold(f.Source, x.str)
