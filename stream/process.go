@@ -62,6 +62,8 @@ type processor struct {
 	docs    [batchPosts]match.Doc
 	offsets [batchPosts]int64
 	batch   match.Batch
+	// countryFns[k] enriches slot k's post for its country (countryOf).
+	countryFns [batchPosts]func() string
 
 	feat enrich.Features
 	norm []byte // scratch for the copy key
@@ -102,7 +104,7 @@ func (pr *processor) add(msg *kafka.Message, c *chunk) {
 	}
 	// The decoders copy every string they set (post.Post owns its strings),
 	// so the slot stays valid while the next messages are decoded.
-	pr.docs[pr.n] = DocOf(p)
+	pr.docs[pr.n] = DocOf(p, pr.countryOf(pr.n))
 	pr.offsets[pr.n] = msg.Offset
 	pr.n++
 	if pr.n == len(pr.posts) {
@@ -174,14 +176,40 @@ func (pr *processor) mentions(c *chunk, rules []match.Rule, k int) {
 
 // DocOf is what the rules see of a post. Its Text is a read-only view of
 // p.Text (no copy), valid as long as p is.
-func DocOf(p *post.Post) match.Doc {
-	return match.Doc{
+//
+// Its country, for country: filters, is the one enrichment stores with the
+// mention: from the GPS coordinates, else the place, else the author's
+// profile location. A place's country code without coordinates is that
+// country at once; any other post's country is asked of countryOf (the
+// post's enrichment) only if a rule that tests country: has its terms in
+// the text. countryOf may be nil: the country is then unknown.
+func DocOf(p *post.Post, countryOf func() string) match.Doc {
+	d := match.Doc{
 		Text: unsafe.Slice(unsafe.StringData(p.Text), len(p.Text)), Lang: p.Lang,
-		Country: p.Place.CountryCode, Source: p.Source,
+		Source:    p.Source,
 		Followers: p.Author.Followers, Verified: p.Author.Verified,
 		IsRepost: p.IsRepost(), IsReply: p.IsReply(), HasGeo: p.HasGeo,
 		HasLink: textHasLink(p.Text),
 	}
+	if !p.HasGeo && p.Place.CountryCode != "" {
+		d.Country = p.Place.CountryCode
+	} else {
+		d.CountryOf = countryOf
+	}
+	return d
+}
+
+// countryOf returns the resolver of the country of pending post k for its
+// Doc (made once per slot: nothing is allocated per post). It enriches the
+// post into pr.feat, which mentions overwrites.
+func (pr *processor) countryOf(k int) func() string {
+	if pr.countryFns[k] == nil {
+		pr.countryFns[k] = func() string {
+			pr.enricher.Enrich(&pr.posts[k], &pr.feat)
+			return pr.feat.Country
+		}
+	}
+	return pr.countryFns[k]
 }
 
 // mentionRow is the stored row of post p matched by rule, enriched with f;

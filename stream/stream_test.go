@@ -90,6 +90,45 @@ func TestProcessor(t *testing.T) {
 	}
 }
 
+// TestProcessorCountry: country: filters see the country the mention is
+// stored with (the enrichment's: GPS, then place, then profile), with the
+// real enricher, for posts matched in one batch.
+func TestProcessorCountry(t *testing.T) {
+	rules, err := match.Parse("rules.yaml", []byte("rules:\n  - id: mx\n    query: sismo country:MX\n  - id: not-mx\n    query: sismo -country:MX\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := match.Compile(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enr, err := enrich.New(enrich.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr := newTestProcessor(t)
+	pr.engine, pr.enricher = func() *match.Engine { return eng }, enr
+	c := &chunk{first: -1}
+	for i, extra := range []string{
+		`"geo":{"lat":19.43,"lon":-99.13}`, // GPS in Mexico City, no place
+		`"place":{"country_code":"US"}`,
+		`"geo":{"lat":34.05,"lon":-118.24},"place":{"country_code":"MX"}`, // GPS in Los Angeles wins over the place
+		`"author":{"id":"a","location":"Guadalajara, Jalisco"}`,
+		`"lang":"es"`, // nowhere: country:MX does not hold, -country:MX does
+	} {
+		pr.add(&kafka.Message{Offset: int64(i), Value: []byte(fmt.Sprintf(`{"id":"%d","created_at":"2026-11-22T10:00:00Z","text":"sismo",%s}`, i, extra))}, c)
+	}
+	pr.flush(c)
+	var got []string
+	for _, r := range c.rows {
+		got = append(got, r.PostID+":"+r.RuleID+":"+r.Country)
+	}
+	want := []string{"0:mx:MX", "1:not-mx:US", "2:not-mx:US", "3:mx:MX", "4:not-mx:"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("rows %q, want %q", got, want)
+	}
+}
+
 // fakeStore records inserts; failNext makes the next insert fail after
 // (landed=true) or before (landed=false) storing the rows.
 type fakeStore struct {

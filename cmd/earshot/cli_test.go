@@ -247,6 +247,25 @@ not json
 	}
 }
 
+// TestRulesTestCountry: country: sees the country the pipeline stores with
+// a mention (GPS, then place, then the author's profile location).
+func TestRulesTestCountry(t *testing.T) {
+	rules := writeFile(t, "rules.yaml", "rules:\n  - id: mx\n    query: sismo country:MX\n")
+	posts := `{"id":"gps","text":"sismo","geo":{"lat":19.43,"lon":-99.13}}
+{"id":"place","text":"sismo","place":{"country_code":"MX"}}
+{"id":"profile","text":"sismo","author":{"location":"Guadalajara, Jalisco"}}
+{"id":"us","text":"sismo","place":{"country_code":"US"}}
+{"id":"gps-wins","text":"sismo","geo":{"lat":34.05,"lon":-118.24},"place":{"country_code":"MX"}}
+{"id":"nowhere","text":"sismo"}
+`
+	out, errOut, status := earshot(t, posts, "rules", "test", rules, "--input", "-")
+	want := "gps: rule \"mx\" matched: \"sismo\" at 0–5\nplace: rule \"mx\" matched: \"sismo\" at 0–5\n" +
+		"profile: rule \"mx\" matched: \"sismo\" at 0–5\nus: no rule matched\ngps-wins: no rule matched\nnowhere: no rule matched\n"
+	if status != 0 || out != want {
+		t.Fatalf("status %d\nstdout: %s\nwant:   %s\nstderr: %s", status, out, want, errOut)
+	}
+}
+
 // TestGenDetectEnrich runs the offline tools on a generated firehose: 34
 // quiet minutes and then an earthquake in Mexico. detect must stay silent
 // for the quiet minutes and alert within a minute of the shaking; on the

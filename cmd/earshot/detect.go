@@ -137,7 +137,7 @@ func (r *replay) post(p *post.Post) error {
 		return nil
 	}
 	r.det.Tick(p.CreatedAt)
-	doc := stream.DocOf(p)
+	doc := stream.DocOf(p, func() string { r.enr.Enrich(p, &r.feat); return r.feat.Country })
 	r.hits = r.eng.Match(r.hits[:0], &doc)
 	if len(r.hits) > 0 {
 		r.matched++

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 
+	"earshot/enrich"
 	"earshot/match"
 	"earshot/stream"
 	"earshot/stream/adapt"
@@ -105,12 +106,19 @@ func rulesTest(ctx context.Context, args []string) error {
 		return report("", &match.Doc{Text: []byte(*text)})
 	}
 	// Only the text and the fields the rules read matter here: a post
-	// without created_at is matched too.
+	// without created_at is matched too. Its country is found as the
+	// pipeline finds it (enrichment), when a rule asks.
 	a, err := adapt.New(f, post.Limits{OptionalTime: true})
 	if err != nil {
 		return err
 	}
+	enr, err := enrich.New(enrich.Config{})
+	if err != nil {
+		return err
+	}
 	var p post.Post
+	var feat enrich.Features
+	countryOf := func() string { enr.Enrich(&p, &feat); return feat.Country }
 	var posts, rejected int
 	err = eachLine(ctx, *input, func(line int, data []byte) error {
 		if err := a.Decode(data, &p); err != nil {
@@ -127,7 +135,7 @@ func rulesTest(ctx context.Context, args []string) error {
 			return nil
 		}
 		posts++
-		d := stream.DocOf(&p)
+		d := stream.DocOf(&p, countryOf)
 		return report(p.ID, &d)
 	})
 	if err != nil {
