@@ -78,9 +78,9 @@ func TestBooleanSemantics(t *testing.T) {
 	f(`"flood victim"*`, txt("flood help victims"), false)
 }
 
-// TestCountryOf: a document without a country is asked for it once, and
-// only when a rule that tests country: has its terms in the text; Match
-// and MatchBatch alike.
+// TestCountryOf: a document without a country (or language) is asked for
+// it once, and only when a rule that tests country: (lang:) has its terms
+// in the text; Match and MatchBatch alike.
 func TestCountryOf(t *testing.T) {
 	e := compileRules(t,
 		Rule{Query: "sismo country:MX"},
@@ -110,6 +110,26 @@ func TestCountryOf(t *testing.T) {
 		calls = 0
 		if e.MatchBatch(&b, []Doc{{Text: []byte("nothing")}, d}); !slices.Equal(b.Rules(1), c.want) || calls != c.calls {
 			t.Errorf("MatchBatch %q country %q: rules %v, %d calls; want %v, %d", c.text, c.country, b.Rules(1), calls, c.want, c.calls)
+		}
+	}
+
+	// LangOf the same way, for lang:.
+	e = compileRules(t, Rule{Query: "sismo lang:es"}, Rule{Query: "sismo lang:pt"})
+	es := func() string { calls++; return "es" }
+	for _, c := range []struct {
+		lang  string
+		of    func() string
+		want  []int32
+		calls int
+	}{
+		{"", es, []int32{0}, 1},
+		{"pt-BR", es, []int32{1}, 0},
+		{"", nil, nil, 0},
+	} {
+		calls = 0
+		d := Doc{Text: []byte("sismo"), Lang: c.lang, LangOf: c.of, Followers: -1}
+		if got := e.Match(nil, &d); !slices.Equal(got, c.want) || calls != c.calls {
+			t.Errorf("lang %q: rules %v, %d calls; want %v, %d", c.lang, got, calls, c.want, c.calls)
 		}
 	}
 }

@@ -171,7 +171,7 @@ func (e *Engine) evalRules(dst []int32, base int, hits []hit, d *Doc) []int32 {
 			}
 		}
 	}
-	f := query.Fields{Lang: d.Lang, Country: d.Country, CountryOf: d.CountryOf, Source: d.Source, Followers: d.Followers,
+	f := query.Fields{Lang: d.Lang, LangOf: d.LangOf, Country: d.Country, CountryOf: d.CountryOf, Source: d.Source, Followers: d.Followers,
 		Verified: d.Verified, IsRepost: d.IsRepost, IsReply: d.IsReply, HasGeo: d.HasGeo, HasLink: d.HasLink}
 	var ids []int32
 	present := func(i int) bool { return s.termGen[ids[i]] == gen }

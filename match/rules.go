@@ -58,12 +58,14 @@ type Doc struct {
 	Lang, Country, Source                        string
 	Followers                                    int64
 	Verified, IsRepost, IsReply, HasGeo, HasLink bool
-	// CountryOf, when Country is empty, is asked for the country the first
-	// time a rule's country: filter is evaluated for the document (at most
-	// once per match, and only if some rule testing country: has its terms
-	// in the text): for a country that costs something to find, such as
-	// from the post's coordinates or its author's profile. Nil: unknown.
-	CountryOf func() string
+	// LangOf and CountryOf, when Lang or Country is empty, are asked for it
+	// the first time a rule's lang: or country: filter is evaluated for
+	// the document (at most once per match, and only if some rule testing
+	// the field has its terms in the text): for a value that costs
+	// something to find, such as a language detected from the text or a
+	// country from the post's coordinates or its author's profile. Nil:
+	// unknown.
+	LangOf, CountryOf func() string
 }
 
 // SyntaxError is a problem in a rules file or a rule's query.

@@ -11,10 +11,11 @@ import (
 type Fields struct {
 	Lang    string // BCP-47-ish language code as the source gives it ("es", "pt-BR")
 	Country string // ISO 3166-1 alpha-2, upper case
-	// CountryOf, when Country is empty, is called for it by the first
-	// country: filter evaluated (then Country holds its answer and
-	// CountryOf is nil): for a country that costs something to find.
-	CountryOf func() string
+	// LangOf and CountryOf, when Lang or Country is empty, are called for
+	// it by the first lang: or country: filter evaluated (which then sets
+	// the field and clears the function): for a value that costs
+	// something to find.
+	LangOf, CountryOf func() string
 
 	Source    string // "x", "mastodon", "bluesky", …
 	Followers int64  // the author's followers; negative = unknown, matching no author.followers filter
@@ -141,6 +142,9 @@ func parseFilter(name, value string, off, voff int) (filter, *Error) {
 func (x *filter) match(f *Fields) bool {
 	switch x.kind {
 	case fLang:
+		if f.Lang == "" && f.LangOf != nil {
+			f.Lang, f.LangOf = f.LangOf(), nil
+		}
 		l := f.Lang
 		if len(l) > len(x.str) && l[len(x.str)] == '-' && strings.IndexByte(x.str, '-') < 0 {
 			l = l[:len(x.str)] // lang:pt matches pt-BR
