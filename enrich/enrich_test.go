@@ -55,8 +55,8 @@ func TestLanguageFromPost(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
 		{"en", "en"}, {"en-US", "en"}, {"PT_br", "pt"}, {"und", ""}, {"", ""}, {"e", ""}, {"12", ""}, {"zh-Hant", "zh"},
 	} {
-		if got := postLang(c.in); got != c.want {
-			t.Errorf("postLang(%q) = %q, want %q", c.in, got, c.want)
+		if got := SourceLang(c.in); got != c.want {
+			t.Errorf("SourceLang(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
 }

@@ -102,9 +102,9 @@ func detectText(s string, maxBytes int) string {
 	return b.String()
 }
 
-// postLang normalises a source's language tag to its primary subtag:
+// SourceLang normalises a source's language tag to its primary subtag:
 // "en-US" → "en", "PT_br" → "pt"; "und", "zxx", "" and malformed tags → "".
-func postLang(s string) string {
+func SourceLang(s string) string {
 	if i := strings.IndexAny(s, "-_"); i >= 0 {
 		s = s[:i]
 	}
@@ -132,7 +132,7 @@ func postLang(s string) string {
 }
 
 func (d *detector) language(p *post.Post) (string, LangSource) {
-	if l := postLang(p.Lang); l != "" {
+	if l := SourceLang(p.Lang); l != "" {
 		return l, LangPost
 	}
 	if d.cfg.Disable {

@@ -62,19 +62,23 @@ type processor struct {
 	docs    [batchPosts]match.Doc
 	offsets [batchPosts]int64
 	batch   match.Batch
-	// countryFns[k] enriches slot k's post for its country (countryOf).
-	countryFns [batchPosts]func() string
+	// resolvers[k] finds slot k's country and language for its Doc.
+	resolvers [batchPosts]struct{ country, lang func() string }
 
-	feat enrich.Features
-	norm []byte // scratch for the copy key
+	// feats[k] is pending post k's enrichment once done[k]: for the rules'
+	// country: and lang: filters (resolvers) and for its mention rows.
+	feats [batchPosts]enrich.Features
+	done  [batchPosts]bool
+	norm  []byte // scratch for the copy key
 }
 
 // batchPosts is how many decoded posts the processor matches at once with
 // Engine.MatchBatch, which streams them through the automaton's lanes
 // without the per-post fixed costs of Match. Measured on the peers corpus,
 // time per post against Match: 0.92 in batches of 16, 0.84 in batches of
-// 64, 0.81 in batches of 256 (0.96-0.97 of 64's). The batch's posts take
-// about 120 KB per partition owner.
+// 64, 0.81 in batches of 256 (0.96-0.97 of 64's). The batch takes about
+// 160 KB per partition owner: posts 96 KB, their Docs 26 KB, their
+// enrichment 32 KB.
 const batchPosts = 256
 
 // add decodes one message into the pending batch. A message that is no post
@@ -104,7 +108,8 @@ func (pr *processor) add(msg *kafka.Message, c *chunk) {
 	}
 	// The decoders copy every string they set (post.Post owns its strings),
 	// so the slot stays valid while the next messages are decoded.
-	pr.docs[pr.n] = DocOf(p, pr.countryOf(pr.n))
+	res := pr.resolver(pr.n)
+	pr.docs[pr.n] = DocOf(p, res.country, res.lang)
 	pr.offsets[pr.n] = msg.Offset
 	pr.n++
 	if pr.n == len(pr.posts) {
@@ -125,6 +130,7 @@ func (pr *processor) flush(c *chunk) {
 	for k := range pr.n {
 		pr.mentions(c, rules, k)
 	}
+	clear(pr.done[:pr.n])
 	pr.n = 0
 }
 
@@ -155,8 +161,7 @@ func (pr *processor) mentions(c *chunk, rules []match.Rule, k int) {
 			c.n.copies++
 		}
 	}
-	pr.enricher.Enrich(p, &pr.feat)
-	f := &pr.feat
+	f := pr.features(k)
 	for _, h := range hits {
 		c.rows = append(c.rows, mentionRow(rules[h].ID, p, f))
 		row := &c.rows[len(c.rows)-1]
@@ -182,10 +187,13 @@ func (pr *processor) mentions(c *chunk, rules []match.Rule, k int) {
 // profile location. A place's country code without coordinates is that
 // country at once; any other post's country is asked of countryOf (the
 // post's enrichment) only if a rule that tests country: has its terms in
-// the text. countryOf may be nil: the country is then unknown.
-func DocOf(p *post.Post, countryOf func() string) match.Doc {
+// the text. Its language is the source's tag when it has a usable one (so
+// lang:pt-BR can hold), else langOf's (the language enrichment detects in
+// the text), asked for the same way. Either function may be nil: the field
+// is then unknown.
+func DocOf(p *post.Post, countryOf, langOf func() string) match.Doc {
 	d := match.Doc{
-		Text: unsafe.Slice(unsafe.StringData(p.Text), len(p.Text)), Lang: p.Lang,
+		Text:      unsafe.Slice(unsafe.StringData(p.Text), len(p.Text)),
 		Source:    p.Source,
 		Followers: p.Author.Followers, Verified: p.Author.Verified,
 		IsRepost: p.IsRepost(), IsReply: p.IsReply(), HasGeo: p.HasGeo,
@@ -196,20 +204,32 @@ func DocOf(p *post.Post, countryOf func() string) match.Doc {
 	} else {
 		d.CountryOf = countryOf
 	}
+	if enrich.SourceLang(p.Lang) != "" {
+		d.Lang = p.Lang
+	} else {
+		d.LangOf = langOf
+	}
 	return d
 }
 
-// countryOf returns the resolver of the country of pending post k for its
-// Doc (made once per slot: nothing is allocated per post). It enriches the
-// post into pr.feat, which mentions overwrites.
-func (pr *processor) countryOf(k int) func() string {
-	if pr.countryFns[k] == nil {
-		pr.countryFns[k] = func() string {
-			pr.enricher.Enrich(&pr.posts[k], &pr.feat)
-			return pr.feat.Country
-		}
+// features returns pending post k's enrichment, done once per batch.
+func (pr *processor) features(k int) *enrich.Features {
+	if !pr.done[k] {
+		pr.enricher.Enrich(&pr.posts[k], &pr.feats[k])
+		pr.done[k] = true
 	}
-	return pr.countryFns[k]
+	return &pr.feats[k]
+}
+
+// resolver returns the functions that find pending post k's country and
+// language for its Doc, made once per slot: nothing is allocated per post.
+func (pr *processor) resolver(k int) *struct{ country, lang func() string } {
+	r := &pr.resolvers[k]
+	if r.country == nil {
+		r.country = func() string { return pr.features(k).Country }
+		r.lang = func() string { return pr.features(k).Lang }
+	}
+	return r
 }
 
 // mentionRow is the stored row of post p matched by rule, enriched with f;

@@ -129,6 +129,43 @@ func TestProcessorCountry(t *testing.T) {
 	}
 }
 
+// TestProcessorLang: lang: filters see the source's language tag, or, when
+// the post has none (or "und"), the language enrichment detects and stores.
+func TestProcessorLang(t *testing.T) {
+	rules, err := match.Parse("rules.yaml", []byte("rules:\n  - id: es\n    query: sismo lang:es\n  - id: pt-BR\n    query: sismo lang:pt-BR\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := match.Compile(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enr, err := enrich.New(enrich.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr := newTestProcessor(t)
+	pr.engine, pr.enricher = func() *match.Engine { return eng }, enr
+	c := &chunk{first: -1}
+	const es = "fuerte sismo esta mañana en la ciudad, todos salimos a la calle y esperamos noticias"
+	for i, extra := range []string{`"lang":"es"`, ``, `"lang":"und"`, `"lang":"pt-BR"`, `"lang":"en"`} {
+		msg := fmt.Sprintf(`{"id":"%d","created_at":"2026-11-22T10:00:00Z","text":%q`, i, es)
+		if extra != "" {
+			msg += "," + extra
+		}
+		pr.add(&kafka.Message{Offset: int64(i), Value: []byte(msg + "}")}, c)
+	}
+	pr.flush(c)
+	var got []string
+	for _, r := range c.rows {
+		got = append(got, r.PostID+":"+r.RuleID+":"+r.Lang)
+	}
+	want := []string{"0:es:es", "1:es:es", "2:es:es", "3:pt-BR:pt"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("rows %q, want %q", got, want)
+	}
+}
+
 // fakeStore records inserts; failNext makes the next insert fail after
 // (landed=true) or before (landed=false) storing the rows.
 type fakeStore struct {

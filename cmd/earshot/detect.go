@@ -117,7 +117,7 @@ type replay struct {
 	seen  *dedup.Window // post ids, in event time
 	wm    time.Time
 	hits  []int32
-	feat  enrich.Features
+	lazy  lazyFeatures // the current post's enrichment
 	print func(*alert.Alert) error
 
 	posts, dups, matched int
@@ -137,14 +137,16 @@ func (r *replay) post(p *post.Post) error {
 		return nil
 	}
 	r.det.Tick(p.CreatedAt)
-	doc := stream.DocOf(p, func() string { r.enr.Enrich(p, &r.feat); return r.feat.Country })
+	r.lazy = lazyFeatures{enr: r.enr, p: p}
+	country, lang := r.lazy.resolvers()
+	doc := stream.DocOf(p, country, lang)
 	r.hits = r.eng.Match(r.hits[:0], &doc)
 	if len(r.hits) > 0 {
 		r.matched++
-		r.enr.Enrich(p, &r.feat)
+		f := r.lazy.get()
 		rules := r.eng.Rules()
 		for _, h := range r.hits {
-			e := stream.DetectorEvent(rules[h].ID, p, &r.feat)
+			e := stream.DetectorEvent(rules[h].ID, p, f)
 			r.det.Observe(&e)
 		}
 	}

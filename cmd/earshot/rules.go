@@ -106,8 +106,8 @@ func rulesTest(ctx context.Context, args []string) error {
 		return report("", &match.Doc{Text: []byte(*text)})
 	}
 	// Only the text and the fields the rules read matter here: a post
-	// without created_at is matched too. Its country is found as the
-	// pipeline finds it (enrichment), when a rule asks.
+	// without created_at is matched too. Its country and language are
+	// found as the pipeline finds them (enrichment), when a rule asks.
 	a, err := adapt.New(f, post.Limits{OptionalTime: true})
 	if err != nil {
 		return err
@@ -117,8 +117,8 @@ func rulesTest(ctx context.Context, args []string) error {
 		return err
 	}
 	var p post.Post
-	var feat enrich.Features
-	countryOf := func() string { enr.Enrich(&p, &feat); return feat.Country }
+	lazy := lazyFeatures{enr: enr, p: &p}
+	country, lang := lazy.resolvers()
 	var posts, rejected int
 	err = eachLine(ctx, *input, func(line int, data []byte) error {
 		if err := a.Decode(data, &p); err != nil {
@@ -135,7 +135,8 @@ func rulesTest(ctx context.Context, args []string) error {
 			return nil
 		}
 		posts++
-		d := stream.DocOf(&p, countryOf)
+		lazy.done = false
+		d := stream.DocOf(&p, country, lang)
 		return report(p.ID, &d)
 	})
 	if err != nil {
