@@ -90,24 +90,25 @@ func TestProcessor(t *testing.T) {
 	}
 }
 
-// TestProcessorCountry: country: filters see the country the mention is
-// stored with (the enrichment's: GPS, then place, then profile), with the
-// real enricher, for posts matched in one batch.
-func TestProcessorCountry(t *testing.T) {
-	rules, err := match.Parse("rules.yaml", []byte("rules:\n  - id: mx\n    query: sismo country:MX\n  - id: not-mx\n    query: sismo -country:MX\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := match.Compile(rules)
-	if err != nil {
-		t.Fatal(err)
-	}
+// newEnrichingProcessor is newTestProcessor with the rules of a YAML file
+// and the real enricher.
+func newEnrichingProcessor(t *testing.T, yaml string) *processor {
+	t.Helper()
+	eng := testEngine(t, yaml) // a first key rules: makes it YAML
 	enr, err := enrich.New(enrich.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	pr := newTestProcessor(t)
 	pr.engine, pr.enricher = func() *match.Engine { return eng }, enr
+	return pr
+}
+
+// TestProcessorCountry: country: filters see the country the mention is
+// stored with (the enrichment's: GPS, then place, then profile), with the
+// real enricher, for posts matched in one batch.
+func TestProcessorCountry(t *testing.T) {
+	pr := newEnrichingProcessor(t, "rules:\n  - id: mx\n    query: sismo country:MX\n  - id: not-mx\n    query: sismo -country:MX\n")
 	c := &chunk{first: -1}
 	for i, extra := range []string{
 		`"geo":{"lat":19.43,"lon":-99.13}`, // GPS in Mexico City, no place
@@ -132,20 +133,7 @@ func TestProcessorCountry(t *testing.T) {
 // TestProcessorLang: lang: filters see the source's language tag, or, when
 // the post has none (or "und"), the language enrichment detects and stores.
 func TestProcessorLang(t *testing.T) {
-	rules, err := match.Parse("rules.yaml", []byte("rules:\n  - id: es\n    query: sismo lang:es\n  - id: pt-BR\n    query: sismo lang:pt-BR\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := match.Compile(rules)
-	if err != nil {
-		t.Fatal(err)
-	}
-	enr, err := enrich.New(enrich.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pr := newTestProcessor(t)
-	pr.engine, pr.enricher = func() *match.Engine { return eng }, enr
+	pr := newEnrichingProcessor(t, "rules:\n  - id: es\n    query: sismo lang:es\n  - id: pt-BR\n    query: sismo lang:pt-BR\n")
 	c := &chunk{first: -1}
 	const es = "fuerte sismo esta mañana en la ciudad, todos salimos a la calle y esperamos noticias"
 	for i, extra := range []string{`"lang":"es"`, ``, `"lang":"und"`, `"lang":"pt-BR"`, `"lang":"en"`} {
