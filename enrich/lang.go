@@ -104,6 +104,8 @@ func detectText(s string, maxBytes int) string {
 
 // SourceLang normalises a source's language tag to its primary subtag:
 // "en-US" → "en", "PT_br" → "pt"; "und", "zxx", "" and malformed tags → "".
+// A tag whose primary subtag is already lower case costs no allocation
+// (stream.DocOf calls it for every post).
 func SourceLang(s string) string {
 	if i := strings.IndexAny(s, "-_"); i >= 0 {
 		s = s[:i]
@@ -112,18 +114,23 @@ func SourceLang(s string) string {
 		return ""
 	}
 	var b [3]byte
+	lower := true
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
 		case c >= 'a' && c <= 'z':
 		case c >= 'A' && c <= 'Z':
 			c += 'a' - 'A'
+			lower = false
 		default:
 			return ""
 		}
 		b[i] = c
 	}
-	l := string(b[:len(s)])
+	l := s
+	if !lower {
+		l = string(b[:len(s)])
+	}
 	switch l {
 	case "und", "zxx", "mul", "mis":
 		return ""

@@ -212,7 +212,7 @@ func TestProcessorBatchAllocs(t *testing.T) {
 	msgs := make([]kafka.Message, 3*batchPosts+5)
 	for i := range msgs {
 		msgs[i] = kafka.Message{Offset: int64(i), Value: []byte(fmt.Sprintf(
-			`{"id":"%d","created_at":"2026-11-22T10:00:00Z","text":"nada que ver aquí, amigos %d"}`, i, i))}
+			`{"id":"%d","created_at":"2026-11-22T10:00:00Z","text":"nada que ver aquí, amigos %d","lang":"%s"}`, i, i, []string{"es", "pt-BR", "", "und"}[i%4]))}
 	}
 	c := &chunk{first: -1}
 	process := testing.AllocsPerRun(20, func() {
