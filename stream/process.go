@@ -63,7 +63,7 @@ type processor struct {
 	offsets [batchPosts]int64
 	batch   match.Batch
 	// resolvers[k] finds slot k's country and language for its Doc.
-	resolvers [batchPosts]struct{ country, lang func() string }
+	resolvers [batchPosts]resolvers
 
 	// feats[k] is pending post k's enrichment once done[k]: for the rules'
 	// country: and lang: filters (resolvers) and for its mention rows.
@@ -221,9 +221,13 @@ func (pr *processor) features(k int) *enrich.Features {
 	return &pr.feats[k]
 }
 
-// resolver returns the functions that find pending post k's country and
-// language for its Doc, made once per slot: nothing is allocated per post.
-func (pr *processor) resolver(k int) *struct{ country, lang func() string } {
+// resolvers find a pending post's country and language for its Doc
+// (DocOf), from its enrichment.
+type resolvers struct{ country, lang func() string }
+
+// resolver returns pending post k's resolvers, made once per slot: nothing
+// is allocated per post.
+func (pr *processor) resolver(k int) *resolvers {
 	r := &pr.resolvers[k]
 	if r.country == nil {
 		r.country = func() string { return pr.features(k).Country }
