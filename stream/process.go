@@ -244,7 +244,7 @@ func mentionRow(rule string, p *post.Post, f *enrich.Features) sink.Mention {
 		AuthorID: p.Author.ID, AuthorHandle: p.Author.Handle, AuthorFollowers: p.Author.Followers,
 		Lang: f.Lang, Source: p.Source,
 		IsRepost: p.IsRepost(), IsReply: p.IsReply(), IsQuote: p.QuoteOf != "", RepostOf: p.RepostOf,
-		HasGeo: f.Cell != "", Lat: f.Lat, Lon: f.Lon, GeoTier: uint8(f.Tier),
+		HasGeo: p.HasGeo, Lat: f.Lat, Lon: f.Lon, GeoTier: uint8(f.Tier),
 		Country: f.Country, Cell: f.Cell, Text: p.Text,
 		Region: f.Region, Place: f.Place, GeoLevel: uint8(f.Level),
 		Influence: f.Influence, Segment: f.Segment.String(), Bot: f.Bot,

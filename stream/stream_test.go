@@ -122,9 +122,12 @@ func TestProcessorCountry(t *testing.T) {
 	pr.flush(c)
 	var got []string
 	for _, r := range c.rows {
-		got = append(got, r.PostID+":"+r.RuleID+":"+r.Country)
+		got = append(got, fmt.Sprintf("%s:%s:%s:gps=%v:cell=%v", r.PostID, r.RuleID, r.Country, r.HasGeo, r.Cell != ""))
 	}
-	want := []string{"0:mx:MX", "1:not-mx:US", "2:not-mx:US", "3:mx:MX", "4:not-mx:"}
+	// has_geo is the post's GPS fix (docs/schema.md, like has:geo); a place's
+	// box or a profile location gives a cell without it.
+	want := []string{"0:mx:MX:gps=true:cell=true", "1:not-mx:US:gps=false:cell=false", "2:not-mx:US:gps=true:cell=true",
+		"3:mx:MX:gps=false:cell=true", "4:not-mx::gps=false:cell=false"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("rows %q, want %q", got, want)
 	}
