@@ -25,7 +25,7 @@ const (
 	_ = -(uintptr(keyLens) ^ 64)    // the masks at bits-1024, the extras at bits-512
 	_ = -(uintptr(-skippedAll) ^ 2) // skipAll stores -2
 	_ = -(uintptr(maxCopy) ^ 512)   // FRAMECOPY
-	_ = -(uintptr(skipReach) ^ 72)  // the frame: 624 = FRAMECOPY+skipReach+40
+	_ = -(uintptr(skipReach) ^ 72)  // the frame: 632 = FRAMECOPY+skipReach+48
 )
 
 // skipTexts is wordFilter.skipToGo in assembly (skip_amd64.s says why), for

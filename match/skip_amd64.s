@@ -8,8 +8,9 @@
 // less the bytes of c3Letter letters), and each word is found and keyed
 // from the masks with a few independent instructions, without a branch per
 // byte: in Go, the byte loop's exits at every word's start and end cost
-// more than the automaton's steps it saves. At a non-ASCII byte, a run of
-// cold runes is read one rune at a time. A word with another two-byte
+// more than the automaton's steps it saves. An emoji no term starts with
+// between ASCII bytes is read like a space inside the window (emoji); at
+// any other non-ASCII byte, a run of cold runes is read one rune at a time. A word with another two-byte
 // letter or mark (wordFilter.lat) is keyed rune by rune (latWord), and the
 // windows go on after it. It reads up to 72 bytes past a text's end
 // (skipReach), so a text whose end is closer than that to its page's end is
@@ -17,8 +18,8 @@
 // it is longer than FRAMECOPY bytes, gets the argument far.
 
 // FRAMECOPY is maxCopy (skip_amd64.go checks it): the longest text filtered
-// in a copy, in the frame's buffer of FRAMECOPY+72 bytes at buf-624(SP),
-// below the other locals (the frame is 624 bytes: 512+72+40, within what
+// in a copy, in the frame's buffer of FRAMECOPY+72 bytes at buf-632(SP),
+// below the other locals (the frame is 632 bytes: 512+72+48, within what
 // a NOSPLIT function may take; with a larger frame and the stack check it
 // brings, the code after the prologue moved and MatchBatch measured 2-3%
 // slower).
@@ -278,7 +279,7 @@ none:
 // one text's state). A text is one or more windows, from its start
 // (text), and its result is stored at stop (skippedAll at skipAll, far at
 // farLong; a text near its page's end is copied at far).
-TEXT ·skipTexts(SB), NOSPLIT, $624-48
+TEXT ·skipTexts(SB), NOSPLIT, $632-48
 	MOVQ f+0(FP), AX
 	MOVQ F_BITS(AX), R8
 	MOVQ F_SHIFT(AX), R9
@@ -341,10 +342,13 @@ c3Done:
 	SHLQ $1, R13
 	ORQ $1, R13
 	ANDNQ R13, R12, R13 // word starts
-	MOVQ $64, BX
+	MOVQ R14, nonascii-48(SP)
 	TZCNTQ R14, R14
 	CMPQ R14, $64
 	JNE bounded
+
+ascii: // no non-ASCII byte left in the window
+	MOVQ $64, BX
 	BTQ $63, R12
 	JCS words
 	BSRQ R13, BX // the last word runs past the window: the next starts with it
@@ -354,8 +358,10 @@ c3Done:
 	JMP stop // a word of 64 bytes or more (maxSkipWord): scanned
 
 bounded: // only the words before the first non-ASCII byte, and not one it ends unless it is cold
-	BZHIQ R14, R13, R13
 	LEAQ (SI)(R14*1), BX
+	CMPB (BX), $0xF0
+	JAE emoji // a four-byte rune: it may be read like a space
+	BZHIQ R14, R13, R13
 	COLD(notCold, bTwo, bFour, bOK)
 	MOVQ R14, BX
 	JMP words
@@ -499,7 +505,7 @@ far: // the text ends within skipReach bytes of its page's end: filter a copy
 	SUBQ SI, CX
 	CMPQ CX, $FRAMECOPY
 	JA farLong
-	LEAQ buf-624(SP), DI
+	LEAQ buf-632(SP), DI
 	MOVQ DI, R10
 	REP; MOVSB // CX bytes from SI to DI: DI ends at the copy's end
 	MOVQ R10, SI
@@ -683,3 +689,42 @@ prefixesDone:
 	MOVQ nxt-8(SP), BX
 	MOVQ pre-16(SP), R11
 	JMP nextP
+
+// emoji: the window's first non-ASCII byte, at R14 (BX), starts a
+// four-byte rune. A cold one (an emoji no term starts with) that ends
+// inside the window, with no other non-ASCII byte right after it, is read
+// like a space (its bytes are not word bytes already): the window goes on
+// over it, without a run of its own. Otherwise the window stops at it as
+// at any other non-ASCII byte (bounded). Out of line: the loops above keep
+// their places (the Han and kana loop measured 10% slower when this code
+// sat before it).
+emoji:
+	COLD(emojiHot, eTwo, eFour, eOK)
+	LEAQ (R14)(CX*1), AX
+	CMPQ AX, $64
+	JA emojiRun // it ends past the window
+	JEQ emojiSpace
+	MOVQ nonascii-48(SP), DX
+	BTQ AX, DX
+	JCS emojiRun // another non-ASCII rune right after it
+
+emojiSpace:
+	MOVQ $-1, DX
+	BZHIQ CX, DX, DX
+	SHLXQ R14, DX, DX // the rune's bytes
+	MOVQ nonascii-48(SP), AX
+	ANDNQ AX, DX, AX
+	MOVQ AX, nonascii-48(SP)
+	TZCNTQ AX, R14
+	CMPQ R14, $64
+	JNE bounded
+	JMP ascii
+
+emojiRun: // a cold run from it, after the words before it
+	BZHIQ R14, R13, R13
+	MOVQ R14, BX
+	JMP words
+
+emojiHot:
+	BZHIQ R14, R13, R13
+	JMP notCold
