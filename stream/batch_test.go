@@ -112,7 +112,7 @@ func referenceMentions(t *testing.T, eng *match.Engine, msgs []kafka.Message) (w
 			continue
 		}
 		decoded++
-		d := DocOf(&p, nil, nil)
+		d := DocOf(&p, nil)
 		hits := eng.Match(nil, &d)
 		if len(hits) == 0 || seen[p.ID] {
 			continue

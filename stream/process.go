@@ -62,14 +62,11 @@ type processor struct {
 	docs    [batchPosts]match.Doc
 	offsets [batchPosts]int64
 	batch   match.Batch
-	// resolvers[k] finds slot k's country and language for its Doc.
-	resolvers [batchPosts]resolvers
+	// lazy[k] is post k's enrichment: for the rules' country: and lang:
+	// filters, and for its mention rows.
+	lazy [batchPosts]Lazy
 
-	// feats[k] is pending post k's enrichment once done[k]: for the rules'
-	// country: and lang: filters (resolvers) and for its mention rows.
-	feats [batchPosts]enrich.Features
-	done  [batchPosts]bool
-	norm  []byte // scratch for the copy key
+	norm []byte // scratch for the copy key
 }
 
 // batchPosts is how many decoded posts the processor matches at once with
@@ -77,8 +74,8 @@ type processor struct {
 // without the per-post fixed costs of Match. Measured on the peers corpus,
 // time per post against Match: 0.92 in batches of 16, 0.84 in batches of
 // 64, 0.81 in batches of 256 (0.96-0.97 of 64's). The batch takes about
-// 160 KB per partition owner: posts 96 KB, their Docs 26 KB, their
-// enrichment 32 KB.
+// 170 KB per partition owner: posts 96 KB, their Docs 26 KB, their
+// enrichment (Lazy) 45 KB.
 const batchPosts = 256
 
 // add decodes one message into the pending batch. A message that is no post
@@ -108,8 +105,8 @@ func (pr *processor) add(msg *kafka.Message, c *chunk) {
 	}
 	// The decoders copy every string they set (post.Post owns its strings),
 	// so the slot stays valid while the next messages are decoded.
-	res := pr.resolver(pr.n)
-	pr.docs[pr.n] = DocOf(p, res.country, res.lang)
+	pr.lazy[pr.n].Reset(pr.enricher, p)
+	pr.docs[pr.n] = DocOf(p, &pr.lazy[pr.n])
 	pr.offsets[pr.n] = msg.Offset
 	pr.n++
 	if pr.n == len(pr.posts) {
@@ -130,7 +127,6 @@ func (pr *processor) flush(c *chunk) {
 	for k := range pr.n {
 		pr.mentions(c, rules, k)
 	}
-	clear(pr.done[:pr.n])
 	pr.n = 0
 }
 
@@ -161,7 +157,7 @@ func (pr *processor) mentions(c *chunk, rules []match.Rule, k int) {
 			c.n.copies++
 		}
 	}
-	f := pr.features(k)
+	f := pr.lazy[k].Features()
 	for _, h := range hits {
 		c.rows = append(c.rows, mentionRow(rules[h].ID, p, f))
 		row := &c.rows[len(c.rows)-1]
@@ -185,13 +181,12 @@ func (pr *processor) mentions(c *chunk, rules []match.Rule, k int) {
 // Its country, for country: filters, is the one enrichment stores with the
 // mention: from the GPS coordinates, else the place, else the author's
 // profile location. A place's country code without coordinates is that
-// country at once; any other post's country is asked of countryOf (the
-// post's enrichment) only if a rule that tests country: has its terms in
-// the text. Its language is the source's tag when it has a usable one (so
-// lang:pt-BR can hold), else langOf's (the language enrichment detects in
-// the text), asked for the same way. Either function may be nil: the field
-// is then unknown.
-func DocOf(p *post.Post, countryOf, langOf func() string) match.Doc {
+// country at once; any other post's country is asked of l (the post's
+// enrichment) only if a rule that tests country: has its terms in the
+// text. Its language is the source's tag when it has a usable one (so
+// lang:pt-BR can hold), else the language enrichment detects in the text,
+// asked for the same way. With l nil, those fields are unknown.
+func DocOf(p *post.Post, l *Lazy) match.Doc {
 	d := match.Doc{
 		Text:      unsafe.Slice(unsafe.StringData(p.Text), len(p.Text)),
 		Source:    p.Source,
@@ -201,39 +196,44 @@ func DocOf(p *post.Post, countryOf, langOf func() string) match.Doc {
 	}
 	if !p.HasGeo && p.Place.CountryCode != "" {
 		d.Country = p.Place.CountryCode
-	} else {
-		d.CountryOf = countryOf
+	} else if l != nil {
+		d.CountryOf = l.country
 	}
 	if enrich.SourceLang(p.Lang) != "" {
 		d.Lang = p.Lang
-	} else {
-		d.LangOf = langOf
+	} else if l != nil {
+		d.LangOf = l.lang
 	}
 	return d
 }
 
-// features returns pending post k's enrichment, done once per batch.
-func (pr *processor) features(k int) *enrich.Features {
-	if !pr.done[k] {
-		pr.enricher.Enrich(&pr.posts[k], &pr.feats[k])
-		pr.done[k] = true
-	}
-	return &pr.feats[k]
+// Lazy is a post's enrichment, done at most once and only when asked: by
+// the rules' country: and lang: filters (the Doc of DocOf) or by what
+// follows a match (Features). Reset it for each post.
+type Lazy struct {
+	enricher      Enricher
+	p             *post.Post
+	f             enrich.Features
+	done          bool
+	country, lang func() string // made once: nothing is allocated per post
 }
 
-// resolvers find a pending post's country and language for its Doc
-// (DocOf), from its enrichment.
-type resolvers struct{ country, lang func() string }
-
-// resolver returns pending post k's resolvers, made once per slot: nothing
-// is allocated per post.
-func (pr *processor) resolver(k int) *resolvers {
-	r := &pr.resolvers[k]
-	if r.country == nil {
-		r.country = func() string { return pr.features(k).Country }
-		r.lang = func() string { return pr.features(k).Lang }
+// Reset makes l the enrichment of p by en, not done yet.
+func (l *Lazy) Reset(en Enricher, p *post.Post) {
+	l.enricher, l.p, l.done = en, p, false
+	if l.country == nil {
+		l.country = func() string { return l.Features().Country }
+		l.lang = func() string { return l.Features().Lang }
 	}
-	return r
+}
+
+// Features returns the post's enrichment, enriching it the first time.
+func (l *Lazy) Features() *enrich.Features {
+	if !l.done {
+		l.enricher.Enrich(l.p, &l.f)
+		l.done = true
+	}
+	return &l.f
 }
 
 // mentionRow is the stored row of post p matched by rule, enriched with f;

@@ -117,7 +117,7 @@ type replay struct {
 	seen  *dedup.Window // post ids, in event time
 	wm    time.Time
 	hits  []int32
-	lazy  lazyFeatures // the current post's enrichment
+	lazy  stream.Lazy // the current post's enrichment
 	print func(*alert.Alert) error
 
 	posts, dups, matched int
@@ -137,13 +137,12 @@ func (r *replay) post(p *post.Post) error {
 		return nil
 	}
 	r.det.Tick(p.CreatedAt)
-	r.lazy = lazyFeatures{enr: r.enr, p: p}
-	country, lang := r.lazy.resolvers()
-	doc := stream.DocOf(p, country, lang)
+	r.lazy.Reset(r.enr, p)
+	doc := stream.DocOf(p, &r.lazy)
 	r.hits = r.eng.Match(r.hits[:0], &doc)
 	if len(r.hits) > 0 {
 		r.matched++
-		f := r.lazy.get()
+		f := r.lazy.Features()
 		rules := r.eng.Rules()
 		for _, h := range r.hits {
 			e := stream.DetectorEvent(rules[h].ID, p, f)

@@ -7,9 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-
-	"earshot/enrich"
-	"earshot/stream/post"
 )
 
 // eachLine calls fn with every non-blank line of input (a file, or - for
@@ -41,27 +38,4 @@ func eachLine(ctx context.Context, input string, fn func(line int, data []byte) 
 		return fmt.Errorf("cannot read %s: %w", input, err)
 	}
 	return nil
-}
-
-// lazyFeatures enriches one post at most once, when asked: for the rules'
-// country: and lang: filters (stream.DocOf) and what follows a match. Set
-// done to false for each new post.
-type lazyFeatures struct {
-	enr  *enrich.Enricher
-	p    *post.Post
-	f    enrich.Features
-	done bool
-}
-
-func (l *lazyFeatures) get() *enrich.Features {
-	if !l.done {
-		l.enr.Enrich(l.p, &l.f)
-		l.done = true
-	}
-	return &l.f
-}
-
-// resolvers returns the country and language functions for stream.DocOf.
-func (l *lazyFeatures) resolvers() (country, lang func() string) {
-	return func() string { return l.get().Country }, func() string { return l.get().Lang }
 }

@@ -117,8 +117,7 @@ func rulesTest(ctx context.Context, args []string) error {
 		return err
 	}
 	var p post.Post
-	lazy := lazyFeatures{enr: enr, p: &p}
-	country, lang := lazy.resolvers()
+	var lazy stream.Lazy
 	var posts, rejected int
 	err = eachLine(ctx, *input, func(line int, data []byte) error {
 		if err := a.Decode(data, &p); err != nil {
@@ -135,8 +134,8 @@ func rulesTest(ctx context.Context, args []string) error {
 			return nil
 		}
 		posts++
-		lazy.done = false
-		d := stream.DocOf(&p, country, lang)
+		lazy.Reset(enr, &p)
+		d := stream.DocOf(&p, &lazy)
 		return report(p.ID, &d)
 	})
 	if err != nil {
