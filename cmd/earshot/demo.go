@@ -29,7 +29,7 @@ func cmdDemo(ctx context.Context, args []string) error {
 	clickhouseFlags(fs, &sc)
 	var o genOptions
 	o.register(fs)
-	httpAddr := fs.String("http-addr", "127.0.0.1:9464", "`address` serving /metrics, /healthz and /readyz")
+	httpAddr := fs.String("http-addr", "127.0.0.1:9464", "`address` serving /metrics, /healthz, /readyz and /debug/pprof/")
 	fs.Lookup("rate").DefValue, o.rate = "300", 300
 	fs.Lookup("burst-at").DefValue, o.burstAt = "20s", 20*time.Second
 	fs.Lookup("malformed-fraction").DefValue, o.malformed = "0.0005", 0.0005

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"time"
 
@@ -39,7 +40,7 @@ func cmdRun(ctx context.Context, args []string) error {
 		"texts remembered per partition for copy detection, ~83 bytes each; when full the oldest half is forgotten early (0: 1,000,000)")
 	rulesPath := fs.String("rules", "", "rules `file`: a keyword list (one term per line) or a YAML rules file (required)")
 	rulesPoll := fs.Duration("rules-poll", 2*time.Second, "how often the rules file is checked for changes (SIGHUP and POST /admin/rules/reload reload at once)")
-	httpAddr := fs.String("http-addr", "127.0.0.1:9464", "`address` serving /metrics, /healthz and /readyz (empty: off)")
+	httpAddr := fs.String("http-addr", "127.0.0.1:9464", "`address` serving /metrics, /healthz, /readyz and /debug/pprof/ (empty: off)")
 	migrate := fs.Bool("migrate", true, "apply the ClickHouse schema at start")
 	var af alertFlags
 	af.register(fs)
@@ -287,8 +288,9 @@ func newRegistry() *prometheus.Registry {
 	return reg
 }
 
-// serveHTTP serves /metrics, /healthz and /readyz on addr until the
-// returned stop function is called (which waits for the server goroutine).
+// serveHTTP serves /metrics, /healthz, /readyz and Go's profiles
+// (/debug/pprof/) on addr until the returned stop function is called
+// (which waits for the server goroutine).
 func serveHTTP(addr string, g prometheus.Gatherer, ready func() bool, extra map[string]http.Handler) (stop func(), err error) {
 	if addr == "" {
 		return func() {}, nil
@@ -306,6 +308,11 @@ func serveHTTP(addr string, g prometheus.Gatherer, ready func() bool, extra map[
 		}
 		fmt.Fprintln(w, "ready")
 	})
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, usageErr("--http-addr %s: %v", addr, err)
