@@ -1,0 +1,123 @@
+package post
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// fastCases are messages for the differential tests: take says whether
+// decodeFast must take the message (else it must leave it to decodeTree).
+var fastCases = []struct {
+	name string
+	msg  string
+	take bool
+}{
+	{"full", full, true},
+	{"minimal", `{"id":"1","created_at":"2026-11-22T10:00:00Z","text":"hola"}`, true},
+	{"nulls", `{"id":"1","created_at":"2026-11-22T10:00:00Z","text":"x","lang":null,"source":null,"repost_of":null,
+		"author":{"id":null,"handle":null,"followers":null,"created_at":null,"verified":null,"location":null,"bio":null},
+		"geo":null,"place":{"name":null,"country_code":null,"bbox":null}}`, true},
+	{"author null", `{"id":"1","created_at":"2026-11-22T10:00:00Z","text":"x","author":null,"place":null}`, true},
+	{"escapes", `{"id":"a\"b","created_at":"2026-11-22T10:00:00.5+02:00","text":"l\u00ednea\n\ttab \\ \/ \ud83d\ude00 \"q\" \b\f\r"}`, true},
+	{"numeric id", `{"id":1852345678901234567,"created_at":"2026-11-22T10:00:00Z","text":"x","repost_of":0}`, true},
+	{"empty optional ids", `{"id":"1","created_at":"2026-11-22T10:00:00Z","text":"x","repost_of":"","author":{"id":""}}`, true},
+	{"unknown fields", `{"id":"1","x":{"a":[1,2.5e-3,{"b":[true,false,null,"s\"\\"]},[]],"c":{}},"created_at":"2026-11-22T10:00:00Z",
+		"text":"x","author":{"id":"9","extra":[{"k":-0.0}],"followers":1e3},"geo":{"lat":19.4,"lon":-99.1,"alt":2240},
+		"place":{"name":"CDMX","country_code":"mx","bbox":[-99.3,19.0,-98.9,19.6],"type":"city"}}`, true},
+	{"whitespace", " \t\r\n{ \"id\" : \"1\" , \"created_at\" :\"2026-11-22T10:00:00Z\",\n\"text\" : \"x\" } \n", true},
+	{"long text", `{"id":"1","created_at":"2026-11-22T10:00:00Z","text":"` + strings.Repeat("terremoto en Chile ", 200) + `"}`, true},
+	{"truncated strings", `{"id":"1","created_at":"2026-11-22T10:00:00Z","text":"x","lang":"` + strings.Repeat("é", 30) + `"}`, true},
+
+	{"missing id", `{"created_at":"2026-11-22T10:00:00Z","text":"x"}`, false},
+	{"empty id", `{"id":"","created_at":"2026-11-22T10:00:00Z","text":"x"}`, false},
+	{"control in id", `{"id":"a\u0001","created_at":"2026-11-22T10:00:00Z","text":"x"}`, false},
+	{"negative id", `{"id":-1,"created_at":"2026-11-22T10:00:00Z","text":"x"}`, false},
+	{"id 1e5", `{"id":1e5,"created_at":"2026-11-22T10:00:00Z","text":"x"}`, false},
+	{"id 01 (fastjson takes it)", `{"id":01,"created_at":"2026-11-22T10:00:00Z","text":"x"}`, false},
+	{"missing time", `{"id":"1","text":"x"}`, false},
+	{"null time", `{"id":"1","created_at":null,"text":"x"}`, false},
+	{"epoch time", `{"id":"1","created_at":1795000000000,"text":"x"}`, false},
+	{"bad time", `{"id":"1","created_at":"yesterday","text":"x"}`, false},
+	{"time out of range", `{"id":"1","created_at":"1999-01-01T00:00:00Z","text":"x"}`, false},
+	{"null text", `{"id":"1","created_at":"2026-11-22T10:00:00Z","text":null}`, false},
+	{"repeated text", `{"id":"1","created_at":"2026-11-22T10:00:00Z","text":"a","text":"b"}`, false},
+	{"escaped key", `{"id":"1","created_at":"2026-11-22T10:00:00Z","t\u0065xt":"x"}`, false},
+	{"lone surrogate", `{"id":"1","created_at":"2026-11-22T10:00:00Z","text":"\ud800x"}`, false},
+	{"unknown escape", `{"id":"1","created_at":"2026-11-22T10:00:00Z","text":"\q"}`, false},
+	{"count as string", `{"id":"1","created_at":"2026-11-22T10:00:00Z","text":"x","author":{"followers":"1200"}}`, false},
+	{"negative count", `{"id":"1","created_at":"2026-11-22T10:00:00Z","text":"x","author":{"followers":-3}}`, false},
+	{"bad country", `{"id":"1","created_at":"2026-11-22T10:00:00Z","text":"x","place":{"country_code":"mex"}}`, false},
+	{"geo 0,0", `{"id":"1","created_at":"2026-11-22T10:00:00Z","text":"x","geo":{"lat":0,"lon":0}}`, false},
+	{"geo as strings", `{"id":"1","created_at":"2026-11-22T10:00:00Z","text":"x","geo":{"lat":"19.4","lon":"-99.1"}}`, false},
+	{"bbox of 3", `{"id":"1","created_at":"2026-11-22T10:00:00Z","text":"x","place":{"bbox":[1,2,3]}}`, false},
+	{"lang a number", `{"id":"1","created_at":"2026-11-22T10:00:00Z","text":"x","lang":5}`, false},
+	{"author a string", `{"id":"1","created_at":"2026-11-22T10:00:00Z","text":"x","author":"ana"}`, false},
+	{"tail", `{"id":"1","created_at":"2026-11-22T10:00:00Z","text":"x"} {}`, false},
+	{"trailing comma", `{"id":"1","created_at":"2026-11-22T10:00:00Z","text":"x",}`, false},
+	{"array", `[1]`, false},
+	{"deep", `{"id":"1","created_at":"2026-11-22T10:00:00Z","text":"x","d":` + strings.Repeat("[", 40) + strings.Repeat("]", 40) + `}`, false},
+}
+
+// TestDecodeFast: the fast path takes the common messages and leaves the
+// others, and on what it takes it decodes what decodeTree does.
+func TestDecodeFast(t *testing.T) {
+	d := NewDecoder(Limits{})
+	for _, c := range fastCases {
+		var fast Post
+		fast.Reset()
+		took := d.decodeFast([]byte(c.msg), &fast)
+		if took != c.take {
+			t.Errorf("%s: decodeFast took it: %v, want %v", c.name, took, c.take)
+			continue
+		}
+		if took {
+			sameAsTree(t, d, []byte(c.msg), &fast)
+		}
+	}
+	// created_at is optional for `earshot rules test`.
+	opt := NewDecoder(Limits{OptionalTime: true})
+	for _, msg := range []string{`{"id":"1","text":"x"}`, `{"id":"1","created_at":null,"text":"x"}`} {
+		var p Post
+		p.Reset()
+		if !opt.decodeFast([]byte(msg), &p) {
+			t.Errorf("%s with the time optional: not taken", msg)
+			continue
+		}
+		sameAsTree(t, opt, []byte(msg), &p)
+	}
+}
+
+// sameAsTree fails unless decodeTree accepts msg and decodes fast.
+func sameAsTree(t *testing.T, d *Decoder, msg []byte, fast *Post) {
+	t.Helper()
+	var tree Post
+	tree.Reset()
+	if err := d.decodeTree(msg, &tree); err != nil {
+		t.Fatalf("decodeFast took %q, decodeTree rejects it: %v", msg, err)
+	}
+	if !reflect.DeepEqual(*fast, tree) {
+		t.Fatalf("%q:\nfast %+v\ntree %+v", msg, *fast, tree)
+	}
+}
+
+// FuzzDecodeFast holds decodeFast to decodeTree on every message it takes.
+func FuzzDecodeFast(f *testing.F) {
+	for _, c := range fastCases {
+		f.Add([]byte(c.msg))
+	}
+	decs := []*Decoder{NewDecoder(Limits{}), NewDecoder(Limits{OptionalTime: true, MaxTextBytes: 64, MaxIDBytes: 4})}
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		if len(msg) == 0 || !utf8.Valid(msg) {
+			return // Decode rejects these before either path
+		}
+		for _, d := range decs {
+			var fast Post
+			fast.Reset()
+			if d.decodeFast(msg, &fast) {
+				sameAsTree(t, d, msg, &fast)
+			}
+		}
+	})
+}
