@@ -34,7 +34,10 @@ type Enricher interface {
 // decoder turns a message into a post: *post.Decoder for canonical posts,
 // *adapt.Adapter for other formats.
 type decoder interface {
-	Decode(data []byte, p *post.Post) error
+	// DecodeDeferred may leave the author's fields other than Followers
+	// and Verified to p.CompleteAuthor (Lazy.Features calls it): most
+	// posts match nothing, and their authors are not needed.
+	DecodeDeferred(data []byte, p *post.Post) error
 }
 
 // processor turns the messages of one partition into mention rows and dead
@@ -86,7 +89,7 @@ const batchPosts = 256
 func (pr *processor) add(msg *kafka.Message, c *chunk) {
 	c.n.consumed++
 	p := &pr.posts[pr.n]
-	if err := pr.dec.Decode(msg.Value, p); err != nil {
+	if err := pr.dec.DecodeDeferred(msg.Value, p); err != nil {
 		var de *post.DecodeError
 		if adapt.IsSkip(err) {
 			c.n.skipped++ // a valid message that is no post (e.g. a deletion notice)
@@ -104,7 +107,8 @@ func (pr *processor) add(msg *kafka.Message, c *chunk) {
 		pr.observeTime(c, p.CreatedAt)
 	}
 	// The decoders copy every string they set (post.Post owns its strings),
-	// so the slot stays valid while the next messages are decoded.
+	// so the slot stays valid while the next messages are decoded; the
+	// deferred author is read from msg.Value, which is this message's own.
 	pr.lazy[pr.n].Reset(pr.enricher, p)
 	pr.docs[pr.n] = DocOf(p, &pr.lazy[pr.n])
 	pr.offsets[pr.n] = msg.Offset
@@ -227,9 +231,11 @@ func (l *Lazy) Reset(en Enricher, p *post.Post) {
 	}
 }
 
-// Features returns the post's enrichment, enriching it the first time.
+// Features returns the post's enrichment, enriching it the first time
+// (and completing its author, which the processor's decoder defers).
 func (l *Lazy) Features() *enrich.Features {
 	if !l.done {
+		l.p.CompleteAuthor()
 		l.enricher.Enrich(l.p, &l.f)
 		l.done = true
 	}

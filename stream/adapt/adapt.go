@@ -113,8 +113,23 @@ func reject(r post.Reason, format string, args ...any) error {
 
 // Decode maps data onto p. Errors are *post.DecodeError.
 func (a *Adapter) Decode(data []byte, p *post.Post) error {
+	return a.decode(data, p, false)
+}
+
+// DecodeDeferred is Decode with post.Decoder.DecodeDeferred for a canonical
+// post (the others are decoded whole from the adapter's own buffer): data
+// must not change until p.CompleteAuthor.
+func (a *Adapter) DecodeDeferred(data []byte, p *post.Post) error {
+	return a.decode(data, p, true)
+}
+
+func (a *Adapter) decode(data []byte, p *post.Post, deferAuthor bool) error {
+	canon := a.canon.Decode
+	if deferAuthor {
+		canon = a.canon.DecodeDeferred
+	}
 	if a.format == FormatCanonical {
-		return a.canon.Decode(data, p)
+		return canon(data, p)
 	}
 	p.Reset()
 	if len(data) == 0 {
@@ -134,7 +149,7 @@ func (a *Adapter) Decode(data []byte, p *post.Post) error {
 	var c *canonical
 	switch f {
 	case FormatCanonical:
-		return a.canon.Decode(data, p)
+		return canon(data, p)
 	case FormatTwitterV1:
 		c, err = fromTwitter(v)
 	case FormatMastodon:

@@ -117,6 +117,21 @@ func NewDecoder(l Limits) *Decoder {
 // *DecodeError when the message must go to the dead-letter topic; otherwise
 // p is valid, and p.Warnings lists the optional fields that were ignored.
 func (d *Decoder) Decode(data []byte, p *Post) error {
+	return d.decode(data, p, false)
+}
+
+// DecodeDeferred is Decode, except that it may leave the author's fields
+// other than Followers and Verified (the ones rules test) unset until
+// p.CompleteAuthor, which reads them from data: data must not change until
+// then. For a pipeline that needs the whole author only of the posts that
+// match (a few per cent): the author is about 40% of a post's decoding.
+// Rejects are the same as Decode's; warnings about the author's fields come
+// with CompleteAuthor.
+func (d *Decoder) DecodeDeferred(data []byte, p *Post) error {
+	return d.decode(data, p, true)
+}
+
+func (d *Decoder) decode(data []byte, p *Post, deferAuthor bool) error {
 	p.Reset()
 	switch {
 	case len(data) == 0:
@@ -126,7 +141,7 @@ func (d *Decoder) Decode(data []byte, p *Post) error {
 	case !utf8.Valid(data):
 		return reject(ReasonInvalidUTF8, "message is not valid UTF-8")
 	}
-	if d.decodeFast(data, p) {
+	if d.decodeFast(data, p, deferAuthor) {
 		return nil
 	}
 	p.Reset()

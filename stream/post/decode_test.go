@@ -200,15 +200,25 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
+// BenchmarkDecode decodes a full post whole (Decode), and with its
+// author left for later (DecodeDeferred, as the pipeline decodes the posts
+// it may not store).
 func BenchmarkDecode(b *testing.B) {
 	d := NewDecoder(Limits{})
 	msg := []byte(full)
-	var p Post
-	b.SetBytes(int64(len(msg)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := d.Decode(msg, &p); err != nil {
-			b.Fatal(err)
-		}
+	for _, c := range []struct {
+		name   string
+		decode func([]byte, *Post) error
+	}{{"whole", d.Decode}, {"deferred", d.DecodeDeferred}} {
+		b.Run(c.name, func(b *testing.B) {
+			var p Post
+			b.SetBytes(int64(len(msg)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := c.decode(msg, &p); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
+	"github.com/valyala/fastjson"
 	"github.com/valyala/fastjson/fastfloat"
 
 	"earshot/enrich/geo"
@@ -28,7 +29,10 @@ import (
 // and Decode decodes the message with fastjson, which classifies rejects
 // and writes warnings. FuzzDecodeFast holds it to fastjson's result on
 // every message it takes.
-func (d *Decoder) decodeFast(data []byte, p *Post) bool {
+//
+// With deferAuthor, it reads of the author only Followers and Verified, and
+// keeps the object's bytes for CompleteAuthor.
+func (d *Decoder) decodeFast(data []byte, p *Post, deferAuthor bool) bool {
 	s := scanner{b: data, buf: d.buf[:0]}
 	defer func() { d.buf = s.buf }()
 	var seen uint32
@@ -65,7 +69,12 @@ func (d *Decoder) decodeFast(data []byte, p *Post) bool {
 		case "quote_of":
 			bit, ok = 1<<7, s.id(&p.QuoteOf, d.limits.MaxIDBytes, false)
 		case "author":
-			bit, ok = 1<<8, s.author(&p.Author, d.limits.MaxIDBytes)
+			bit = 1 << 8
+			if deferAuthor {
+				ok = s.authorBrief(p, d.limits.MaxIDBytes)
+			} else {
+				ok = s.author(&p.Author, d.limits.MaxIDBytes)
+			}
 		case "geo":
 			bit, ok = 1<<9, s.geo(p)
 		case "place":
@@ -99,6 +108,9 @@ type scanner struct {
 }
 
 func (s *scanner) ws() {
+	if s.i < len(s.b) && s.b[s.i] > ' ' {
+		return // compact JSON: no whitespace between tokens
+	}
 	for s.i < len(s.b) {
 		switch s.b[s.i] {
 		case ' ', '\t', '\n', '\r':
@@ -477,15 +489,7 @@ func (s *scanner) author(a *Author, maxID int) bool {
 		case "created_at":
 			bit, ok = 1<<5, s.time(&a.CreatedAt)
 		case "verified":
-			bit = 1 << 6
-			switch {
-			case bytes.HasPrefix(s.b[s.i:], []byte("true")):
-				a.Verified, s.i = true, s.i+4
-			case bytes.HasPrefix(s.b[s.i:], []byte("false")):
-				s.i += 5
-			default:
-				ok = s.null()
-			}
+			bit, ok = 1<<6, s.verified(&a.Verified)
 		case "location":
 			bit, ok = 1<<7, s.optString(&a.Location, 300)
 		case "bio":
@@ -502,6 +506,56 @@ func (s *scanner) author(a *Author, maxID int) bool {
 		}
 	}
 	return true
+}
+
+// authorBrief reads of the author object only followers and verified
+// (as author does) and keeps its bytes in p for CompleteAuthor.
+func (s *scanner) authorBrief(p *Post, maxID int) bool {
+	start := s.i
+	if s.null() {
+		return true
+	}
+	if !s.open('{') {
+		return false
+	}
+	a := &p.Author
+	var seen uint32
+	for more := !s.close('}'); more; {
+		k, ok := s.key()
+		if !ok {
+			return false
+		}
+		var bit uint32
+		switch string(k) {
+		case "followers":
+			bit, ok = 1<<0, s.count(&a.Followers)
+		case "verified":
+			bit, ok = 1<<1, s.verified(&a.Verified)
+		default:
+			ok = s.skip(1)
+		}
+		if !ok || seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+		if more, ok = s.next('}'); !ok {
+			return false
+		}
+	}
+	p.author = deferred{raw: s.b[start:s.i], maxID: maxID}
+	return true
+}
+
+// verified reads a boolean or null (false).
+func (s *scanner) verified(dst *bool) bool {
+	switch {
+	case s.word("true"):
+		*dst = true
+		return true
+	case s.word("false"):
+		return true
+	}
+	return s.null()
 }
 
 // geo reads {"lat": …, "lon": …} when both are numbers of a valid point.
@@ -670,4 +724,39 @@ func (s *scanner) word(w string) bool {
 		return true
 	}
 	return false
+}
+
+// deferred is an author object whose decoding DecodeDeferred left to
+// CompleteAuthor.
+type deferred struct {
+	raw   []byte // the object's JSON, in the message
+	maxID int
+}
+
+// CompleteAuthor sets the author's fields that DecodeDeferred left unset
+// (nothing for a post it decoded whole, or for one decoded by Decode), with
+// Decode's warnings about them.
+func (p *Post) CompleteAuthor() {
+	d := p.author
+	if d.raw == nil {
+		return
+	}
+	p.author = deferred{}
+	s := scanner{b: d.raw}
+	var a Author
+	a.Followers, a.Following, a.Posts = -1, -1, -1
+	if s.author(&a, d.maxID) {
+		p.Author = a
+		return
+	}
+	// Something to warn about: as decodeTree reads it. The bytes were
+	// read as JSON already, so fastjson parses them.
+	var fp fastjson.Parser
+	v, err := fp.ParseBytes(d.raw)
+	if err != nil {
+		p.warn("author: %v", err)
+		return
+	}
+	p.Author = Author{Followers: -1, Following: -1, Posts: -1}
+	decodeAuthor(p, v, d.maxID)
 }

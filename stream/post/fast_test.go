@@ -67,7 +67,7 @@ func TestDecodeFast(t *testing.T) {
 	for _, c := range fastCases {
 		var fast Post
 		fast.Reset()
-		took := d.decodeFast([]byte(c.msg), &fast)
+		took := d.decodeFast([]byte(c.msg), &fast, false)
 		if took != c.take {
 			t.Errorf("%s: decodeFast took it: %v, want %v", c.name, took, c.take)
 			continue
@@ -81,7 +81,7 @@ func TestDecodeFast(t *testing.T) {
 	for _, msg := range []string{`{"id":"1","text":"x"}`, `{"id":"1","created_at":null,"text":"x"}`} {
 		var p Post
 		p.Reset()
-		if !opt.decodeFast([]byte(msg), &p) {
+		if !opt.decodeFast([]byte(msg), &p, false) {
 			t.Errorf("%s with the time optional: not taken", msg)
 			continue
 		}
@@ -115,9 +115,59 @@ func FuzzDecodeFast(f *testing.F) {
 		for _, d := range decs {
 			var fast Post
 			fast.Reset()
-			if d.decodeFast(msg, &fast) {
+			if d.decodeFast(msg, &fast, false) {
 				sameAsTree(t, d, msg, &fast)
 			}
+			sameDeferred(t, d, msg)
 		}
 	})
+}
+
+// sameDeferred fails unless DecodeDeferred then CompleteAuthor gives what
+// Decode does, reject or post.
+func sameDeferred(t *testing.T, d *Decoder, msg []byte) {
+	t.Helper()
+	var whole, later Post
+	errWhole := d.Decode(msg, &whole)
+	errLater := d.DecodeDeferred(msg, &later)
+	if !reflect.DeepEqual(errWhole, errLater) {
+		t.Fatalf("%q: Decode: %v, DecodeDeferred: %v", msg, errWhole, errLater)
+	}
+	if errWhole != nil {
+		return
+	}
+	later.CompleteAuthor()
+	later.CompleteAuthor() // a second call changes nothing
+	if !reflect.DeepEqual(whole, later) {
+		t.Fatalf("%q:\nDecode                       %+v\nDecodeDeferred+CompleteAuthor %+v", msg, whole, later)
+	}
+}
+
+// TestDecodeDeferred: the author read later is the author read at once,
+// warnings included, and the posts the fast path takes defer it.
+func TestDecodeDeferred(t *testing.T) {
+	d := NewDecoder(Limits{})
+	msgs := []string{
+		`{"id":"1","created_at":"2026-11-22T10:00:00Z","text":"x","author":{"id":"9","created_at":"yesterday","followers":5,"handle":7}}`,
+		`{"id":"1","created_at":"2026-11-22T10:00:00Z","text":"x","author":{"id":"9","id":"10","verified":true}}`,
+		`{"id":"1","created_at":"2026-11-22T10:00:00Z","text":"x","author":{"followers":"12"}}`,
+		`{"id":"1","created_at":"2026-11-22T10:00:00Z","text":"x","author":{"id":"9","location":"Lima"},"place":{"country_code":"xx1"}}`,
+	}
+	for _, c := range fastCases {
+		msgs = append(msgs, c.msg)
+	}
+	for _, m := range msgs {
+		sameDeferred(t, d, []byte(m))
+	}
+	var p Post
+	if err := d.DecodeDeferred([]byte(full), &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Author.Handle != "" || p.Author.Followers != 1200 || !p.Author.Verified {
+		t.Errorf("DecodeDeferred of a full post: author %+v, want only followers and verified", p.Author)
+	}
+	p.CompleteAuthor()
+	if p.Author.Handle != "ana" || p.Author.Location != "Ciudad de México" {
+		t.Errorf("after CompleteAuthor: author %+v", p.Author)
+	}
 }

@@ -37,6 +37,8 @@ type Post struct {
 	// Warnings lists optional fields the decoder had to ignore (wrong type,
 	// out of range); the post itself is valid.
 	Warnings []string
+
+	author deferred // set by DecodeDeferred until CompleteAuthor
 }
 
 // Author is the account behind a post. Counts are -1 when unknown.
