@@ -266,38 +266,32 @@ type topFields struct {
 }
 
 func (f *topFields) collect(v *fastjson.Value) {
-	o, _ := v.Object()
-	o.Visit(func(k []byte, v *fastjson.Value) {
-		var dst **fastjson.Value
+	visitFirst(v, func(k []byte) **fastjson.Value {
 		switch string(k) {
 		case "id":
-			dst = &f.id
+			return &f.id
 		case "created_at":
-			dst = &f.createdAt
+			return &f.createdAt
 		case "text":
-			dst = &f.text
+			return &f.text
 		case "lang":
-			dst = &f.lang
+			return &f.lang
 		case "source":
-			dst = &f.source
+			return &f.source
 		case "repost_of":
-			dst = &f.repostOf
+			return &f.repostOf
 		case "reply_to":
-			dst = &f.replyTo
+			return &f.replyTo
 		case "quote_of":
-			dst = &f.quoteOf
+			return &f.quoteOf
 		case "author":
-			dst = &f.author
+			return &f.author
 		case "geo":
-			dst = &f.geo
+			return &f.geo
 		case "place":
-			dst = &f.place
-		default:
-			return
+			return &f.place
 		}
-		if *dst == nil {
-			*dst = v
-		}
+		return nil
 	})
 }
 
@@ -307,32 +301,37 @@ type authorFields struct {
 }
 
 func (f *authorFields) collect(v *fastjson.Value) {
-	o, _ := v.Object()
-	o.Visit(func(k []byte, v *fastjson.Value) {
-		var dst **fastjson.Value
+	visitFirst(v, func(k []byte) **fastjson.Value {
 		switch string(k) {
 		case "id":
-			dst = &f.id
+			return &f.id
 		case "handle":
-			dst = &f.handle
+			return &f.handle
 		case "followers":
-			dst = &f.followers
+			return &f.followers
 		case "following":
-			dst = &f.following
+			return &f.following
 		case "posts":
-			dst = &f.posts
+			return &f.posts
 		case "created_at":
-			dst = &f.createdAt
+			return &f.createdAt
 		case "verified":
-			dst = &f.verified
+			return &f.verified
 		case "location":
-			dst = &f.location
+			return &f.location
 		case "bio":
-			dst = &f.bio
-		default:
-			return
+			return &f.bio
 		}
-		if *dst == nil {
+		return nil
+	})
+}
+
+// visitFirst sets *field(key) to the value of each key of object v that
+// field knows, the first of repeated keys.
+func visitFirst(v *fastjson.Value, field func(key []byte) **fastjson.Value) {
+	o, _ := v.Object()
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		if dst := field(k); dst != nil && *dst == nil {
 			*dst = v
 		}
 	})

@@ -35,63 +35,43 @@ import (
 func (d *Decoder) decodeFast(data []byte, p *Post, deferAuthor bool) bool {
 	s := scanner{b: data, buf: d.buf[:0]}
 	defer func() { d.buf = s.buf }()
-	var seen uint32
-	if !s.open('{') {
-		return false
-	}
-	for more := !s.close('}'); more; {
-		k, ok := s.key()
-		if !ok {
-			return false
-		}
-		var bit uint32
+	seen, ok := s.object(func(k []byte) (uint32, bool) {
 		switch string(k) {
 		case "id":
-			bit, ok = 1<<0, s.id(&p.ID, d.limits.MaxIDBytes, true)
+			return 1 << 0, s.id(&p.ID, d.limits.MaxIDBytes, true)
 		case "created_at":
-			bit, ok = 1<<1, s.time(&p.CreatedAt)
+			return 1 << 1, s.time(&p.CreatedAt)
 		case "text":
-			bit = 1 << 2
-			var t []byte
-			if t, ok = s.str(); ok && len(t) <= d.limits.MaxTextBytes {
-				p.Text = string(t)
-			} else {
-				ok = false
+			t, ok := s.str()
+			if !ok || len(t) > d.limits.MaxTextBytes {
+				return 0, false
 			}
+			p.Text = string(t)
+			return 1 << 2, true
 		case "lang":
-			bit, ok = 1<<3, s.optString(&p.Lang, 35)
+			return 1 << 3, s.optString(&p.Lang, 35)
 		case "source":
-			bit, ok = 1<<4, s.optString(&p.Source, 32)
+			return 1 << 4, s.optString(&p.Source, 32)
 		case "repost_of":
-			bit, ok = 1<<5, s.id(&p.RepostOf, d.limits.MaxIDBytes, false)
+			return 1 << 5, s.id(&p.RepostOf, d.limits.MaxIDBytes, false)
 		case "reply_to":
-			bit, ok = 1<<6, s.id(&p.ReplyTo, d.limits.MaxIDBytes, false)
+			return 1 << 6, s.id(&p.ReplyTo, d.limits.MaxIDBytes, false)
 		case "quote_of":
-			bit, ok = 1<<7, s.id(&p.QuoteOf, d.limits.MaxIDBytes, false)
+			return 1 << 7, s.id(&p.QuoteOf, d.limits.MaxIDBytes, false)
 		case "author":
-			bit = 1 << 8
 			if deferAuthor {
-				ok = s.authorBrief(p, d.limits.MaxIDBytes)
-			} else {
-				ok = s.author(&p.Author, d.limits.MaxIDBytes)
+				return 1 << 8, s.authorBrief(p, d.limits.MaxIDBytes)
 			}
+			return 1 << 8, s.author(&p.Author, d.limits.MaxIDBytes)
 		case "geo":
-			bit, ok = 1<<9, s.geo(p)
+			return 1 << 9, s.geo(p)
 		case "place":
-			bit, ok = 1<<10, s.place(&p.Place)
-		default:
-			ok = s.skip(0)
+			return 1 << 10, s.place(&p.Place)
 		}
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		if more, ok = s.next('}'); !ok {
-			return false
-		}
-	}
+		return 0, s.skip(1)
+	})
 	s.ws()
-	if s.i != len(s.b) { // a tail after the object
+	if !ok || s.i != len(s.b) { // or a tail after the object
 		return false
 	}
 	// id and text are required; created_at too unless the time is optional
@@ -157,6 +137,31 @@ func (s *scanner) next(c byte) (more, ok bool) {
 		return false, true
 	}
 	return false, false
+}
+
+// object reads an object, calling field with each member's key to read
+// its value: field returns the key's bit (0 for keys it skips) and whether
+// it took the value. A repeated key with a bit is not taken. It returns the
+// bits of the keys read.
+func (s *scanner) object(field func(key []byte) (uint32, bool)) (seen uint32, ok bool) {
+	if !s.open('{') {
+		return 0, false
+	}
+	for more := !s.close('}'); more; {
+		k, ok := s.key()
+		if !ok {
+			return 0, false
+		}
+		bit, ok := field(k)
+		if !ok || seen&bit != 0 {
+			return 0, false
+		}
+		seen |= bit
+		if more, ok = s.next('}'); !ok {
+			return 0, false
+		}
+	}
+	return seen, true
 }
 
 // key reads a member's key and its ':'. An escaped key is not taken.
@@ -465,47 +470,30 @@ func (s *scanner) author(a *Author, maxID int) bool {
 	if s.null() {
 		return true
 	}
-	if !s.open('{') {
-		return false
-	}
-	var seen uint32
-	for more := !s.close('}'); more; {
-		k, ok := s.key()
-		if !ok {
-			return false
-		}
-		var bit uint32
+	_, ok := s.object(func(k []byte) (uint32, bool) {
 		switch string(k) {
 		case "id":
-			bit, ok = 1<<0, s.id(&a.ID, maxID, false)
+			return 1 << 0, s.id(&a.ID, maxID, false)
 		case "handle":
-			bit, ok = 1<<1, s.optString(&a.Handle, 100)
+			return 1 << 1, s.optString(&a.Handle, 100)
 		case "followers":
-			bit, ok = 1<<2, s.count(&a.Followers)
+			return 1 << 2, s.count(&a.Followers)
 		case "following":
-			bit, ok = 1<<3, s.count(&a.Following)
+			return 1 << 3, s.count(&a.Following)
 		case "posts":
-			bit, ok = 1<<4, s.count(&a.Posts)
+			return 1 << 4, s.count(&a.Posts)
 		case "created_at":
-			bit, ok = 1<<5, s.time(&a.CreatedAt)
+			return 1 << 5, s.time(&a.CreatedAt)
 		case "verified":
-			bit, ok = 1<<6, s.verified(&a.Verified)
+			return 1 << 6, s.verified(&a.Verified)
 		case "location":
-			bit, ok = 1<<7, s.optString(&a.Location, 300)
+			return 1 << 7, s.optString(&a.Location, 300)
 		case "bio":
-			bit, ok = 1<<8, s.optString(&a.Bio, 1000)
-		default:
-			ok = s.skip(1)
+			return 1 << 8, s.optString(&a.Bio, 1000)
 		}
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		if more, ok = s.next('}'); !ok {
-			return false
-		}
-	}
-	return true
+		return 0, s.skip(1)
+	})
+	return ok
 }
 
 // authorBrief reads of the author object only followers and verified
@@ -515,35 +503,20 @@ func (s *scanner) authorBrief(p *Post, maxID int) bool {
 	if s.null() {
 		return true
 	}
-	if !s.open('{') {
-		return false
-	}
 	a := &p.Author
-	var seen uint32
-	for more := !s.close('}'); more; {
-		k, ok := s.key()
-		if !ok {
-			return false
-		}
-		var bit uint32
+	_, ok := s.object(func(k []byte) (uint32, bool) {
 		switch string(k) {
 		case "followers":
-			bit, ok = 1<<0, s.count(&a.Followers)
+			return 1 << 0, s.count(&a.Followers)
 		case "verified":
-			bit, ok = 1<<1, s.verified(&a.Verified)
-		default:
-			ok = s.skip(1)
+			return 1 << 1, s.verified(&a.Verified)
 		}
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		if more, ok = s.next('}'); !ok {
-			return false
-		}
+		return 0, s.skip(1)
+	})
+	if ok {
+		p.author = deferred{raw: s.b[start:s.i], maxID: maxID}
 	}
-	p.author = deferred{raw: s.b[start:s.i], maxID: maxID}
-	return true
+	return ok
 }
 
 // verified reads a boolean or null (false).
@@ -563,36 +536,20 @@ func (s *scanner) geo(p *Post) bool {
 	if s.null() {
 		return true
 	}
-	if !s.open('{') {
-		return false
-	}
 	var lat, lon float64
-	var seen uint32
-	for more := !s.close('}'); more; {
-		k, ok := s.key()
-		if !ok {
-			return false
-		}
-		var bit uint32
+	seen, ok := s.object(func(k []byte) (uint32, bool) {
+		var ok bool
 		switch string(k) {
 		case "lat":
-			bit = 1 << 0
 			lat, ok = s.float()
+			return 1 << 0, ok
 		case "lon":
-			bit = 1 << 1
 			lon, ok = s.float()
-		default:
-			ok = s.skip(1)
+			return 1 << 1, ok
 		}
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		if more, ok = s.next('}'); !ok {
-			return false
-		}
-	}
-	if seen != 3 || !geo.ValidPoint(lat, lon) {
+		return 0, s.skip(1)
+	})
+	if !ok || seen != 3 || !geo.ValidPoint(lat, lon) {
 		return false
 	}
 	p.HasGeo, p.Geo = true, Point{Lat: lat, Lon: lon}
@@ -603,39 +560,23 @@ func (s *scanner) place(pl *Place) bool {
 	if s.null() {
 		return true
 	}
-	if !s.open('{') {
-		return false
-	}
-	var seen uint32
-	for more := !s.close('}'); more; {
-		k, ok := s.key()
-		if !ok {
-			return false
-		}
-		var bit uint32
+	_, ok := s.object(func(k []byte) (uint32, bool) {
 		switch string(k) {
 		case "name":
-			bit, ok = 1<<0, s.optString(&pl.Name, 200)
+			return 1 << 0, s.optString(&pl.Name, 200)
 		case "country_code":
-			bit = 1 << 1
 			var cc string
-			if ok = s.optString(&cc, 8); ok && cc != "" {
+			ok := s.optString(&cc, 8)
+			if ok && cc != "" {
 				pl.CountryCode, ok = countryCode(cc)
 			}
+			return 1 << 1, ok
 		case "bbox":
-			bit, ok = 1<<2, s.bbox(pl)
-		default:
-			ok = s.skip(1)
+			return 1 << 2, s.bbox(pl)
 		}
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		if more, ok = s.next('}'); !ok {
-			return false
-		}
-	}
-	return true
+		return 0, s.skip(1)
+	})
+	return ok
 }
 
 // bbox reads [minLon, minLat, maxLon, maxLat] of a valid box.
@@ -690,17 +631,8 @@ func (s *scanner) skip(depth int) bool {
 	case c == 'n':
 		return s.null()
 	case c == '{':
-		s.i++
-		for more := !s.close('}'); more; {
-			if _, ok := s.key(); !ok || !s.skip(depth+1) {
-				return false
-			}
-			var ok bool
-			if more, ok = s.next('}'); !ok {
-				return false
-			}
-		}
-		return true
+		_, ok := s.object(func([]byte) (uint32, bool) { return 0, s.skip(depth + 1) })
+		return ok
 	case c == '[':
 		s.i++
 		for more := !s.close(']'); more; {
