@@ -45,6 +45,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/segmentio/kafka-go"
 )
 
 type options struct {
@@ -61,6 +63,7 @@ type options struct {
 	engine     bool
 	enginePost int
 	profile    string
+	keep       bool
 }
 
 func main() {
@@ -87,6 +90,7 @@ func main() {
 	flag.StringVar(&o.runDir, "run-dir", ".local/run", "`directory` of the services' pid files (deploy/local)")
 	flag.BoolVar(&o.engine, "clickhouse-engine", true, "measure ClickHouse's Kafka engine with a matching materialized view too")
 	flag.IntVar(&o.enginePost, "clickhouse-engine-posts", 100_000, "posts the Kafka engine phase reads (it matches ~1,000 per second here)")
+	flag.BoolVar(&o.keep, "keep", false, "keep the run's topics and its ClickHouse database (by default deleted at the end: a run writes ~10M posts)")
 	flag.StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of `earshot run`, its first 5 s of the throughput phase, to this file")
 	flag.Parse()
 	if o.latencyAt == nil {
@@ -139,6 +143,10 @@ func run(ctx context.Context, o options) error {
 	}
 
 	topic := "earshot-e2e-" + id
+	db := "earshot_e2e"
+	if !o.keep {
+		defer cleanUp(o, db, topic)
+	}
 	rulesFile := filepath.Join(work, "rules.txt")
 	fmt.Printf("e2ebench: writing %d posts (%d rules, seed %d) to %s\n", o.posts, o.rules, o.seed, topic)
 	t0 := time.Now()
@@ -154,7 +162,6 @@ func run(ctx context.Context, o options) error {
 	}
 	r.Produce = Produce{Seconds: time.Since(t0).Seconds(), Messages: o.posts}
 
-	db := "earshot_e2e"
 	if err := clickhouseExec(ctx, o.clickhouse, "DROP DATABASE IF EXISTS "+db); err != nil {
 		return err
 	}
@@ -195,6 +202,31 @@ func run(ctx context.Context, o options) error {
 	}
 	r.Targets = targets(&r)
 	return writeReport(o.out, stamp, &r)
+}
+
+// cleanUp deletes the run's topics (every topic named after its input
+// topic: the phases' own, their dead-letter and alert topics) and its
+// database.
+func cleanUp(o options, db, topic string) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c := &kafka.Client{Addr: kafka.TCP(strings.Split(o.brokers, ",")...)}
+	md, err := c.Metadata(ctx, &kafka.MetadataRequest{})
+	if err == nil {
+		var names []string
+		for _, t := range md.Topics {
+			if strings.HasPrefix(t.Name, topic) {
+				names = append(names, t.Name)
+			}
+		}
+		_, err = c.DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: names})
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "e2ebench: deleting the topics %s*: %v\n", topic, err)
+	}
+	if err := clickhouseExec(ctx, o.clickhouse, "DROP DATABASE IF EXISTS "+db); err != nil {
+		fmt.Fprintln(os.Stderr, "e2ebench:", err)
+	}
 }
 
 // pipelineArgs are `earshot run`'s arguments for a phase: its own topic,
