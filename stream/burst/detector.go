@@ -439,22 +439,58 @@ func (d *Detector) decide(c int64) {
 	}
 }
 
-func (d *Detector) evaluate(s *series, c int64) {
+// level returns a key's counts in its STA and LTA windows at bin c, their
+// rates per minute and the trigger's ratio.
+func (d *Detector) level(s *series, c int64) (staN, ltaN int64, sta, lta, ratio float64) {
 	r := s.r
 	p := &r.p
 	s.sync(c + d.fb)
-	staN := s.sum(c-r.sta, c)
+	staN = s.sum(c-r.sta, c)
 	openN := s.sum(c, c+d.fb)
-	ltaN := s.total - staN - openN
-	sta := float64(staN) / p.STA.Minutes()
-	lta := float64(ltaN) / p.LTA.Minutes()
-	ratio := sta / (p.M*lta + p.B)
+	ltaN = s.total - staN - openN
+	sta = float64(staN) / p.STA.Minutes()
+	lta = float64(ltaN) / p.LTA.Minutes()
+	return staN, ltaN, sta, lta, sta / (p.M*lta + p.B)
+}
+
+// echo reports whether country or cell key s rises only as the echo of
+// its rule's worldwide burst (Params.EchoShare): the rule-wide key is at or
+// above its threshold and the country's STA (a cell's country's) is below
+// EchoShare of the rule-wide STA.
+func (d *Detector) echo(s *series, c int64, staN int64) bool {
+	if s.id.scope == scopeRule || !(s.r.p.EchoShare > 0) {
+		return false
+	}
+	rs := d.keys[keyID{rule: s.id.rule, scope: scopeRule}]
+	if rs == nil {
+		return false
+	}
+	ruleN, _, _, _, ratio := d.level(rs, c)
+	if ratio < rs.r.p.Threshold {
+		return false
+	}
+	if s.id.scope == scopeCell {
+		if cs := d.keys[keyID{rule: s.id.rule, scope: scopeCountry, region: s.country}]; cs != nil {
+			staN, _, _, _, _ = d.level(cs, c)
+		}
+	}
+	return float64(staN) < s.r.p.EchoShare*float64(ruleN)
+}
+
+func (d *Detector) evaluate(s *series, c int64) {
+	r := s.r
+	p := &r.p
+	staN, ltaN, sta, lta, ratio := d.level(s, c)
 	if !s.triggered {
 		if ratio < p.Threshold {
 			return
 		}
 		if d.outageEnd > c-r.sta-r.lta {
 			d.m.suppressed.Inc()
+			return
+		}
+		if d.echo(s, c, staN) {
+			d.m.echoes.Inc()
 			return
 		}
 		s.triggered, s.trigBin, s.seq = true, c, 0

@@ -404,3 +404,43 @@ func BenchmarkObserve(b *testing.B) {
 		d.Advance(ev[j].At)
 	}
 }
+
+// TestEcho: during a rule's worldwide burst (an earthquake in Mexico, 1,000
+// first-hand posts a minute), the chatter it raises elsewhere (20 a minute
+// in Brazil, 2% of the rule's count) does not trigger Brazil's country and
+// cell keys, while a concurrent event in Chile holding 9% of the count does;
+// with EchoShare off, Brazil triggers as an epicentre.
+func TestEcho(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var ev []Event
+	for _, c := range []struct {
+		country, cell   string
+		background, top float64
+	}{{"MX", "9g3w", 2, 1000}, {"BR", "6gyf", 0.5, 20}, {"CL", "66jc", 0.5, 100}} {
+		ev = poisson(ev, r, "sismo", c.country, c.cell, c.background, 0, 40*time.Minute)
+		ev = poisson(ev, r, "sismo", c.country, c.cell, c.top, 40*time.Minute, 50*time.Minute)
+	}
+	slicesSortByTime(ev)
+	regions := func(echo float64) map[string]bool {
+		d := newDetector(t, Config{Default: Params{EchoShare: echo}})
+		got := map[string]bool{}
+		for _, a := range triggers(feed(t, d, ev, t0.Add(60*time.Minute)), "") {
+			got[a.Scope+" "+a.Region()] = true
+		}
+		return got
+	}
+	got := regions(0) // the default
+	for _, k := range []string{"rule ", "country MX", "cell cell:9g3w", "country CL", "cell cell:66jc"} {
+		if !got[k] {
+			t.Errorf("no %s trigger; got %v", k, got)
+		}
+	}
+	for _, k := range []string{"country BR", "cell cell:6gyf"} {
+		if got[k] {
+			t.Errorf("the echo triggered %s; got %v", k, got)
+		}
+	}
+	if off := regions(-1); !off["country BR"] {
+		t.Errorf("with EchoShare off Brazil did not trigger: the test does not hold the echo; got %v", off)
+	}
+}

@@ -39,6 +39,17 @@
 // FollowUpRate (50 per minute) and each time it doubles again, at most
 // MaxFollowUps (5) times.
 //
+// Echoes: while a rule's worldwide key is at or above its threshold, a
+// country key whose STA is below EchoShare (5%) of the worldwide STA does
+// not trigger, nor do the cell keys of that country. A large event raises
+// chatter everywhere: during a generated earthquake in Mexico (200 posts/s),
+// each of a dozen other countries got 0.3-1.5% of the rule's first-hand
+// posts, enough to trigger their keys as if the shaking were there, while
+// the countries of the replay's eight bursts held 34-74%. A second event
+// of the same rule during a worldwide burst triggers once it holds 5% of
+// the rule's count, or when that burst has passed. Suppressed echoes are
+// counted (earshot_burst_echoes_total).
+//
 // Feed outages: fewer than OutageMinPosts (2) posts in OutageWindow
 // (5 minutes) across the whole feed (Tick, once per consumed post) mark an
 // outage; triggers are suppressed while an outage lies inside a key's
@@ -119,6 +130,7 @@
 //	earshot_burst_tracked_keys               keys tracked
 //	earshot_burst_alerts_total{kind}         alerts raised (trigger, followup)
 //	earshot_burst_suppressed_total           triggers suppressed by a feed outage
+//	earshot_burst_echoes_total               country and cell triggers suppressed as echoes
 //	earshot_burst_events_total{outcome}      counted, late, too_old, future, filtered
 //	earshot_burst_evicted_keys_total{reason} keys forgotten: idle, cap
 //

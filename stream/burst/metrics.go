@@ -11,6 +11,7 @@ type metrics struct {
 	alerts                                  *prometheus.CounterVec
 	counted, late, tooOld, future, filtered prometheus.Counter
 	suppressed, evictedIdle, evictedCap     prometheus.Counter
+	echoes                                  prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -35,6 +36,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "earshot_burst_suppressed_total",
 			Help: "Triggers suppressed because a feed outage lies inside the windows.",
 		}),
+		echoes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "earshot_burst_echoes_total",
+			Help: "Country and cell triggers suppressed as echoes of their rule's worldwide burst (Params.EchoShare).",
+		}),
 		counted:     events.WithLabelValues("counted"),
 		late:        events.WithLabelValues("late"),
 		tooOld:      events.WithLabelValues("too_old"),
@@ -43,7 +48,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		evictedIdle: evicted.WithLabelValues("idle"),
 		evictedCap:  evicted.WithLabelValues("cap"),
 	}
-	for _, c := range []prometheus.Collector{m.keys, m.alerts, m.suppressed, events, evicted} {
+	for _, c := range []prometheus.Collector{m.keys, m.alerts, m.suppressed, m.echoes, events, evicted} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("cannot register burst metrics (one Detector per Registerer): %w", err)
 		}

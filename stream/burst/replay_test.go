@@ -128,7 +128,10 @@ type outcome struct {
 }
 
 // score matches trigger alerts to bursts: an alert for one of the burst's
-// terms decided within [start, start+length+5m). Other triggers are false.
+// terms decided within [start, start+length+5m), rule-wide or for the
+// burst's country (or a cell in it). Other triggers are false: a country
+// elsewhere triggering on the burst's worldwide chatter would be a false
+// epicentre on the map.
 func score(start time.Time, lateness time.Duration, bursts []firehose.Burst, alerts []alert.Alert) (outs []outcome, falseAlarms []alert.Alert) {
 	used := make([]bool, len(alerts))
 	for _, b := range bursts {
@@ -136,7 +139,8 @@ func score(start time.Time, lateness time.Duration, bursts []firehose.Burst, ale
 		bs := start.Add(b.Start)
 		for i := range alerts {
 			a := &alerts[i]
-			if !inFamily(b.Terms, a.Rule) || a.DetectedAt.Before(bs) || !a.DetectedAt.Before(bs.Add(b.Length+5*time.Minute)) {
+			if !inFamily(b.Terms, a.Rule) || a.DetectedAt.Before(bs) || !a.DetectedAt.Before(bs.Add(b.Length+5*time.Minute)) ||
+				a.Scope != alert.ScopeRule && a.Country != b.Country {
 				continue
 			}
 			used[i] = true
