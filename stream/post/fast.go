@@ -101,19 +101,9 @@ func (s *scanner) ws() {
 	}
 }
 
-// open consumes c ('{' or '[') after whitespace.
-func (s *scanner) open(c byte) bool {
-	s.ws()
-	if s.i < len(s.b) && s.b[s.i] == c {
-		s.i++
-		return true
-	}
-	return false
-}
-
-// close consumes c after whitespace if it is there: an empty object or
-// array.
-func (s *scanner) close(c byte) bool {
+// eat consumes c after whitespace if it is next: an object's or array's
+// opening, or its closing right after (an empty one).
+func (s *scanner) eat(c byte) bool {
 	s.ws()
 	if s.i < len(s.b) && s.b[s.i] == c {
 		s.i++
@@ -144,10 +134,10 @@ func (s *scanner) next(c byte) (more, ok bool) {
 // it took the value. A repeated key with a bit is not taken. It returns the
 // bits of the keys read.
 func (s *scanner) object(field func(key []byte) (uint32, bool)) (seen uint32, ok bool) {
-	if !s.open('{') {
+	if !s.eat('{') {
 		return 0, false
 	}
-	for more := !s.close('}'); more; {
+	for more := !s.eat('}'); more; {
 		k, ok := s.key()
 		if !ok {
 			return 0, false
@@ -189,13 +179,7 @@ func (s *scanner) peek() byte {
 }
 
 // null consumes a null if one is next.
-func (s *scanner) null() bool {
-	if bytes.HasPrefix(s.b[s.i:], []byte("null")) {
-		s.i += 4
-		return true
-	}
-	return false
-}
+func (s *scanner) null() bool { return s.word("null") }
 
 // raw reads a string's bytes as they are between its quotes, escapes and
 // all (up to the first quote that is not escaped), and whether it has an
@@ -584,7 +568,7 @@ func (s *scanner) bbox(pl *Place) bool {
 	if s.null() {
 		return true
 	}
-	if !s.open('[') {
+	if !s.eat('[') {
 		return false
 	}
 	var f [4]float64
@@ -635,7 +619,7 @@ func (s *scanner) skip(depth int) bool {
 		return ok
 	case c == '[':
 		s.i++
-		for more := !s.close(']'); more; {
+		for more := !s.eat(']'); more; {
 			s.ws()
 			if !s.skip(depth + 1) {
 				return false
