@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// TestRunSmall runs the whole harness as bench/e2e/run.sh does, on the real
+// Kafka and ClickHouse that make test starts, with few posts: every phase
+// reports, the report files are written, and the run's topics and database
+// are gone afterwards.
+func TestRunSmall(t *testing.T) {
+	brokers, ch := os.Getenv("EARSHOT_KAFKA"), os.Getenv("EARSHOT_CLICKHOUSE")
+	if brokers == "" || ch == "" {
+		t.Skip("EARSHOT_KAFKA and EARSHOT_CLICKHOUSE not set: the harness needs real Kafka and ClickHouse (make test)")
+	}
+	bin := filepath.Join(t.TempDir(), "earshot")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../../../cmd/earshot").CombinedOutput(); err != nil {
+		t.Fatalf("building earshot: %v\n%s", err, out)
+	}
+	out := t.TempDir()
+	o := options{earshot: bin, brokers: brokers, clickhouse: ch, posts: 20_000, rules: 1_000, seed: 3,
+		latencyFor: 4 * time.Second, latencyAt: []float64{0.05}, out: out, runDir: "../../../../.local/run",
+		engine: true, enginePost: 1_000}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if err := run(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+
+	name := filepath.Join(out, "e2e-"+time.Now().UTC().Format("2006-01-02"))
+	b, err := os.ReadFile(name + ".json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	th := r.Throughput
+	if th.Posts <= 0 || th.Posts > o.posts || !(th.PostsPerSecond > 0) || !(th.CPUMicrosPerPost > 0) || th.PeakRSSBytes <= 0 {
+		t.Errorf("throughput %+v", th)
+	}
+	if th.MatchedPosts <= 0 || th.MentionRows < th.MatchedPosts/2 {
+		t.Errorf("matched %d posts, %d mention rows stored", th.MatchedPosts, th.MentionRows)
+	}
+	if len(r.Latency) != 1 || r.Latency[0].Posts <= 0 || r.Latency[0].Measured <= 0 || !(r.Latency[0].P99Ms > 0) {
+		t.Errorf("latency %+v", r.Latency)
+	}
+	if e := r.Engine; e == nil || e.Posts < o.enginePost || !(e.PostsPerCPUSecond > 0) || e.MatchedPosts <= 0 {
+		t.Errorf("ClickHouse's Kafka engine %+v", e)
+	}
+	if len(r.Targets) != 5 {
+		t.Errorf("%d target rows", len(r.Targets))
+	}
+	md, err := os.ReadFile(name + ".md")
+	if err != nil || !strings.Contains(string(md), "posts/s") {
+		t.Errorf("markdown report: %v\n%s", err, md)
+	}
+
+	// The run's topics are deleted (Kafka may list them for a moment).
+	stamp, err := time.Parse(time.RFC3339, r.Date)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := "earshot-e2e-" + stamp.Format("20060102-150405")
+	c := &kafka.Client{Addr: kafka.TCP(brokers)}
+	var left []string
+	for try := 0; try < 20; try++ {
+		meta, err := c.Metadata(ctx, &kafka.MetadataRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		left = left[:0]
+		for _, tp := range meta.Topics {
+			if strings.HasPrefix(tp.Name, prefix) {
+				left = append(left, tp.Name)
+			}
+		}
+		if len(left) == 0 {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if len(left) > 0 {
+		t.Errorf("topics left after the run: %v", left)
+	}
+	conn, err := openClickHouse(ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var dbs uint64
+	if err := conn.QueryRow(ctx, "SELECT count() FROM system.databases WHERE name = 'earshot_e2e'").Scan(&dbs); err != nil {
+		t.Fatal(err)
+	}
+	if dbs != 0 {
+		t.Error("the database earshot_e2e is left after the run")
+	}
+}
