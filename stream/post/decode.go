@@ -408,21 +408,31 @@ func idField(v *fastjson.Value, maxLen int) (string, error) {
 	default:
 		return "", fmt.Errorf("want a string, got %s", v.Type())
 	}
-	if len(raw) == 0 {
-		return "", errMissing
+	if err := checkID(raw, maxLen); err != nil {
+		return "", err
 	}
-	if len(raw) > maxLen {
-		return "", fmt.Errorf("%d bytes, limit %d", len(raw), maxLen)
-	}
-	for _, c := range raw {
-		if c < 0x20 || c == 0x7f {
-			return "", fmt.Errorf("holds a control character")
-		}
-	}
-	if !utf8.Valid(raw) {
+	if !utf8.Valid(raw) { // an escape such as \ud800
 		return "", fmt.Errorf("not valid UTF-8")
 	}
 	return string(raw), nil
+}
+
+// checkID is the rule for an id's bytes: not empty (errMissing), at most
+// maxLen bytes, no control characters. (They must be valid UTF-8 too,
+// which decodeFast's strings are.)
+func checkID(raw []byte, maxLen int) error {
+	if len(raw) == 0 {
+		return errMissing
+	}
+	if len(raw) > maxLen {
+		return fmt.Errorf("%d bytes, limit %d", len(raw), maxLen)
+	}
+	for _, c := range raw {
+		if c < 0x20 || c == 0x7f {
+			return fmt.Errorf("holds a control character")
+		}
+	}
+	return nil
 }
 
 // optID reads the optional id f, the value of key.
@@ -460,12 +470,15 @@ func optCount(p *Post, f *fastjson.Value, key string) int64 {
 		return -1
 	}
 	n, ok := number(f)
-	if !ok || n < 0 || n > 1e12 || n != math.Trunc(n) {
+	if !ok || !isCount(n) {
 		p.warn("%s: want a non-negative integer, got %s", key, truncateUTF8(f.MarshalTo(nil), 40))
 		return -1
 	}
 	return int64(n)
 }
+
+// isCount reports whether n is a count: a non-negative integer up to 1e12.
+func isCount(n float64) bool { return n >= 0 && n <= 1e12 && n == math.Trunc(n) }
 
 // number reads a JSON number or a string holding one.
 func number(v *fastjson.Value) (float64, bool) {

@@ -400,9 +400,6 @@ func (s *scanner) id(dst *string, maxLen int, required bool) bool {
 		if raw, ok = s.str(); !ok {
 			return false
 		}
-		if len(raw) == 0 {
-			return !required // optional ids: empty is absent
-		}
 	case c >= '0' && c <= '9':
 		var ok bool
 		if raw, ok = s.number(); !ok || len(bytes.Trim(raw, "0123456789")) > 0 {
@@ -411,13 +408,11 @@ func (s *scanner) id(dst *string, maxLen int, required bool) bool {
 	default:
 		return !required && s.null()
 	}
-	if len(raw) > maxLen {
+	switch err := checkID(raw, maxLen); {
+	case err == errMissing:
+		return !required // optional ids: empty is absent
+	case err != nil:
 		return false
-	}
-	for _, c := range raw {
-		if c < 0x20 || c == 0x7f {
-			return false
-		}
 	}
 	*dst = string(raw)
 	return true
@@ -463,7 +458,7 @@ func (s *scanner) count(dst *int64) bool {
 		return true
 	}
 	n, ok := s.float()
-	if !ok || n < 0 || n > 1e12 || n != math.Trunc(n) {
+	if !ok || !isCount(n) {
 		return false
 	}
 	*dst = int64(n)
