@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -19,18 +18,6 @@ import (
 	"earshot/stream"
 )
 
-// services returns the Kafka and ClickHouse addresses from EARSHOT_KAFKA and
-// EARSHOT_CLICKHOUSE; without them the integration tests skip (make test
-// sets both, after starting the services).
-func services(t *testing.T) (kafkaAddr, chAddr string) {
-	t.Helper()
-	kafkaAddr, chAddr = os.Getenv("EARSHOT_KAFKA"), os.Getenv("EARSHOT_CLICKHOUSE")
-	if kafkaAddr == "" || chAddr == "" {
-		t.Skip("EARSHOT_KAFKA and EARSHOT_CLICKHOUSE not set: integration tests need real Kafka and ClickHouse (make test)")
-	}
-	return kafkaAddr, chAddr
-}
-
 type env struct {
 	brokers []string
 	topic   string
@@ -40,7 +27,7 @@ type env struct {
 }
 
 func newEnv(t *testing.T, ctx context.Context, rules []string) *env {
-	kafkaAddr, chAddr := services(t)
+	kafkaAddr, chAddr := e2e.Services(t)
 	suffix := fmt.Sprintf("%d_%d", time.Now().UnixNano(), rand.IntN(1e6))
 	e := &env{brokers: []string{kafkaAddr}, topic: "it-posts-" + suffix}
 	if err := stream.EnsureTopics(ctx, e.brokers, 4, 1, e.topic, e.topic+".dlq"); err != nil {

@@ -35,10 +35,7 @@ import (
 //
 // EARSHOT_FAULTS_SEED replays a schedule (the seed is logged).
 func TestFaultsKill9(t *testing.T) {
-	kafkaAddr, chAddr := os.Getenv("EARSHOT_KAFKA"), os.Getenv("EARSHOT_CLICKHOUSE")
-	if kafkaAddr == "" || chAddr == "" {
-		t.Skip("EARSHOT_KAFKA and EARSHOT_CLICKHOUSE not set: the fault-injection test needs real Kafka and ClickHouse (make test)")
-	}
+	kafkaAddr, chAddr := e2e.Services(t)
 	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv("EARSHOT_FAULTS_SEED"); s != "" {
 		v, err := strconv.ParseUint(s, 10, 64)

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"earshot/bench/e2e"
 )
 
 // TestRunSmall runs the whole harness as bench/e2e/run.sh does, on the real
@@ -18,10 +20,7 @@ import (
 // reports, the report files are written, and the run's topics and database
 // are gone afterwards.
 func TestRunSmall(t *testing.T) {
-	brokers, ch := os.Getenv("EARSHOT_KAFKA"), os.Getenv("EARSHOT_CLICKHOUSE")
-	if brokers == "" || ch == "" {
-		t.Skip("EARSHOT_KAFKA and EARSHOT_CLICKHOUSE not set: the harness needs real Kafka and ClickHouse (make test)")
-	}
+	brokers, ch := e2e.Services(t)
 	bin := filepath.Join(t.TempDir(), "earshot")
 	if out, err := exec.Command("go", "build", "-o", bin, "../../../../cmd/earshot").CombinedOutput(); err != nil {
 		t.Fatalf("building earshot: %v\n%s", err, out)
