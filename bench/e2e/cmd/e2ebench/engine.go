@@ -11,6 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/segmentio/kafka-go"
 )
 
@@ -32,7 +33,7 @@ type EngineRun struct {
 // posts it read by then.
 const engineTimeout = 10 * time.Minute
 
-func engineRun(ctx context.Context, o options, svc services, topic, rulesFile, group string, start time.Time) (*EngineRun, error) {
+func engineRun(ctx context.Context, o options, svc services, ch driver.Conn, topic, rulesFile, group string, start time.Time) (*EngineRun, error) {
 	terms, err := readTerms(rulesFile)
 	if err != nil {
 		return nil, err
@@ -44,11 +45,8 @@ func engineRun(ctx context.Context, o options, svc services, topic, rulesFile, g
 	// 1M: ~20 minutes of matching here) or when its topic has no more, and
 	// a table being dropped waits for the block being read.
 	topic += "-engine"
-	err = command(ctx, o.earshot, "gen", "--kafka-brokers", o.brokers, "--topic", topic,
-		"--count", fmt.Sprint(o.enginePost), "--throttle=false", "--rate", "1000", "--seed", fmt.Sprint(o.seed),
-		"--rules-count", fmt.Sprint(o.rules), "--start", start.Format(time.RFC3339), "--burst-at", "10m").Run()
-	if err != nil {
-		return nil, fmt.Errorf("generator: %w", err)
+	if err := produce(ctx, o, topic, o.enginePost, start); err != nil {
+		return nil, err
 	}
 	// The engine's consumer starts at a new group's end (librdkafka's
 	// default, not settable in this ClickHouse): the group is given
@@ -56,11 +54,6 @@ func engineRun(ctx context.Context, o options, svc services, topic, rulesFile, g
 	if err := commitStart(ctx, o.brokers, group, topic); err != nil {
 		return nil, err
 	}
-	ch, err := openClickHouse(o.clickhouse)
-	if err != nil {
-		return nil, err
-	}
-	defer ch.Close()
 	if err := ch.QueryRow(ctx, "SELECT version()").Scan(&e.Version); err != nil {
 		return nil, err
 	}
@@ -98,10 +91,8 @@ func engineRun(ctx context.Context, o options, svc services, topic, rulesFile, g
 	var n uint64
 	deadline := time.Now().Add(engineTimeout)
 	for {
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(500 * time.Millisecond):
+		if err := wait(ctx, 500*time.Millisecond); err != nil {
+			return nil, err
 		}
 		if err := ch.QueryRow(ctx, "SELECT count() FROM "+db+".post_terms").Scan(&n); err != nil {
 			return nil, err

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
@@ -41,13 +40,8 @@ const keptUp = 0.99
 
 const pollEvery = 100 * time.Millisecond
 
-func latency(ctx context.Context, o options, svc services, args []string, topic, db string, rate float64) (*Latency, error) {
+func latency(ctx context.Context, o options, svc services, ch driver.Conn, args []string, topic, db string, rate float64) (*Latency, error) {
 	l := &Latency{TargetPerSecond: rate, PollMs: float64(pollEvery / time.Millisecond)}
-	ch, err := openClickHouse(o.clickhouse)
-	if err != nil {
-		return nil, err
-	}
-	defer ch.Close()
 	p, err := startChild(ctx, o.earshot, args...)
 	if err != nil {
 		return nil, err
@@ -78,10 +72,8 @@ func latency(ctx context.Context, o options, svc services, args []string, topic,
 	var lat []float64
 	genDone, idleSince := false, time.Time{}
 	for {
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(pollEvery):
+		if err := wait(ctx, pollEvery); err != nil {
+			return nil, err
 		}
 		if err := p.exited(); err != nil {
 			return nil, err
@@ -156,7 +148,7 @@ func waitReady(ctx context.Context, p *child) error {
 		if err := p.exited(); err != nil {
 			return err
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(metricsURL, "metrics")+"readyz", nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, adminURL("/readyz"), nil)
 		if err != nil {
 			return err
 		}
@@ -166,10 +158,8 @@ func waitReady(ctx context.Context, p *child) error {
 				return nil
 			}
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
+		if err := wait(ctx, 50*time.Millisecond); err != nil {
+			return err
 		}
 	}
 	return fmt.Errorf("the pipeline was not ready after a minute")
@@ -211,31 +201,8 @@ func pollMentions(ctx context.Context, ch driver.Conn, db, topic string, seen ma
 	return n, rows.Err()
 }
 
-func openClickHouse(addr string) (driver.Conn, error) {
-	return clickhouse.Open(&clickhouse.Options{Addr: []string{addr},
-		Settings: clickhouse.Settings{"max_query_size": 16 << 20}})
-}
-
-// clickhouseExec runs one statement.
-func clickhouseExec(ctx context.Context, addr, stmt string) error {
-	ch, err := openClickHouse(addr)
-	if err != nil {
-		return err
-	}
-	defer ch.Close()
-	if err := ch.Exec(ctx, stmt); err != nil {
-		return fmt.Errorf("%.60s…: %w", stmt, err)
-	}
-	return nil
-}
-
 // mentionsStored fills in the mention rows the throughput phase stored.
-func mentionsStored(ctx context.Context, addr, db, topic string, t *Throughput) error {
-	ch, err := openClickHouse(addr)
-	if err != nil {
-		return err
-	}
-	defer ch.Close()
+func mentionsStored(ctx context.Context, ch driver.Conn, db, topic string, t *Throughput) error {
 	var n uint64
 	row := ch.QueryRow(ctx, fmt.Sprintf("SELECT count() FROM %s.mentions WHERE kafka_topic = '%s' AND rule_id != ''", db, topic))
 	if err := row.Scan(&n); err != nil {

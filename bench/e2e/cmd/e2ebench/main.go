@@ -46,6 +46,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/segmentio/kafka-go"
 )
 
@@ -141,28 +143,28 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
+	ch, err := clickhouse.Open(&clickhouse.Options{Addr: []string{o.clickhouse},
+		Settings: clickhouse.Settings{"max_query_size": 16 << 20}}) // the engine's view holds the 10k terms
+	if err != nil {
+		return err
+	}
+	defer ch.Close()
 
 	topic := "earshot-e2e-" + id
 	db := "earshot_e2e"
 	if !o.keep {
-		defer cleanUp(o, db, topic)
+		defer cleanUp(o, ch, db, topic)
 	}
 	rulesFile := filepath.Join(work, "rules.txt")
 	fmt.Printf("e2ebench: writing %d posts (%d rules, seed %d) to %s\n", o.posts, o.rules, o.seed, topic)
 	t0 := time.Now()
 	eventStart := stamp.Add(-40 * time.Minute)
-	// Event time starts 40 minutes ago at 1,000 posts/s with an earthquake
-	// burst in it: the detector warms up and triggers as in production.
-	err = command(ctx, o.earshot, "gen", "--kafka-brokers", o.brokers, "--topic", topic,
-		"--count", fmt.Sprint(o.posts), "--throttle=false", "--rate", "1000", "--seed", fmt.Sprint(o.seed),
-		"--rules-count", fmt.Sprint(o.rules), "--rules-out", rulesFile,
-		"--start", eventStart.Format(time.RFC3339), "--burst-at", "10m").Run()
-	if err != nil {
-		return fmt.Errorf("generator: %w", err)
+	if err := produce(ctx, o, topic, o.posts, eventStart, "--rules-out", rulesFile); err != nil {
+		return err
 	}
 	r.Produce = Produce{Seconds: time.Since(t0).Seconds(), Messages: o.posts}
 
-	if err := clickhouseExec(ctx, o.clickhouse, "DROP DATABASE IF EXISTS "+db); err != nil {
+	if err := ch.Exec(ctx, "DROP DATABASE IF EXISTS "+db); err != nil {
 		return err
 	}
 	fmt.Println("e2ebench: throughput phase")
@@ -170,7 +172,7 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return fmt.Errorf("throughput: %w", err)
 	}
-	if err := mentionsStored(ctx, o.clickhouse, db, topic, &r.Throughput); err != nil {
+	if err := mentionsStored(ctx, ch, db, topic, &r.Throughput); err != nil {
 		return err
 	}
 	fmt.Printf("e2ebench: %.0f posts/s, %.2f µs CPU per post\n", r.Throughput.PostsPerSecond, r.Throughput.CPUMicrosPerPost)
@@ -182,7 +184,7 @@ func run(ctx context.Context, o options) error {
 		rate := r.Throughput.PostsPerSecond * f
 		fmt.Printf("e2ebench: latency at %.0f posts/s (%.2f of the throughput)\n", rate, f)
 		live := fmt.Sprintf("%s-live%d", topic, k)
-		l, err := latency(ctx, o, svc, pipelineArgs(o, live, fmt.Sprintf("e2e-live%d-%s", k, id), db, rulesFile), live, db, rate)
+		l, err := latency(ctx, o, svc, ch, pipelineArgs(o, live, fmt.Sprintf("e2e-live%d-%s", k, id), db, rulesFile), live, db, rate)
 		if err != nil {
 			return fmt.Errorf("latency: %w", err)
 		}
@@ -193,7 +195,7 @@ func run(ctx context.Context, o options) error {
 
 	if o.engine {
 		fmt.Println("e2ebench: ClickHouse Kafka engine phase")
-		e, err := engineRun(ctx, o, svc, topic, rulesFile, "e2e-ch-"+id, eventStart)
+		e, err := engineRun(ctx, o, svc, ch, topic, rulesFile, "e2e-ch-"+id, eventStart)
 		if err != nil {
 			return fmt.Errorf("clickhouse kafka engine: %w", err)
 		}
@@ -207,7 +209,7 @@ func run(ctx context.Context, o options) error {
 // cleanUp deletes the run's topics (every topic named after its input
 // topic: the phases' own, their dead-letter and alert topics) and its
 // database.
-func cleanUp(o options, db, topic string) {
+func cleanUp(o options, ch driver.Conn, db, topic string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	c := &kafka.Client{Addr: kafka.TCP(strings.Split(o.brokers, ",")...)}
@@ -224,8 +226,8 @@ func cleanUp(o options, db, topic string) {
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "e2ebench: deleting the topics %s*: %v\n", topic, err)
 	}
-	if err := clickhouseExec(ctx, o.clickhouse, "DROP DATABASE IF EXISTS "+db); err != nil {
-		fmt.Fprintln(os.Stderr, "e2ebench:", err)
+	if err := ch.Exec(ctx, "DROP DATABASE IF EXISTS "+db); err != nil {
+		fmt.Fprintln(os.Stderr, "e2ebench: dropping "+db+":", err)
 	}
 }
 
@@ -234,7 +236,37 @@ func cleanUp(o options, db, topic string) {
 func pipelineArgs(o options, topic, group, db, rulesFile string) []string {
 	return []string{"run", "--kafka-brokers", o.brokers, "--topic", topic, "--group", group,
 		"--clickhouse-addr", o.clickhouse, "--clickhouse-database", db, "--rules", rulesFile,
-		"--http-addr", "127.0.0.1:9469"}
+		"--http-addr", adminAddr}
+}
+
+// adminAddr is where the pipeline under test serves /metrics, /readyz and
+// /debug/pprof/.
+const adminAddr = "127.0.0.1:9469"
+
+func adminURL(path string) string { return "http://" + adminAddr + path }
+
+// produce writes count posts to topic with the generator, as fast as it
+// can; event time starts at start, at 1,000 posts/s with an earthquake
+// burst 10 minutes in (so the detector warms up and triggers as in
+// production). The same seed and rules give the same posts.
+func produce(ctx context.Context, o options, topic string, count int, start time.Time, extra ...string) error {
+	args := append([]string{"gen", "--kafka-brokers", o.brokers, "--topic", topic,
+		"--count", fmt.Sprint(count), "--throttle=false", "--rate", "1000", "--seed", fmt.Sprint(o.seed),
+		"--rules-count", fmt.Sprint(o.rules), "--start", start.Format(time.RFC3339), "--burst-at", "10m"}, extra...)
+	if err := command(ctx, o.earshot, args...).Run(); err != nil {
+		return fmt.Errorf("generator: %w", err)
+	}
+	return nil
+}
+
+// wait returns after d, or ctx's error when it ends first.
+func wait(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
 }
 
 // command returns cmd with the harness's stderr.

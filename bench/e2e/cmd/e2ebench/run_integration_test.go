@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/segmentio/kafka-go"
 
 	"earshot/bench/e2e"
@@ -92,7 +93,7 @@ func TestRunSmall(t *testing.T) {
 	if len(left) > 0 {
 		t.Errorf("topics left after the run: %v", left)
 	}
-	conn, err := openClickHouse(ch)
+	conn, err := clickhouse.Open(&clickhouse.Options{Addr: []string{ch}})
 	if err != nil {
 		t.Fatal(err)
 	}

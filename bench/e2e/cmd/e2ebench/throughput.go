@@ -28,8 +28,6 @@ type Throughput struct {
 	StartupSeconds    float64 `json:"startup_seconds"`
 }
 
-const metricsURL = "http://127.0.0.1:9469/metrics"
-
 // throughput runs the pipeline over the posts already in its topic and
 // measures it from its first fetched message until its committed offsets
 // cover all of them.
@@ -48,10 +46,8 @@ func throughput(ctx context.Context, o options, svc services, args []string, pos
 		if time.Now().After(deadline) {
 			return t, fmt.Errorf("the pipeline did not commit %d posts in 10 minutes", posts)
 		}
-		select {
-		case <-ctx.Done():
-			return t, ctx.Err()
-		case <-time.After(20 * time.Millisecond):
+		if err := wait(ctx, 20*time.Millisecond); err != nil {
+			return t, err
 		}
 		if err := c.exited(); err != nil {
 			return t, err
@@ -109,7 +105,7 @@ func throughput(ctx context.Context, o options, svc services, args []string, pos
 func profileCPU(ctx context.Context, path string, d time.Duration) <-chan error {
 	done := make(chan error, 1)
 	go func() {
-		url := fmt.Sprintf("%sdebug/pprof/profile?seconds=%d", strings.TrimSuffix(metricsURL, "metrics"), int(d/time.Second))
+		url := adminURL(fmt.Sprintf("/debug/pprof/profile?seconds=%d", int(d/time.Second)))
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if err != nil {
 			done <- err
@@ -141,7 +137,8 @@ type pipelineMetrics struct {
 }
 
 func scrape(ctx context.Context) (pipelineMetrics, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, metricsURL, nil)
+	url := adminURL("/metrics")
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return pipelineMetrics{}, err
 	}
@@ -151,7 +148,7 @@ func scrape(ctx context.Context) (pipelineMetrics, error) {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return pipelineMetrics{}, fmt.Errorf("%s: %s", metricsURL, resp.Status)
+		return pipelineMetrics{}, fmt.Errorf("%s: %s", url, resp.Status)
 	}
 	return parseMetrics(resp.Body)
 }
