@@ -321,12 +321,12 @@ func (pl *Pipeline) own(ctx, hard context.Context, gen *kafka.Generation, f *fen
 			b.partition, b.latest = partition, pr.latest
 			b.events, c.events = c.events, b.events
 			b.ticks, c.ticks = c.ticks, b.ticks
+			reported = b.latest // b is the detector's once sent
 			select {
 			case det.in <- b:
 			case <-hard.Done():
 				return nil, false
 			}
-			reported = b.latest
 		}
 		if barrier {
 			c.done = make(chan error, 1)
