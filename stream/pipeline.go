@@ -243,17 +243,6 @@ func (pl *Pipeline) own(ctx, hard context.Context, gen *kafka.Generation, f *fen
 	cfg := &pl.cfg
 	log := pl.log.With("partition", partition)
 	pkey := strconv.Itoa(partition)
-	r := kafka.NewReader(kafka.ReaderConfig{
-		Brokers: cfg.Brokers, Topic: cfg.Topic, Partition: partition,
-		MinBytes: 1, MaxBytes: cfg.FetchMaxBytes, MaxWait: 250 * time.Millisecond,
-		QueueCapacity: cfg.PartitionQueue, ReadBatchTimeout: 5 * time.Second,
-	})
-	defer r.Close()
-	if err := r.SetOffset(start); err != nil {
-		log.Error("cannot seek", "offset", start, "err", err)
-		return
-	}
-
 	now := time.Now
 	warmStart := now()
 	seen := dedup.NewWindow(cfg.DedupWindow, cfg.DedupMaxKeys, warmStart)
@@ -281,6 +270,15 @@ func (pl *Pipeline) own(ctx, hard context.Context, gen *kafka.Generation, f *fen
 	took := time.Since(warmStart)
 	pl.m.warmupSeconds.Observe(took.Seconds())
 	log.Info("partition owned", "offset", start, "dedup_warm_ids", warm, "warmup", took)
+
+	// Fetching starts once the window is warm.
+	r := newPartitionReader(readerConfig{
+		brokers: cfg.Brokers, topic: cfg.Topic, partition: partition,
+		maxBytes: cfg.FetchMaxBytes, maxWait: 250 * time.Millisecond, queue: cfg.PartitionQueue,
+		readTimeout: 5 * time.Second, backoffMin: 100 * time.Millisecond, backoffMax: time.Second,
+		log: log,
+	}, start)
+	defer r.Close()
 
 	dec, err := adapt.New(cfg.Format, cfg.Limits)
 	if err != nil { // Validate has checked the format
@@ -353,7 +351,7 @@ func (pl *Pipeline) own(ctx, hard context.Context, gen *kafka.Generation, f *fen
 	lp.run(ctx, pl.newChunk(gen, f, partition))
 }
 
-// fetcher is what the partition loop needs of its *kafka.Reader.
+// fetcher is what the partition loop needs of its partitionReader.
 type fetcher interface {
 	FetchMessage(ctx context.Context) (kafka.Message, error)
 }
@@ -431,7 +429,7 @@ func (pl *Pipeline) newChunk(gen *kafka.Generation, f *fence, partition int) *ch
 }
 
 // account adds a chunk's tallies to metrics and stats as it is handed over.
-func (pl *Pipeline) account(c *chunk, pkey string, r *kafka.Reader, seen *dedup.Window, copies *dedup.Copies) {
+func (pl *Pipeline) account(c *chunk, pkey string, r *partitionReader, seen *dedup.Window, copies *dedup.Copies) {
 	n := &c.n
 	m, s := pl.m, &pl.stats
 	m.consumed.Add(float64(n.consumed))

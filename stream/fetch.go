@@ -1,0 +1,333 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// partitionReader reads one partition from its leader for a partition
+// owner. A goroutine it owns fetches from the broker and hands the messages
+// over in runs of up to runMessages, so a message costs the owner no
+// channel operation, no lock and no clock read: kafka-go's Reader hands
+// each message through a channel (a select on each side) and sets a read
+// deadline per message, which together took ~7% of earshot run's CPU in
+// the end-to-end harness. Fetched messages wait in at most queue/256 runs
+// (and the run being read); while those are full the goroutine stops
+// reading the socket (pause on full).
+//
+// Retries follow kafka-go's Reader: a lost connection or a moved leader
+// reconnects with backoff; an offset past the partition's end waits for
+// it; an offset before its start (retention deleted messages not yet
+// read) goes on from the start, with an error logged, since those messages
+// are lost to earshot.
+type partitionReader struct {
+	cfg  readerConfig
+	runs chan *fetchRun // fetched runs, in offset order
+	free chan *fetchRun // runs the owner is done with
+	cur  *fetchRun
+	next int   // index in cur.msgs of the next message
+	lag  int64 // Lag
+
+	cancel context.CancelFunc
+	done   chan struct{}
+	conn   atomic.Pointer[kafka.Conn] // the open connection, closed by Close
+}
+
+type readerConfig struct {
+	brokers   []string
+	topic     string
+	partition int
+	maxBytes  int           // per fetch
+	maxWait   time.Duration // the broker's wait for a first byte
+	queue     int           // messages fetched ahead at most
+	// readTimeout bounds reading one run of a fetch response off the socket.
+	readTimeout time.Duration
+	backoffMin  time.Duration
+	backoffMax  time.Duration
+	dialer      *kafka.Dialer
+	log         *slog.Logger
+}
+
+// runMessages is how many messages a run holds at most: one channel
+// operation per 256 messages.
+const runMessages = 256
+
+// fetchRun is a sequence of consecutive messages of one fetch, or an error to
+// report (msgs empty).
+type fetchRun struct {
+	msgs []kafka.Message
+	hwm  int64 // the partition's high watermark when fetched
+	err  error
+}
+
+func newPartitionReader(cfg readerConfig, start int64) *partitionReader {
+	if cfg.dialer == nil {
+		cfg.dialer = kafka.DefaultDialer
+	}
+	slots := max(1, cfg.queue/runMessages)
+	r := &partitionReader{cfg: cfg, lag: -1, runs: make(chan *fetchRun, slots), free: make(chan *fetchRun, slots+2),
+		done: make(chan struct{})}
+	for range slots + 2 {
+		r.free <- &fetchRun{msgs: make([]kafka.Message, 0, runMessages)}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	go func() {
+		defer close(r.done)
+		r.fetch(ctx, start)
+	}()
+	return r
+}
+
+// FetchMessage returns the next message; it waits until one is fetched or
+// ctx ends. A message is returned only while ctx has not ended, so that a
+// deadline ends the wait for the next one even when messages are queued.
+func (r *partitionReader) FetchMessage(ctx context.Context) (kafka.Message, error) {
+	if err := ctx.Err(); err != nil {
+		return kafka.Message{}, err
+	}
+	for r.cur == nil || r.next == len(r.cur.msgs) {
+		if r.cur != nil {
+			r.free <- r.cur // never blocks: free holds every run
+			r.cur = nil
+		}
+		select {
+		case <-ctx.Done():
+			return kafka.Message{}, ctx.Err()
+		case c := <-r.runs:
+			if c.err != nil {
+				err := c.err
+				c.err = nil
+				r.free <- c
+				return kafka.Message{}, err
+			}
+			r.cur, r.next = c, 0
+		}
+	}
+	m := r.cur.msgs[r.next]
+	r.cur.msgs[r.next] = kafka.Message{} // the run is reused: drop its references
+	r.next++
+	r.lag = r.cur.hwm - (m.Offset + 1)
+	return m, nil
+}
+
+// Lag is how many messages of the partition follow the last one returned,
+// as of that message's fetch; -1 before the first.
+func (r *partitionReader) Lag() int64 { return r.lag }
+
+// Close stops fetching and waits for the fetching goroutine.
+func (r *partitionReader) Close() error {
+	r.cancel()
+	if c := r.conn.Load(); c != nil {
+		c.Close() // ends a read in progress
+	}
+	<-r.done
+	return nil
+}
+
+// fetch is the fetching goroutine: it connects, fetches from offset on and
+// reconnects after errors, until ctx ends.
+func (r *partitionReader) fetch(ctx context.Context, offset int64) {
+	log := r.cfg.log
+	for attempt := 0; ctx.Err() == nil; attempt++ {
+		if attempt > 0 && !r.sleep(ctx, attempt) {
+			return
+		}
+		conn, start, err := r.connect(ctx, offset)
+		if err != nil {
+			if errors.Is(err, kafka.OffsetOutOfRange) {
+				// Past the end: wait for it to be written.
+				log.Debug("offset past the partition's end; waiting", "offset", offset)
+				attempt = 0 // the next round waits backoffMin
+				continue
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			log.Warn("cannot connect to the partition's leader; retrying", "attempt", attempt, "err", err)
+			if attempt >= 3 && !r.report(ctx, err) {
+				return
+			}
+			continue
+		}
+		attempt, offset = 0, start
+		offset, err = r.read(ctx, conn, offset)
+		r.conn.Store(nil)
+		conn.Close()
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			var ke kafka.Error
+			if errors.As(err, &ke) && !ke.Temporary() {
+				r.report(ctx, err)
+			}
+			log.Warn("fetch failed; reconnecting", "offset", offset, "err", err)
+		}
+	}
+}
+
+// connect dials the partition's leader and seeks to offset (FirstOffset or
+// LastOffset, or an absolute offset; one before the partition's first is
+// moved to it). An offset past the end is kafka.OffsetOutOfRange.
+func (r *partitionReader) connect(ctx context.Context, offset int64) (*kafka.Conn, int64, error) {
+	var err error
+	for _, broker := range r.cfg.brokers {
+		var conn *kafka.Conn
+		conn, err = r.cfg.dialer.DialLeader(ctx, "tcp", broker, r.cfg.topic, r.cfg.partition)
+		if err != nil {
+			continue
+		}
+		var first, last int64
+		conn.SetDeadline(time.Now().Add(10 * time.Second))
+		if first, last, err = conn.ReadOffsets(); err != nil {
+			conn.Close()
+			continue
+		}
+		switch {
+		case offset == kafka.FirstOffset:
+			offset = first
+		case offset == kafka.LastOffset:
+			offset = last
+		case offset < first:
+			r.cfg.log.Error("retention deleted messages earshot had not read; going on from the partition's first offset",
+				"from", offset, "to", first, "lost", first-offset)
+			offset = first
+		case offset > last:
+			conn.Close()
+			return nil, 0, kafka.OffsetOutOfRange
+		}
+		if _, err = conn.Seek(offset, kafka.SeekAbsolute|kafka.SeekDontCheck); err != nil {
+			conn.Close()
+			continue
+		}
+		conn.SetDeadline(time.Time{})
+		r.conn.Store(conn)
+		if ctx.Err() != nil { // Close may have missed it
+			r.conn.Store(nil)
+			conn.Close()
+			return nil, 0, ctx.Err()
+		}
+		return conn, offset, nil
+	}
+	return nil, 0, err
+}
+
+// read fetches from conn until an error that needs a new connection, and
+// returns the offset to go on from.
+func (r *partitionReader) read(ctx context.Context, conn *kafka.Conn, offset int64) (int64, error) {
+	for ctx.Err() == nil {
+		conn.SetReadDeadline(time.Now().Add(r.cfg.maxWait + r.cfg.readTimeout))
+		batch := conn.ReadBatchWith(kafka.ReadBatchConfig{MinBytes: 1, MaxBytes: r.cfg.maxBytes, MaxWait: r.cfg.maxWait})
+		hwm := batch.HighWaterMark()
+		var err error
+		for err == nil {
+			c := r.take(ctx)
+			if c == nil {
+				batch.Close()
+				return offset, ctx.Err()
+			}
+			c.hwm = hwm
+			for len(c.msgs) < cap(c.msgs) {
+				var m kafka.Message
+				if m, err = batch.ReadMessage(); err != nil {
+					break
+				}
+				c.msgs = append(c.msgs, m)
+			}
+			if len(c.msgs) == 0 {
+				r.free <- c
+				break
+			}
+			offset = c.msgs[len(c.msgs)-1].Offset + 1
+			if !r.give(ctx, c) {
+				batch.Close()
+				return offset, ctx.Err()
+			}
+			// The next run is read after the owner took this one: the
+			// deadline bounds reading it, not the owner's pace.
+			conn.SetReadDeadline(time.Now().Add(r.cfg.readTimeout))
+		}
+		if cerr := batch.Close(); err == nil || errors.Is(err, io.EOF) {
+			err = cerr
+		}
+		switch {
+		case err == nil, errors.Is(err, io.EOF), errors.Is(err, kafka.RequestTimedOut):
+			// The fetch is read (or the broker had nothing within maxWait).
+		case errors.Is(err, kafka.OffsetOutOfRange):
+			first, last, oerr := conn.ReadOffsets()
+			switch {
+			case oerr != nil:
+				return offset, oerr
+			case offset < first:
+				r.cfg.log.Error("retention deleted messages earshot had not read; going on from the partition's first offset",
+					"from", offset, "to", first, "lost", first-offset)
+				offset = first
+			case offset >= last && !r.sleep(ctx, 1): // nothing past the end yet
+				return offset, ctx.Err()
+			}
+			if _, err := conn.Seek(offset, kafka.SeekAbsolute|kafka.SeekDontCheck); err != nil {
+				return offset, err
+			}
+		default:
+			return offset, err
+		}
+	}
+	return offset, ctx.Err()
+}
+
+// take returns an empty run, waiting while the owner holds all of them (the
+// queue is full); nil when ctx ends.
+func (r *partitionReader) take(ctx context.Context) *fetchRun {
+	select {
+	case c := <-r.free:
+		c.msgs = c.msgs[:0]
+		return c
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+func (r *partitionReader) give(ctx context.Context, c *fetchRun) bool {
+	select {
+	case r.runs <- c:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// report hands err to the owner, which logs it; false when ctx ended.
+func (r *partitionReader) report(ctx context.Context, err error) bool {
+	c := r.take(ctx)
+	if c == nil {
+		return false
+	}
+	c.err = err
+	return r.give(ctx, c)
+}
+
+// sleep waits the backoff of attempt (doubling from backoffMin up to
+// backoffMax, with jitter); false when ctx ended first.
+func (r *partitionReader) sleep(ctx context.Context, attempt int) bool {
+	d := r.cfg.backoffMin << min(attempt-1, 10)
+	if d <= 0 || d > r.cfg.backoffMax {
+		d = r.cfg.backoffMax
+	}
+	d = d/2 + rand.N(d/2+1)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
