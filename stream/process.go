@@ -56,6 +56,10 @@ type processor struct {
 	detect      bool
 	routePrefix string
 	latest      time.Time // newest created_at seen (≤ wall clock + maxAhead)
+	// aheadOK is a wall clock reading plus maxAhead: an event time up to it
+	// is not ahead, whatever the clock says now (it only moves on), so
+	// observeTime reads the clock only for a time past it.
+	aheadOK time.Time
 
 	// The pending batch: posts decoded by add and not yet matched. Slot k
 	// holds a post, its Doc (a view of the post's text) and its message's
@@ -275,9 +279,16 @@ func (pr *processor) observeTime(c *chunk, at time.Time) {
 	} else {
 		c.ticks = append(c.ticks, tick{at: sec, n: 1})
 	}
-	if at.After(pr.latest) && at.Sub(pr.now()) <= maxAhead {
-		pr.latest = at
+	if !at.After(pr.latest) {
+		return
 	}
+	if at.After(pr.aheadOK) {
+		pr.aheadOK = pr.now().Add(maxAhead)
+		if at.After(pr.aheadOK) {
+			return
+		}
+	}
+	pr.latest = at
 }
 
 func deadLetter(msg *kafka.Message, de *post.DecodeError) kafka.Message {
