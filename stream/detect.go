@@ -1,9 +1,11 @@
 package stream
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -106,6 +108,10 @@ type detection struct {
 	shared atomic.Int64  // wm in Unix nanoseconds, read by the owners (ahead)
 	ticks  []tick        // buffered, not yet fed to the detector
 	events []burst.Event // idem
+	// order and spare are advance's scratch: the events' keys in time
+	// order, and the buffer the events not yet due move to.
+	order  []eventKey
+	spare  []burst.Event
 	alerts []alert.Alert
 }
 
@@ -221,19 +227,20 @@ func (d *detection) advance(ctx context.Context) {
 
 	// Split off what is due, in time order.
 	slices.SortStableFunc(d.ticks, func(a, b tick) int { return a.at.Compare(b.at) })
-	slices.SortStableFunc(d.events, func(a, b burst.Event) int { return a.At.Compare(b.At) })
+	// The events (~150 bytes each) are ordered by their keys: sorting them
+	// in place moved them several times over (2% of earshot run's CPU).
+	d.order = d.order[:0]
+	for i := range d.events {
+		d.order = append(d.order, keyOf(d.events[i].At, i))
+	}
+	slices.SortFunc(d.order, compareKeys) // the index breaks ties: stable
 	nt, _ := slices.BinarySearchFunc(d.ticks, wm, func(t tick, wm time.Time) int {
 		if t.at.After(wm) {
 			return 1
 		}
 		return -1
 	})
-	ne, _ := slices.BinarySearchFunc(d.events, wm, func(e burst.Event, wm time.Time) int {
-		if e.At.After(wm) {
-			return 1
-		}
-		return -1
-	})
+	ne, _ := slices.BinarySearchFunc(d.order, keyOf(wm, math.MaxInt32), compareKeys)
 	d.alerts = d.alerts[:0]
 	var cur time.Time
 	step := func(at time.Time) {
@@ -244,7 +251,11 @@ func (d *detection) advance(ctx context.Context) {
 	}
 	i, j := 0, 0
 	for i < nt || j < ne {
-		if j >= ne || (i < nt && !d.ticks[i].at.After(d.events[j].At)) {
+		var e *burst.Event
+		if j < ne {
+			e = &d.events[d.order[j].i]
+		}
+		if e == nil || (i < nt && !d.ticks[i].at.After(e.At)) {
 			step(d.ticks[i].at)
 			for range d.ticks[i].n {
 				d.det.Tick(d.ticks[i].at)
@@ -252,19 +263,43 @@ func (d *detection) advance(ctx context.Context) {
 			i++
 			continue
 		}
-		step(d.events[j].At)
-		d.det.Observe(&d.events[j])
+		step(e.At)
+		d.det.Observe(e)
 		j++
 	}
 	d.alerts = append(d.alerts, d.det.Advance(wm)...)
 	d.ticks = append(d.ticks[:0], d.ticks[nt:]...)
-	rest := copy(d.events, d.events[ne:])
-	clear(d.events[rest:])
-	d.events = d.events[:rest]
+	for _, k := range d.order[ne:] {
+		d.spare = append(d.spare, d.events[k.i])
+	}
+	clear(d.events)
+	d.events, d.spare = d.spare, d.events[:0]
 	if len(d.alerts) > 0 {
 		d.deliver(ctx, d.alerts)
 		clear(d.alerts)
 	}
+}
+
+// eventKey orders buffered events: by time, then by their index in the
+// buffer (the order they arrived in).
+type eventKey struct {
+	sec  int64
+	nsec int32
+	i    int32
+}
+
+func keyOf(at time.Time, i int) eventKey {
+	return eventKey{sec: at.Unix(), nsec: int32(at.Nanosecond()), i: int32(i)}
+}
+
+func compareKeys(a, b eventKey) int {
+	if c := cmp.Compare(a.sec, b.sec); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.nsec, b.nsec); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.i, b.i)
 }
 
 // deliver stores alerts (retrying until ctx ends: the detector then blocks,

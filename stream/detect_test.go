@@ -2,7 +2,10 @@ package stream
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -129,5 +132,45 @@ func TestDetectionSkipReplayed(t *testing.T) {
 				t.Errorf("partition clock %s, want %s", d.parts[1].latest, b.latest)
 			}
 		})
+	}
+}
+
+// TestDetectionKeepsLaterEvents: advance feeds the events up to the
+// watermark and keeps the later ones buffered, in time order and, at equal
+// times, in the order they arrived, however the partitions interleaved them.
+func TestDetectionKeepsLaterEvents(t *testing.T) {
+	det, err := burst.New(burst.Config{Scopes: []string{alert.ScopeRule}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &detection{det: det, idle: time.Hour, m: newMetrics(nil), log: slog.New(slog.DiscardHandler),
+		stats: &Stats{}, now: time.Now, backof: time.Millisecond}
+	d.parts = map[int]*partClock{}
+	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	// Two partitions, their events interleaved out of order; two events
+	// per second, told apart by PostID.
+	rng := rand.New(rand.NewPCG(1, 2))
+	for p := range 2 {
+		b := &detectBatch{partition: p, latest: t0.Add(50 * time.Second)}
+		for _, s := range rng.Perm(100) {
+			at := t0.Add(time.Duration(s) * time.Second)
+			b.events = append(b.events, burst.Event{Rule: "quake", At: at, PostID: fmt.Sprintf("%d/%d", s, p)})
+		}
+		d.apply(b)
+	}
+	d.advance(context.Background())
+	if !d.wm.Equal(t0.Add(50 * time.Second)) {
+		t.Fatalf("watermark %v", d.wm)
+	}
+	var got []string
+	for _, e := range d.events {
+		got = append(got, e.PostID)
+	}
+	var want []string
+	for s := 51; s < 100; s++ {
+		want = append(want, fmt.Sprintf("%d/0", s), fmt.Sprintf("%d/1", s))
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("buffered after the watermark:\n got %v\nwant %v", got, want)
 	}
 }
