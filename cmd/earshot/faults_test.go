@@ -67,7 +67,8 @@ func TestFaultsKill9(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		c := &kafka.Client{Addr: kafka.TCP(brokers...)}
-		c.DeleteTopics(context.Background(), &kafka.DeleteTopicsRequest{Topics: []string{topic, topic + ".dlq"}})
+		// earshot run creates the alerts topic (Config's default: topic + ".alerts").
+		c.DeleteTopics(context.Background(), &kafka.DeleteTopicsRequest{Topics: []string{topic, topic + ".dlq", topic + ".alerts"}})
 	})
 	store, err := sink.Open(ctx, sink.Config{Addr: chAddr, Database: db})
 	if err != nil {

@@ -283,6 +283,10 @@ func TestKafkaTopic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		c := &kafka.Client{Addr: kafka.TCP(addr)}
+		c.DeleteTopics(context.Background(), &kafka.DeleteTopicsRequest{Topics: []string{topic}})
+	})
 	k, err := NewKafka(KafkaConfig{Brokers: []string{addr}, Topic: topic})
 	if err != nil {
 		t.Fatal(err)
