@@ -58,6 +58,10 @@ type Doc struct {
 	Lang, Country, Source                        string
 	Followers                                    int64
 	Verified, IsRepost, IsReply, HasGeo, HasLink bool
+	IsQuote                                      bool
+	// Author is the author's handle, Bio their profile description
+	// (author: and author.bio: filters).
+	Author, Bio string
 	// LangOf and CountryOf, when Lang or Country is empty, are asked for it
 	// the first time a rule's lang: or country: filter is evaluated for
 	// the document (at most once per match, and only if some rule testing
@@ -66,6 +70,10 @@ type Doc struct {
 	// country from the post's coordinates or its author's profile. Nil:
 	// unknown.
 	LangOf, CountryOf func() string
+	// AuthorOf, when Author and Bio are empty, is asked for both the same
+	// way by the first author: or author.bio: filter: for an author
+	// decoded only when needed.
+	AuthorOf func() (handle, bio string)
 }
 
 // SyntaxError is a problem in a rules file or a rule's query.

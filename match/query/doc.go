@@ -1,6 +1,6 @@
 // Package query is earshot's rule language: it parses a rule's query — terms
 // combined with AND, OR, NOT, proximity (NEAR/n, ONEAR/n) and field filters
-// such as lang:es or author.followers:>=1000 — and compiles it into a
+// such as lang:es, author:handle or author.followers:>=1000 — and compiles it into a
 // Program: the flat list of distinct terms the keyword automaton has to find,
 // and an evaluator that decides, from which terms occurred (and where) and
 // from the post's fields, whether the rule matches.
@@ -12,6 +12,8 @@
 //	(sismo OR temblor) -simulacro lang:es     NOT shorthand, field filter
 //	"flood victims" NEAR/3 (rescue OR help)   within 3 words, any order
 //	alert ONEAR/2 earthquak*                  alert first, at most 2 words between
+//	"red light" -author:XboxSupport           not by that author
+//	sismo author.bio:"de guardia"             the author's bio holds the words
 //
 // Precedence, tightest first: parentheses, NEAR/ONEAR, NOT (and -), AND
 // (and && and juxtaposition), OR (and ||).

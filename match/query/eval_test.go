@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 // evalWith evaluates src with the terms named in present (space-separated)
@@ -139,6 +140,39 @@ func TestEvalFields(t *testing.T) {
 	f("has:link", es, false)
 	f("has:link", &Fields{HasLink: true}, true)
 	f("(lang:en OR country:MX) author.followers:>1000", es, true)
+	f("is:quote", &Fields{IsQuote: true}, true)
+	f("is:quote", es, false)
+	usgs := &Fields{Author: "@USGS_Quakes", Bio: "Civil engineer. Periodista; sismólogo #quake 地震研究者です"}
+	f("author:usgs_quakes", usgs, true)
+	f("author:@USGS_Quakes", usgs, true)
+	f("author:usgs", usgs, false)
+	f("author:usgs_quakes", nil, false)
+	f("-author:usgs_quakes", nil, true)
+	f("author.bio:engineer", usgs, true)
+	f("author.bio:ENGINEER", usgs, true)
+	f("author.bio:engine", usgs, false) // whole words
+	f(`author.bio:"civil engineer"`, usgs, true)
+	f(`author.bio:"engineer periodista"`, usgs, true) // punctuation between words
+	f(`author.bio:"civil periodista"`, usgs, false)   // not one after another
+	f("author.bio:SISMÓLOGO", usgs, true)
+	f("author.bio:sismologo", usgs, false) // accents count
+	f("author.bio:quake", usgs, true)      // a hashtag's word
+	f("author.bio:地震", usgs, true)         // a substring in scripts without spaces
+	f("author.bio:研究者", usgs, true)
+	f("author.bio:津波", usgs, false)
+	f("author.bio:engineer", nil, false)
+	// An author decoded when asked: once, and only for author filters.
+	calls := 0
+	lazy := &Fields{AuthorOf: func() (string, string) { calls++; return "usgs_quakes", "seismologist" }}
+	f("author:usgs_quakes author.bio:seismologist", lazy, true)
+	if calls != 1 || lazy.AuthorOf != nil || lazy.Author != "usgs_quakes" {
+		t.Errorf("AuthorOf called %d times (want 1); fields after: %+v", calls, lazy)
+	}
+	calls = 0
+	f("lang:es", &Fields{AuthorOf: func() (string, string) { calls++; return "", "" }}, false)
+	if calls != 0 {
+		t.Errorf("AuthorOf called by lang:")
+	}
 }
 
 func TestEvalAllocs(t *testing.T) {
@@ -176,7 +210,8 @@ type ast struct {
 var (
 	diffTerms  = []string{"quake", "sismo", "#temblor", "@usgs", "earthquak*", `"flood victims"`, "地震", "c++"}
 	diffFields = []string{"lang:es", "lang:pt", "country:MX", "source:x", "author.followers:>=100",
-		"author.followers:<50", "author.followers:=7", "author.verified:true", "is:repost", "is:reply", "has:geo", "has:link"}
+		"author.followers:<50", "author.followers:=7", "author.verified:true", "is:repost", "is:reply", "has:geo", "has:link",
+		"is:quote", "author:usgs", `author.bio:"civil engineer"`}
 )
 
 func randAST(r *rand.Rand, depth int) *ast {
@@ -268,6 +303,13 @@ func (w *world) fieldMatch(s string) bool {
 		return f.HasGeo
 	case "has:link":
 		return f.HasLink
+	case "is:quote":
+		return f.IsQuote
+	case "author:usgs":
+		return strings.EqualFold(strings.TrimPrefix(f.Author, "@"), "usgs")
+	case `author.bio:"civil engineer"`:
+		words := strings.FieldsFunc(strings.ToLower(f.Bio), func(r rune) bool { return !unicode.IsLetter(r) })
+		return strings.Contains(" "+strings.Join(words, " ")+" ", " civil engineer ")
 	}
 	panic(s)
 }
@@ -332,7 +374,9 @@ func TestDifferential(t *testing.T) {
 				Lang: langs[r.IntN(len(langs))], Country: []string{"", "MX", "US"}[r.IntN(3)],
 				Source: []string{"", "x"}[r.IntN(2)], Followers: []int64{-1, 0, 7, 49, 100, 5000}[r.IntN(6)],
 				Verified: r.IntN(2) == 0, IsRepost: r.IntN(2) == 0, IsReply: r.IntN(2) == 0,
-				HasGeo: r.IntN(2) == 0, HasLink: r.IntN(2) == 0,
+				HasGeo: r.IntN(2) == 0, HasLink: r.IntN(2) == 0, IsQuote: r.IntN(2) == 0,
+				Author: []string{"", "usgs", "@USGS", "usgs2"}[r.IntN(4)],
+				Bio:    []string{"", "Civil Engineer", "civil, engineer!", "civil", "engineer civil", "a civil engineering"}[r.IntN(6)],
 			}}
 			w.gap = func(x, y string) (int, bool) {
 				h := seed

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Fields are the post attributes field filters test. The zero value of a
@@ -22,8 +24,17 @@ type Fields struct {
 	Verified  bool
 	IsRepost  bool
 	IsReply   bool
+	IsQuote   bool
 	HasGeo    bool // the post carries GPS coordinates
 	HasLink   bool // the text contains a link
+
+	// Author is the author's handle as the source gives it (a leading @
+	// is ignored), Bio the author's profile description. When both are
+	// empty and AuthorOf is set, the first author: or author.bio: filter
+	// evaluated calls it for them (and clears it): for an author decoded
+	// only when asked.
+	Author, Bio string
+	AuthorOf    func() (handle, bio string)
 }
 
 type fieldKind uint8
@@ -38,6 +49,9 @@ const (
 	fIsReply
 	fHasGeo
 	fHasLink
+	fIsQuote
+	fAuthor
+	fBio
 )
 
 type cmpOp uint8
@@ -57,12 +71,16 @@ type filter struct {
 	kind fieldKind
 	cmp  cmpOp
 	num  int64
-	str  string // lang (lower case), country (upper case), source (lower case)
+	str  string // lang (lower case), country (upper case), source (lower case), author (without @)
 	b    bool   // author.verified
+	// words of an author.bio value, as written; a word of a script
+	// written without spaces is matched as a substring (unspaced).
+	words    []string
+	unspaced []bool
 }
 
-const fieldHint = "fields: lang:es, country:MX, source:x, author.followers:>=1000, author.verified:true, " +
-	"is:repost, is:reply, has:geo, has:link; quote the text to search for it literally"
+const fieldHint = "fields: lang:es, country:MX, source:x, author:handle, author.bio:word, author.followers:>=1000, " +
+	"author.verified:true, is:repost, is:reply, is:quote, has:geo, has:link; quote the text to search for it literally"
 
 // parseFilter compiles name:value; off is the byte offset of the name and
 // voff that of the value, for error columns.
@@ -124,8 +142,34 @@ func parseFilter(name, value string, off, voff int) (filter, *Error) {
 			return filter{kind: fIsRepost}, nil
 		case "reply":
 			return filter{kind: fIsReply}, nil
+		case "quote":
+			return filter{kind: fIsQuote}, nil
 		}
-		return filter{}, bad(fmt.Sprintf("unknown value %q for is:", value), "valid: is:repost, is:reply")
+		return filter{}, bad(fmt.Sprintf("unknown value %q for is:", value), "valid: is:repost, is:reply, is:quote")
+	case "author", "author.handle":
+		h := strings.TrimPrefix(value, "@")
+		if !isHandle(h) {
+			return filter{}, bad(fmt.Sprintf("invalid handle %q", value),
+				"write the author's handle as the network shows it, with or without @: author:usgs_quakes, author:@user@mastodon.social")
+		}
+		return filter{kind: fAuthor, str: h}, nil
+	case "author.bio":
+		f := filter{kind: fBio}
+		for i := 0; ; {
+			a, b := nextWord(value, i)
+			if a < 0 {
+				break
+			}
+			w := value[a:b]
+			f.words = append(f.words, w)
+			f.unspaced = append(f.unspaced, isUnspaced(w))
+			i = b
+		}
+		if len(f.words) == 0 {
+			return filter{}, bad(fmt.Sprintf("no word in %q", value),
+				`search the bio for a word or a quoted phrase: author.bio:journalist, author.bio:"civil engineer"`)
+		}
+		return f, nil
 	case "has":
 		switch strings.ToLower(value) {
 		case "geo":
@@ -183,8 +227,99 @@ func (x *filter) match(f *Fields) bool {
 		return f.HasGeo
 	case fHasLink:
 		return f.HasLink
+	case fIsQuote:
+		return f.IsQuote
+	case fAuthor, fBio:
+		if f.Author == "" && f.Bio == "" && f.AuthorOf != nil {
+			f.Author, f.Bio = f.AuthorOf()
+			f.AuthorOf = nil
+		}
+		if x.kind == fAuthor {
+			return f.Author != "" && strings.EqualFold(strings.TrimPrefix(f.Author, "@"), x.str)
+		}
+		return x.inBio(f.Bio)
 	}
 	return false
+}
+
+// inBio reports whether the filter's words occur one after another among
+// bio's words, case-insensitively; a word of a script without spaces needs
+// only to occur inside one of bio's.
+func (x *filter) inBio(bio string) bool {
+	for i := 0; ; {
+		a, b := nextWord(bio, i)
+		if a < 0 {
+			return false
+		}
+		i = b
+		if x.wordAt(bio, a, b, 0) {
+			j, k := true, 1
+			for ; k < len(x.words); k++ {
+				a, b = nextWord(bio, b)
+				if a < 0 || !x.wordAt(bio, a, b, k) {
+					j = false
+					break
+				}
+			}
+			if j {
+				return true
+			}
+		}
+	}
+}
+
+func (x *filter) wordAt(s string, a, b, k int) bool {
+	if x.unspaced[k] {
+		return strings.Contains(s[a:b], x.words[k])
+	}
+	return strings.EqualFold(s[a:b], x.words[k])
+}
+
+// nextWord returns the bounds of the first word of s at or after byte i, a
+// run of letters, digits and marks; a < 0 when there is none.
+func nextWord(s string, i int) (a, b int) {
+	a = -1
+	for i < len(s) {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) {
+			if a < 0 {
+				a = i
+			}
+		} else if a >= 0 {
+			return a, i
+		}
+		i += n
+	}
+	if a < 0 {
+		return -1, -1
+	}
+	return a, len(s)
+}
+
+// isUnspaced reports whether w holds a letter of a script written without
+// spaces between words (Han, kana, Thai, Lao, Khmer, Myanmar).
+func isUnspaced(w string) bool {
+	for _, r := range w {
+		if unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Thai, unicode.Lao,
+			unicode.Khmer, unicode.Myanmar) {
+			return true
+		}
+	}
+	return false
+}
+
+// isHandle accepts what networks use in handles: letters, digits and
+// . _ - @ (user@instance on Mastodon), 1 to 256 bytes.
+func isHandle(h string) bool {
+	if h == "" || len(h) > 256 {
+		return false
+	}
+	for _, r := range h {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '.' && r != '_' && r != '-' && r != '@' {
+			return false
+		}
+	}
+	return true
 }
 
 // String renders the filter in canonical form.
@@ -209,6 +344,15 @@ func (x *filter) String() string {
 		return "has:geo"
 	case fHasLink:
 		return "has:link"
+	case fIsQuote:
+		return "is:quote"
+	case fAuthor:
+		return "author:" + x.str
+	case fBio:
+		if len(x.words) == 1 {
+			return "author.bio:" + x.words[0]
+		}
+		return `author.bio:"` + strings.Join(x.words, " ") + `"`
 	}
 	return "?"
 }

@@ -94,6 +94,17 @@ func lex(src string) ([]token, *Error) {
 				}
 				end += n
 			}
+			if w := src[i:end]; end < len(src) && src[end] == '"' && strings.HasSuffix(w, ":") {
+				if name, ok := fieldName(w + "x"); ok { // name:"a quoted value"
+					t, next, err := lexQuotedField(src, name, i, end)
+					if err != nil {
+						return nil, err
+					}
+					toks = append(toks, t)
+					i = next
+					continue
+				}
+			}
 			if end < len(src) && src[end] == '"' {
 				return nil, &Error{Col: end + 1, Msg: "double quote inside a term",
 					Hint: `quote the whole phrase: "like this", or put a space before the quote`}
@@ -144,6 +155,27 @@ func lexPhrase(src string, i int) (token, int, *Error) {
 		}
 	}
 	return t, end, nil
+}
+
+// lexQuotedField reads a field filter whose value is quoted, name:"value",
+// starting at src[i]; the quote is at src[q].
+func lexQuotedField(src, name string, i, q int) (token, int, *Error) {
+	j := strings.IndexByte(src[q+1:], '"')
+	if j < 0 {
+		return token{}, 0, &Error{Col: q + 1, Msg: "unterminated value", Hint: `close the value with a double quote: author.bio:"like this"`}
+	}
+	end := q + 1 + j + 1
+	if end < len(src) {
+		if r, _ := utf8.DecodeRuneInString(src[end:]); !isDelim(r) {
+			return token{}, 0, &Error{Col: end + 1, Msg: "unexpected text after the value",
+				Hint: "put a space between the filter and the next term"}
+		}
+	}
+	f, err := parseFilter(name, src[q+1:end-1], i, q+1)
+	if err != nil {
+		return token{}, 0, err
+	}
+	return token{kind: tField, off: i, flt: f}, end, nil
 }
 
 // lexWord classifies a bare word: an operator, a field filter or a term.

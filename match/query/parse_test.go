@@ -69,6 +69,11 @@ func TestParseValid(t *testing.T) {
 	f("quake Author.Verified:TRUE -is:repost -is:reply has:geo has:link",
 		"(quake AND author.verified:true AND NOT is:repost AND NOT is:reply AND has:geo AND has:link)", "quake")
 	f("quake lang:pt-BR", "(quake AND lang:pt-br)", "quake")
+	f("quake author:@USGS_Quakes is:quote", "(quake AND author:USGS_Quakes AND is:quote)", "quake")
+	f("quake -author:user@mastodon.social", "(quake AND NOT author:user@mastodon.social)", "quake")
+	f(`quake Author.Bio:"civil, engineer" author.bio:Periodista`,
+		`(quake AND author.bio:"civil engineer" AND author.bio:Periodista)`, "quake")
+	f(`(quake author.bio:"地震 研究") OR sismo`, `(sismo OR (quake AND author.bio:"地震 研究"))`, "quake", "sismo")
 	f("(quake lang:es) OR (earthquake lang:en)", "((quake AND lang:es) OR (earthquake AND lang:en))", "quake", "earthquake")
 	f("quake AND NOT (lang:es OR country:MX)", "(quake AND NOT (lang:es OR country:MX))", "quake")
 	f("quake\u3000地震", "(quake AND 地震)", "quake", "地震") // ideographic space separates
@@ -135,7 +140,15 @@ func TestParseErrors(t *testing.T) {
 	f("quake author.followers:=>5", 24, "invalid follower count")
 	f("quake author.followers:-5", 24, "invalid follower count")
 	f("quake author.verified:yes", 23, "author.verified")
-	f("quake is:quote", 10, `unknown value "quote" for is:`)
+	f("quake is:quoted", 10, `unknown value "quoted" for is:`)
+	f("quake author:", 14, "has no value")
+	f("quake author:@", 14, "invalid handle")
+	f("quake author:a/b", 14, "invalid handle")
+	f(`quake author:"a b"`, 15, "invalid handle")
+	f("quake author.bio:--", 18, "no word")
+	f(`quake author.bio:"x`, 18, "unterminated value")
+	f(`quake author.bio:"x"y`, 21, "unexpected text after the value")
+	f(`quake author.bio:""`, 19, "has no value")
 	f("quake has:photo", 11, `unknown value "photo" for has:`)
 	// queries that would match without any term
 	f("lang:es", 1, "no search term")
