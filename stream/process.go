@@ -193,14 +193,21 @@ func (pr *processor) mentions(c *chunk, rules []match.Rule, k int) {
 // enrichment) only if a rule that tests country: has its terms in the
 // text. Its language is the source's tag when it has a usable one (so
 // lang:pt-BR can hold), else the language enrichment detects in the text,
-// asked for the same way. With l nil, those fields are unknown.
+// asked for the same way. With l nil, those fields are unknown. Its
+// author's handle and bio (author: and author.bio: filters) are the post's;
+// when the decoder deferred the author, the first such filter completes it
+// through l.
 func DocOf(p *post.Post, l *Lazy) match.Doc {
 	d := match.Doc{
 		Text:      unsafe.Slice(unsafe.StringData(p.Text), len(p.Text)),
 		Source:    p.Source,
 		Followers: p.Author.Followers, Verified: p.Author.Verified,
-		IsRepost: p.IsRepost(), IsReply: p.IsReply(), HasGeo: p.HasGeo,
+		IsRepost: p.IsRepost(), IsReply: p.IsReply(), IsQuote: p.QuoteOf != "", HasGeo: p.HasGeo,
 		HasLink: textHasLink(p.Text),
+		Author: p.Author.Handle, Bio: p.Author.Bio,
+	}
+	if l != nil {
+		d.AuthorOf = l.author // the author may be deferred (Post.CompleteAuthor)
 	}
 	if !p.HasGeo && p.Place.CountryCode != "" {
 		d.Country = p.Place.CountryCode
@@ -224,6 +231,7 @@ type Lazy struct {
 	f             enrich.Features
 	done          bool
 	country, lang func() string // made once: nothing is allocated per post
+	author        func() (handle, bio string)
 }
 
 // Reset makes l the enrichment of p by en, not done yet.
@@ -232,6 +240,10 @@ func (l *Lazy) Reset(en Enricher, p *post.Post) {
 	if l.country == nil {
 		l.country = func() string { return l.Features().Country }
 		l.lang = func() string { return l.Features().Lang }
+		l.author = func() (string, string) {
+			l.p.CompleteAuthor()
+			return l.p.Author.Handle, l.p.Author.Bio
+		}
 	}
 }
 

@@ -133,6 +133,34 @@ func TestProcessorCountry(t *testing.T) {
 	}
 }
 
+// TestProcessorAuthor: author: and author.bio: filters see the author the
+// decoder defers until a rule asks (and is:quote the quoted post).
+func TestProcessorAuthor(t *testing.T) {
+	pr := newEnrichingProcessor(t, "rules:\n  - id: not-own\n    query: sismo -author:CDMX_Alertas\n"+
+		"  - id: press\n    query: sismo author.bio:periodista\n  - id: quote\n    query: sismo is:quote\n")
+	c := &chunk{first: -1}
+	for i, extra := range []string{
+		`"author":{"id":"a0","handle":"@cdmx_alertas","bio":"Alertas oficiales"}`,
+		`"author":{"id":"a1","handle":"ana","bio":"#Periodista. CDMX","followers":10}`,
+		`"author":{"id":"a2","handle":"bob","bio":"periodistas unidos"},"quote_of":"77"`,
+		``,
+	} {
+		if extra != "" {
+			extra = "," + extra
+		}
+		pr.add(&kafka.Message{Offset: int64(i), Value: []byte(fmt.Sprintf(`{"id":"%d","created_at":"2026-11-22T10:00:00Z","text":"sismo"%s}`, i, extra))}, c)
+	}
+	pr.flush(c)
+	var got []string
+	for _, r := range c.rows {
+		got = append(got, r.PostID+":"+r.RuleID+":"+r.AuthorHandle)
+	}
+	want := []string{"1:not-own:ana", "1:press:ana", "2:not-own:bob", "2:quote:bob", "3:not-own:"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("rows %q, want %q", got, want)
+	}
+}
+
 // TestProcessorLang: lang: filters see the source's language tag, or, when
 // the post has none (or "und"), the language enrichment detects and stores.
 func TestProcessorLang(t *testing.T) {
