@@ -266,6 +266,23 @@ func TestRulesTestCountry(t *testing.T) {
 	}
 }
 
+// TestRulesTestAuthor: author: and author.bio: see the post's author, as
+// rules test decodes it (deferred until a rule asks, as in the pipeline).
+func TestRulesTestAuthor(t *testing.T) {
+	rules := writeFile(t, "rules.yaml", "rules:\n  - id: not-own\n    query: sismo -author:SSNMexico\n"+
+		"  - id: press\n    query: sismo author.bio:\"de guardia\"\n")
+	posts := `{"id":"own","text":"sismo","author":{"id":"1","handle":"@ssnmexico","bio":"Servicio Sismológico Nacional"}}
+{"id":"press","text":"sismo","author":{"id":"2","handle":"ana","bio":"Periodista de guardia. CDMX"}}
+{"id":"none","text":"sismo"}
+`
+	out, errOut, status := earshot(t, posts, "rules", "test", rules, "--input", "-")
+	want := "own: no rule matched\npress: rule \"not-own\" matched: \"sismo\" at 0–5\npress: rule \"press\" matched: \"sismo\" at 0–5\n" +
+		"none: rule \"not-own\" matched: \"sismo\" at 0–5\n"
+	if status != 0 || out != want {
+		t.Fatalf("status %d\nstdout: %s\nwant:   %s\nstderr: %s", status, out, want, errOut)
+	}
+}
+
 // TestGenDetectEnrich runs the offline tools on a generated firehose: 34
 // quiet minutes and then an earthquake in Mexico. detect must stay silent
 // for the quiet minutes and alert within a minute of the shaking; on the
