@@ -104,6 +104,7 @@ type Decoder struct {
 	limits Limits
 	p      fastjson.Parser
 	buf    []byte // decodeFast's unescaped strings
+	kept   []byte // decodeFast's kept strings, before they are set
 }
 
 // NewDecoder returns a Decoder with the given limits (zero fields take the
@@ -537,22 +538,24 @@ func inRange(t time.Time) (time.Time, error) {
 
 // countryCode upper-cases a two-letter ASCII code.
 func countryCode(s string) (string, bool) {
-	if len(s) != 2 {
+	var b [2]byte
+	if len(s) != 2 || !upperLetter(&b[0], s[0]) || !upperLetter(&b[1], s[1]) {
 		return "", false
 	}
-	var b [2]byte
-	for i := 0; i < 2; i++ {
-		c := s[i]
-		switch {
-		case c >= 'A' && c <= 'Z':
-		case c >= 'a' && c <= 'z':
-			c -= 'a' - 'A'
-		default:
-			return "", false
-		}
-		b[i] = c
-	}
 	return string(b[:]), true
+}
+
+// upperLetter sets *dst to c upper-cased if c is an ASCII letter.
+func upperLetter(dst *byte, c byte) bool {
+	switch {
+	case c >= 'A' && c <= 'Z':
+	case c >= 'a' && c <= 'z':
+		c -= 'a' - 'A'
+	default:
+		return false
+	}
+	*dst = c
+	return true
 }
 
 func truncateUTF8(b []byte, n int) []byte {

@@ -30,6 +30,13 @@ var fastCases = []struct {
 	{"long text", `{"id":"1","created_at":"2026-11-22T10:00:00Z","text":"` + strings.Repeat("terremoto en Chile ", 200) + `"}`, true},
 	{"truncated strings", `{"id":"1","created_at":"2026-11-22T10:00:00Z","text":"x","lang":"` + strings.Repeat("é", 30) + `"}`, true},
 
+	{"every string", `{"id":"1","created_at":"2026-11-22T10:00:00Z","text":"x","lang":"es","source":"xx","repost_of":"2",
+		"reply_to":"3","quote_of":"4","author":{"id":"5","handle":"ana","location":"Lima","bio":"hola"},
+		"place":{"name":"Lima","country_code":"pe"}}`, true},
+
+	{"every string and a repeated one", `{"id":"1","created_at":"2026-11-22T10:00:00Z","text":"x","lang":"es","source":"xx",
+		"repost_of":"2","reply_to":"3","quote_of":"4","author":{"id":"5","handle":"ana","location":"Lima","bio":"hola"},
+		"place":{"name":"Lima","country_code":"pe"},"quote_of":"6"}`, false},
 	{"missing id", `{"created_at":"2026-11-22T10:00:00Z","text":"x"}`, false},
 	{"empty id", `{"id":"","created_at":"2026-11-22T10:00:00Z","text":"x"}`, false},
 	{"control in id", `{"id":"a\u0001","created_at":"2026-11-22T10:00:00Z","text":"x"}`, false},
@@ -169,5 +176,32 @@ func TestDecodeDeferred(t *testing.T) {
 	p.CompleteAuthor()
 	if p.Author.Handle != "ana" || p.Author.Location != "Ciudad de México" {
 		t.Errorf("after CompleteAuthor: author %+v", p.Author)
+	}
+}
+
+// TestDecodeOwnsStrings: a post's strings are not views of the message.
+func TestDecodeOwnsStrings(t *testing.T) {
+	d := NewDecoder(Limits{})
+	for _, deferred := range []bool{false, true} {
+		msg := []byte(full)
+		var p Post
+		decode := d.Decode
+		if deferred {
+			decode = d.DecodeDeferred
+		}
+		if err := decode(msg, &p); err != nil {
+			t.Fatal(err)
+		}
+		p.CompleteAuthor()
+		for i := range msg {
+			msg[i] = 'z'
+		}
+		var want Post
+		if err := NewDecoder(Limits{}).Decode([]byte(full), &want); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(p, want) {
+			t.Errorf("deferred %v: the post changed with its message: %+v", deferred, p)
+		}
 	}
 }

@@ -14,8 +14,12 @@ import (
 	"time"
 )
 
-// Post is one decoded post. Strings are copies owned by the Post; Reset keeps
-// the capacity of slices for reuse.
+// Post is one decoded post. Its strings are its own: none aliases the
+// message it was decoded from. The decoder makes them with one allocation
+// (the author's that CompleteAuthor sets, with another), so a string kept
+// keeps the bytes of the post's other strings alive too: clone a string
+// kept long after its post (stream/dedup keeps ids with strings.Clone).
+// Reset keeps the capacity of slices for reuse.
 type Post struct {
 	ID        string
 	CreatedAt time.Time
