@@ -259,13 +259,11 @@ func (s *scanner) raw() (raw []byte, esc, ok bool) {
 // the decoder's time).
 func strEnd(b []byte, i int) (end int, esc bool) {
 	for {
-		for i+8 <= len(b) {
-			m := quoteOrBackslash(binary.LittleEndian.Uint64(b[i:]))
-			if m != 0 {
+		for ; i+8 <= len(b); i += 8 {
+			if m := quoteOrBackslash(binary.LittleEndian.Uint64(b[i:])); m != 0 {
 				i += bits.TrailingZeros64(m) >> 3 // the first is exact
-				break
+				goto found
 			}
-			i += 8
 		}
 		for i < len(b) && b[i] != '"' && b[i] != '\\' {
 			i++
@@ -273,6 +271,7 @@ func strEnd(b []byte, i int) (end int, esc bool) {
 		if i >= len(b) {
 			return -1, false
 		}
+	found:
 		if b[i] == '"' {
 			return i + 1, esc
 		}
