@@ -105,6 +105,7 @@ type Decoder struct {
 	p      fastjson.Parser
 	buf    []byte // decodeFast's unescaped strings
 	kept   []byte // decodeFast's kept strings, before they are set
+	day    day    // decodeFast's date of the last created_at
 }
 
 // NewDecoder returns a Decoder with the given limits (zero fields take the

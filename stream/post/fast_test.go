@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -204,4 +205,59 @@ func TestDecodeOwnsStrings(t *testing.T) {
 			t.Errorf("deferred %v: the post changed with its message: %+v", deferred, p)
 		}
 	}
+}
+
+// TestDayTime: a time of the day decodeFast parsed last is the time
+// time.Parse reads, and a time in any other form is left to it.
+func TestDayTime(t *testing.T) {
+	var c day
+	c.learn([]byte("2026-11-22T10:00:00Z"), mustTime(t, "2026-11-22T10:00:00Z"))
+	for _, s := range []string{"2026-11-22T00:00:00Z", "2026-11-22T23:59:59Z", "2026-11-22T10:00:00.1Z",
+		"2026-11-22T10:00:00.123456789Z", "2026-11-22T10:00:00.1234567891234Z", "2026-11-22T07:08:09.000Z"} {
+		got, ok := c.time([]byte(s))
+		if want := mustTime(t, s); !ok || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: %v %v, want %v", s, got, ok, want)
+		}
+	}
+	for _, s := range []string{"2026-11-23T10:00:00Z", "2026-11-22T10:00:00+02:00", "2026-11-22T24:00:00Z",
+		"2026-11-22T10:60:00Z", "2026-11-22T10:00:60Z", "2026-11-22T10:00:00.Z", "2026-11-22T10:00:00,5Z",
+		"2026-11-22T1:00:00Z", "2026-11-22T10:00:00z", "2026-11-22T10:00:00", "2026-11-22T10:00:00ZZ", "2026-11-22T"} {
+		if got, ok := c.time([]byte(s)); ok {
+			t.Errorf("%s: took it as %v", s, got)
+		}
+	}
+	var none day
+	if _, ok := none.time([]byte("\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x0010:00:00Z")); ok {
+		t.Error("a day learnt from no time")
+	}
+}
+
+func mustTime(t *testing.T, s string) time.Time {
+	t.Helper()
+	v, err := timeString([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// FuzzDayTime holds the day's times to time.Parse's.
+func FuzzDayTime(f *testing.F) {
+	f.Add("2026-11-22T10:00:00Z", "2026-11-22T10:00:00.123Z")
+	f.Add("2099-12-31T23:59:59.999999999Z", "2099-12-31T23:59:59.9999999999Z")
+	f.Add("2024-02-29T00:00:00Z", "2024-02-29T12:34:56+00:00")
+	f.Fuzz(func(t *testing.T, first, next string) {
+		var c day
+		if v, err := timeString([]byte(first)); err == nil {
+			c.learn([]byte(first), v)
+		}
+		got, ok := c.time([]byte(next))
+		if !ok {
+			return
+		}
+		want, err := timeString([]byte(next))
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("after %q, %q: %v, time.Parse: %v %v", first, next, got, want, err)
+		}
+	})
 }
