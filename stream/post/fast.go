@@ -812,7 +812,7 @@ func skip(b []byte, i, depth int) int {
 }
 
 func (s *scanner) word(w string) bool {
-	if bytes.HasPrefix(s.b[s.i:], []byte(w)) {
+	if len(s.b)-s.i >= len(w) && string(s.b[s.i:s.i+len(w)]) == w {
 		s.i += len(w)
 		return true
 	}
