@@ -422,8 +422,49 @@ func digits(b []byte, i int) int {
 	return i
 }
 
-// float reads a finite number, parsed as fastjson parses it.
+// float reads a finite number, parsed as fastjson parses it. A number of
+// up to 15 digits without an exponent (every count and coordinate of a
+// post) is parsed as it is read, with fastfloat.Parse's arithmetic: its
+// digits as an integer, over the power of ten of its fraction's.
 func (s *scanner) float() (float64, bool) {
+	b, i := s.b, s.i
+	neg := i < len(b) && b[i] == '-'
+	if neg {
+		i++
+	}
+	var d uint64
+	j := i
+	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		d = d*10 + uint64(b[i]-'0')
+	}
+	n, frac := i-j, 0
+	if i < len(b) && b[i] == '.' {
+		k := i + 1
+		for i = k; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+			d = d*10 + uint64(b[i]-'0')
+		}
+		frac = i - k
+	}
+	if n > 0 && n+frac <= 15 && (b[j] != '0' || n == 1) && (frac > 0 || i == j+n) &&
+		(i == len(b) || b[i] != 'e' && b[i] != 'E') {
+		f := float64(d)
+		if frac > 0 {
+			f /= pow10[frac]
+		}
+		if neg {
+			f = -f
+		}
+		s.i = i
+		return f, true
+	}
+	return s.parseFloat()
+}
+
+// pow10 are fastfloat's powers of ten for a number's fraction.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
+
+// parseFloat reads any finite number, parsed as fastjson parses it.
+func (s *scanner) parseFloat() (float64, bool) {
 	n, ok := s.number()
 	if !ok {
 		return 0, false

@@ -1,7 +1,10 @@
 package post
 
 import (
+	"math"
+	"math/rand/v2"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -260,4 +263,33 @@ func FuzzDayTime(f *testing.F) {
 			t.Fatalf("after %q, %q: %v, time.Parse: %v %v", first, next, got, want, err)
 		}
 	})
+}
+
+// TestFloat: float reads what parseFloat (number, then fastfloat.Parse)
+// reads.
+func TestFloat(t *testing.T) {
+	nums := []string{"0", "-0", "7", "1200", "-99.13", "19.43", "0.5", "-0.000001", "123456789012345",
+		"1234567890123456", "12345678.9012345", "1234567.89012345678", "999999999999999", "1e3", "2.5e-3",
+		"-1E+2", "1.5e400", "01", "-", "1.", ".5", "1.5.3", "00.1", "-01", "9007199254740993", "0.1234567890123456789"}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for range 10000 {
+		n := strconv.FormatUint(rnd.Uint64N(1e15), 10)
+		if k := rnd.IntN(len(n) + 1); k < len(n) {
+			n = n[:k] + "." + n[k:]
+		}
+		if rnd.IntN(2) == 0 {
+			n = "-" + n
+		}
+		nums = append(nums, n)
+	}
+	for _, n := range nums {
+		for _, tail := range []string{"", ","} {
+			s, ref := scanner{b: []byte(n + tail)}, scanner{b: []byte(n + tail)}
+			got, ok := s.float()
+			want, wantOK := ref.parseFloat()
+			if ok != wantOK || ok && (math.Float64bits(got) != math.Float64bits(want) || s.i != ref.i) {
+				t.Errorf("%q: %v %v (read %d bytes), parseFloat: %v %v (%d)", n+tail, got, ok, s.i, want, wantOK, ref.i)
+			}
+		}
+	}
 }
