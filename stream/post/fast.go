@@ -199,9 +199,24 @@ func member(b []byte, i int) (key []byte, value int, ok bool) {
 	if i >= len(b) || b[i] != '"' {
 		return nil, 0, false
 	}
-	end, esc := strEnd(b, i+1)
-	if end < 0 || esc {
-		return nil, 0, false
+	end := -1
+	if k := i + 1; k+16 <= len(b) { // a key of up to 15 bytes, without a call to strEnd
+		m, n := quoteOrBackslash(binary.LittleEndian.Uint64(b[k:])), 0
+		if m == 0 {
+			m, n = quoteOrBackslash(binary.LittleEndian.Uint64(b[k+8:])), 8
+		}
+		if m != 0 {
+			if end = k + n + bits.TrailingZeros64(m)>>3; b[end] != '"' {
+				return nil, 0, false // an escape
+			}
+			end++
+		}
+	}
+	if end < 0 {
+		var esc bool
+		if end, esc = strEnd(b, i+1); end < 0 || esc {
+			return nil, 0, false
+		}
 	}
 	j := ws(b, end)
 	if j >= len(b) || b[j] != ':' {
