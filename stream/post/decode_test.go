@@ -1,11 +1,13 @@
 package post
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"testing"
 	"time"
 
+	"earshot/bench/firehose"
 	"earshot/enrich/geo"
 )
 
@@ -202,7 +204,8 @@ func FuzzDecode(f *testing.F) {
 
 // BenchmarkDecode decodes a full post whole (Decode), and with its
 // author left for later (DecodeDeferred, as the pipeline decodes the posts
-// it may not store).
+// it may not store); firehose decodes, deferred, the varied posts of the
+// synthetic firehose the end-to-end benchmark runs on (ns/op per post).
 func BenchmarkDecode(b *testing.B) {
 	d := NewDecoder(Limits{})
 	msg := []byte(full)
@@ -221,4 +224,26 @@ func BenchmarkDecode(b *testing.B) {
 			}
 		})
 	}
+	b.Run("firehose", func(b *testing.B) {
+		g, err := firehose.New(firehose.Config{Seed: 1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		msgs := make([][]byte, 4096)
+		size := 0
+		for i := range msgs {
+			msgs[i] = bytes.Clone(g.Next().Value)
+			size += len(msgs[i])
+		}
+		var p Post
+		b.SetBytes(int64(size / len(msgs)))
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if err := d.DecodeDeferred(msgs[i%len(msgs)], &p); err != nil {
+				b.Fatalf("%v: %s", err, msgs[i%len(msgs)])
+			}
+			i++
+		}
+	})
 }
