@@ -70,9 +70,10 @@ type Detector struct {
 	ticked    bool
 	fb        int64 // bins a key's ring holds past the clock
 
-	keys   map[keyID]*series
-	active map[*series]struct{}
-	out    []alert.Alert
+	keys      map[keyID]*series
+	active    map[*series]struct{}
+	countries map[string]string // intern
+	out       []alert.Alert
 }
 
 // rule is a rule's resolved parameters in bins.
@@ -138,11 +139,12 @@ func New(cfg Config) (*Detector, error) {
 		return nil, err
 	}
 	d := &Detector{
-		cfg:    cfg,
-		params: map[string]*rule{},
-		m:      m,
-		keys:   map[keyID]*series{},
-		active: map[*series]struct{}{},
+		cfg:       cfg,
+		params:    map[string]*rule{},
+		m:         m,
+		keys:      map[keyID]*series{},
+		countries: map[string]string{},
+		active:    map[*series]struct{}{},
 	}
 	d.def = d.resolve(cfg.Default)
 	for _, s := range cfg.Scopes {
@@ -265,6 +267,13 @@ func (d *Detector) Observe(e *Event) {
 	default:
 		d.m.counted.Inc()
 	}
+	// The series keep the event's strings (in their keys and samples) for
+	// as long as they live: copies, since an event's strings may be views
+	// of its post's (post.Post keeps them in one block), which would stay
+	// alive with them.
+	ev := *e
+	ev.PostID, ev.Text, ev.Country = strings.Clone(e.PostID), strings.Clone(e.Text), d.intern(e.Country)
+	e = &ev
 	cell := e.Cell
 	if len(cell) > d.cfg.CellPrecision {
 		cell = cell[:d.cfg.CellPrecision]
@@ -282,6 +291,21 @@ func (d *Detector) Observe(e *Event) {
 	if d.scopes[scopeCell] && len(cell) == d.cfg.CellPrecision {
 		d.add(keyID{e.Rule, scopeCell, cell}, r, b, e, cell, author)
 	}
+}
+
+// intern returns a copy of the country code c that all events share.
+func (d *Detector) intern(c string) string {
+	if c == "" {
+		return ""
+	}
+	if k, ok := d.countries[c]; ok {
+		return k
+	}
+	k := strings.Clone(c)
+	if len(d.countries) < 1024 { // ISO 3166 has 249 codes
+		d.countries[k] = k
+	}
+	return k
 }
 
 func (d *Detector) add(id keyID, r *rule, b int64, e *Event, cell string, author uint32) {

@@ -3,8 +3,10 @@ package burst
 import (
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"earshot/stream/alert"
 )
@@ -442,5 +444,47 @@ func TestEcho(t *testing.T) {
 	}
 	if off := regions(-1); !off["country BR"] {
 		t.Errorf("with EchoShare off Brazil did not trigger: the test does not hold the echo; got %v", off)
+	}
+}
+
+// TestObserveKeepsCopies: what the series keep of an event (its country in
+// their keys, its id and text in their samples) does not point into the
+// event's strings, which may be views of a whole post.
+func TestObserveKeepsCopies(t *testing.T) {
+	d, err := New(Config{Scopes: []string{"rule", "country", "cell"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := `{"id":"123","text":"sismo fuerte en CDMX","country":"MX"}` + strings.Repeat(" ", 4096)
+	inBlock := func(s string) bool {
+		if s == "" {
+			return false
+		}
+		p, lo := uintptr(unsafe.Pointer(unsafe.StringData(s))), uintptr(unsafe.Pointer(unsafe.StringData(block)))
+		return p >= lo && p < lo+uintptr(len(block))
+	}
+	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	d.Tick(at)
+	e := Event{Rule: "quake", At: at, Original: true, TextLen: 20, Country: block[50:52], Cell: "9g3w8",
+		PostID: block[7:10], Text: block[20:40]}
+	if !inBlock(e.Country) || !inBlock(e.PostID) || !inBlock(e.Text) {
+		t.Fatal("the test's event does not point into its block")
+	}
+	d.Observe(&e)
+	if len(d.keys) != 3 {
+		t.Fatalf("%d series, want 3 (rule, country, cell)", len(d.keys))
+	}
+	for id, s := range d.keys {
+		if inBlock(id.region) || inBlock(s.country) {
+			t.Errorf("series %v keeps the event's country %q", id, s.country)
+		}
+		for _, x := range s.ex {
+			if inBlock(x.ID) || inBlock(x.Text) {
+				t.Errorf("series %v keeps the event's id or text: %+v", id, x)
+			}
+		}
+		if s.ex[0].ID != "123" || s.ex[0].Text != "sismo fuerte en CDMX" {
+			t.Errorf("series %v sample %+v", id, s.ex[0])
+		}
 	}
 }
