@@ -204,7 +204,7 @@ func DocOf(p *post.Post, l *Lazy) match.Doc {
 		Followers: p.Author.Followers, Verified: p.Author.Verified,
 		IsRepost: p.IsRepost(), IsReply: p.IsReply(), IsQuote: p.QuoteOf != "", HasGeo: p.HasGeo,
 		HasLink: textHasLink(p.Text),
-		Author: p.Author.Handle, Bio: p.Author.Bio,
+		Author:  p.Author.Handle, Bio: p.Author.Bio,
 	}
 	if l != nil {
 		d.AuthorOf = l.author // the author may be deferred (Post.CompleteAuthor)
