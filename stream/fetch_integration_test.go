@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -118,4 +120,76 @@ func TestPartitionReader(t *testing.T) {
 	produce(n, n+200)
 	expect(r, n+100, n+200)
 	r.Close()
+}
+
+// TestPartitionReaderReconnects cuts the reader's connections while it reads
+// (as a broker restart or a network fault would): it dials again and goes on
+// from the next offset, every message once and in order.
+func TestPartitionReaderReconnects(t *testing.T) {
+	kafkaAddr, _ := e2e.Services(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	brokers := []string{kafkaAddr}
+	topic := fmt.Sprintf("earshot-fetch-cut-%d", time.Now().UnixNano())
+	if err := EnsureTopics(ctx, brokers, 1, 1, topic); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c := &kafka.Client{Addr: kafka.TCP(brokers...)}
+		c.DeleteTopics(context.Background(), &kafka.DeleteTopicsRequest{Topics: []string{topic}})
+	})
+	const n = 20000
+	w := &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: topic, RequiredAcks: kafka.RequireAll,
+		BatchSize: 1000, BatchTimeout: 5 * time.Millisecond, Compression: kafka.Lz4}
+	var msgs []kafka.Message
+	for i := range n {
+		msgs = append(msgs, kafka.Message{Value: []byte(fmt.Sprintf("%d %0200d", i, 0))})
+	}
+	if err := w.WriteMessages(ctx, msgs...); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+
+	var mu sync.Mutex
+	var conns []net.Conn
+	dials := 0
+	nd := &net.Dialer{}
+	dialer := &kafka.Dialer{Timeout: 10 * time.Second, DialFunc: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := nd.DialContext(ctx, network, addr)
+		if err == nil {
+			mu.Lock()
+			conns, dials = append(conns, c), dials+1
+			mu.Unlock()
+		}
+		return c, err
+	}}
+	cut := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+		conns = nil
+	}
+	r := newPartitionReader(readerConfig{brokers: brokers, topic: topic, maxBytes: 256 << 10,
+		maxWait: 100 * time.Millisecond, queue: 512, readTimeout: 5 * time.Second, dialer: dialer,
+		backoffMin: 10 * time.Millisecond, backoffMax: 100 * time.Millisecond, log: slog.New(slog.DiscardHandler)}, 0)
+	defer r.Close()
+	for i := range n {
+		if i > 0 && i%4000 == 0 {
+			cut() // the reader is ahead of i by up to a queue and a fetch
+		}
+		m, err := r.FetchMessage(ctx)
+		if err != nil {
+			t.Fatalf("offset %d: %v", i, err)
+		}
+		if want := fmt.Sprintf("%d %0200d", i, 0); m.Offset != int64(i) || string(m.Value) != want {
+			t.Fatalf("message %d: offset %d, value %.20q", i, m.Offset, m.Value)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if dials < 5 {
+		t.Errorf("%d dials for 4 cuts", dials)
+	}
 }
