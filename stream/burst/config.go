@@ -154,8 +154,8 @@ type Config struct {
 	// Scopes lists the key scopes tracked (default all: alert.ScopeRule,
 	// alert.ScopeCountry, alert.ScopeCell).
 	Scopes []string
-	// MaxKeys caps tracked keys (default 50000; about 3 KB each plus
-	// bitmaps in author mode). Keys idle for longer than their windows are
+	// MaxKeys caps tracked keys (default 50000; about 1.5 KB each plus up
+	// to 5 KB of samples, 2.7 KB on average, plus bitmaps in author mode). Keys idle for longer than their windows are
 	// dropped every five minutes of event time; when the cap is reached, the
 	// least recently active sixteenth of the untriggered keys is evicted
 	// (their history is lost: a re-created key starts with LTA 0).

@@ -331,17 +331,29 @@ func (d *Detector) add(id keyID, r *rule, b int64, e *Event, cell string, author
 	if e.Country != "" {
 		s.country = e.Country
 	}
-	if len(s.ex) > 0 {
-		s.ex[s.exN%len(s.ex)] = sample{Bin: b, ID: e.PostID, Text: e.Text, At: e.At.UTC(), Lat: e.Lat, Lon: e.Lon, Tier: e.Tier}
+	if d.cfg.Examples > 0 {
+		s.ex = push(s.ex, s.exN, 2*d.cfg.Examples, sample{Bin: b, ID: e.PostID, Text: e.Text, At: e.At.UTC(), Lat: e.Lat, Lon: e.Lon, Tier: e.Tier})
 		s.exN++
 	}
-	if len(s.geo) > 0 && cell != "" {
-		s.geo[s.geoN%len(s.geo)] = geoSample{Bin: b, Cell: cell, Lat: e.Lat, Lon: e.Lon, Tier: e.Tier, Country: e.Country}
+	if d.cfg.GeoSamples > 0 && cell != "" {
+		s.geo = push(s.geo, s.geoN, d.cfg.GeoSamples, geoSample{Bin: b, Cell: cell, Lat: e.Lat, Lon: e.Lon, Tier: e.Tier, Country: e.Country})
 		s.geoN++
 	}
 	if b > d.clock-r.sta {
 		d.active[s] = struct{}{}
 	}
+}
+
+// push puts x, the n-th item, in the ring r of at most size items, which
+// grows to size as items come: most keys (a rule in a country or a cell)
+// see a few posts, and rings made whole at once were most of a key's
+// memory (64 geo samples and 10 examples, ~5 KB).
+func push[T any](r []T, n, size int, x T) []T {
+	if len(r) < size {
+		return append(r, x) // n == len(r): the ring has not wrapped
+	}
+	r[n%len(r)] = x
+	return r
 }
 
 func (d *Detector) newSeries(id keyID, r *rule) *series {
@@ -351,8 +363,6 @@ func (d *Detector) newSeries(id keyID, r *rule) *series {
 		counts:  make([]uint32, r.sta+r.lta+d.fb),
 		head:    d.clock + d.fb,
 		lastBin: math.MinInt64,
-		ex:      make([]sample, 2*d.cfg.Examples),
-		geo:     make([]geoSample, d.cfg.GeoSamples),
 	}
 	if r.p.Authors {
 		s.authors = make([]authorBin, r.sta)

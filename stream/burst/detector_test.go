@@ -2,6 +2,7 @@ package burst
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -485,6 +486,31 @@ func TestObserveKeepsCopies(t *testing.T) {
 		}
 		if s.ex[0].ID != "123" || s.ex[0].Text != "sismo fuerte en CDMX" {
 			t.Errorf("series %v sample %+v", id, s.ex[0])
+		}
+	}
+}
+
+// TestRingsGrow: a key's example ring grows as posts come and then keeps
+// the most recent, oldest first, as a ring made whole at once did.
+func TestRingsGrow(t *testing.T) {
+	for _, posts := range []int{0, 1, 3, 10, 11, 25} {
+		s := &series{r: &rule{sta: 1}}
+		for i := range posts {
+			s.ex = push(s.ex, s.exN, 10, sample{Bin: 5, ID: strconv.Itoa(i)})
+			s.exN++
+		}
+		if want := min(posts, 10); len(s.ex) != want {
+			t.Errorf("%d posts: ring of %d, want %d", posts, len(s.ex), want)
+		}
+		var got, want []string
+		for _, e := range s.examples(5, 100) {
+			got = append(got, e.ID)
+		}
+		for i := max(0, posts-10); i < posts; i++ {
+			want = append(want, strconv.Itoa(i))
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%d posts: examples %v, want %v", posts, got, want)
 		}
 	}
 }

@@ -85,8 +85,11 @@
 // # Memory
 //
 // A key costs about 1.5 KB of bins (372 uint32 at the defaults plus the
-// lateness margin) plus its example and geo samples (2–3 KB with texts);
-// author mode adds one bitmap per STA bin. Keys whose windows are empty are
+// lateness margin) plus its example and geo samples, whose rings grow with
+// the posts the key counts (up to 10 examples, ~0.9 KB, and 64 geo samples,
+// ~4 KB): 2.7 KB per key on average with 50,000 keys of rules, countries and
+// cells fed 200,000 posts over 30 minutes, against 8.0 KB when the rings
+// were made whole at once; author mode adds one bitmap per STA bin. Keys whose windows are empty are
 // dropped every five minutes of event time; at Config.MaxKeys (50000) the
 // least recently active sixteenth of untriggered keys is evicted first. The
 // feed series is one ring of STA+LTA bins.

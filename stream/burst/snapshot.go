@@ -153,14 +153,14 @@ func (d *Detector) Restore(data []byte) error {
 			}
 		}
 		for _, e := range k.Examples {
-			if len(s.ex) > 0 {
-				s.ex[s.exN%len(s.ex)] = e
+			if d.cfg.Examples > 0 {
+				s.ex = push(s.ex, s.exN, 2*d.cfg.Examples, e)
 				s.exN++
 			}
 		}
 		for _, g := range k.Geo {
-			if len(s.geo) > 0 {
-				s.geo[s.geoN%len(s.geo)] = g
+			if d.cfg.GeoSamples > 0 {
+				s.geo = push(s.geo, s.geoN, d.cfg.GeoSamples, g)
 				s.geoN++
 			}
 		}
