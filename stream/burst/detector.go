@@ -412,10 +412,18 @@ func (s *series) addAuthor(b int64, a uint32) uint32 {
 	return 1
 }
 
-func (s *series) sum(from, to int64) int64 { // bins (from, to]
+// sum adds the counts of bins (from, to]. It takes one division, for the
+// first bin's place in the ring, not one per bin (a 64-bit division each:
+// the detector's evaluation was 3% of earshot run's CPU, half of it mod).
+func (s *series) sum(from, to int64) int64 {
 	var t int64
+	n := len(s.counts)
+	j := mod(from+1, n)
 	for i := from + 1; i <= to; i++ {
-		t += int64(s.counts[mod(i, len(s.counts))])
+		t += int64(s.counts[j])
+		if j++; j == n {
+			j = 0
+		}
 	}
 	return t
 }

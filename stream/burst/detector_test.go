@@ -514,3 +514,24 @@ func TestRingsGrow(t *testing.T) {
 		}
 	}
 }
+
+// TestSum: a ring's sum over any span of bins, negative ones and spans
+// longer than the ring included, is the sum of each bin's count.
+func TestSum(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 2000 {
+		s := &series{counts: make([]uint32, 1+r.IntN(40))}
+		for i := range s.counts {
+			s.counts[i] = uint32(r.IntN(100))
+		}
+		from := int64(r.IntN(400) - 200)
+		to := from + int64(r.IntN(90)) - 5
+		var want int64
+		for i := from + 1; i <= to; i++ {
+			want += int64(s.counts[mod(i, len(s.counts))])
+		}
+		if got := s.sum(from, to); got != want {
+			t.Fatalf("ring of %d, bins (%d, %d]: sum %d, want %d", len(s.counts), from, to, got, want)
+		}
+	}
+}
