@@ -23,18 +23,9 @@ import (
 // written; a deadline ends a wait; Lag counts what follows; Close ends a
 // fetch in progress.
 func TestPartitionReader(t *testing.T) {
-	kafkaAddr, _ := e2e.Services(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	brokers := []string{kafkaAddr}
-	topic := fmt.Sprintf("earshot-fetch-%d", time.Now().UnixNano())
-	if err := EnsureTopics(ctx, brokers, 1, 1, topic); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c := &kafka.Client{Addr: kafka.TCP(brokers...)}
-		c.DeleteTopics(context.Background(), &kafka.DeleteTopicsRequest{Topics: []string{topic}})
-	})
+	brokers, topic := partitionTopic(t, ctx, "earshot-fetch")
 	message := func(i int) kafka.Message {
 		return kafka.Message{Key: []byte("k" + strconv.Itoa(i)), Value: []byte(fmt.Sprintf(`{"n":%d,"pad":"%0*d"}`, i, i%300, 0)),
 			Headers: []kafka.Header{{Key: "h", Value: []byte(strconv.Itoa(i))}}}
@@ -126,18 +117,9 @@ func TestPartitionReader(t *testing.T) {
 // (as a broker restart or a network fault would): it dials again and goes on
 // from the next offset, every message once and in order.
 func TestPartitionReaderReconnects(t *testing.T) {
-	kafkaAddr, _ := e2e.Services(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	brokers := []string{kafkaAddr}
-	topic := fmt.Sprintf("earshot-fetch-cut-%d", time.Now().UnixNano())
-	if err := EnsureTopics(ctx, brokers, 1, 1, topic); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c := &kafka.Client{Addr: kafka.TCP(brokers...)}
-		c.DeleteTopics(context.Background(), &kafka.DeleteTopicsRequest{Topics: []string{topic}})
-	})
+	brokers, topic := partitionTopic(t, ctx, "earshot-fetch-cut")
 	const n = 20000
 	w := &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: topic, RequiredAcks: kafka.RequireAll,
 		BatchSize: 1000, BatchTimeout: 5 * time.Millisecond, Compression: kafka.Lz4}
@@ -192,4 +174,21 @@ func TestPartitionReaderReconnects(t *testing.T) {
 	if dials < 5 {
 		t.Errorf("%d dials for 4 cuts", dials)
 	}
+}
+
+// partitionTopic makes a topic of one partition on the real broker, deleted
+// when the test ends.
+func partitionTopic(t *testing.T, ctx context.Context, prefix string) (brokers []string, topic string) {
+	t.Helper()
+	kafkaAddr, _ := e2e.Services(t)
+	brokers = []string{kafkaAddr}
+	topic = fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano())
+	if err := EnsureTopics(ctx, brokers, 1, 1, topic); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c := &kafka.Client{Addr: kafka.TCP(brokers...)}
+		c.DeleteTopics(context.Background(), &kafka.DeleteTopicsRequest{Topics: []string{topic}})
+	})
+	return brokers, topic
 }
