@@ -1,6 +1,7 @@
 package geo
 
 import (
+	"strings"
 	"sync"
 
 	"github.com/cespare/xxhash/v2"
@@ -44,15 +45,18 @@ func (c *cache) get(s string) (Match, bool) {
 	m, ok := sh.cur[s]
 	if !ok && sh.old != nil {
 		if m, ok = sh.old[s]; ok {
-			sh.insert(s, m)
+			sh.insert(strings.Clone(s), m)
 		}
 	}
 	sh.mu.Unlock()
 	return m, ok
 }
 
+// put caches m for s. It keeps a copy of s: a post's strings share one
+// block (post.Post), which a key kept as given would keep alive.
 func (c *cache) put(s string, m Match) {
 	sh := c.shard(s)
+	s = strings.Clone(s)
 	sh.mu.Lock()
 	sh.insert(s, m)
 	sh.mu.Unlock()

@@ -381,7 +381,8 @@ func (g *Gazetteer) Nearest(lat, lon float64) (Place, float64, bool) {
 // coordinates written as text ("ÜT: 19.43,-99.13", "35.68,139.76"), or a
 // place name with its source's country code. Strings that name no place
 // ("in your heart", "worldwide", emoji) give LevelNone. Results are cached
-// by string; a cached answer costs a map lookup and does not allocate.
+// by string (a copy of it); a cached answer costs a map lookup and, but
+// for a key moved up from the cache's older half, does not allocate.
 func (g *Gazetteer) Geocode(s string) Match {
 	if s == "" {
 		return Match{}

@@ -1,10 +1,13 @@
 package geo
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
+	"unsafe"
 )
 
 var testIndex = sync.OnceValues(func() (*Index, error) { return Load(Config{}) })
@@ -434,4 +437,40 @@ func FuzzParseData(f *testing.F) {
 			build(d, Config{SeaSnapKM: 25}).Country(10, 10)
 		}
 	})
+}
+
+// TestCacheKeepsCopies: the cache's keys do not point into the strings it
+// was given (a post's strings share one block, which they would keep
+// alive), whether put or promoted from the older generation.
+func TestCacheKeepsCopies(t *testing.T) {
+	block := "Guadalajara, Jalisco" + strings.Repeat(" ", 4096)
+	s := block[:20]
+	inBlock := func(k string) bool {
+		p, lo := uintptr(unsafe.Pointer(unsafe.StringData(k))), uintptr(unsafe.Pointer(unsafe.StringData(block)))
+		return p >= lo && p < lo+uintptr(len(block))
+	}
+	c := newCache(cacheShards * 2) // one entry per generation and shard
+	sh := c.shard(s)
+	check := func(when string, gen map[string]Match) {
+		t.Helper()
+		for k := range gen {
+			if k == s && !inBlock(k) {
+				return
+			}
+		}
+		t.Errorf("%s: %q not cached, or its key points into the string it was given", when, s)
+	}
+	c.put(s, Match{Level: LevelCity})
+	check("after put", sh.cur)
+	for i := 0; ; i++ { // another key of the shard moves s to the older generation
+		if k := fmt.Sprintf("other %d", i); c.shard(k) == sh {
+			c.put(k, Match{})
+			break
+		}
+	}
+	check("in the older generation", sh.old)
+	if m, ok := c.get(s); !ok || m.Level != LevelCity {
+		t.Fatalf("get from the older generation: %+v, %v", m, ok)
+	}
+	check("after promotion", sh.cur)
 }
