@@ -3,9 +3,13 @@ package post
 import (
 	"bytes"
 	"errors"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
+
+	asmutf8 "github.com/segmentio/asm/utf8"
 
 	"earshot/bench/firehose"
 	"earshot/enrich/geo"
@@ -244,6 +248,46 @@ func BenchmarkDecode(b *testing.B) {
 				b.Fatalf("%v: %s", err, msgs[i%len(msgs)])
 			}
 			i++
+		}
+	})
+}
+
+// utf8Edges are the bytes around UTF-8's rules: continuation bytes, the
+// overlong leads C0 C1 E0 F0, the surrogates' ED A0-BF, F4's limit at 8F,
+// and bytes that never occur (F5-FF).
+var utf8Edges = []byte{0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF,
+	0xE0, 0xE1, 0xED, 0xEE, 0xEF, 0xF0, 0xF1, 0xF3, 0xF4, 0xF5, 0xFF}
+
+// TestMessageUTF8 holds the message-level check (segmentio/asm's AVX2
+// validator) to unicode/utf8 on texts of every length up to 100 made of
+// UTF-8's edge bytes and of valid runes, at every alignment.
+func TestMessageUTF8(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	runes := []string{"a", "é", "ß", "€", "地", "😀", "\u0301", "\U0010FFFF", "\uFFFD"}
+	buf := make([]byte, 0, 160)
+	for n := range 200_000 {
+		buf = buf[:r.IntN(32)] // alignment
+		for len(buf) < cap(buf)-8 && r.IntN(40) > 0 {
+			if r.IntN(4) == 0 {
+				buf = append(buf, utf8Edges[r.IntN(len(utf8Edges))])
+			} else {
+				buf = append(buf, runes[r.IntN(len(runes))]...)
+			}
+		}
+		b := buf[min(r.IntN(32), len(buf)):]
+		if got, want := asmutf8.Valid(b), utf8.Valid(b); got != want {
+			t.Fatalf("case %d: % x: asm %v, unicode/utf8 %v", n, b, got, want)
+		}
+	}
+}
+
+func FuzzMessageUTF8(f *testing.F) {
+	for _, s := range []string{"", "a", "é", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xc0\xaf", "地震だ", strings.Repeat("😀", 20) + "\xff"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := asmutf8.Valid(b), utf8.Valid(b); got != want {
+			t.Fatalf("% x: asm %v, unicode/utf8 %v", b, got, want)
 		}
 	})
 }
