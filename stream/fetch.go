@@ -60,12 +60,10 @@ type readerConfig struct {
 // operation per 256 messages.
 const runMessages = 256
 
-// fetchRun is a sequence of consecutive messages of one fetch, or an error to
-// report (msgs empty).
+// fetchRun is a sequence of consecutive messages of one fetch.
 type fetchRun struct {
 	msgs []kafka.Message
 	hwm  int64 // the partition's high watermark when fetched
-	err  error
 }
 
 func newPartitionReader(cfg readerConfig, start int64) *partitionReader {
@@ -90,6 +88,8 @@ func newPartitionReader(cfg readerConfig, start int64) *partitionReader {
 // FetchMessage returns the next message; it waits until one is fetched or
 // ctx ends. A message is returned only while ctx has not ended, so that a
 // deadline ends the wait for the next one even when messages are queued.
+// Its only errors are ctx's: the fetching goroutine logs and retries the
+// broker's.
 func (r *partitionReader) FetchMessage(ctx context.Context) (kafka.Message, error) {
 	if err := ctx.Err(); err != nil {
 		return kafka.Message{}, err
@@ -103,12 +103,6 @@ func (r *partitionReader) FetchMessage(ctx context.Context) (kafka.Message, erro
 		case <-ctx.Done():
 			return kafka.Message{}, ctx.Err()
 		case c := <-r.runs:
-			if c.err != nil {
-				err := c.err
-				c.err = nil
-				r.free <- c
-				return kafka.Message{}, err
-			}
 			r.cur, r.next = c, 0
 		}
 	}
@@ -153,9 +147,6 @@ func (r *partitionReader) fetch(ctx context.Context, offset int64) {
 				return
 			}
 			log.Warn("cannot connect to the partition's leader; retrying", "attempt", attempt, "err", err)
-			if attempt >= 3 && !r.report(ctx, err) {
-				return
-			}
 			continue
 		}
 		attempt, offset = 0, start
@@ -165,11 +156,7 @@ func (r *partitionReader) fetch(ctx context.Context, offset int64) {
 		if ctx.Err() != nil {
 			return
 		}
-		if err != nil {
-			var ke kafka.Error
-			if errors.As(err, &ke) && !ke.Temporary() {
-				r.report(ctx, err)
-			}
+		if err != nil && !errors.Is(err, kafka.OffsetOutOfRange) { // connect sorts that out
 			log.Warn("fetch failed; reconnecting", "offset", offset, "err", err)
 		}
 	}
@@ -222,7 +209,9 @@ func (r *partitionReader) connect(ctx context.Context, offset int64) (*kafka.Con
 }
 
 // read fetches from conn until an error that needs a new connection, and
-// returns the offset to go on from.
+// returns the offset to go on from. An offset out of range (retention
+// deleted it, or the log was truncated) is left to connect, which knows
+// the partition's bounds.
 func (r *partitionReader) read(ctx context.Context, conn *kafka.Conn, offset int64) (int64, error) {
 	for ctx.Err() == nil {
 		conn.SetReadDeadline(time.Now().Add(r.cfg.maxWait + r.cfg.readTimeout))
@@ -259,25 +248,8 @@ func (r *partitionReader) read(ctx context.Context, conn *kafka.Conn, offset int
 		if cerr := batch.Close(); err == nil || errors.Is(err, io.EOF) {
 			err = cerr
 		}
-		switch {
-		case err == nil, errors.Is(err, io.EOF), errors.Is(err, kafka.RequestTimedOut):
-			// The fetch is read (or the broker had nothing within maxWait).
-		case errors.Is(err, kafka.OffsetOutOfRange):
-			first, last, oerr := conn.ReadOffsets()
-			switch {
-			case oerr != nil:
-				return offset, oerr
-			case offset < first:
-				r.cfg.log.Error("retention deleted messages earshot had not read; going on from the partition's first offset",
-					"from", offset, "to", first, "lost", first-offset)
-				offset = first
-			case offset >= last && !r.sleep(ctx, 1): // nothing past the end yet
-				return offset, ctx.Err()
-			}
-			if _, err := conn.Seek(offset, kafka.SeekAbsolute|kafka.SeekDontCheck); err != nil {
-				return offset, err
-			}
-		default:
+		// io.EOF: the fetch is read; RequestTimedOut: nothing within maxWait.
+		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, kafka.RequestTimedOut) {
 			return offset, err
 		}
 	}
@@ -303,16 +275,6 @@ func (r *partitionReader) give(ctx context.Context, c *fetchRun) bool {
 	case <-ctx.Done():
 		return false
 	}
-}
-
-// report hands err to the owner, which logs it; false when ctx ended.
-func (r *partitionReader) report(ctx context.Context, err error) bool {
-	c := r.take(ctx)
-	if c == nil {
-		return false
-	}
-	c.err = err
-	return r.give(ctx, c)
 }
 
 // sleep waits the backoff of attempt (doubling from backoffMin up to
