@@ -161,8 +161,9 @@ func parseFilter(name, value string, off, voff int) (filter, *Error) {
 				break
 			}
 			w := value[a:b]
+			r, _ := utf8.DecodeRuneInString(w)
 			f.words = append(f.words, w)
-			f.unspaced = append(f.unspaced, isUnspaced(w))
+			f.unspaced = append(f.unspaced, wordClass(r) == wcUnspaced)
 			i = b
 		}
 		if len(f.words) == 0 {
@@ -246,46 +247,48 @@ func (x *filter) match(f *Fields) bool {
 // bio's words, case-insensitively; a word of a script without spaces needs
 // only to occur inside one of bio's.
 func (x *filter) inBio(bio string) bool {
-	for i := 0; ; {
-		a, b := nextWord(bio, i)
+	for a, b := nextWord(bio, 0); a >= 0; a, b = nextWord(bio, b) {
+		if x.wordsFrom(bio, a, b) {
+			return true
+		}
+	}
+	return false
+}
+
+// wordsFrom reports whether the filter's words are bio's from its word at
+// [a, b) on.
+func (x *filter) wordsFrom(bio string, a, b int) bool {
+	for k, w := range x.words {
+		if k > 0 {
+			a, b = nextWord(bio, b)
+		}
 		if a < 0 {
 			return false
 		}
-		i = b
-		if x.wordAt(bio, a, b, 0) {
-			j, k := true, 1
-			for ; k < len(x.words); k++ {
-				a, b = nextWord(bio, b)
-				if a < 0 || !x.wordAt(bio, a, b, k) {
-					j = false
-					break
-				}
-			}
-			if j {
-				return true
-			}
+		if x.unspaced[k] && !strings.Contains(bio[a:b], w) || !x.unspaced[k] && !strings.EqualFold(bio[a:b], w) {
+			return false
 		}
 	}
+	return true
 }
 
-func (x *filter) wordAt(s string, a, b, k int) bool {
-	if x.unspaced[k] {
-		return strings.Contains(s[a:b], x.words[k])
-	}
-	return strings.EqualFold(s[a:b], x.words[k])
-}
-
-// nextWord returns the bounds of the first word of s at or after byte i, a
-// run of letters, digits and marks; a < 0 when there is none.
+// nextWord returns the bounds of the first word of s at or after byte i, as
+// the rules count words (wordClass: a run of letters, digits and '_' of one
+// script class, marks and format characters inside it); a < 0 when there
+// is none.
 func nextWord(s string, i int) (a, b int) {
-	a = -1
+	a, cls := -1, wcNone
 	for i < len(s) {
 		r, n := utf8.DecodeRuneInString(s[i:])
-		if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) {
-			if a < 0 {
-				a = i
+		switch c := wordClass(r); {
+		case c == wcMark || c == wcIgnore: // inside a word, or nothing
+		case c == wcNone:
+			if a >= 0 {
+				return a, i
 			}
-		} else if a >= 0 {
+		case a < 0:
+			a, cls = i, c
+		case c != cls:
 			return a, i
 		}
 		i += n
@@ -294,18 +297,6 @@ func nextWord(s string, i int) (a, b int) {
 		return -1, -1
 	}
 	return a, len(s)
-}
-
-// isUnspaced reports whether w holds a letter of a script written without
-// spaces between words (Han, kana, Thai, Lao, Khmer, Myanmar).
-func isUnspaced(w string) bool {
-	for _, r := range w {
-		if unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Thai, unicode.Lao,
-			unicode.Khmer, unicode.Myanmar) {
-			return true
-		}
-	}
-	return false
 }
 
 // isHandle accepts what networks use in handles: letters, digits and
