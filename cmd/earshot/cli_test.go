@@ -258,9 +258,15 @@ func TestRulesTestCountry(t *testing.T) {
 {"id":"gps-wins","text":"sismo","geo":{"lat":34.05,"lon":-118.24},"place":{"country_code":"MX"}}
 {"id":"nowhere","text":"sismo"}
 `
+	rulesTestStdin(t, rules, posts, "gps: rule \"mx\" matched: \"sismo\" at 0–5\nplace: rule \"mx\" matched: \"sismo\" at 0–5\n"+
+		"profile: rule \"mx\" matched: \"sismo\" at 0–5\nus: no rule matched\ngps-wins: no rule matched\nnowhere: no rule matched\n")
+}
+
+// rulesTestStdin runs rules test on posts given on stdin and wants its
+// output and a status of 0.
+func rulesTestStdin(t *testing.T, rules, posts, want string) {
+	t.Helper()
 	out, errOut, status := earshot(t, posts, "rules", "test", rules, "--input", "-")
-	want := "gps: rule \"mx\" matched: \"sismo\" at 0–5\nplace: rule \"mx\" matched: \"sismo\" at 0–5\n" +
-		"profile: rule \"mx\" matched: \"sismo\" at 0–5\nus: no rule matched\ngps-wins: no rule matched\nnowhere: no rule matched\n"
 	if status != 0 || out != want {
 		t.Fatalf("status %d\nstdout: %s\nwant:   %s\nstderr: %s", status, out, want, errOut)
 	}
@@ -275,12 +281,8 @@ func TestRulesTestAuthor(t *testing.T) {
 {"id":"press","text":"sismo","author":{"id":"2","handle":"ana","bio":"Periodista de guardia. CDMX"}}
 {"id":"none","text":"sismo"}
 `
-	out, errOut, status := earshot(t, posts, "rules", "test", rules, "--input", "-")
-	want := "own: no rule matched\npress: rule \"not-own\" matched: \"sismo\" at 0–5\npress: rule \"press\" matched: \"sismo\" at 0–5\n" +
-		"none: rule \"not-own\" matched: \"sismo\" at 0–5\n"
-	if status != 0 || out != want {
-		t.Fatalf("status %d\nstdout: %s\nwant:   %s\nstderr: %s", status, out, want, errOut)
-	}
+	rulesTestStdin(t, rules, posts, "own: no rule matched\npress: rule \"not-own\" matched: \"sismo\" at 0–5\n"+
+		"press: rule \"press\" matched: \"sismo\" at 0–5\nnone: rule \"not-own\" matched: \"sismo\" at 0–5\n")
 }
 
 // TestGenDetectEnrich runs the offline tools on a generated firehose: 34
