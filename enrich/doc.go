@@ -53,7 +53,13 @@
 // +2 MiB RSS; lingua low-accuracy mode 0.87, 314 µs/post, +29 MiB RSS;
 // lingua high-accuracy 0.89, 1,139 µs/post, +425 MiB RSS. Detection is the
 // expensive part of enrichment: it runs only for posts without lang (X,
-// Mastodon and Bluesky posts mostly carry one).
+// Mastodon and Bluesky posts mostly carry one). For a text in the Latin
+// script (9 of the 16 languages), whatlanggo's answer (language and
+// confidence, from its own trigram profiles) is computed by latinScorer with
+// one table lookup per trigram of the text instead of whatlanggo's 2,700
+// string-map lookups: BenchmarkDetectLanguage 100 → 5.5 µs per post, 282 →
+// 6 allocations; TestLatinEqualsWhatlanggo and FuzzLatinEqualsWhatlanggo
+// hold the two equal.
 //
 // # Metrics
 //

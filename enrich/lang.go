@@ -3,6 +3,7 @@ package enrich
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/abadojack/whatlanggo"
 
@@ -71,8 +72,10 @@ var detected = map[whatlanggo.Lang]string{
 }
 
 type detector struct {
-	cfg  LanguageConfig
-	opts whatlanggo.Options
+	cfg   LanguageConfig
+	opts  whatlanggo.Options
+	latin *latinScorer // whatlanggo's answer for Latin-script texts, faster; nil: whatlanggo
+	pool  sync.Pool    // of *latinScratch
 }
 
 func newDetector(cfg LanguageConfig) *detector {
@@ -80,7 +83,22 @@ func newDetector(cfg LanguageConfig) *detector {
 	for l := range detected {
 		d.opts.Whitelist[l] = true
 	}
+	d.latin = newLatinScorer(d.opts.Whitelist)
+	d.pool.New = func() any { return new(latinScratch) }
 	return d
+}
+
+// detect is whatlanggo.DetectWithOptions(t, d.opts): for a text in the
+// Latin script, from the latinScorer.
+func (d *detector) detect(t string) (whatlanggo.Lang, float64) {
+	if d.latin == nil || !latinScript(t) {
+		info := whatlanggo.DetectWithOptions(t, d.opts)
+		return info.Lang, info.Confidence
+	}
+	sc := d.pool.Get().(*latinScratch)
+	l, conf := d.latin.detect(t, sc)
+	d.pool.Put(sc)
+	return l, conf
 }
 
 // detectText strips what carries no language (URLs, @handles, #tags, RT)
@@ -149,8 +167,8 @@ func (d *detector) language(p *post.Post) (string, LangSource) {
 	if t == "" {
 		return "", LangNone
 	}
-	info := whatlanggo.DetectWithOptions(t, d.opts)
-	if l, ok := detected[info.Lang]; ok && info.Confidence >= d.cfg.MinConfidence {
+	lang, conf := d.detect(t)
+	if l, ok := detected[lang]; ok && conf >= d.cfg.MinConfidence {
 		return l, LangDetected
 	}
 	return "", LangNone
