@@ -86,6 +86,8 @@
 //	earshot_retries_total{target}      retried writes (clickhouse, dead_letter)
 //	earshot_commit_errors_total        failed offset commits
 //	earshot_consumer_lag{partition}    messages behind the high watermark
+//	earshot_lost_messages_total{topic,partition} messages retention deleted
+//	                                   before they were read, skipped (logged too)
 //	earshot_committed_offset{partition} next offset, as last committed
 //	earshot_queued_chunks              chunks waiting for the writer
 //	earshot_assigned_partitions        partitions owned

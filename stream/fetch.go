@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 )
 
@@ -26,8 +27,8 @@ import (
 // Retries follow kafka-go's Reader: a lost connection or a moved leader
 // reconnects with backoff; an offset past the partition's end waits for
 // it; an offset before its start (retention deleted messages not yet
-// read) goes on from the start, with an error logged, since those messages
-// are lost to earshot.
+// read) goes on from the start, with an error logged and the messages
+// skipped added to cfg.lost, since those messages are lost to earshot.
 type partitionReader struct {
 	cfg  readerConfig
 	runs chan *fetchRun // fetched runs, in offset order
@@ -54,6 +55,10 @@ type readerConfig struct {
 	backoffMax  time.Duration
 	dialer      *kafka.Dialer
 	log         *slog.Logger
+	// lost counts the messages retention deleted before they were read,
+	// skipped when an offset before the partition's first is moved to it
+	// (earshot_lost_messages_total); nil counts nothing.
+	lost prometheus.Counter
 }
 
 // runMessages is how many messages a run holds at most: one channel
@@ -173,26 +178,25 @@ func (r *partitionReader) connect(ctx context.Context, offset int64) (*kafka.Con
 		if err != nil {
 			continue
 		}
-		var first, last int64
+		var first, last, lost int64
 		conn.SetDeadline(time.Now().Add(10 * time.Second))
 		if first, last, err = conn.ReadOffsets(); err != nil {
 			conn.Close()
 			continue
 		}
+		at := offset // where this connection starts
 		switch {
 		case offset == kafka.FirstOffset:
-			offset = first
+			at = first
 		case offset == kafka.LastOffset:
-			offset = last
+			at = last
 		case offset < first:
-			r.cfg.log.Error("retention deleted messages earshot had not read; going on from the partition's first offset",
-				"from", offset, "to", first, "lost", first-offset)
-			offset = first
+			at, lost = first, first-offset // logged and counted below, once reading goes on from first
 		case offset > last:
 			conn.Close()
 			return nil, 0, kafka.OffsetOutOfRange
 		}
-		if _, err = conn.Seek(offset, kafka.SeekAbsolute|kafka.SeekDontCheck); err != nil {
+		if _, err = conn.Seek(at, kafka.SeekAbsolute|kafka.SeekDontCheck); err != nil {
 			conn.Close()
 			continue
 		}
@@ -203,7 +207,14 @@ func (r *partitionReader) connect(ctx context.Context, offset int64) (*kafka.Con
 			conn.Close()
 			return nil, 0, ctx.Err()
 		}
-		return conn, offset, nil
+		if lost > 0 {
+			r.cfg.log.Error("retention deleted messages earshot had not read; going on from the partition's first offset",
+				"from", offset, "to", first, "lost", lost)
+			if r.cfg.lost != nil {
+				r.cfg.lost.Add(float64(lost))
+			}
+		}
+		return conn, at, nil
 	}
 	return nil, 0, err
 }

@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os/exec"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/segmentio/kafka-go"
 
 	"earshot/bench/e2e"
@@ -111,6 +114,60 @@ func TestPartitionReader(t *testing.T) {
 	produce(n, n+200)
 	expect(r, n+100, n+200)
 	r.Close()
+}
+
+// TestPartitionReaderRetention deletes the partition's records before
+// offset 40 on the broker, as retention would, and starts a reader at 10:
+// it goes on from 40, reads 40..99 in order, and counts the 30 messages
+// lost in its lost counter (earshot_lost_messages_total in the pipeline).
+func TestPartitionReaderRetention(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	brokers, topic := partitionTopic(t, ctx, "earshot-fetch-retention")
+	const n, first, start = 100, 40, 10
+	w := &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: topic, RequiredAcks: kafka.RequireAll,
+		BatchSize: n, BatchTimeout: 5 * time.Millisecond}
+	var msgs []kafka.Message
+	for i := range n {
+		msgs = append(msgs, kafka.Message{Value: []byte(strconv.Itoa(i))})
+	}
+	if err := w.WriteMessages(ctx, msgs...); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	deleteRecords(t, ctx, brokers[0], topic, 0, first)
+
+	lost := prometheus.NewCounter(prometheus.CounterOpts{Name: "earshot_lost_messages_total"})
+	r := newPartitionReader(readerConfig{brokers: brokers, topic: topic, maxBytes: 64 << 10,
+		maxWait: 100 * time.Millisecond, queue: 300, readTimeout: 5 * time.Second,
+		backoffMin: 20 * time.Millisecond, backoffMax: 200 * time.Millisecond,
+		log: slog.New(slog.DiscardHandler), lost: lost}, start)
+	defer r.Close()
+	for i := first; i < n; i++ {
+		m, err := r.FetchMessage(ctx)
+		if err != nil {
+			t.Fatalf("offset %d: %v", i, err)
+		}
+		if m.Offset != int64(i) || string(m.Value) != strconv.Itoa(i) {
+			t.Fatalf("message %d after a start at %d with the records before %d deleted: offset %d, value %q",
+				i-first, start, first, m.Offset, m.Value)
+		}
+	}
+	if got := testutil.ToFloat64(lost); got != first-start {
+		t.Errorf("lost messages counted: %v, want %d (offsets %d..%d)", got, first-start, start, first-1)
+	}
+}
+
+// deleteRecords deletes the records of topic's partition before offset on
+// the broker, as retention would, with Kafka's own tool: kafka-go has no
+// DeleteRecords call. The tool needs the jars deploy/local/up fetched.
+func deleteRecords(t *testing.T, ctx context.Context, broker, topic string, partition int, offset int64) {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, "../deploy/local/kafka-delete-records", "--bootstrap-server", broker,
+		topic, strconv.Itoa(partition), strconv.FormatInt(offset, 10))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("deploy/local/kafka-delete-records %s %d %d: %v\n%s", topic, partition, offset, err, out)
+	}
 }
 
 // TestPartitionReaderReconnects cuts the reader's connections while it reads

@@ -33,6 +33,7 @@ type metrics struct {
 	earlyRotations *prometheus.GaugeVec
 	warmupSeconds  prometheus.Histogram
 	staleChunks    prometheus.Counter
+	lost           *prometheus.CounterVec
 
 	routed          *prometheus.CounterVec
 	detectQueued    prometheus.Gauge
@@ -92,6 +93,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.005, 2, 14)}),
 		staleChunks: prometheus.NewCounter(prometheus.CounterOpts{Name: "earshot_stale_chunks_total",
 			Help: "Chunks of a generation that ended too long ago, dropped unwritten (fenced) so a new owner cannot be overtaken."}),
+		lost: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "earshot_lost_messages_total",
+			Help: "Messages retention deleted before earshot read them, skipped by going on from the partition's first offset."}, []string{"topic", "partition"}),
 		routed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "earshot_routed_mentions_total",
 			Help: "Mentions of routed rules written to their route topic, by route."}, []string{"route"}),
 		detectQueued: prometheus.NewGauge(prometheus.GaugeOpts{Name: "earshot_detect_queued_batches",
@@ -109,7 +112,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		reg.MustRegister(m.consumed, m.decoded, m.deadLetters, m.matched, m.mentions, m.duplicates,
 			m.inserted, m.batches, m.batchSeconds, m.batchRows, m.retries, m.commitErrors, m.lag,
 			m.committed, m.queued, m.partitions, m.dedupKeys, m.dedupBytes, m.reposts, m.copies, m.skipped,
-			m.earlyRotations, m.warmupSeconds, m.staleChunks,
+			m.earlyRotations, m.warmupSeconds, m.staleChunks, m.lost,
 			m.routed, m.detectQueued, m.detectWatermark, m.detectAlerts)
 	}
 	return m

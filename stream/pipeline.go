@@ -276,7 +276,7 @@ func (pl *Pipeline) own(ctx, hard context.Context, gen *kafka.Generation, f *fen
 		brokers: cfg.Brokers, topic: cfg.Topic, partition: partition,
 		maxBytes: cfg.FetchMaxBytes, maxWait: 250 * time.Millisecond, queue: cfg.PartitionQueue,
 		readTimeout: 5 * time.Second, backoffMin: 100 * time.Millisecond, backoffMax: time.Second,
-		log: log,
+		log: log, lost: pl.m.lost.WithLabelValues(cfg.Topic, pkey),
 	}, start)
 	defer r.Close()
 
