@@ -49,7 +49,8 @@
 // github.com/abadojack/whatlanggo restricted to 16 languages, on the text
 // without URLs, @handles and #tags, capped at 200 bytes. Chosen over
 // github.com/pemistahl/lingua-go on 20,000 synthetic firehose posts in 7
-// languages (same machine, same run): whatlanggo 0.82 accuracy, 140 µs/post,
+// languages (same machine, same run, the generator of the time): whatlanggo
+// 0.82 accuracy, 140 µs/post,
 // +2 MiB RSS; lingua low-accuracy mode 0.87, 314 µs/post, +29 MiB RSS;
 // lingua high-accuracy 0.89, 1,139 µs/post, +425 MiB RSS. Detection is the
 // expensive part of enrichment: it runs only for posts without lang (X,
@@ -59,7 +60,8 @@
 // one table lookup per trigram of the text instead of whatlanggo's 2,700
 // string-map lookups: BenchmarkDetectLanguage 100 → 5.5 µs per post, 282 →
 // 6 allocations; TestLatinEqualsWhatlanggo and FuzzLatinEqualsWhatlanggo
-// hold the two equal.
+// hold the two equal. TestDetectAccuracy checks the answers on 18k
+// generated posts whose lang field it removes: 0.93 right, 0.025 wrong.
 //
 // # Metrics
 //

@@ -146,3 +146,62 @@ func TestDetectLanguages(t *testing.T) {
 		t.Errorf("disabled: %q %v", got, src)
 	}
 }
+
+// TestDetectAccuracy detects the language of 20,000 generated posts whose
+// lang field it removes and compares with that field: the share detected
+// right, overall and per language, and the share given a wrong language
+// (a post left without one is not wrong). Measured at seed 3: 0.93
+// overall; per language 0.89 (it) to 1.00 (zh); wrong 2.5% overall, at
+// most 4.3% (ja: posts in kanji alone read as zh), en 3.9% (mostly fr).
+func TestDetectAccuracy(t *testing.T) {
+	d := newDetector(LanguageConfig{MaxBytes: 200, MinConfidence: 0.2})
+	g, err := firehose.New(firehose.Config{Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := post.NewDecoder(post.Limits{})
+	var p post.Post
+	type tally struct{ n, right, wrong int }
+	by := map[string]*tally{}
+	var all tally
+	for range 20000 {
+		if err := dec.Decode(g.Next().Value, &p); err != nil {
+			t.Fatal(err)
+		}
+		want := SourceLang(p.Lang)
+		if want == "" {
+			continue
+		}
+		p.Lang = ""
+		got, _ := d.language(&p)
+		c := by[want]
+		if c == nil {
+			c = &tally{}
+			by[want] = c
+		}
+		for _, c := range []*tally{c, &all} {
+			c.n++
+			switch got {
+			case want:
+				c.right++
+			case "":
+			default:
+				c.wrong++
+			}
+		}
+	}
+	check := func(name string, c *tally, minRight float64) {
+		right, wrong := float64(c.right)/float64(c.n), float64(c.wrong)/float64(c.n)
+		t.Logf("%-3s %5d posts: right %.3f, wrong %.3f", name, c.n, right, wrong)
+		if right < minRight || wrong > 0.05 {
+			t.Errorf("%s: right %.3f (want ≥ %.2f), wrong %.3f (want ≤ 0.05)", name, right, minRight, wrong)
+		}
+	}
+	check("all", &all, 0.90)
+	if len(by) != 7 {
+		t.Errorf("%d languages in the generated posts, want 7", len(by))
+	}
+	for l, c := range by {
+		check(l, c, 0.85)
+	}
+}
