@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 	"earshot/bench/firehose"
 	"earshot/match"
 	"earshot/sink"
+	"earshot/sink/dashboard"
 	"earshot/stream"
 	"earshot/stream/alert"
 )
@@ -29,7 +31,9 @@ func cmdDemo(ctx context.Context, args []string) error {
 	clickhouseFlags(fs, &sc)
 	var o genOptions
 	o.register(fs)
-	httpAddr := fs.String("http-addr", "127.0.0.1:9464", "`address` serving /metrics, /healthz, /readyz and /debug/pprof/")
+	httpAddr := fs.String("http-addr", "127.0.0.1:9464", "`address` serving the dashboard (/), /metrics, /healthz, /readyz and /debug/pprof/")
+	var dc dashboard.Config
+	dashboardFlags(fs, &dc)
 	fs.Lookup("rate").DefValue, o.rate = "300", 300
 	fs.Lookup("burst-at").DefValue, o.burstAt = "20s", 20*time.Second
 	fs.Lookup("malformed-fraction").DefValue, o.malformed = "0.0005", 0.0005
@@ -68,14 +72,18 @@ func cmdDemo(ctx context.Context, args []string) error {
 		return err
 	}
 	defer p.close()
-	stopHTTP, err := serveHTTP(*httpAddr, reg, p.pipeline.Ready, nil)
+	dash, err := dashboard.New(p.store, dc)
+	if err != nil {
+		return &usageError{err}
+	}
+	stopHTTP, err := serveHTTP(*httpAddr, reg, p.pipeline.Ready, map[string]http.Handler{"/": dash})
 	if err != nil {
 		return err
 	}
 	defer stopHTTP()
 
 	demoStart := wallStart.Add(-*history).Truncate(time.Minute)
-	fmt.Printf("earshot demo: %d keyword rules, firehose at %.0f posts/s into %q, burst at +%s; metrics on http://%s/metrics\n",
+	fmt.Printf("earshot demo: %d keyword rules, firehose at %.0f posts/s into %q, burst at +%s.\nDashboard: http://%s/ (metrics on /metrics)\n",
 		len(o.rules), o.rate, kf.topic, o.burstAt-*history, *httpAddr)
 	if *history > 0 {
 		fmt.Printf("Catching up: %s of history (event time) is sent unthrottled first, so the burst detector is warm when the burst comes.\n", *history)

@@ -5,6 +5,7 @@
 //	earshot demo      generator + pipeline on local Kafka and ClickHouse, live
 //	earshot migrate   apply the ClickHouse schema
 //	earshot rules     check a rules file, or test it against posts
+//	earshot dashboard serve the web dashboard (map, timeline, rules, alerts) from ClickHouse
 //
 // Every flag can also be set through the environment: --kafka-brokers is
 // EARSHOT_KAFKA_BROKERS, and so on; a flag on the command line wins. Run
@@ -35,12 +36,13 @@ var commands = []command{
 	{"rules", "check a rules file (rules check FILE) or test it on posts (rules test FILE)", cmdRules},
 	{"enrich", "print posts as stored: geo fields and tier, author features, language (JSONL)", cmdEnrich},
 	{"detect", "replay posts through matching and the burst detector, print alerts", cmdDetect},
+	{"dashboard", "serve the web dashboard (map, timeline, rules, alerts) from ClickHouse", cmdDashboard},
 }
 
 func usage() {
 	fmt.Fprintf(os.Stderr, "earshot finds the posts that mention what you listen for in a Kafka firehose\nand writes mentions and per-minute aggregates to ClickHouse.\n\nUsage: earshot COMMAND [flags]\n\nCommands:\n")
 	for _, c := range commands {
-		fmt.Fprintf(os.Stderr, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(os.Stderr, "  %-9s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(os.Stderr, "\nEvery flag may be given as an environment variable: --kafka-brokers → EARSHOT_KAFKA_BROKERS.\n")
 }

@@ -1,0 +1,220 @@
+package dashboard
+
+import (
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"earshot/sink"
+	"earshot/stream/alert"
+)
+
+// fakeStore answers the dashboard's queries from fixed rows and records
+// what it was asked.
+type fakeStore struct {
+	rules    []sink.RuleCount
+	cells    []sink.CellCount
+	err      error
+	since    []time.Time
+	cellRule string
+	prec     int
+}
+
+func (f *fakeStore) TopRules(_ context.Context, since time.Time, _ int) ([]sink.RuleCount, error) {
+	f.since = append(f.since, since)
+	return f.rules, f.err
+}
+func (f *fakeStore) ByCountry(_ context.Context, since time.Time, _ int) ([]sink.CountryCount, error) {
+	f.since = append(f.since, since)
+	return []sink.CountryCount{{Country: "MX", Mentions: 7}, {Country: "", Mentions: 2}}, nil
+}
+func (f *fakeStore) PerMinute(_ context.Context, since time.Time, _ int) ([]sink.MinuteCount, error) {
+	f.since = append(f.since, since)
+	return []sink.MinuteCount{{Minute: since.Add(time.Minute), Mentions: 9, Originals: 6, Reposts: 3, Authors: 4}}, nil
+}
+func (f *fakeStore) ByCell(_ context.Context, rule string, since time.Time, precision, _ int) ([]sink.CellCount, error) {
+	f.since = append(f.since, since)
+	f.cellRule, f.prec = rule, precision
+	return f.cells, nil
+}
+func (f *fakeStore) Alerts(_ context.Context, since time.Time, _ int) ([]alert.Alert, error) {
+	f.since = append(f.since, since)
+	return []alert.Alert{{ID: "a1", Kind: alert.KindTrigger, Rule: "sismo", Scope: alert.ScopeCountry, Country: "MX",
+		Ratio: 6.5, Location: &alert.Location{Lat: 19.4, Lon: -99.1},
+		Examples: []alert.Example{{Text: `<img src=x onerror=alert(1)> sismo`}}}}, nil
+}
+
+var clock = time.Date(2026, 11, 22, 10, 30, 40, 0, time.UTC)
+
+func newTestServer(t *testing.T, f *fakeStore) *httptest.Server {
+	t.Helper()
+	h, err := New(f, Config{Now: func() time.Time { return clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func get(t *testing.T, url string, out any) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		t.Fatalf("%s: %v", url, err)
+	}
+	return resp.StatusCode
+}
+
+func TestSummary(t *testing.T) {
+	f := &fakeStore{
+		rules: []sink.RuleCount{{Rule: "sismo", Mentions: 9, Originals: 6, Reposts: 3, Authors: 4}, {Rule: "fire", Mentions: 1}},
+		cells: []sink.CellCount{{Cell: "9g3w", Mentions: 5}, {Cell: "bad!", Mentions: 1}},
+	}
+	srv := newTestServer(t, f)
+	var s Summary
+	if code := get(t, srv.URL+"/api/summary", &s); code != http.StatusOK {
+		t.Fatalf("status %d", code)
+	}
+	since := time.Date(2026, 11, 22, 9, 30, 0, 0, time.UTC) // an hour back, to the minute
+	for _, got := range f.since {
+		if !got.Equal(since) {
+			t.Errorf("queried since %v, want %v", got, since)
+		}
+	}
+	if len(f.since) != 5 || !s.Since.Equal(since) || s.Window != "1h0m0s" || !s.GeneratedAt.Equal(clock) {
+		t.Errorf("%d queries; summary since %v window %q at %v", len(f.since), s.Since, s.Window, s.GeneratedAt)
+	}
+	// The map shows the most mentioned rule unless asked, at the default precision.
+	if s.Rule != "sismo" || f.cellRule != "sismo" || f.prec != 4 || s.Precision != 4 {
+		t.Errorf("map of %q (asked %q) at precision %d (asked %d)", s.Rule, f.cellRule, s.Precision, f.prec)
+	}
+	if len(s.Rules) != 2 || s.Rules[0].Key != "sismo" || s.Rules[0].Mentions != 9 || s.Rules[0].Authors != 4 {
+		t.Errorf("rules %+v", s.Rules)
+	}
+	if len(s.Countries) != 2 || s.Countries[1].Key != "" || s.Countries[1].Mentions != 2 {
+		t.Errorf("countries %+v", s.Countries)
+	}
+	if len(s.Minutes) != 1 || s.Minutes[0].Key != "09:31" || s.Minutes[0].Originals != 6 {
+		t.Errorf("minutes %+v", s.Minutes)
+	}
+	// A cell carries its centre; one that is not a geohash is left out.
+	if len(s.Cells) != 1 || s.Cells[0].Key != "9g3w" || s.Cells[0].Lat == nil ||
+		*s.Cells[0].Lat < 19.3 || *s.Cells[0].Lat > 19.6 || *s.Cells[0].Lon < -99.3 || *s.Cells[0].Lon > -98.9 {
+		t.Errorf("cells %+v", s.Cells)
+	}
+	if len(s.Alerts) != 1 || s.Alerts[0].Country != "MX" || s.Alerts[0].Lat == nil || *s.Alerts[0].Lat != 19.4 ||
+		!strings.Contains(s.Alerts[0].Example, "<img") {
+		t.Errorf("alerts %+v", s.Alerts)
+	}
+
+	// Asked for: another window, rule and precision.
+	f.since = nil
+	get(t, srv.URL+"/api/summary?window=15m&rule=fire&precision=5", &s)
+	if want := time.Date(2026, 11, 22, 10, 15, 0, 0, time.UTC); !f.since[0].Equal(want) || s.Rule != "fire" || f.cellRule != "fire" || f.prec != 5 {
+		t.Errorf("since %v (want %v), rule %q/%q, precision %d", f.since[0], want, s.Rule, f.cellRule, f.prec)
+	}
+}
+
+func TestSummaryErrors(t *testing.T) {
+	f := &fakeStore{}
+	srv := newTestServer(t, f)
+	for _, q := range []string{"window=0s", "window=30s", "window=9000h", "window=abc", "precision=0", "precision=6", "precision=x",
+		"rule=" + strings.Repeat("r", 300)} {
+		var e map[string]string
+		if code := get(t, srv.URL+"/api/summary?"+q, &e); code != http.StatusBadRequest || e["error"] == "" {
+			t.Errorf("%s: status %d, error %q", q, code, e["error"])
+		}
+	}
+	// No mentions: no map rule, no cells query.
+	var s Summary
+	if code := get(t, srv.URL+"/api/summary", &s); code != http.StatusOK || s.Rule != "" || len(s.Cells) != 0 || f.cellRule != "" {
+		t.Errorf("empty store: status %d, rule %q, cells %v, cells asked for %q", code, s.Rule, s.Cells, f.cellRule)
+	}
+	// ClickHouse failing: 502 with the error.
+	f.err = errors.New("connection refused")
+	var e map[string]string
+	if code := get(t, srv.URL+"/api/summary", &e); code != http.StatusBadGateway || !strings.Contains(e["error"], "connection refused") {
+		t.Errorf("store error: status %d, %v", code, e)
+	}
+}
+
+func TestPageAndWorld(t *testing.T) {
+	srv := newTestServer(t, &fakeStore{})
+	resp, err := http.Get(srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("page: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	for _, want := range []string{`id="map"`, `id="timeline"`, `id="rules"`, `id="alerts"`, `id="countries"`, `fetch("api/summary?"`, `fetch("world.svg")`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+	// No external assets (the page must work offline), and server data is
+	// never parsed as HTML.
+	if m := regexp.MustCompile(`https?://[^"]*`).FindAllString(string(body), -1); len(m) != 1 || m[0] != "http://www.w3.org/2000/svg" {
+		t.Errorf("URLs in the page: %v", m)
+	}
+	if strings.Contains(string(body), "innerHTML") || strings.Contains(string(body), "insertAdjacentHTML") {
+		t.Error("the page parses data as HTML")
+	}
+	if resp, err := http.Get(srv.URL + "/nope"); err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown path: %v %v", resp.StatusCode, err)
+	}
+
+	// The outlines, plain and compressed, are the same SVG.
+	req, _ := http.NewRequest("GET", srv.URL+"/world.svg", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	resp, err = http.DefaultTransport.RoundTrip(req) // the client would decompress silently
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(resp.Body)
+	if err != nil || resp.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("world.svg gzip: %v, %q", err, resp.Header.Get("Content-Encoding"))
+	}
+	unz, _ := io.ReadAll(zr)
+	resp.Body.Close()
+	req.Header.Del("Accept-Encoding")
+	req.Header.Set("Accept-Encoding", "identity")
+	resp, err = http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(plain) != string(unz) || len(plain) < 100_000 || len(plain) > 3_000_000 {
+		t.Fatalf("world.svg: %d bytes plain, %d unzipped", len(plain), len(unz))
+	}
+	if !regexp.MustCompile(`^<svg [^>]*viewBox="-180 -90 360 180"><path d="M-?[0-9.]+ -?[0-9.]+(L-?[0-9.]+ -?[0-9.]+)+Z(M[-0-9. L]+Z)+"/></svg>$`).Match(plain) {
+		t.Errorf("world.svg is not one path of closed polylines: %.200s…", plain)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	for _, c := range []Config{
+		{Window: 30 * time.Second}, {Window: 8 * 24 * time.Hour}, {Precision: 6}, {Precision: -1},
+		{MaxWindow: time.Second}, {Timeout: -time.Second},
+	} {
+		if _, err := New(&fakeStore{}, c); err == nil {
+			t.Errorf("%+v: no error", c)
+		}
+	}
+}
