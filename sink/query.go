@@ -137,7 +137,24 @@ ORDER BY m DESC, country`+limitClause(limit), sinceArg(since))
 // rules together: the latest limit minutes that have mentions, oldest
 // first; limit <= 0 means all.
 func (c *Client) PerMinute(ctx context.Context, since time.Time, limit int) ([]MinuteCount, error) {
+	return c.perMinute(ctx, "", since, limit)
+}
+
+// RulePerMinute is PerMinute for one rule: its timeline.
+func (c *Client) RulePerMinute(ctx context.Context, rule string, since time.Time, limit int) ([]MinuteCount, error) {
+	if rule == "" {
+		return nil, fmt.Errorf("cannot query a rule's minutes: no rule")
+	}
+	return c.perMinute(ctx, rule, since, limit)
+}
+
+// perMinute is PerMinute of one rule, or of all when rule is "".
+func (c *Client) perMinute(ctx context.Context, rule string, since time.Time, limit int) ([]MinuteCount, error) {
 	var out []MinuteCount
+	where, args := `minute >= toDateTime(?)`, []any{sinceArg(since)}
+	if rule != "" {
+		where, args = where+` AND rule_id = ?`, append(args, rule)
+	}
 	err := c.query(ctx, "mentions per minute", func(scan func(...any) error) error {
 		var r MinuteCount
 		if err := scan(&r.Minute, &r.Mentions, &r.Originals, &r.Reposts, &r.Authors); err != nil {
@@ -148,9 +165,9 @@ func (c *Client) PerMinute(ctx context.Context, since time.Time, limit int) ([]M
 		return nil
 	}, `SELECT minute, `+mergeCounts+`
 FROM {db}.mentions_rule_minute_country
-WHERE minute >= toDateTime(?)
+WHERE `+where+`
 GROUP BY minute
-ORDER BY minute DESC`+limitClause(limit), sinceArg(since))
+ORDER BY minute DESC`+limitClause(limit), args...)
 	slices.Reverse(out)
 	return out, err
 }

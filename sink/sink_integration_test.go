@@ -296,6 +296,27 @@ FROM {db}.mentions WHERE post_id = ? AND rule_id = ?`), want.PostID, want.RuleID
 	if len(perMinute) == 3 && !perMinute[2].Minute.Equal(last) {
 		t.Errorf("PerMinute last minute = %v, want %v", perMinute[2].Minute, last)
 	}
+	quakeMinutes, err := c.RulePerMinute(ctx, "quake", time.Time{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantMinutes := map[time.Time]uint64{}
+	for _, m := range rows {
+		if m.RuleID == "quake" {
+			wantMinutes[m.CreatedAt.Truncate(time.Minute)]++
+		}
+	}
+	if len(quakeMinutes) != len(wantMinutes) {
+		t.Errorf("RulePerMinute(quake): %d minutes, want %d", len(quakeMinutes), len(wantMinutes))
+	}
+	for _, x := range quakeMinutes {
+		if x.Mentions != wantMinutes[x.Minute] {
+			t.Errorf("RulePerMinute(quake) %v: %d mentions, want %d", x.Minute, x.Mentions, wantMinutes[x.Minute])
+		}
+	}
+	if _, err := c.RulePerMinute(ctx, "", time.Time{}, 0); err == nil {
+		t.Error("RulePerMinute without a rule: no error")
+	}
 	cells, err := c.ByCell(ctx, "quake", time.Time{}, 3, 0)
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,8 @@
 // Package dashboard serves earshot's web dashboard: a map of the mentions
 // of one rule per geohash cell over the world's country outlines, mentions
-// per minute (originals and reposts), the rules and countries with the most
-// mentions, and the burst detector's alerts, from ClickHouse's aggregate
+// per minute (originals and reposts) of all rules and of that rule, its most
+// influential authors, the rules and countries with the most mentions, and
+// the burst detector's alerts, from ClickHouse's aggregate
 // tables and alerts table (the sink package's dashboard queries), read again
 // on every refresh of the page (every 5 s). It is one page with its script
 // and styles, no external assets, so it works where the machine has no
@@ -43,6 +44,8 @@ type Store interface {
 	TopRules(ctx context.Context, since time.Time, limit int) ([]sink.RuleCount, error)
 	ByCountry(ctx context.Context, since time.Time, limit int) ([]sink.CountryCount, error)
 	PerMinute(ctx context.Context, since time.Time, limit int) ([]sink.MinuteCount, error)
+	RulePerMinute(ctx context.Context, rule string, since time.Time, limit int) ([]sink.MinuteCount, error)
+	TopAuthors(ctx context.Context, rule string, since time.Time, limit int) ([]sink.AuthorCount, error)
 	ByCell(ctx context.Context, rule string, since time.Time, precision, limit int) ([]sink.CellCount, error)
 	Alerts(ctx context.Context, since time.Time, limit int) ([]alert.Alert, error)
 }
@@ -69,6 +72,7 @@ const (
 	maxCountries = 30
 	maxCells     = 5000
 	maxAlerts    = 50
+	maxAuthors   = 20
 	maxMinutes   = 7 * 24 * 60
 	maxRuleLen   = 256
 	outlineStep  = 0.25 // degrees between the outlines' points
@@ -187,13 +191,26 @@ type Summary struct {
 	GeneratedAt time.Time `json:"generated_at"`
 	Since       time.Time `json:"since"`
 	Window      string    `json:"window"`
-	Rule        string    `json:"rule"` // the rule of Cells ("" when there are no mentions)
-	Precision   int       `json:"precision"`
-	Rules       []Count   `json:"rules"`
-	Countries   []Count   `json:"countries"`
-	Minutes     []Count   `json:"minutes"`
-	Cells       []Count   `json:"cells"`
-	Alerts      []Alert   `json:"alerts"`
+	// Rule is the rule of Cells, RuleMinutes and Authors ("" when there
+	// are no mentions).
+	Rule        string   `json:"rule"`
+	Precision   int      `json:"precision"`
+	Rules       []Count  `json:"rules"`
+	Countries   []Count  `json:"countries"`
+	Minutes     []Count  `json:"minutes"`      // all rules
+	RuleMinutes []Count  `json:"rule_minutes"` // Rule's timeline
+	Cells       []Count  `json:"cells"`
+	Authors     []Author `json:"authors"` // Rule's most influential authors, from the hour Since is in
+	Alerts      []Alert  `json:"alerts"`
+}
+
+// Author is one of a rule's authors.
+type Author struct {
+	ID        string  `json:"id"`
+	Handle    string  `json:"handle"`
+	Mentions  uint64  `json:"mentions"`
+	Influence float32 `json:"influence"`
+	Followers int64   `json:"followers"` // -1: unknown
 }
 
 // Count is one group's activity: a rule, a country ("" unknown), a minute
@@ -306,15 +323,24 @@ func (s *server) summary(r *http.Request) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, c := range minutes {
-		m := c.Minute.UTC()
-		sum.Minutes = append(sum.Minutes, Count{Key: m.Format("15:04"), Minute: &m, Mentions: c.Mentions, Originals: c.Originals, Reposts: c.Reposts, Authors: c.Authors})
-	}
+	sum.Minutes = minuteCounts(minutes)
 	if rule == "" && len(rules) > 0 {
 		rule = rules[0].Rule
 	}
 	sum.Rule = rule
 	if rule != "" {
+		minutes, err := s.store.RulePerMinute(ctx, rule, since, maxMinutes)
+		if err != nil {
+			return nil, err
+		}
+		sum.RuleMinutes = minuteCounts(minutes)
+		authors, err := s.store.TopAuthors(ctx, rule, since, maxAuthors)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range authors {
+			sum.Authors = append(sum.Authors, Author{ID: a.AuthorID, Handle: a.Handle, Mentions: a.Mentions, Influence: a.Influence, Followers: a.Followers})
+		}
 		cells, err := s.store.ByCell(ctx, rule, since, precision, maxCells)
 		if err != nil {
 			return nil, err
@@ -336,6 +362,15 @@ func (s *server) summary(r *http.Request) (*Summary, error) {
 		sum.Alerts = append(sum.Alerts, alertOf(&alerts[i]))
 	}
 	return sum, nil
+}
+
+func minuteCounts(ms []sink.MinuteCount) []Count {
+	var out []Count
+	for _, c := range ms {
+		m := c.Minute.UTC()
+		out = append(out, Count{Key: m.Format("15:04"), Minute: &m, Mentions: c.Mentions, Originals: c.Originals, Reposts: c.Reposts, Authors: c.Authors})
+	}
+	return out
 }
 
 func alertOf(a *alert.Alert) Alert {

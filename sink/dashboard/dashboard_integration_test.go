@@ -103,6 +103,16 @@ func TestIntegrationSummary(t *testing.T) {
 	if s.Rule != "sismo" || len(cells) != 2 || cells["9g3w"] != 4 || cells["9g3q"] != 2 {
 		t.Errorf("map of %q: %+v", s.Rule, s.Cells)
 	}
+	var ruleMinutes uint64
+	for _, m := range s.RuleMinutes {
+		ruleMinutes += m.Mentions
+	}
+	if ruleMinutes != 7 || len(s.RuleMinutes) != 2 {
+		t.Errorf("sismo's minutes %+v", s.RuleMinutes)
+	}
+	if len(s.Authors) != 4 {
+		t.Errorf("sismo's authors %+v", s.Authors)
+	}
 	if len(s.Alerts) != 1 || s.Alerts[0].Rule != "sismo" || s.Alerts[0].Example != "sismo fuerte" || s.Alerts[0].Lat == nil {
 		t.Errorf("alerts %+v", s.Alerts)
 	}

@@ -26,6 +26,7 @@ type fakeStore struct {
 	since    []time.Time
 	cellRule string
 	prec     int
+	asked    []string // the rules of the rule queries
 }
 
 func (f *fakeStore) TopRules(_ context.Context, since time.Time, _ int) ([]sink.RuleCount, error) {
@@ -39,6 +40,16 @@ func (f *fakeStore) ByCountry(_ context.Context, since time.Time, _ int) ([]sink
 func (f *fakeStore) PerMinute(_ context.Context, since time.Time, _ int) ([]sink.MinuteCount, error) {
 	f.since = append(f.since, since)
 	return []sink.MinuteCount{{Minute: since.Add(time.Minute), Mentions: 9, Originals: 6, Reposts: 3, Authors: 4}}, nil
+}
+func (f *fakeStore) RulePerMinute(_ context.Context, rule string, since time.Time, _ int) ([]sink.MinuteCount, error) {
+	f.since = append(f.since, since)
+	f.asked = append(f.asked, "minutes:"+rule)
+	return []sink.MinuteCount{{Minute: since.Add(2 * time.Minute), Mentions: 3}}, nil
+}
+func (f *fakeStore) TopAuthors(_ context.Context, rule string, since time.Time, _ int) ([]sink.AuthorCount, error) {
+	f.since = append(f.since, since)
+	f.asked = append(f.asked, "authors:"+rule)
+	return []sink.AuthorCount{{AuthorID: "7", Handle: "ana", Mentions: 2, Influence: 0.5, Followers: 1200}}, nil
 }
 func (f *fakeStore) ByCell(_ context.Context, rule string, since time.Time, precision, _ int) ([]sink.CellCount, error) {
 	f.since = append(f.since, since)
@@ -94,7 +105,7 @@ func TestSummary(t *testing.T) {
 			t.Errorf("queried since %v, want %v", got, since)
 		}
 	}
-	if len(f.since) != 5 || !s.Since.Equal(since) || s.Window != "1h0m0s" || !s.GeneratedAt.Equal(clock) {
+	if len(f.since) != 7 || !s.Since.Equal(since) || s.Window != "1h0m0s" || !s.GeneratedAt.Equal(clock) {
 		t.Errorf("%d queries; summary since %v window %q at %v", len(f.since), s.Since, s.Window, s.GeneratedAt)
 	}
 	// The map shows the most mentioned rule unless asked, at the default precision.
@@ -109,6 +120,10 @@ func TestSummary(t *testing.T) {
 	}
 	if len(s.Minutes) != 1 || s.Minutes[0].Key != "09:31" || s.Minutes[0].Originals != 6 {
 		t.Errorf("minutes %+v", s.Minutes)
+	}
+	if len(s.RuleMinutes) != 1 || s.RuleMinutes[0].Key != "09:32" || len(s.Authors) != 1 || s.Authors[0].Handle != "ana" ||
+		len(f.asked) != 2 || f.asked[0] != "minutes:sismo" || f.asked[1] != "authors:sismo" {
+		t.Errorf("rule minutes %+v, authors %+v, asked %v", s.RuleMinutes, s.Authors, f.asked)
 	}
 	// A cell carries its centre; one that is not a geohash is left out.
 	if len(s.Cells) != 1 || s.Cells[0].Key != "9g3w" || s.Cells[0].Lat == nil ||
@@ -140,7 +155,8 @@ func TestSummaryErrors(t *testing.T) {
 	}
 	// No mentions: no map rule, no cells query.
 	var s Summary
-	if code := get(t, srv.URL+"/api/summary", &s); code != http.StatusOK || s.Rule != "" || len(s.Cells) != 0 || f.cellRule != "" {
+	if code := get(t, srv.URL+"/api/summary", &s); code != http.StatusOK || s.Rule != "" || len(s.Cells) != 0 || f.cellRule != "" ||
+		len(f.asked) != 0 || len(s.RuleMinutes) != 0 || len(s.Authors) != 0 {
 		t.Errorf("empty store: status %d, rule %q, cells %v, cells asked for %q", code, s.Rule, s.Cells, f.cellRule)
 	}
 	// ClickHouse failing: 502 with the error.
@@ -162,7 +178,7 @@ func TestPageAndWorld(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
 		t.Fatalf("page: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
-	for _, want := range []string{`id="map"`, `id="timeline"`, `id="rules"`, `id="alerts"`, `id="countries"`, `fetch("api/summary?"`, `fetch("world.svg")`} {
+	for _, want := range []string{`id="map"`, `id="timeline"`, `id="ruletimeline"`, `id="authors"`, `id="rules"`, `id="alerts"`, `id="countries"`, `fetch("api/summary?"`, `fetch("world.svg")`} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("page lacks %s", want)
 		}
