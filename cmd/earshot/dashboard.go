@@ -2,13 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
-	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
-	"time"
 
 	"earshot/sink"
 	"earshot/sink/dashboard"
@@ -34,40 +29,25 @@ func cmdDashboard(ctx context.Context, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := sc.Validate(); err != nil {
-		return &usageError{err}
-	}
 	dc.SetDefaults()
 	if err := dc.Validate(); err != nil {
 		return &usageError{err}
 	}
-	store, err := sink.Open(ctx, sc)
+	store, err := openStore(ctx, sc)
 	if err != nil {
-		return fmt.Errorf("cannot open ClickHouse at %s: %w", sc.Addr, err)
+		return err
 	}
 	defer store.Close()
 	h, err := dashboard.New(store, dc)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", *addr)
+	listening, stop, err := listenAndServe("--addr", *addr, h)
 	if err != nil {
-		return usageErr("--addr %s: %v", *addr, err)
+		return err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	slog.Info("dashboard", "url", "http://"+ln.Addr().String()+"/", "clickhouse", sc.Addr, "database", sc.Database)
-	select {
-	case err := <-done:
-		return fmt.Errorf("dashboard server: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	srv.Shutdown(sctx)
-	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("dashboard server: %w", err)
-	}
+	defer stop()
+	slog.Info("dashboard", "url", "http://"+listening+"/", "clickhouse", sc.Addr, "database", sc.Database)
+	<-ctx.Done()
 	return nil
 }

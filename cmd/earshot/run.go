@@ -313,11 +313,19 @@ func serveHTTP(addr string, g prometheus.Gatherer, ready func() bool, extra map[
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	_, stop, err = listenAndServe("--http-addr", addr, mux)
+	return stop, err
+}
+
+// listenAndServe serves h on addr (the flag's value) in a goroutine until
+// the returned stop function is called (which waits for it), and returns
+// the address it listens on.
+func listenAndServe(flagName, addr string, h http.Handler) (listening string, stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, usageErr("--http-addr %s: %v", addr, err)
+		return "", nil, usageErr("%s %s: %v", flagName, addr, err)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -325,12 +333,24 @@ func serveHTTP(addr string, g prometheus.Gatherer, ready func() bool, extra map[
 			slog.Error("http server failed", "err", err)
 		}
 	}()
-	return func() {
+	return ln.Addr().String(), func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		srv.Shutdown(ctx)
 		<-done
 	}, nil
+}
+
+// openStore validates sc and opens ClickHouse with it.
+func openStore(ctx context.Context, sc sink.Config) (*sink.Client, error) {
+	if err := sc.Validate(); err != nil {
+		return nil, &usageError{err}
+	}
+	store, err := sink.Open(ctx, sc)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open ClickHouse at %s: %w", sc.Addr, err)
+	}
+	return store, nil
 }
 
 func cmdMigrate(ctx context.Context, args []string) error {
@@ -340,12 +360,9 @@ func cmdMigrate(ctx context.Context, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := sc.Validate(); err != nil {
-		return &usageError{err}
-	}
-	store, err := sink.Open(ctx, sc)
+	store, err := openStore(ctx, sc)
 	if err != nil {
-		return fmt.Errorf("cannot open ClickHouse at %s: %w", sc.Addr, err)
+		return err
 	}
 	defer store.Close()
 	applied, err := store.Migrate(ctx)
