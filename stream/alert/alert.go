@@ -42,7 +42,8 @@
 // target has its own bounded queue and one owner goroutine, started by
 // NewDispatcher and awaited by Close: a slow webhook never blocks the
 // detector or the other targets; when a queue is full the alert is dropped
-// for that target and counted. A trigger for a rule × region within
+// for that target, counted and logged, as is an alert a target is given up
+// on after its attempts (DispatcherConfig.Log). A trigger for a rule × region within
 // Cooldown of the last delivered trigger of that rule × region is
 // suppressed (its follow-ups too).
 //

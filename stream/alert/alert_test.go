@@ -1,9 +1,12 @@
 package alert
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -219,7 +222,7 @@ func TestDispatcherBoundedQueue(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		stuck := &recorder{name: "stuck", wait: make(chan struct{})}
 		fast := &recorder{name: "fast"}
-		d, err := NewDispatcher(DispatcherConfig{Cooldown: -1, QueueSize: 2}, stuck, fast)
+		d, err := NewDispatcher(DispatcherConfig{Cooldown: -1, QueueSize: 2, Log: slog.New(slog.DiscardHandler)}, stuck, fast)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -239,6 +242,73 @@ func TestDispatcherBoundedQueue(t *testing.T) {
 		}
 		if len(stuck.got) != 0 {
 			t.Errorf("stuck target delivered %d", len(stuck.got))
+		}
+	})
+}
+
+type failing struct{ name string }
+
+func (f failing) Name() string { return f.name }
+func (f failing) Deliver(context.Context, *Alert, []byte) error {
+	return errors.New("webhook answered 503")
+}
+
+// syncBuffer is a bytes.Buffer for a log handler written from goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestDispatcherLogs: every alert a target does not get is logged with the
+// target, the alert and why: given up by a failing target, dropped on a
+// stuck target's full queue.
+func TestDispatcherLogs(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var logs syncBuffer
+		stuck := &recorder{name: "stuck", wait: make(chan struct{})}
+		d, err := NewDispatcher(DispatcherConfig{Cooldown: -1, QueueSize: 1,
+			Log: slog.New(slog.NewTextHandler(&logs, nil))}, failing{"webhook1"}, stuck)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{"a", "b", "c"} {
+			if _, err := d.Send(testAlert(id, KindTrigger, "MX")); err != nil {
+				t.Fatal(err)
+			}
+			synctest.Wait()
+		}
+		close(stuck.wait)
+		if err := d.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		out := logs.String()
+		for _, id := range []string{"a", "b", "c"} {
+			if !strings.Contains(out, `msg="alert not delivered; given up" target=webhook1 alert=`+id) {
+				t.Errorf("no line for alert %s given up by webhook1", id)
+			}
+		}
+		if !strings.Contains(out, `err="webhook answered 503"`) {
+			t.Error("the target's error is not logged")
+		}
+		// stuck holds a, queues b, drops c.
+		if n := strings.Count(out, `msg="alert queue full; alert dropped for this target" target=stuck`); n != 1 ||
+			!strings.Contains(out, "target=stuck alert=c") {
+			t.Errorf("%d drop lines for stuck, want 1 for alert c:\n%s", n, out)
+		}
+		if len(stuck.got) != 2 {
+			t.Errorf("stuck delivered %v, want a and b", stuck.got)
 		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -29,6 +30,10 @@ type DispatcherConfig struct {
 	QueueSize int
 	// Registerer receives the metrics (default: a private registry).
 	Registerer prometheus.Registerer
+	// Log receives a line for every alert a target did not get: given up
+	// after its attempts, or dropped on a full queue (default
+	// slog.Default()).
+	Log *slog.Logger
 }
 
 func (c *DispatcherConfig) setDefaults() {
@@ -40,6 +45,9 @@ func (c *DispatcherConfig) setDefaults() {
 	}
 	if c.Registerer == nil {
 		c.Registerer = prometheus.NewRegistry()
+	}
+	if c.Log == nil {
+		c.Log = slog.Default()
 	}
 }
 
@@ -143,12 +151,14 @@ func NewDispatcher(cfg DispatcherConfig, targets ...Target) (*Dispatcher, error)
 func (d *Dispatcher) run(q *queue) {
 	defer d.wg.Done()
 	for it := range q.ch {
-		if d.ctx.Err() != nil {
-			d.failures.WithLabelValues(q.t.Name()).Inc()
-			continue
+		err := d.ctx.Err()
+		if err == nil {
+			err = q.t.Deliver(d.ctx, &it.a, it.body)
 		}
-		if err := q.t.Deliver(d.ctx, &it.a, it.body); err != nil {
+		if err != nil {
 			d.failures.WithLabelValues(q.t.Name()).Inc()
+			d.cfg.Log.Error("alert not delivered; given up", "target", q.t.Name(), "alert", it.a.ID,
+				"kind", it.a.Kind, "rule", it.a.Rule, "region", it.a.Region(), "err", err)
 			continue
 		}
 		d.deliveries.WithLabelValues(q.t.Name()).Inc()
@@ -181,6 +191,8 @@ func (d *Dispatcher) Send(a *Alert) (bool, error) {
 		case q.ch <- item{a: *a, body: body}:
 		default:
 			d.dropped.WithLabelValues(q.t.Name()).Inc()
+			d.cfg.Log.Error("alert queue full; alert dropped for this target", "target", q.t.Name(), "alert", a.ID,
+				"kind", a.Kind, "rule", a.Rule, "region", a.Region(), "queue", d.cfg.QueueSize)
 		}
 	}
 	return true, nil
