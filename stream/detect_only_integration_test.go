@@ -57,8 +57,8 @@ func TestPipelineDetectOnly(t *testing.T) {
 	waitFor(t, 30*time.Second, "the detect-only pipeline to own its partitions", dpl.Ready)
 	time.Sleep(500 * time.Millisecond)
 
-	pl1, stop1 := e.pipeline(t, e.topic+"-g")
-	pl2, stop2 := e.pipeline(t, e.topic+"-g")
+	pl1, _, stop1 := e.pipeline(t, e.topic+"-g")
+	pl2, _, stop2 := e.pipeline(t, e.topic+"-g")
 	waitFor(t, 30*time.Second, "the writing group's members to own partitions", func() bool {
 		return pl1.Ready() && pl2.Ready()
 	})

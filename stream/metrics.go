@@ -117,3 +117,17 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}
 	return m
 }
+
+// forget removes a partition's gauges when its owner returns: they describe
+// the partitions a process owns now, and a partition that moved would
+// otherwise show its last lag and dedup state here as well as on its new
+// owner. The counters stay: they count what this process did.
+func (m *metrics) forget(partition string) {
+	m.lag.DeleteLabelValues(partition)
+	m.committed.DeleteLabelValues(partition)
+	for _, kind := range []string{"post_id", "copy"} {
+		m.dedupKeys.DeleteLabelValues(partition, kind)
+		m.dedupBytes.DeleteLabelValues(partition, kind)
+		m.earlyRotations.DeleteLabelValues(partition, kind)
+	}
+}

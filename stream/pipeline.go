@@ -243,6 +243,7 @@ func (pl *Pipeline) own(ctx, hard context.Context, gen *kafka.Generation, f *fen
 	cfg := &pl.cfg
 	log := pl.log.With("partition", partition)
 	pkey := strconv.Itoa(partition)
+	defer pl.m.forget(pkey)
 	now := time.Now
 	warmStart := now()
 	seen := dedup.NewWindow(cfg.DedupWindow, cfg.DedupMaxKeys, warmStart)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 
 	"earshot/bench/e2e"
@@ -75,21 +76,23 @@ func (e *env) produce(t *testing.T, ctx context.Context, msgs []kafka.Message) {
 	}
 }
 
-// pipeline starts a pipeline in group; stop cancels it and waits.
-func (e *env) pipeline(t *testing.T, group string) (*stream.Pipeline, func()) {
+// pipeline starts a pipeline in group, its metrics in a registry of its
+// own; stop cancels it and waits.
+func (e *env) pipeline(t *testing.T, group string) (*stream.Pipeline, *prometheus.Registry, func()) {
 	t.Helper()
+	reg := prometheus.NewRegistry()
 	pl, err := stream.New(stream.Config{
 		Brokers: e.brokers, Topic: e.topic, Group: group,
 		BatchInterval: 300 * time.Millisecond, BatchRows: 5000, ChunkMessages: 1000,
 		SessionTimeout: 6 * time.Second, ShutdownTimeout: 20 * time.Second,
-	}, stream.Deps{Engine: func() *match.Engine { return e.engine }, Store: e.store, Enricher: e.en})
+	}, stream.Deps{Engine: func() *match.Engine { return e.engine }, Store: e.store, Enricher: e.en, Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- pl.Run(ctx) }()
-	return pl, func() {
+	return pl, reg, func() {
 		cancel()
 		select {
 		case err := <-done:
@@ -100,6 +103,21 @@ func (e *env) pipeline(t *testing.T, group string) (*stream.Pipeline, func()) {
 			t.Fatal("pipeline did not stop within 40s")
 		}
 	}
+}
+
+// seriesOf is the number of series of the metric name in reg.
+func seriesOf(t *testing.T, reg *prometheus.Registry, name string) int {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			return len(mf.GetMetric())
+		}
+	}
+	return 0
 }
 
 // waitFor polls cond until it holds or the timeout passes.
@@ -147,12 +165,25 @@ func TestPipelineGroundTruth(t *testing.T) {
 	}
 	e.produce(t, ctx, msgs)
 
-	pl, stop := e.pipeline(t, e.topic+"-g1")
+	pl, reg, stop := e.pipeline(t, e.topic+"-g1")
 	st := pl.Stats()
 	waitFor(t, 3*time.Minute, "the pipeline to consume and insert everything", func() bool {
 		return st.Consumed.Load() >= int64(len(msgs)) && st.Inserted.Load() == st.Mentions.Load() && st.Lag() == 0
 	})
+	// The per-partition gauges describe partitions owned now: one series
+	// per partition while it runs, none once it let them go.
+	perPartition := []string{"earshot_consumer_lag", "earshot_committed_offset", "earshot_dedup_keys", "earshot_dedup_bytes", "earshot_dedup_early_rotations"}
+	for _, name := range perPartition {
+		if n := seriesOf(t, reg, name); n == 0 {
+			t.Errorf("%s: no series while the partitions are owned", name)
+		}
+	}
 	stop()
+	for _, name := range perPartition {
+		if n := seriesOf(t, reg, name); n != 0 {
+			t.Errorf("%s: %d series after the pipeline let its partitions go", name, n)
+		}
+	}
 
 	if got := st.DeadLetters.Load(); got != int64(malformedSent) {
 		t.Errorf("dead letters: %d, want %d", got, malformedSent)
@@ -170,7 +201,7 @@ func TestPipelineGroundTruth(t *testing.T) {
 	// A new group has no committed offsets: it must resume right after the
 	// offsets ClickHouse stores with the rows (progress markers included),
 	// so it reads nothing again and counts nothing twice.
-	pl2, stop2 := e.pipeline(t, e.topic+"-g2")
+	pl2, _, stop2 := e.pipeline(t, e.topic+"-g2")
 	waitFor(t, time.Minute, "the second group to own its partitions", pl2.Ready)
 	time.Sleep(3 * time.Second) // time enough to read anything it would wrongly read
 	stop2()
