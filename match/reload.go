@@ -57,6 +57,11 @@ func (c *ReloaderConfig) validate() error {
 // keep both (coarse file-system timestamps).
 const rehashEvery = 30
 
+// missingPolls is how many polls a rules file must stay impossible to
+// check (deleted, unreadable directory) before Run counts a failed reload:
+// more than an editor's save takes.
+const missingPolls = 3
+
 // maxLoggedIDs bounds the rule ids logged per category on a reload.
 const maxLoggedIDs = 10
 
@@ -237,12 +242,15 @@ func (r *Reloader) reloadLocked() (Change, error) {
 
 // Run polls the file every Poll until ctx ends, reloading when its size or
 // modification time changes (and, every 30 polls, when its content does).
-// Errors are logged and counted; the active engine stays. Run returns when
+// Errors are logged and counted; the active engine stays. A file that
+// cannot be checked is logged once and counted once it has been so for
+// missingPolls polls, then every rehashEvery polls. Run returns when
 // ctx is done; it starts no goroutines.
 func (r *Reloader) Run(ctx context.Context) {
 	t := time.NewTicker(r.cfg.Poll)
 	defer t.Stop()
 	var lastErr string
+	failing := 0 // polls since the file could last be checked
 	for n := 1; ; n++ {
 		select {
 		case <-ctx.Done():
@@ -252,11 +260,17 @@ func (r *Reloader) Run(ctx context.Context) {
 		st, err := stamp(r.cfg.Path)
 		if err != nil {
 			// A missing file is often a moment in an editor's save; say so
-			// once, not on every poll.
+			// once, not on every poll, and count it as a failed reload
+			// once it has lasted missingPolls polls, and every rehashEvery
+			// polls after that, so that a file gone for good is seen
+			// (earshot_rules_reloads_total{result="error"}).
 			if err.Error() != lastErr {
 				r.cfg.Logger.Warn("cannot check rules file; keeping the active rules", "path", r.cfg.Path, "err", err.Error())
+				lastErr, failing = err.Error(), 0
 			}
-			lastErr = err.Error()
+			if failing++; failing%rehashEvery == missingPolls {
+				r.reloads.WithLabelValues("error").Inc()
+			}
 			continue
 		}
 		lastErr = ""

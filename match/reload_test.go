@@ -242,4 +242,13 @@ func TestReloaderRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor("stat warning", func() bool { return strings.Contains(f.log.String(), "cannot check rules file") })
+	// A file gone for good is a failed reload (counted), said once (logged).
+	errs := f.metric("error")
+	waitFor("the missing file counted", func() bool { return f.metric("error") > errs })
+	if n := strings.Count(f.log.String(), "cannot check rules file"); n != 1 {
+		t.Errorf("missing file logged %d times, want once", n)
+	}
+	if f.r.Engine() != e1 {
+		t.Fatal("a missing file replaced the engine")
+	}
 }
