@@ -137,3 +137,33 @@ GROUP BY author_id
 ORDER BY infl DESC, m DESC, author_id`+limitClause(limit), rule, sinceArg(since))
 	return out, err
 }
+
+// Reposted is a post whose reposts matched a rule: what is spreading.
+type Reposted struct {
+	PostID      string    // the reposted post (repost_of)
+	Reposts     uint64    // its reposts among the rule's mentions
+	Authors     uint64    // distinct authors of those reposts
+	First, Last time.Time // the first and the last of them
+	Text        string    // the text of one of them
+}
+
+// TopReposted returns the posts most reposted among a rule's mentions since
+// the given time, most reposts first (then id); limit <= 0 means all. It
+// reads the raw mentions table, by its key (rule_id, created_at).
+func (c *Client) TopReposted(ctx context.Context, rule string, since time.Time, limit int) ([]Reposted, error) {
+	var out []Reposted
+	err := c.query(ctx, "top reposted", func(scan func(...any) error) error {
+		var r Reposted
+		if err := scan(&r.PostID, &r.Reposts, &r.Authors, &r.First, &r.Last, &r.Text); err != nil {
+			return err
+		}
+		r.First, r.Last = r.First.UTC(), r.Last.UTC()
+		out = append(out, r)
+		return nil
+	}, `SELECT repost_of, count() AS n, uniqExact(author_id), min(created_at), max(created_at), any(text)
+FROM {db}.mentions
+WHERE rule_id = ? AND created_at >= toDateTime(?) AND is_repost != 0 AND repost_of != ''
+GROUP BY repost_of
+ORDER BY n DESC, repost_of`+limitClause(limit), rule, sinceArg(since))
+	return out, err
+}

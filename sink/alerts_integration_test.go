@@ -2,6 +2,7 @@ package sink
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -62,5 +63,44 @@ func TestIntegrationAlerts(t *testing.T) {
 	if len(top) != 2 || top[0].AuthorID != "u2" || top[0].Handle != "bob" || top[1].Mentions != 2 ||
 		top[1].Followers != 12 || top[1].Influence < 0.29 {
 		t.Errorf("top authors: %+v", top)
+	}
+}
+
+// TestIntegrationTopReposted: the posts most reposted among a rule's
+// mentions since a time, with their distinct reposting authors and the
+// span of the reposts; other rules, originals and older reposts are left
+// out.
+func TestIntegrationTopReposted(t *testing.T) {
+	c := migratedClient(t, nil)
+	ctx := context.Background()
+	at := time.Date(2026, 11, 22, 10, 31, 5, 0, time.UTC)
+	var rows []Mention
+	add := func(rule, id, repostOf, author string, when time.Time) {
+		rows = append(rows, Mention{RuleID: rule, PostID: id, CreatedAt: when, AuthorID: author, IsRepost: repostOf != "",
+			RepostOf: repostOf, Text: "RT @ana: sismo " + repostOf, Topic: "t", Offset: int64(len(rows))})
+	}
+	add("sismo", "10", "", "ana", at)
+	add("sismo", "11", "10", "a", at.Add(time.Minute))
+	add("sismo", "12", "10", "b", at.Add(2*time.Minute))
+	add("sismo", "13", "10", "a", at.Add(3*time.Minute))
+	add("sismo", "14", "20", "c", at.Add(time.Minute))
+	add("fuego", "15", "10", "d", at.Add(time.Minute))  // another rule
+	add("sismo", "16", "10", "e", at.Add(-2*time.Hour)) // before since
+	if err := c.Insert(ctx, rows); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.TopReposted(ctx, "sismo", at.Add(-time.Hour), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Reposted{
+		{PostID: "10", Reposts: 3, Authors: 2, First: at.Add(time.Minute), Last: at.Add(3 * time.Minute), Text: "RT @ana: sismo 10"},
+		{PostID: "20", Reposts: 1, Authors: 1, First: at.Add(time.Minute), Last: at.Add(time.Minute), Text: "RT @ana: sismo 20"},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("top reposted:\n got %+v\nwant %+v", got, want)
+	}
+	if got, err := c.TopReposted(ctx, "sismo", at.Add(-time.Hour), 1); err != nil || len(got) != 1 || got[0].PostID != "10" {
+		t.Errorf("limit 1: %+v, %v", got, err)
 	}
 }

@@ -1,7 +1,8 @@
 // Package dashboard serves earshot's web dashboard: a map of the mentions
 // of one rule per geohash cell over the world's country outlines, mentions
 // per minute (originals and reposts) of all rules and of that rule, its most
-// influential authors, the rules and countries with the most mentions, and
+// influential authors and its most reposted posts, the rules and countries
+// with the most mentions, and
 // the burst detector's alerts, from ClickHouse's aggregate
 // tables and alerts table (the sink package's dashboard queries), read again
 // on every refresh of the page (every 5 s). It is one page with its script
@@ -46,6 +47,7 @@ type Store interface {
 	PerMinute(ctx context.Context, since time.Time, limit int) ([]sink.MinuteCount, error)
 	RulePerMinute(ctx context.Context, rule string, since time.Time, limit int) ([]sink.MinuteCount, error)
 	TopAuthors(ctx context.Context, rule string, since time.Time, limit int) ([]sink.AuthorCount, error)
+	TopReposted(ctx context.Context, rule string, since time.Time, limit int) ([]sink.Reposted, error)
 	ByCell(ctx context.Context, rule string, since time.Time, precision, limit int) ([]sink.CellCount, error)
 	Alerts(ctx context.Context, since time.Time, limit int) ([]alert.Alert, error)
 }
@@ -73,6 +75,7 @@ const (
 	maxCells     = 5000
 	maxAlerts    = 50
 	maxAuthors   = 20
+	maxReposted  = 10
 	maxMinutes   = 7 * 24 * 60
 	maxRuleLen   = 256
 	outlineStep  = 0.25 // degrees between the outlines' points
@@ -200,8 +203,19 @@ type Summary struct {
 	Minutes     []Count  `json:"minutes"`      // all rules
 	RuleMinutes []Count  `json:"rule_minutes"` // Rule's timeline
 	Cells       []Count  `json:"cells"`
-	Authors     []Author `json:"authors"` // Rule's most influential authors, from the hour Since is in
+	Authors     []Author `json:"authors"`  // Rule's most influential authors, from the hour Since is in
+	Reposted    []Spread `json:"reposted"` // the posts most reposted among Rule's mentions
 	Alerts      []Alert  `json:"alerts"`
+}
+
+// Spread is a post whose reposts matched the rule.
+type Spread struct {
+	PostID  string    `json:"post_id"`
+	Reposts uint64    `json:"reposts"`
+	Authors uint64    `json:"authors"`
+	First   time.Time `json:"first"`
+	Last    time.Time `json:"last"`
+	Text    string    `json:"text"`
 }
 
 // Author is one of a rule's authors.
@@ -340,6 +354,13 @@ func (s *server) summary(r *http.Request) (*Summary, error) {
 		}
 		for _, a := range authors {
 			sum.Authors = append(sum.Authors, Author{ID: a.AuthorID, Handle: a.Handle, Mentions: a.Mentions, Influence: a.Influence, Followers: a.Followers})
+		}
+		reposted, err := s.store.TopReposted(ctx, rule, since, maxReposted)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range reposted {
+			sum.Reposted = append(sum.Reposted, Spread{PostID: r.PostID, Reposts: r.Reposts, Authors: r.Authors, First: r.First, Last: r.Last, Text: r.Text})
 		}
 		cells, err := s.store.ByCell(ctx, rule, since, precision, maxCells)
 		if err != nil {

@@ -43,9 +43,13 @@ func TestIntegrationSummary(t *testing.T) {
 	now := time.Now().UTC().Truncate(time.Minute)
 	var rows []sink.Mention
 	add := func(rule, country, cell string, at time.Time, repost bool, author string) {
-		rows = append(rows, sink.Mention{RuleID: rule, PostID: fmt.Sprint(len(rows) + 1), CreatedAt: at,
+		m := sink.Mention{RuleID: rule, PostID: fmt.Sprint(len(rows) + 1), CreatedAt: at,
 			AuthorID: author, Country: country, Cell: cell, IsRepost: repost, HasGeo: cell != "",
-			Text: "sismo", Topic: "posts", Offset: int64(len(rows))})
+			Text: "sismo", Topic: "posts", Offset: int64(len(rows))}
+		if repost {
+			m.RepostOf, m.Text = "p0", "RT @ana: sismo"
+		}
+		rows = append(rows, m)
 	}
 	for i := range 6 { // sismo: 6 in Mexico City's cells, 2 of them reposts, 3 authors
 		add("sismo", "MX", []string{"9g3w8", "9g3w9", "9g3qx"}[i%3], now.Add(-10*time.Minute), i < 2, fmt.Sprint("a", i%3))
@@ -112,6 +116,11 @@ func TestIntegrationSummary(t *testing.T) {
 	}
 	if len(s.Authors) != 4 {
 		t.Errorf("sismo's authors %+v", s.Authors)
+	}
+	// The two reposts, by a0 and a1, of p0.
+	if len(s.Reposted) != 1 || s.Reposted[0].PostID != "p0" || s.Reposted[0].Reposts != 2 || s.Reposted[0].Authors != 2 ||
+		s.Reposted[0].Text != "RT @ana: sismo" {
+		t.Errorf("reposted %+v", s.Reposted)
 	}
 	if len(s.Alerts) != 1 || s.Alerts[0].Rule != "sismo" || s.Alerts[0].Example != "sismo fuerte" || s.Alerts[0].Lat == nil {
 		t.Errorf("alerts %+v", s.Alerts)

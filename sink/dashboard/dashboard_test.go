@@ -51,6 +51,11 @@ func (f *fakeStore) TopAuthors(_ context.Context, rule string, since time.Time, 
 	f.asked = append(f.asked, "authors:"+rule)
 	return []sink.AuthorCount{{AuthorID: "7", Handle: "ana", Mentions: 2, Influence: 0.5, Followers: 1200}}, nil
 }
+func (f *fakeStore) TopReposted(_ context.Context, rule string, since time.Time, _ int) ([]sink.Reposted, error) {
+	f.since = append(f.since, since)
+	f.asked = append(f.asked, "reposted:"+rule)
+	return []sink.Reposted{{PostID: "10", Reposts: 3, Authors: 2, Text: "RT @ana: sismo"}}, nil
+}
 func (f *fakeStore) ByCell(_ context.Context, rule string, since time.Time, precision, _ int) ([]sink.CellCount, error) {
 	f.since = append(f.since, since)
 	f.cellRule, f.prec = rule, precision
@@ -105,7 +110,7 @@ func TestSummary(t *testing.T) {
 			t.Errorf("queried since %v, want %v", got, since)
 		}
 	}
-	if len(f.since) != 7 || !s.Since.Equal(since) || s.Window != "1h0m0s" || !s.GeneratedAt.Equal(clock) {
+	if len(f.since) != 8 || !s.Since.Equal(since) || s.Window != "1h0m0s" || !s.GeneratedAt.Equal(clock) {
 		t.Errorf("%d queries; summary since %v window %q at %v", len(f.since), s.Since, s.Window, s.GeneratedAt)
 	}
 	// The map shows the most mentioned rule unless asked, at the default precision.
@@ -122,8 +127,9 @@ func TestSummary(t *testing.T) {
 		t.Errorf("minutes %+v", s.Minutes)
 	}
 	if len(s.RuleMinutes) != 1 || s.RuleMinutes[0].Key != "09:32" || len(s.Authors) != 1 || s.Authors[0].Handle != "ana" ||
-		len(f.asked) != 2 || f.asked[0] != "minutes:sismo" || f.asked[1] != "authors:sismo" {
-		t.Errorf("rule minutes %+v, authors %+v, asked %v", s.RuleMinutes, s.Authors, f.asked)
+		len(s.Reposted) != 1 || s.Reposted[0].PostID != "10" || s.Reposted[0].Reposts != 3 ||
+		strings.Join(f.asked, " ") != "minutes:sismo authors:sismo reposted:sismo" {
+		t.Errorf("rule minutes %+v, authors %+v, reposted %+v, asked %v", s.RuleMinutes, s.Authors, s.Reposted, f.asked)
 	}
 	// A cell carries its centre; one that is not a geohash is left out.
 	if len(s.Cells) != 1 || s.Cells[0].Key != "9g3w" || s.Cells[0].Lat == nil ||
@@ -178,7 +184,7 @@ func TestPageAndWorld(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
 		t.Fatalf("page: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
-	for _, want := range []string{`id="map"`, `id="timeline"`, `id="ruletimeline"`, `id="authors"`, `id="rules"`, `id="alerts"`, `id="countries"`, `fetch("api/summary?"`, `fetch("world.svg")`} {
+	for _, want := range []string{`id="map"`, `id="timeline"`, `id="ruletimeline"`, `id="authors"`, `id="reposted"`, `id="rules"`, `id="alerts"`, `id="countries"`, `fetch("api/summary?"`, `fetch("world.svg")`} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("page lacks %s", want)
 		}
