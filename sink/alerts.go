@@ -109,6 +109,22 @@ ORDER BY detected_at DESC, id`+limitClause(limit), sinceArg(since))
 	return out, err
 }
 
+// AlertIDs returns the ids of the alerts stored with a detection time at
+// or after since (the detector's warm-up leaves out the alerts an earlier
+// run raised).
+func (c *Client) AlertIDs(ctx context.Context, since time.Time) (map[string]bool, error) {
+	ids := map[string]bool{}
+	err := c.query(ctx, "alert ids", func(scan func(...any) error) error {
+		var id string
+		if err := scan(&id); err != nil {
+			return err
+		}
+		ids[id] = true
+		return nil
+	}, `SELECT DISTINCT id FROM {db}.alerts WHERE detected_at >= toDateTime(?)`, sinceArg(since))
+	return ids, err
+}
+
 // AuthorCount is one author's activity on a rule.
 type AuthorCount struct {
 	AuthorID, Handle string

@@ -46,6 +46,12 @@ func TestIntegrationAlerts(t *testing.T) {
 	if got, err := c.Alerts(ctx, at.Add(time.Hour), 0); err != nil || len(got) != 0 {
 		t.Errorf("alerts since a later time: %v, %v", got, err)
 	}
+	if ids, err := c.AlertIDs(ctx, at.Add(30*time.Second)); err != nil || len(ids) != 1 || !ids["a2"] {
+		t.Errorf("alert ids since a2's minute: %v, %v", ids, err)
+	}
+	if ids, err := c.AlertIDs(ctx, at.Add(-time.Hour)); err != nil || len(ids) != 2 || !ids["a1"] || !ids["a2"] {
+		t.Errorf("alert ids: %v, %v", ids, err)
+	}
 
 	rows := []Mention{
 		{RuleID: "sismo", PostID: "1", CreatedAt: at, AuthorID: "u1", AuthorHandle: "ana", AuthorFollowers: 10, Influence: 0.2, Topic: "t", Offset: 1},

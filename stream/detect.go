@@ -26,6 +26,14 @@ type AlertStore interface {
 	InsertAlerts(ctx context.Context, alerts []alert.Alert) error
 }
 
+// RaisedAlerts is an AlertStore that can tell which alerts it holds
+// (*sink.Client): the alerts the warm-up's replay raises again, which an
+// earlier run stored and sent, are then not stored, logged or sent a
+// second time. A store without it gets them all again (same ids).
+type RaisedAlerts interface {
+	AlertIDs(ctx context.Context, since time.Time) (map[string]bool, error)
+}
+
 // AlertSender delivers alerts to the alerts topic and webhooks:
 // *alert.Dispatcher (its cooldown applies). Send must not block.
 type AlertSender interface {
@@ -302,6 +310,27 @@ func compareKeys(a, b eventKey) int {
 	return cmp.Compare(a.i, b.i)
 }
 
+// dropRaised removes from d.alerts the alerts the store already holds (an
+// earlier run raised them from the same mentions, with the same ids), and
+// returns how many it removed. Alerts are detected at or after since. When
+// the store cannot say, every alert stays.
+func (d *detection) dropRaised(ctx context.Context, since time.Time) int {
+	raised, ok := d.store.(RaisedAlerts)
+	if !ok || len(d.alerts) == 0 {
+		return 0
+	}
+	qctx, cancel := context.WithTimeout(ctx, warmupTimeout)
+	defer cancel()
+	ids, err := raised.AlertIDs(qctx, since.Add(-time.Minute))
+	if err != nil {
+		d.log.Warn("cannot read the alerts already raised; the warm-up's alerts are all delivered again", "err", err)
+		return 0
+	}
+	n := len(d.alerts)
+	d.alerts = slices.DeleteFunc(d.alerts, func(a alert.Alert) bool { return ids[a.ID] })
+	return n - len(d.alerts)
+}
+
 // deliver stores alerts (retrying until ctx ends: the detector then blocks,
 // and with it the owners) and hands them to the sender.
 func (d *detection) deliver(ctx context.Context, alerts []alert.Alert) {
@@ -458,8 +487,9 @@ func (d *detection) warmUp(ctx context.Context) {
 	if d.warmH != nil {
 		d.warmH.Observe(took.Seconds())
 	}
+	repeats := d.dropRaised(ctx, newest.Add(-WarmupSpan))
 	d.log.Info("burst detector warmed up", "mentions", mentions, "posts", posts,
-		"from", newest.Add(-WarmupSpan), "to", newest, "alerts", len(d.alerts), "took", took)
+		"from", newest.Add(-WarmupSpan), "to", newest, "alerts", len(d.alerts), "already_raised", repeats, "took", took)
 	if len(d.alerts) > 0 {
 		d.deliver(ctx, d.alerts)
 		clear(d.alerts)

@@ -201,3 +201,81 @@ func BenchmarkDetectionWarmUp(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "mentions/s")
 }
+
+// raisedRecorder is an alertRecorder that knows which alerts an earlier run
+// stored.
+type raisedRecorder struct {
+	alertRecorder
+	ids   map[string]bool
+	err   error
+	since time.Time
+}
+
+func (r *raisedRecorder) AlertIDs(_ context.Context, since time.Time) (map[string]bool, error) {
+	r.since = since
+	return r.ids, r.err
+}
+
+// TestWarmUpSkipsRaisedAlerts: a burst among the stored mentions is raised
+// again by the warm-up's replay, with the ids the earlier run gave it; the
+// alerts the store already holds are not stored or sent again, the others
+// are, and a store that cannot say gets them all.
+func TestWarmUpSkipsRaisedAlerts(t *testing.T) {
+	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	var stored []sink.Mention
+	for s := 0; s < 34*60; s++ { // background every 10 s, then a burst from +32m
+		n := 0
+		if s%10 == 0 {
+			n = 1
+		}
+		if s >= 32*60 {
+			n = 3
+		}
+		for i := range n {
+			stored = append(stored, sink.Mention{RuleID: "quake", PostID: strconv.Itoa(s*10 + i),
+				CreatedAt: t0.Add(time.Duration(s) * time.Second), Text: "quake here"})
+		}
+	}
+	warm := func(store AlertStore) *detection {
+		det, err := burst.New(burst.Config{Scopes: []string{alert.ScopeRule}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := &detection{det: det, store: store, idle: 10 * time.Second, m: newMetrics(nil), log: slog.New(slog.DiscardHandler),
+			stats: &Stats{}, now: func() time.Time { return t0.Add(time.Hour) }, backof: time.Millisecond, topic: "posts",
+			warmH: newWarmupHistogram(nil), src: &fakeMentions{rows: stored}, parts: map[int]*partClock{}}
+		d.warmUp(context.Background())
+		return d
+	}
+	first := &alertRecorder{}
+	warm(first)
+	if len(first.got) < 2 {
+		t.Fatalf("the replayed burst raised %d alerts, want a trigger and follow-ups", len(first.got))
+	}
+	ids := map[string]bool{}
+	for _, a := range first.got {
+		ids[a.ID] = true
+	}
+
+	again := &raisedRecorder{ids: ids}
+	d := warm(again)
+	if len(again.got) != 0 || d.stats.Alerts.Load() != 0 {
+		t.Errorf("alerts raised before were delivered again: %+v", again.got)
+	}
+	if want := t0.Add(34*time.Minute - time.Nanosecond - WarmupSpan - time.Minute); !again.since.Equal(want) {
+		t.Errorf("asked for the alerts since %v, want %v", again.since, want)
+	}
+
+	delete(ids, first.got[len(first.got)-1].ID) // the last one the earlier run did not store
+	partly := &raisedRecorder{ids: ids}
+	warm(partly)
+	if len(partly.got) != 1 || partly.got[0].ID != first.got[len(first.got)-1].ID {
+		t.Errorf("delivered %+v, want the one alert not stored before", partly.got)
+	}
+
+	failing := &raisedRecorder{err: errors.New("down")}
+	warm(failing)
+	if len(failing.got) != len(first.got) {
+		t.Errorf("store that cannot say: %d alerts delivered, want all %d", len(failing.got), len(first.got))
+	}
+}
