@@ -33,6 +33,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"earshot/enrich/geo"
@@ -64,6 +65,11 @@ type Config struct {
 	Precision int
 	// Timeout bounds the queries of one request. Default 10s.
 	Timeout time.Duration
+	// Reuse is how long a summary is served again to requests with the
+	// same parameters before ClickHouse is asked again, so that many open
+	// pages (a wall display, a team) cost the queries of one. Default 2s;
+	// negative: never reused.
+	Reuse time.Duration
 	// Now is the clock (tests). Default time.Now.
 	Now func() time.Time
 }
@@ -95,6 +101,9 @@ func (c *Config) SetDefaults() {
 	if c.Timeout == 0 {
 		c.Timeout = 10 * time.Second
 	}
+	if c.Reuse == 0 {
+		c.Reuse = 2 * time.Second
+	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -123,7 +132,20 @@ type server struct {
 	cfg   Config
 	world []byte // the outlines' SVG path
 	gz    []byte // world gzip-compressed
+
+	mu     sync.Mutex
+	recent map[query]*Summary // summaries younger than cfg.Reuse, by parameters
 }
+
+// query is a summary request's parameters.
+type query struct {
+	window    time.Duration
+	rule      string
+	precision int
+}
+
+// maxRecent bounds the summaries kept for reuse.
+const maxRecent = 64
 
 // New returns the dashboard's handler. It builds the country outlines once
 // (about 50,000 points).
@@ -136,7 +158,7 @@ func New(store Store, cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dashboard: %w", err)
 	}
-	s := &server{store: store, cfg: cfg, world: worldSVG(lines)}
+	s := &server{store: store, cfg: cfg, world: worldSVG(lines), recent: map[query]*Summary{}}
 	var b bytes.Buffer
 	zw := gzip.NewWriter(&b)
 	zw.Write(s.world)
@@ -308,14 +330,43 @@ func (s *server) params(r *http.Request) (window time.Duration, rule string, pre
 	return window, rule, precision, nil
 }
 
+// summary answers a request from a summary of the same parameters made
+// within cfg.Reuse, or from ClickHouse.
 func (s *server) summary(r *http.Request) (*Summary, error) {
 	window, rule, precision, err := s.params(r)
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
-	defer cancel()
+	q := query{window, rule, precision}
 	now := s.cfg.Now().UTC()
+	s.mu.Lock()
+	sum := s.recent[q]
+	s.mu.Unlock()
+	if sum != nil && now.Sub(sum.GeneratedAt) < s.cfg.Reuse {
+		return sum, nil
+	}
+	sum, err = s.query(r.Context(), q, now)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, v := range s.recent {
+		if now.Sub(v.GeneratedAt) >= s.cfg.Reuse || len(s.recent) >= maxRecent {
+			delete(s.recent, k)
+		}
+	}
+	if s.cfg.Reuse > 0 {
+		s.recent[q] = sum
+	}
+	return sum, nil
+}
+
+// query reads a summary from the store.
+func (s *server) query(ctx context.Context, q query, now time.Time) (*Summary, error) {
+	window, rule, precision := q.window, q.rule, q.precision
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
 	since := now.Add(-window).Truncate(time.Minute)
 	sum := &Summary{GeneratedAt: now, Since: since, Window: window.String(), Precision: precision}
 

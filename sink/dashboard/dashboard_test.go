@@ -70,9 +70,14 @@ func (f *fakeStore) Alerts(_ context.Context, since time.Time, _ int) ([]alert.A
 
 var clock = time.Date(2026, 11, 22, 10, 30, 40, 0, time.UTC)
 
-func newTestServer(t *testing.T, f *fakeStore) *httptest.Server {
+// newTestServer serves f at the time *now (clock when nil).
+func newTestServer(t *testing.T, f *fakeStore, now ...*time.Time) *httptest.Server {
 	t.Helper()
-	h, err := New(f, Config{Now: func() time.Time { return clock }})
+	at := &clock
+	if len(now) > 0 {
+		at = now[0]
+	}
+	h, err := New(f, Config{Now: func() time.Time { return *at }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +156,8 @@ func TestSummary(t *testing.T) {
 
 func TestSummaryErrors(t *testing.T) {
 	f := &fakeStore{}
-	srv := newTestServer(t, f)
+	now := clock
+	srv := newTestServer(t, f, &now)
 	for _, q := range []string{"window=0s", "window=30s", "window=9000h", "window=abc", "precision=0", "precision=6", "precision=x",
 		"rule=" + strings.Repeat("r", 300)} {
 		var e map[string]string
@@ -165,8 +171,10 @@ func TestSummaryErrors(t *testing.T) {
 		len(f.asked) != 0 || len(s.RuleMinutes) != 0 || len(s.Authors) != 0 {
 		t.Errorf("empty store: status %d, rule %q, cells %v, cells asked for %q", code, s.Rule, s.Cells, f.cellRule)
 	}
-	// ClickHouse failing: 502 with the error.
+	// ClickHouse failing: 502 with the error (once the last summary is
+	// too old to serve again).
 	f.err = errors.New("connection refused")
+	now = now.Add(2 * time.Second)
 	var e map[string]string
 	if code := get(t, srv.URL+"/api/summary", &e); code != http.StatusBadGateway || !strings.Contains(e["error"], "connection refused") {
 		t.Errorf("store error: status %d, %v", code, e)
@@ -238,5 +246,44 @@ func TestConfigValidate(t *testing.T) {
 		if _, err := New(&fakeStore{}, c); err == nil {
 			t.Errorf("%+v: no error", c)
 		}
+	}
+}
+
+// TestSummaryReuse: requests with the same parameters within Reuse are
+// answered from one set of queries; other parameters, an older summary or
+// a negative Reuse ask the store again.
+func TestSummaryReuse(t *testing.T) {
+	f := &fakeStore{rules: []sink.RuleCount{{Rule: "sismo", Mentions: 1}}}
+	now := clock
+	srv := newTestServer(t, f, &now)
+	queries := func() int { return len(f.since) / 8 } // 8 queries per summary with a rule
+	var s Summary
+	get(t, srv.URL+"/api/summary", &s)
+	now = now.Add(1500 * time.Millisecond)
+	get(t, srv.URL+"/api/summary", &s)
+	if queries() != 1 || !s.GeneratedAt.Equal(clock) {
+		t.Errorf("%d summaries queried within 2s (the last generated at %v), want 1", queries(), s.GeneratedAt)
+	}
+	get(t, srv.URL+"/api/summary?window=15m", &s)
+	if queries() != 2 {
+		t.Errorf("another window: %d summaries queried, want 2", queries())
+	}
+	now = now.Add(time.Second) // 2.5 s after the first
+	get(t, srv.URL+"/api/summary", &s)
+	if queries() != 3 || !s.GeneratedAt.Equal(now) {
+		t.Errorf("after 2.5s: %d summaries queried, generated at %v", queries(), s.GeneratedAt)
+	}
+
+	h, err := New(f, Config{Reuse: -1, Now: func() time.Time { return clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.since = nil
+	for range 3 {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/api/summary", nil))
+	}
+	if queries() != 3 {
+		t.Errorf("Reuse -1: %d summaries queried for 3 requests", queries())
 	}
 }
