@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Shared helpers for deploy/local/{up,down,status,reset,kafka-topics,kafka-delete-records}.
+# Shared helpers for deploy/local/{up,down,status,reset,kafka-topics,kafka-delete-records,kafka-consumer-groups}.
 # Sourced, never executed. Starts and stops a single-node Kafka (KRaft) and a
 # ClickHouse server as plain background processes whose state lives in
 # ${EARSHOT_LOCAL_DIR:-<repo>/.local} and whose downloads live in
