@@ -253,30 +253,12 @@ func (f failing) Deliver(context.Context, *Alert, []byte) error {
 	return errors.New("webhook answered 503")
 }
 
-// syncBuffer is a bytes.Buffer for a log handler written from goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestDispatcherLogs: every alert a target does not get is logged with the
 // target, the alert and why: given up by a failing target, dropped on a
 // stuck target's full queue.
 func TestDispatcherLogs(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var logs syncBuffer
+		var logs bytes.Buffer // written by the owners before Close returns, and by Send
 		stuck := &recorder{name: "stuck", wait: make(chan struct{})}
 		d, err := NewDispatcher(DispatcherConfig{Cooldown: -1, QueueSize: 1,
 			Log: slog.New(slog.NewTextHandler(&logs, nil))}, failing{"webhook1"}, stuck)
