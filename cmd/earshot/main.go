@@ -6,6 +6,7 @@
 //	earshot migrate   apply the ClickHouse schema
 //	earshot rules     check a rules file, or test it against posts
 //	earshot dashboard serve the web dashboard (map, timeline, rules, alerts) from ClickHouse
+//	earshot bench     measure throughput, CPU per post and latency end to end
 //
 // Every flag can also be set through the environment: --kafka-brokers is
 // EARSHOT_KAFKA_BROKERS, and so on; a flag on the command line wins. Run
@@ -37,6 +38,7 @@ var commands = []command{
 	{"enrich", "print posts as stored: geo fields and tier, author features, language (JSONL)", cmdEnrich},
 	{"detect", "replay posts through matching and the burst detector, print alerts", cmdDetect},
 	{"dashboard", "serve the web dashboard (map, timeline, rules, alerts) from ClickHouse", cmdDashboard},
+	{"bench", "measure posts/s, CPU per post and latency end to end on a Kafka and a ClickHouse", cmdBench},
 }
 
 func usage() {

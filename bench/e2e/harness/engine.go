@@ -1,4 +1,4 @@
-package main
+package harness
 
 import (
 	"bufio"
@@ -33,7 +33,7 @@ type EngineRun struct {
 // posts it read by then.
 const engineTimeout = 10 * time.Minute
 
-func engineRun(ctx context.Context, o options, svc services, ch driver.Conn, topic, rulesFile, group string, start time.Time) (*EngineRun, error) {
+func engineRun(ctx context.Context, o Options, svc services, ch driver.Conn, topic, rulesFile, group string, start time.Time) (*EngineRun, error) {
 	terms, err := readTerms(rulesFile)
 	if err != nil {
 		return nil, err
@@ -45,13 +45,13 @@ func engineRun(ctx context.Context, o options, svc services, ch driver.Conn, top
 	// 1M: ~20 minutes of matching here) or when its topic has no more, and
 	// a table being dropped waits for the block being read.
 	topic += "-engine"
-	if err := produce(ctx, o, topic, o.enginePost, start); err != nil {
+	if err := produce(ctx, o, topic, o.EnginePosts, start); err != nil {
 		return nil, err
 	}
 	// The engine's consumer starts at a new group's end (librdkafka's
 	// default, not settable in this ClickHouse): the group is given
 	// offset 0 of every partition first.
-	if err := commitStart(ctx, o.brokers, group, topic); err != nil {
+	if err := commitStart(ctx, o.Brokers, group, topic); err != nil {
 		return nil, err
 	}
 	if err := ch.QueryRow(ctx, "SELECT version()").Scan(&e.Version); err != nil {
@@ -62,7 +62,7 @@ func engineRun(ctx context.Context, o options, svc services, ch driver.Conn, top
 		"DROP DATABASE IF EXISTS " + db,
 		"CREATE DATABASE " + db,
 		fmt.Sprintf("CREATE TABLE %s.posts_queue (id String, text String) ENGINE = Kafka('%s', '%s', '%s', 'JSONEachRow')",
-			db, o.brokers, topic, group),
+			db, o.Brokers, topic, group),
 		fmt.Sprintf("CREATE TABLE %s.post_terms (id String, terms Array(String)) ENGINE = MergeTree ORDER BY id", db),
 	}
 	for _, s := range stmts {
@@ -73,7 +73,7 @@ func engineRun(ctx context.Context, o options, svc services, ch driver.Conn, top
 	defer func() { // the view first: the engine reads on while one is attached
 		for _, s := range []string{"DROP TABLE IF EXISTS " + db + ".match_mv", "DROP DATABASE IF EXISTS " + db} {
 			if err := ch.Exec(context.Background(), s); err != nil {
-				fmt.Fprintf(os.Stderr, "e2ebench: %s: %v\n", s, err)
+				fmt.Fprintf(os.Stderr, "bench: %s: %v\n", s, err)
 			}
 		}
 	}()
@@ -97,7 +97,7 @@ func engineRun(ctx context.Context, o options, svc services, ch driver.Conn, top
 		if err := ch.QueryRow(ctx, "SELECT count() FROM "+db+".post_terms").Scan(&n); err != nil {
 			return nil, err
 		}
-		if n >= uint64(o.enginePost) {
+		if n >= uint64(o.EnginePosts) {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -1,4 +1,4 @@
-package main
+package harness
 
 import (
 	"bufio"
@@ -31,10 +31,10 @@ type Throughput struct {
 // throughput runs the pipeline over the posts already in its topic and
 // measures it from its first fetched message until its committed offsets
 // cover all of them.
-func throughput(ctx context.Context, o options, svc services, args []string, posts int) (Throughput, error) {
+func throughput(ctx context.Context, o Options, svc services, args []string, posts int) (Throughput, error) {
 	var t Throughput
 	start := time.Now()
-	c, err := startChild(ctx, o.earshot, args...)
+	c, err := startChild(ctx, o.Earshot, args...)
 	if err != nil {
 		return t, err
 	}
@@ -67,11 +67,11 @@ func throughput(ctx context.Context, o options, svc services, args []string, pos
 				return t, err
 			}
 			t.StartupSeconds = first.at.Sub(start).Seconds()
-			if o.profile != "" {
-				prof := profileCPU(ctx, o.profile, 5*time.Second)
+			if o.CPUProfile != "" {
+				prof := profileCPU(ctx, o.CPUProfile, 5*time.Second)
 				defer func() {
 					if err := <-prof; err != nil {
-						fmt.Fprintln(os.Stderr, "e2ebench: cpu profile:", err)
+						fmt.Fprintln(os.Stderr, "bench: cpu profile:", err)
 					}
 				}()
 			}

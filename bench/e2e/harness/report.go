@@ -1,4 +1,4 @@
-package main
+package harness
 
 import (
 	"fmt"
@@ -62,9 +62,13 @@ func markdown(r *Report) string {
 	var b strings.Builder
 	t := r.Throughput
 	fmt.Fprintf(&b, "# earshot end to end, %s\n\n", r.Date)
-	fmt.Fprintf(&b, "Machine: %s, %d cores, %s, %s. Kafka and ClickHouse from deploy/local on the same machine.\n", r.Machine.CPU, r.Machine.Cores, r.Machine.Memory, r.Machine.Go)
+	where := "Kafka and ClickHouse from deploy/local on the same machine."
+	if !r.LocalServices {
+		where = "Kafka and ClickHouse as given (their CPU not measured)."
+	}
+	fmt.Fprintf(&b, "Machine: %s, %d cores, %s, %s. %s\n", r.Machine.CPU, r.Machine.Cores, r.Machine.Memory, r.Machine.Go, where)
 	fmt.Fprintf(&b, "Workload: `earshot gen --seed %d`, %d keyword rules, %d posts written before the throughput phase (%.1f s).\n", r.Seed, r.Rules, r.Posts, r.Produce.Seconds)
-	fmt.Fprintf(&b, "Command: `bench/e2e/run.sh` (bench/e2e/cmd/e2ebench; results in JSON next to this file).\n\n")
+	fmt.Fprintf(&b, "Command: `earshot bench` (bench/e2e/run.sh; results in JSON next to this file).\n\n")
 	b.WriteString("| what | target | measured | met |\n|---|---|---|---|\n")
 	for _, row := range r.Targets {
 		m := "—"
@@ -78,8 +82,12 @@ func markdown(r *Report) string {
 	fmt.Fprintf(&b, "- %d posts in %.2f s: **%.0f posts/s**\n", t.Posts, t.Seconds, t.PostsPerSecond)
 	fmt.Fprintf(&b, "- earshot CPU %.2f s: **%.2f µs per post** (%.0f posts per CPU-second); peak RSS %.0f MB\n",
 		t.CPUSeconds, t.CPUMicrosPerPost, 1e6/t.CPUMicrosPerPost, float64(t.PeakRSSBytes)/(1<<20))
-	fmt.Fprintf(&b, "- in the same window Kafka used %.2f CPU-s, ClickHouse %.2f; the machine was %.0f%% busy\n",
-		t.KafkaCPUSeconds, t.ClickHouseCPUSecs, 100*t.MachineBusy)
+	if r.LocalServices {
+		fmt.Fprintf(&b, "- in the same window Kafka used %.2f CPU-s, ClickHouse %.2f; the machine was %.0f%% busy\n",
+			t.KafkaCPUSeconds, t.ClickHouseCPUSecs, 100*t.MachineBusy)
+	} else {
+		fmt.Fprintf(&b, "- in the same window the machine was %.0f%% busy\n", 100*t.MachineBusy)
+	}
 	fmt.Fprintf(&b, "- %d posts matched a rule (%.1f%%), %d mention rows stored\n", t.MatchedPosts, 100*float64(t.MatchedPosts)/float64(r.Posts), t.MentionRows)
 	if len(r.Latency) > 0 {
 		fmt.Fprintf(&b, "\n## Latency\n\nThe generator sending in real time for %.0f s at a fraction of the throughput above, on the same machine, "+

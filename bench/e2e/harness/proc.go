@@ -1,4 +1,4 @@
-package main
+package harness
 
 import (
 	"bufio"
@@ -48,8 +48,13 @@ func describeMachine() Machine {
 // services are the pids of the local Kafka broker and ClickHouse server.
 type services struct{ kafka, clickhouse int }
 
+// findServices reads the pids deploy/local keeps in runDir; none when
+// runDir is "" (the services run elsewhere: their CPU is not measured).
 func findServices(runDir string) (services, error) {
 	var s services
+	if runDir == "" {
+		return s, nil
+	}
 	for name, dst := range map[string]*int{"kafka": &s.kafka, "clickhouse": &s.clickhouse} {
 		b, err := os.ReadFile(filepath.Join(runDir, name+".pid"))
 		if err != nil {
@@ -154,7 +159,8 @@ type cpuSample struct {
 	machineBusy, machineTotal time.Duration
 }
 
-// sample reads the CPU times of pid (0: none) and the services.
+// sample reads the CPU times of pid (0: none) and the services (those
+// with pid 0 are not measured).
 func sample(pid int, s services) (cpuSample, error) {
 	c := cpuSample{at: time.Now()}
 	var err error
@@ -163,11 +169,15 @@ func sample(pid int, s services) (cpuSample, error) {
 			return c, err
 		}
 	}
-	if c.kafka, err = processCPU(s.kafka); err != nil {
-		return c, fmt.Errorf("kafka: %w", err)
+	if s.kafka != 0 {
+		if c.kafka, err = processCPU(s.kafka); err != nil {
+			return c, fmt.Errorf("kafka: %w", err)
+		}
 	}
-	if c.clickhouse, err = processCPU(s.clickhouse); err != nil {
-		return c, fmt.Errorf("clickhouse: %w", err)
+	if s.clickhouse != 0 {
+		if c.clickhouse, err = processCPU(s.clickhouse); err != nil {
+			return c, fmt.Errorf("clickhouse: %w", err)
+		}
 	}
 	c.machineBusy, c.machineTotal, err = machineCPU()
 	return c, err

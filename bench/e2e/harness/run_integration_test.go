@@ -1,4 +1,4 @@
-package main
+package harness
 
 import (
 	"context"
@@ -23,16 +23,16 @@ import (
 func TestRunSmall(t *testing.T) {
 	brokers, ch := e2e.Services(t)
 	bin := filepath.Join(t.TempDir(), "earshot")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../../../cmd/earshot").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", bin, "../../../cmd/earshot").CombinedOutput(); err != nil {
 		t.Fatalf("building earshot: %v\n%s", err, out)
 	}
 	out := t.TempDir()
-	o := options{earshot: bin, brokers: brokers, clickhouse: ch, posts: 20_000, rules: 1_000, seed: 3,
-		latencyFor: 4 * time.Second, latencyAt: []float64{0.05}, out: out, runDir: "../../../../.local/run",
-		engine: true, enginePost: 1_000}
+	o := Options{Earshot: bin, Brokers: brokers, ClickHouse: ch, Posts: 20_000, Rules: 1_000, Seed: 3,
+		LatencyFor: 4 * time.Second, LatencyAt: []float64{0.05}, Out: out, RunDir: "../../../.local/run",
+		Engine: true, EnginePosts: 1_000}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	if err := run(ctx, o); err != nil {
+	if err := Run(ctx, o); err != nil {
 		t.Fatal(err)
 	}
 
@@ -46,7 +46,7 @@ func TestRunSmall(t *testing.T) {
 		t.Fatal(err)
 	}
 	th := r.Throughput
-	if th.Posts <= 0 || th.Posts > o.posts || !(th.PostsPerSecond > 0) || !(th.CPUMicrosPerPost > 0) || th.PeakRSSBytes <= 0 {
+	if th.Posts <= 0 || th.Posts > o.Posts || !(th.PostsPerSecond > 0) || !(th.CPUMicrosPerPost > 0) || th.PeakRSSBytes <= 0 {
 		t.Errorf("throughput %+v", th)
 	}
 	if th.MatchedPosts <= 0 || th.MentionRows < th.MatchedPosts/2 {
@@ -55,7 +55,7 @@ func TestRunSmall(t *testing.T) {
 	if len(r.Latency) != 1 || r.Latency[0].Posts <= 0 || r.Latency[0].Measured <= 0 || !(r.Latency[0].P99Ms > 0) {
 		t.Errorf("latency %+v", r.Latency)
 	}
-	if e := r.Engine; e == nil || e.Posts < o.enginePost || !(e.PostsPerCPUSecond > 0) || e.MatchedPosts <= 0 {
+	if e := r.Engine; e == nil || e.Posts < o.EnginePosts || !(e.PostsPerCPUSecond > 0) || e.MatchedPosts <= 0 {
 		t.Errorf("ClickHouse's Kafka engine %+v", e)
 	}
 	if len(r.Targets) != 5 {

@@ -1,6 +1,7 @@
-// Command e2ebench measures earshot end to end on the local Kafka and
-// ClickHouse that deploy/local starts, the way an operator validates a
-// machine before a big event (perf.md, "End to end"):
+// Package harness measures earshot end to end against a Kafka broker and a
+// ClickHouse server, the way an operator validates a machine before a big
+// event (perf.md, "End to end"); `earshot bench` and bench/e2e/run.sh run
+// it:
 //
 //  1. Throughput: the generator writes N posts (fixed seed, 10k keyword
 //     rules, the realistic mix: ~2% GPS, half with a profile location, 20%
@@ -9,8 +10,9 @@
 //     window is from its first fetched message to the moment its committed
 //     offsets cover all N posts, which happens only after ClickHouse
 //     acknowledged their rows: posts/s, the earshot process's CPU per post
-//     (user + system, from /proc), the CPU of Kafka and ClickHouse and of the
-//     whole machine over the same window, and earshot's peak RSS.
+//     (user + system, from /proc), the CPU of Kafka and ClickHouse (when
+//     their processes run on this machine under deploy/local, Options.RunDir)
+//     and of the whole machine over the same window, and earshot's peak RSS.
 //  2. Latency: `earshot run` on another new topic while the generator, on
 //     the same machine, sends at half (then a quarter) of the measured
 //     throughput in real time (event time = wall time); ClickHouse is
@@ -25,25 +27,23 @@
 //     expression of all the terms between word boundaries, case-insensitive
 //     (extractAll; the Debian ClickHouse here, 18.16, has no multi-pattern
 //     search functions), rows per rule and post into a MergeTree table. Its
-//     posts per CPU-second of the ClickHouse server against earshot's.
+//     posts per CPU-second of the ClickHouse server against earshot's: it
+//     needs the server's process on this machine (Options.RunDir).
 //
-// It writes bench/results/e2e-<date>.{json,md}. Run it with
-// bench/e2e/run.sh, which starts the services and builds the binary.
-package main
+// Run writes e2e-<date>.{json,md} into Options.Out. It creates its topics
+// (earshot-e2e-<time>*) and the database earshot_e2e, and deletes them at
+// the end unless Options.Keep.
+package harness
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -51,63 +51,69 @@ import (
 	"github.com/segmentio/kafka-go"
 )
 
-type options struct {
-	earshot    string
-	brokers    string
-	clickhouse string
-	posts      int
-	rules      int
-	seed       int
-	latencyFor time.Duration
-	latencyAt  []float64
-	out        string
-	runDir     string
-	engine     bool
-	enginePost int
-	profile    string
-	keep       bool
+// Options configures a run; the zero values of the fields marked so take
+// their defaults (SetDefaults).
+type Options struct {
+	Earshot     string        // the earshot binary that generates and runs (required)
+	Brokers     string        // Kafka bootstrap addresses, comma-separated (default 127.0.0.1:9092)
+	ClickHouse  string        // ClickHouse native host:port (default 127.0.0.1:9000)
+	Posts       int           // posts written before the throughput phase (default 2,000,000)
+	Rules       int           // keyword rules, whose mentions the generator plants (default 10,000)
+	Seed        int           // the generator's seed (default 1)
+	LatencyFor  time.Duration // how long each latency run sends posts (0: no latency phase)
+	LatencyAt   []float64     // fractions of the throughput at which latency is measured (default 0.5, 0.25)
+	Out         string        // directory of the report (default ".")
+	RunDir      string        // deploy/local's pid files of Kafka and ClickHouse ("": their CPU is not measured, and no engine phase)
+	Engine      bool          // measure ClickHouse's Kafka engine too (needs RunDir)
+	EnginePosts int           // posts the engine phase reads (default 100,000)
+	CPUProfile  string        // a file for a CPU profile of `earshot run` over the throughput phase's first 5 s ("": none)
+	Keep        bool          // keep the run's topics and database
 }
 
-func main() {
-	var o options
-	flag.StringVar(&o.earshot, "earshot", "bin/earshot", "the earshot `binary`")
-	flag.StringVar(&o.brokers, "kafka-brokers", "127.0.0.1:9092", "Kafka bootstrap `addresses`")
-	flag.StringVar(&o.clickhouse, "clickhouse-addr", "127.0.0.1:9000", "ClickHouse native `host:port`")
-	flag.IntVar(&o.posts, "posts", 2_000_000, "posts written before the throughput phase")
-	flag.IntVar(&o.rules, "rules", 10_000, "keyword rules (the generator plants mentions of them)")
-	flag.IntVar(&o.seed, "seed", 1, "generator seed")
-	flag.DurationVar(&o.latencyFor, "latency-duration", 30*time.Second, "how long each latency run sends posts (0: no latency phase)")
-	flag.Func("latency-at", "comma-separated `fractions` of the measured throughput at which latency is measured (default 0.5,0.25)", func(v string) error {
-		o.latencyAt = nil
-		for _, f := range strings.Split(v, ",") {
-			x, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
-			if err != nil || x <= 0 || x > 1 {
-				return fmt.Errorf("%q is not a fraction in (0, 1]", f)
-			}
-			o.latencyAt = append(o.latencyAt, x)
+// SetDefaults fills in the zero fields that have a default.
+func (o *Options) SetDefaults() {
+	if o.Brokers == "" {
+		o.Brokers = "127.0.0.1:9092"
+	}
+	if o.ClickHouse == "" {
+		o.ClickHouse = "127.0.0.1:9000"
+	}
+	if o.Posts == 0 {
+		o.Posts = 2_000_000
+	}
+	if o.Rules == 0 {
+		o.Rules = 10_000
+	}
+	if o.Seed == 0 {
+		o.Seed = 1
+	}
+	if o.LatencyAt == nil {
+		o.LatencyAt = []float64{0.5, 0.25}
+	}
+	if o.Out == "" {
+		o.Out = "."
+	}
+	if o.EnginePosts == 0 {
+		o.EnginePosts = 100_000
+	}
+}
+
+// Validate reports options out of range, saying what to fix.
+func (o *Options) Validate() error {
+	switch {
+	case o.Earshot == "":
+		return errors.New("no earshot binary to run")
+	case o.Posts < 0 || o.Rules < 0 || o.EnginePosts < 0 || o.LatencyFor < 0:
+		return fmt.Errorf("posts %d, rules %d, engine posts %d and latency duration %v must be positive", o.Posts, o.Rules, o.EnginePosts, o.LatencyFor)
+	case o.Engine && o.RunDir == "":
+		return errors.New("the ClickHouse Kafka engine phase measures the ClickHouse server's CPU: it needs the run directory of deploy/local's pid files, or turn it off")
+	}
+	for _, f := range o.LatencyAt {
+		if !(f > 0 && f <= 1) {
+			return fmt.Errorf("latency fraction %v: want a fraction in (0, 1]", f)
 		}
-		return nil
-	})
-	flag.StringVar(&o.out, "out", "bench/results", "`directory` for e2e-<date>.json and .md")
-	flag.StringVar(&o.runDir, "run-dir", ".local/run", "`directory` of the services' pid files (deploy/local)")
-	flag.BoolVar(&o.engine, "clickhouse-engine", true, "measure ClickHouse's Kafka engine with a matching materialized view too")
-	flag.IntVar(&o.enginePost, "clickhouse-engine-posts", 100_000, "posts the Kafka engine phase reads (it matches ~1,000 per second here)")
-	flag.BoolVar(&o.keep, "keep", false, "keep the run's topics and its ClickHouse database (by default deleted at the end: a run writes ~10M posts)")
-	flag.StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of `earshot run`, its first 5 s of the throughput phase, to this file")
-	flag.Parse()
-	if o.latencyAt == nil {
-		o.latencyAt = []float64{0.5, 0.25}
 	}
-	if o.posts <= 0 || o.rules <= 0 || o.enginePost <= 0 {
-		fmt.Fprintln(os.Stderr, "e2ebench: --posts, --rules and --clickhouse-engine-posts must be positive")
-		os.Exit(2)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, o); err != nil {
-		fmt.Fprintln(os.Stderr, "e2ebench:", err)
-		os.Exit(1)
-	}
+	return nil
 }
 
 // Report is what a run measured; the JSON file holds it as is.
@@ -122,6 +128,9 @@ type Report struct {
 	Latency    []Latency   `json:"latency,omitempty"`
 	Engine     *EngineRun  `json:"clickhouse_kafka_engine,omitempty"`
 	Targets    []TargetRow `json:"targets"`
+	// LocalServices: Kafka and ClickHouse ran on this machine under
+	// deploy/local, and their CPU was measured.
+	LocalServices bool `json:"local_services"`
 }
 
 // Produce is the generator's pre-production of the throughput phase's posts.
@@ -130,7 +139,12 @@ type Produce struct {
 	Messages int     `json:"messages"`
 }
 
-func run(ctx context.Context, o options) error {
+// Run measures, writes the report and prints it.
+func Run(ctx context.Context, o Options) error {
+	o.SetDefaults()
+	if err := o.Validate(); err != nil {
+		return err
+	}
 	stamp := time.Now().UTC()
 	id := stamp.Format("20060102-150405")
 	work, err := os.MkdirTemp("", "earshot-e2e-")
@@ -138,12 +152,13 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer os.RemoveAll(work)
-	r := Report{Date: stamp.Format(time.RFC3339), Machine: describeMachine(), Posts: o.posts, Rules: o.rules, Seed: o.seed}
-	svc, err := findServices(o.runDir)
+	r := Report{Date: stamp.Format(time.RFC3339), Machine: describeMachine(), Posts: o.Posts, Rules: o.Rules, Seed: o.Seed}
+	svc, err := findServices(o.RunDir)
 	if err != nil {
 		return err
 	}
-	ch, err := clickhouse.Open(&clickhouse.Options{Addr: []string{o.clickhouse},
+	r.LocalServices = svc.kafka != 0
+	ch, err := clickhouse.Open(&clickhouse.Options{Addr: []string{o.ClickHouse},
 		Settings: clickhouse.Settings{"max_query_size": 16 << 20}}) // the engine's view holds the 10k terms
 	if err != nil {
 		return err
@@ -152,37 +167,37 @@ func run(ctx context.Context, o options) error {
 
 	topic := "earshot-e2e-" + id
 	db := "earshot_e2e"
-	if !o.keep {
+	if !o.Keep {
 		defer cleanUp(o, ch, db, topic)
 	}
 	rulesFile := filepath.Join(work, "rules.txt")
-	fmt.Printf("e2ebench: writing %d posts (%d rules, seed %d) to %s\n", o.posts, o.rules, o.seed, topic)
+	fmt.Printf("bench: writing %d posts (%d rules, seed %d) to %s\n", o.Posts, o.Rules, o.Seed, topic)
 	t0 := time.Now()
 	eventStart := stamp.Add(-40 * time.Minute)
-	if err := produce(ctx, o, topic, o.posts, eventStart, "--rules-out", rulesFile); err != nil {
+	if err := produce(ctx, o, topic, o.Posts, eventStart, "--rules-out", rulesFile); err != nil {
 		return err
 	}
-	r.Produce = Produce{Seconds: time.Since(t0).Seconds(), Messages: o.posts}
+	r.Produce = Produce{Seconds: time.Since(t0).Seconds(), Messages: o.Posts}
 
 	if err := ch.Exec(ctx, "DROP DATABASE IF EXISTS "+db); err != nil {
 		return err
 	}
-	fmt.Println("e2ebench: throughput phase")
-	r.Throughput, err = throughput(ctx, o, svc, pipelineArgs(o, topic, "e2e-"+id, db, rulesFile), o.posts)
+	fmt.Println("bench: throughput phase")
+	r.Throughput, err = throughput(ctx, o, svc, pipelineArgs(o, topic, "e2e-"+id, db, rulesFile), o.Posts)
 	if err != nil {
 		return fmt.Errorf("throughput: %w", err)
 	}
 	if err := mentionsStored(ctx, ch, db, topic, &r.Throughput); err != nil {
 		return err
 	}
-	fmt.Printf("e2ebench: %.0f posts/s, %.2f µs CPU per post\n", r.Throughput.PostsPerSecond, r.Throughput.CPUMicrosPerPost)
+	fmt.Printf("bench: %.0f posts/s, %.2f µs CPU per post\n", r.Throughput.PostsPerSecond, r.Throughput.CPUMicrosPerPost)
 
-	for k, f := range o.latencyAt {
-		if o.latencyFor <= 0 {
+	for k, f := range o.LatencyAt {
+		if o.LatencyFor <= 0 {
 			break
 		}
 		rate := r.Throughput.PostsPerSecond * f
-		fmt.Printf("e2ebench: latency at %.0f posts/s (%.2f of the throughput)\n", rate, f)
+		fmt.Printf("bench: latency at %.0f posts/s (%.2f of the throughput)\n", rate, f)
 		live := fmt.Sprintf("%s-live%d", topic, k)
 		l, err := latency(ctx, o, svc, ch, pipelineArgs(o, live, fmt.Sprintf("e2e-live%d-%s", k, id), db, rulesFile), live, db, rate)
 		if err != nil {
@@ -190,29 +205,29 @@ func run(ctx context.Context, o options) error {
 		}
 		l.Fraction = f
 		r.Latency = append(r.Latency, *l)
-		fmt.Printf("e2ebench: p50 %.0f ms, p99 %.0f ms; the generator sent %.0f posts/s\n", l.P50Ms, l.P99Ms, l.SentPerSecond)
+		fmt.Printf("bench: p50 %.0f ms, p99 %.0f ms; the generator sent %.0f posts/s\n", l.P50Ms, l.P99Ms, l.SentPerSecond)
 	}
 
-	if o.engine {
-		fmt.Println("e2ebench: ClickHouse Kafka engine phase")
+	if o.Engine {
+		fmt.Println("bench: ClickHouse Kafka engine phase")
 		e, err := engineRun(ctx, o, svc, ch, topic, rulesFile, "e2e-ch-"+id, eventStart)
 		if err != nil {
 			return fmt.Errorf("clickhouse kafka engine: %w", err)
 		}
 		r.Engine = e
-		fmt.Printf("e2ebench: ClickHouse Kafka engine %.0f posts/s, %.0f posts per CPU-second\n", e.PostsPerSecond, e.PostsPerCPUSecond)
+		fmt.Printf("bench: ClickHouse Kafka engine %.0f posts/s, %.0f posts per CPU-second\n", e.PostsPerSecond, e.PostsPerCPUSecond)
 	}
 	r.Targets = targets(&r)
-	return writeReport(o.out, stamp, &r)
+	return writeReport(o.Out, stamp, &r)
 }
 
 // cleanUp deletes the run's topics (every topic named after its input
 // topic: the phases' own, their dead-letter and alert topics) and its
 // database.
-func cleanUp(o options, ch driver.Conn, db, topic string) {
+func cleanUp(o Options, ch driver.Conn, db, topic string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	c := &kafka.Client{Addr: kafka.TCP(strings.Split(o.brokers, ",")...)}
+	c := &kafka.Client{Addr: kafka.TCP(strings.Split(o.Brokers, ",")...)}
 	md, err := c.Metadata(ctx, &kafka.MetadataRequest{})
 	if err == nil {
 		var names []string
@@ -224,18 +239,18 @@ func cleanUp(o options, ch driver.Conn, db, topic string) {
 		_, err = c.DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: names})
 	}
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "e2ebench: deleting the topics %s*: %v\n", topic, err)
+		fmt.Fprintf(os.Stderr, "bench: deleting the topics %s*: %v\n", topic, err)
 	}
 	if err := ch.Exec(ctx, "DROP DATABASE IF EXISTS "+db); err != nil {
-		fmt.Fprintln(os.Stderr, "e2ebench: dropping "+db+":", err)
+		fmt.Fprintln(os.Stderr, "bench: dropping "+db+":", err)
 	}
 }
 
 // pipelineArgs are `earshot run`'s arguments for a phase: its own topic,
 // group and the bench database; the burst detector on, as in production.
-func pipelineArgs(o options, topic, group, db, rulesFile string) []string {
-	return []string{"run", "--kafka-brokers", o.brokers, "--topic", topic, "--group", group,
-		"--clickhouse-addr", o.clickhouse, "--clickhouse-database", db, "--rules", rulesFile,
+func pipelineArgs(o Options, topic, group, db, rulesFile string) []string {
+	return []string{"run", "--kafka-brokers", o.Brokers, "--topic", topic, "--group", group,
+		"--clickhouse-addr", o.ClickHouse, "--clickhouse-database", db, "--rules", rulesFile,
 		"--http-addr", adminAddr}
 }
 
@@ -249,11 +264,11 @@ func adminURL(path string) string { return "http://" + adminAddr + path }
 // can; event time starts at start, at 1,000 posts/s with an earthquake
 // burst 10 minutes in (so the detector warms up and triggers as in
 // production). The same seed and rules give the same posts.
-func produce(ctx context.Context, o options, topic string, count int, start time.Time, extra ...string) error {
-	args := append([]string{"gen", "--kafka-brokers", o.brokers, "--topic", topic,
-		"--count", fmt.Sprint(count), "--throttle=false", "--rate", "1000", "--seed", fmt.Sprint(o.seed),
-		"--rules-count", fmt.Sprint(o.rules), "--start", start.Format(time.RFC3339), "--burst-at", "10m"}, extra...)
-	if err := command(ctx, o.earshot, args...).Run(); err != nil {
+func produce(ctx context.Context, o Options, topic string, count int, start time.Time, extra ...string) error {
+	args := append([]string{"gen", "--kafka-brokers", o.Brokers, "--topic", topic,
+		"--count", fmt.Sprint(count), "--throttle=false", "--rate", "1000", "--seed", fmt.Sprint(o.Seed),
+		"--rules-count", fmt.Sprint(o.Rules), "--start", start.Format(time.RFC3339), "--burst-at", "10m"}, extra...)
+	if err := command(ctx, o.Earshot, args...).Run(); err != nil {
 		return fmt.Errorf("generator: %w", err)
 	}
 	return nil
@@ -338,6 +353,6 @@ func writeReport(dir string, stamp time.Time, r *Report) error {
 		return err
 	}
 	fmt.Print(md)
-	fmt.Printf("e2ebench: wrote %s.json and %s.md\n", base, base)
+	fmt.Printf("bench: wrote %s.json and %s.md\n", base, base)
 	return nil
 }

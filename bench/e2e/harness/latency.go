@@ -1,4 +1,4 @@
-package main
+package harness
 
 import (
 	"context"
@@ -40,9 +40,9 @@ const keptUp = 0.99
 
 const pollEvery = 100 * time.Millisecond
 
-func latency(ctx context.Context, o options, svc services, ch driver.Conn, args []string, topic, db string, rate float64) (*Latency, error) {
+func latency(ctx context.Context, o Options, svc services, ch driver.Conn, args []string, topic, db string, rate float64) (*Latency, error) {
 	l := &Latency{TargetPerSecond: rate, PollMs: float64(pollEvery / time.Millisecond)}
-	p, err := startChild(ctx, o.earshot, args...)
+	p, err := startChild(ctx, o.Earshot, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -51,9 +51,9 @@ func latency(ctx context.Context, o options, svc services, ch driver.Conn, args 
 		return nil, err
 	}
 	genStart := time.Now()
-	g, err := startChild(ctx, o.earshot, "gen", "--kafka-brokers", o.brokers, "--topic", topic,
-		"--rate", fmt.Sprintf("%.0f", rate), "--duration", o.latencyFor.String(), "--seed", fmt.Sprint(o.seed),
-		"--rules-count", fmt.Sprint(o.rules))
+	g, err := startChild(ctx, o.Earshot, "gen", "--kafka-brokers", o.Brokers, "--topic", topic,
+		"--rate", fmt.Sprintf("%.0f", rate), "--duration", o.LatencyFor.String(), "--seed", fmt.Sprint(o.Seed),
+		"--rules-count", fmt.Sprint(o.Rules))
 	if err != nil {
 		return nil, err
 	}

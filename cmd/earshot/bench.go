@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"earshot/bench/e2e/harness"
+)
+
+// cmdBench runs the end-to-end harness (bench/e2e/harness) with this
+// binary as the generator and the pipeline under test.
+func cmdBench(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	var o harness.Options
+	fs.StringVar(&o.Brokers, "kafka-brokers", "127.0.0.1:9092", "Kafka bootstrap `addresses`, comma-separated")
+	fs.StringVar(&o.ClickHouse, "clickhouse-addr", "127.0.0.1:9000", "ClickHouse native protocol `host:port`")
+	fs.IntVar(&o.Posts, "posts", 2_000_000, "posts written before the throughput phase")
+	fs.IntVar(&o.Rules, "rules", 10_000, "keyword rules (the generator plants mentions of them)")
+	fs.IntVar(&o.Seed, "seed", 1, "generator seed")
+	fs.DurationVar(&o.LatencyFor, "latency-duration", 30*time.Second, "how long each latency run sends posts (0: no latency phase)")
+	fs.Func("latency-at", "comma-separated `fractions` of the measured throughput at which latency is measured (default 0.5,0.25)", func(v string) error {
+		o.LatencyAt = nil
+		for _, f := range strings.Split(v, ",") {
+			x, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+			if err != nil || x <= 0 || x > 1 {
+				return fmt.Errorf("%q is not a fraction in (0, 1]", f)
+			}
+			o.LatencyAt = append(o.LatencyAt, x)
+		}
+		return nil
+	})
+	fs.StringVar(&o.Out, "out", ".", "`directory` for e2e-<date>.json and .md")
+	fs.StringVar(&o.RunDir, "run-dir", "", "`directory` of deploy/local's pid files, to measure the CPU of Kafka and ClickHouse running on this machine (empty: not measured)")
+	fs.BoolVar(&o.Engine, "clickhouse-engine", false, "measure ClickHouse's Kafka engine with a matching materialized view too (needs --run-dir)")
+	fs.IntVar(&o.EnginePosts, "clickhouse-engine-posts", 100_000, "posts the Kafka engine phase reads")
+	fs.BoolVar(&o.Keep, "keep", false, "keep the run's topics and its ClickHouse database (by default deleted at the end)")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of earshot run (the first 5 s of the throughput phase) to this `file`")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("cannot find this binary to run it: %w", err)
+	}
+	o.Earshot = self
+	o.SetDefaults()
+	if o.Posts <= 0 || o.Rules <= 0 || o.EnginePosts <= 0 {
+		return usageErr("--posts, --rules and --clickhouse-engine-posts must be positive")
+	}
+	if err := o.Validate(); err != nil {
+		return &usageError{err}
+	}
+	return harness.Run(ctx, o)
+}
