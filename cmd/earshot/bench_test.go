@@ -20,7 +20,7 @@ func TestBench(t *testing.T) {
 	}
 	out := t.TempDir()
 	stdout, stderr, status := earshot(t, "", "bench", "--kafka-brokers", kafkaAddr, "--clickhouse-addr", chAddr,
-		"--posts", "10000", "--rules", "500", "--latency-duration", "0", "--out", out)
+		"--posts", "40000", "--rules", "500", "--latency-duration", "0", "--out", out)
 	if status != 0 {
 		t.Fatalf("earshot bench: status %d\n%s\n%s", status, stdout, stderr)
 	}

@@ -57,7 +57,7 @@ func engineRun(ctx context.Context, o Options, svc services, ch driver.Conn, top
 	if err := ch.QueryRow(ctx, "SELECT version()").Scan(&e.Version); err != nil {
 		return nil, err
 	}
-	db := "earshot_e2e_engine"
+	db := "earshot_" + strings.ReplaceAll(group, "-", "_") // earshot_e2e_ch_<time>
 	stmts := []string{
 		"DROP DATABASE IF EXISTS " + db,
 		"CREATE DATABASE " + db,

@@ -31,8 +31,9 @@
 //     needs the server's process on this machine (Options.RunDir).
 //
 // Run writes e2e-<date>.{json,md} into Options.Out. It creates its topics
-// (earshot-e2e-<time>*) and the database earshot_e2e, and deletes them at
-// the end unless Options.Keep.
+// (earshot-e2e-<time>-<random>*) and databases (earshot_e2e_<time>_<random>,
+// and earshot_e2e_ch_… for the engine phase), and deletes them at the end
+// unless Options.Keep.
 package harness
 
 import (
@@ -40,6 +41,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -68,6 +71,8 @@ type Options struct {
 	EnginePosts int           // posts the engine phase reads (default 100,000)
 	CPUProfile  string        // a file for a CPU profile of `earshot run` over the throughput phase's first 5 s ("": none)
 	Keep        bool          // keep the run's topics and database
+
+	admin string // where the pipeline under test serves /metrics (Run picks a free port)
 }
 
 // SetDefaults fills in the zero fields that have a default.
@@ -146,7 +151,9 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	stamp := time.Now().UTC()
-	id := stamp.Format("20060102-150405")
+	// The run's topics and databases are named after its start, and a
+	// random suffix: runs started in the same second do not share them.
+	id := fmt.Sprintf("%s-%04x", stamp.Format("20060102-150405"), rand.IntN(1<<16))
 	work, err := os.MkdirTemp("", "earshot-e2e-")
 	if err != nil {
 		return err
@@ -166,7 +173,10 @@ func Run(ctx context.Context, o Options) error {
 	defer ch.Close()
 
 	topic := "earshot-e2e-" + id
-	db := "earshot_e2e"
+	db := "earshot_e2e_" + strings.ReplaceAll(id, "-", "_")
+	if o.admin, err = freeAddr(); err != nil {
+		return err
+	}
 	if !o.Keep {
 		defer cleanUp(o, ch, db, topic)
 	}
@@ -251,14 +261,23 @@ func cleanUp(o Options, ch driver.Conn, db, topic string) {
 func pipelineArgs(o Options, topic, group, db, rulesFile string) []string {
 	return []string{"run", "--kafka-brokers", o.Brokers, "--topic", topic, "--group", group,
 		"--clickhouse-addr", o.ClickHouse, "--clickhouse-database", db, "--rules", rulesFile,
-		"--http-addr", adminAddr}
+		"--http-addr", o.admin}
 }
 
-// adminAddr is where the pipeline under test serves /metrics, /readyz and
-// /debug/pprof/.
-const adminAddr = "127.0.0.1:9469"
+// freeAddr returns a local address no one listens on now, for the pipeline
+// under test to serve /metrics, /readyz and /debug/pprof/ on: runs on one
+// machine at the same time do not read each other's metrics.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("cannot find a free port for the pipeline's metrics: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
 
-func adminURL(path string) string { return "http://" + adminAddr + path }
+// adminURL is the URL of path on the pipeline under test.
+func (o *Options) adminURL(path string) string { return "http://" + o.admin + path }
 
 // produce writes count posts to topic with the generator, as fast as it
 // can; event time starts at start, at 1,000 posts/s with an earthquake

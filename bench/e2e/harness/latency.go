@@ -47,7 +47,7 @@ func latency(ctx context.Context, o Options, svc services, ch driver.Conn, args 
 		return nil, err
 	}
 	defer p.stop() //nolint:errcheck // stopped below; this is for early returns
-	if err := waitReady(ctx, p); err != nil {
+	if err := waitReady(ctx, &o, p); err != nil {
 		return nil, err
 	}
 	genStart := time.Now()
@@ -100,7 +100,7 @@ func latency(ctx context.Context, o Options, svc services, ch driver.Conn, args 
 		if !genDone {
 			continue
 		}
-		m, err := scrape(ctx)
+		m, err := scrape(ctx, &o)
 		if err != nil {
 			return nil, err
 		}
@@ -143,12 +143,12 @@ func quantile(xs []float64, q float64) float64 {
 }
 
 // waitReady waits until the pipeline owns its partitions.
-func waitReady(ctx context.Context, p *child) error {
+func waitReady(ctx context.Context, o *Options, p *child) error {
 	for start := time.Now(); time.Since(start) < time.Minute; {
 		if err := p.exited(); err != nil {
 			return err
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, adminURL("/readyz"), nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, o.adminURL("/readyz"), nil)
 		if err != nil {
 			return err
 		}

@@ -99,10 +99,11 @@ func TestRunSmall(t *testing.T) {
 	}
 	defer conn.Close()
 	var dbs uint64
-	if err := conn.QueryRow(ctx, "SELECT count() FROM system.databases WHERE name = 'earshot_e2e'").Scan(&dbs); err != nil {
+	dbPrefix := "earshot_e2e_" + stamp.Format("20060102_150405")
+	if err := conn.QueryRow(ctx, "SELECT count() FROM system.databases WHERE name LIKE ?", "earshot_e2e%"+stamp.Format("20060102_150405")).Scan(&dbs); err != nil {
 		t.Fatal(err)
 	}
 	if dbs != 0 {
-		t.Error("the database earshot_e2e is left after the run")
+		t.Errorf("the run's databases (%s, earshot_e2e_ch_…) are left after it", dbPrefix)
 	}
 }

@@ -28,6 +28,10 @@ type Throughput struct {
 	StartupSeconds    float64 `json:"startup_seconds"`
 }
 
+// stall is how long the throughput phase waits for the pipeline's
+// committed offsets to move before it gives up.
+const stall = 2 * time.Minute
+
 // throughput runs the pipeline over the posts already in its topic and
 // measures it from its first fetched message until its committed offsets
 // cover all of them.
@@ -42,9 +46,14 @@ func throughput(ctx context.Context, o Options, svc services, args []string, pos
 	pid := c.cmd.Process.Pid
 	var first cpuSample
 	deadline := time.Now().Add(10 * time.Minute)
+	var committed int64 // the last committed offsets seen, and when they moved
+	moved := time.Now()
 	for {
 		if time.Now().After(deadline) {
 			return t, fmt.Errorf("the pipeline did not commit %d posts in 10 minutes", posts)
+		}
+		if time.Since(moved) > stall {
+			return t, fmt.Errorf("the pipeline committed no offset for %v (%d of %d posts committed): see its log above", stall, committed, posts)
 		}
 		if err := wait(ctx, 20*time.Millisecond); err != nil {
 			return t, err
@@ -52,7 +61,7 @@ func throughput(ctx context.Context, o Options, svc services, args []string, pos
 		if err := c.exited(); err != nil {
 			return t, err
 		}
-		m, err := scrape(ctx)
+		m, err := scrape(ctx, &o)
 		if err != nil {
 			if time.Since(start) > time.Minute {
 				return t, err
@@ -68,7 +77,7 @@ func throughput(ctx context.Context, o Options, svc services, args []string, pos
 			}
 			t.StartupSeconds = first.at.Sub(start).Seconds()
 			if o.CPUProfile != "" {
-				prof := profileCPU(ctx, o.CPUProfile, 5*time.Second)
+				prof := profileCPU(ctx, &o, 5*time.Second)
 				defer func() {
 					if err := <-prof; err != nil {
 						fmt.Fprintln(os.Stderr, "bench: cpu profile:", err)
@@ -78,12 +87,18 @@ func throughput(ctx context.Context, o Options, svc services, args []string, pos
 			t.Posts = posts - int(m.consumed) // the first fetch's are not timed
 			continue
 		}
+		if m.committed != committed {
+			committed, moved = m.committed, time.Now()
+		}
 		if m.committed < int64(posts) {
 			continue
 		}
 		last, err := sample(pid, svc)
 		if err != nil {
 			return t, err
+		}
+		if t.Posts < posts/10 {
+			return t, fmt.Errorf("the pipeline had read %d of the %d posts before the timed window started: too few posts to time, ask for more", posts-t.Posts, posts)
 		}
 		t.Seconds = last.at.Sub(first.at).Seconds()
 		t.PostsPerSecond = float64(t.Posts) / t.Seconds
@@ -102,10 +117,11 @@ func throughput(ctx context.Context, o Options, svc services, args []string, pos
 
 // profileCPU fetches a CPU profile of the pipeline over d into path; the
 // channel gets its error when done.
-func profileCPU(ctx context.Context, path string, d time.Duration) <-chan error {
+func profileCPU(ctx context.Context, o *Options, d time.Duration) <-chan error {
+	path := o.CPUProfile
 	done := make(chan error, 1)
 	go func() {
-		url := adminURL(fmt.Sprintf("/debug/pprof/profile?seconds=%d", int(d/time.Second)))
+		url := o.adminURL(fmt.Sprintf("/debug/pprof/profile?seconds=%d", int(d/time.Second)))
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if err != nil {
 			done <- err
@@ -136,8 +152,8 @@ type pipelineMetrics struct {
 	partitions        int
 }
 
-func scrape(ctx context.Context) (pipelineMetrics, error) {
-	url := adminURL("/metrics")
+func scrape(ctx context.Context, o *Options) (pipelineMetrics, error) {
+	url := o.adminURL("/metrics")
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return pipelineMetrics{}, err
