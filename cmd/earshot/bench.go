@@ -48,10 +48,10 @@ func cmdBench(ctx context.Context, args []string) error {
 		return fmt.Errorf("cannot find this binary to run it: %w", err)
 	}
 	o.Earshot = self
-	o.SetDefaults()
 	if o.Posts <= 0 || o.Rules <= 0 || o.EnginePosts <= 0 {
 		return usageErr("--posts, --rules and --clickhouse-engine-posts must be positive")
 	}
+	o.SetDefaults()
 	if err := o.Validate(); err != nil {
 		return &usageError{err}
 	}
