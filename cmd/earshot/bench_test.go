@@ -48,3 +48,19 @@ func TestBench(t *testing.T) {
 		t.Errorf("markdown report: %v\n%s", err, md)
 	}
 }
+
+// TestBenchFlags: settings out of range stop the bench before it writes
+// anything, saying what to fix.
+func TestBenchFlags(t *testing.T) {
+	for _, c := range []struct{ args, want string }{
+		{"--posts 0", "--posts, --rules and --clickhouse-engine-posts must be positive"},
+		{"--rules -5", "must be positive"},
+		{"--latency-at 0.5,2", `"2" is not a fraction in (0, 1]`},
+		{"--clickhouse-engine", "needs the run directory of deploy/local's pid files"},
+	} {
+		_, stderr, status := earshot(t, "", append([]string{"bench"}, strings.Fields(c.args)...)...)
+		if status != 2 || !strings.Contains(stderr, c.want) {
+			t.Errorf("bench %s: status %d, stderr %q (want 2 and %q)", c.args, status, stderr, c.want)
+		}
+	}
+}
