@@ -345,7 +345,7 @@ func (s *server) summary(r *http.Request) (*Summary, error) {
 	if sum != nil && now.Sub(sum.GeneratedAt) < s.cfg.Reuse {
 		return sum, nil
 	}
-	sum, err = s.query(r.Context(), q, now)
+	sum, err = s.read(r.Context(), q, now)
 	if err != nil {
 		return nil, err
 	}
@@ -362,8 +362,8 @@ func (s *server) summary(r *http.Request) (*Summary, error) {
 	return sum, nil
 }
 
-// query reads a summary from the store.
-func (s *server) query(ctx context.Context, q query, now time.Time) (*Summary, error) {
+// read reads a summary from the store.
+func (s *server) read(ctx context.Context, q query, now time.Time) (*Summary, error) {
 	window, rule, precision := q.window, q.rule, q.precision
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
