@@ -36,7 +36,10 @@ type Enricher interface {
 type decoder interface {
 	// DecodeDeferred may leave the author's fields other than Followers
 	// and Verified to p.CompleteAuthor (Lazy.Features calls it): most
-	// posts match nothing, and their authors are not needed.
+	// posts match nothing, and their authors are not needed. p's strings
+	// may point into data, a message value kafka-go allocated for that
+	// message alone; a matched post is made to own them (Post.Own) before
+	// its rows, which outlive the message's batch, take them.
 	DecodeDeferred(data []byte, p *post.Post) error
 }
 
@@ -166,6 +169,7 @@ func (pr *processor) mentions(c *chunk, rules []match.Rule, k int) {
 		}
 	}
 	f := pr.lazy[k].Features()
+	p.Own() // its rows live until they are inserted; its message need not
 	for _, h := range hits {
 		c.rows = append(c.rows, mentionRow(rules[h].ID, p, f))
 		row := &c.rows[len(c.rows)-1]

@@ -117,8 +117,9 @@ func (a *Adapter) Decode(data []byte, p *post.Post) error {
 }
 
 // DecodeDeferred is Decode with post.Decoder.DecodeDeferred for a canonical
-// post (the others are decoded whole from the adapter's own buffer): data
-// must not change until p.CompleteAuthor.
+// post (the others are decoded whole, and copied, from the adapter's own
+// buffer): data must not change while p is in use, since p's strings may
+// point into it.
 func (a *Adapter) DecodeDeferred(data []byte, p *post.Post) error {
 	return a.decode(data, p, true)
 }

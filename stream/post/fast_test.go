@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // fastCases are messages for the differential tests: take says whether
@@ -183,29 +184,69 @@ func TestDecodeDeferred(t *testing.T) {
 	}
 }
 
-// TestDecodeOwnsStrings: a post's strings are not views of the message.
+// TestDecodeOwnsStrings: Decode's post's strings are not views of the
+// message; DecodeDeferred's are, but for those it unescaped, and its post
+// is Decode's while the message stays as it was.
 func TestDecodeOwnsStrings(t *testing.T) {
+	var want Post
+	if err := NewDecoder(Limits{}).Decode([]byte(full), &want); err != nil {
+		t.Fatal(err)
+	}
 	d := NewDecoder(Limits{})
-	for _, deferred := range []bool{false, true} {
-		msg := []byte(full)
-		var p Post
-		decode := d.Decode
-		if deferred {
-			decode = d.DecodeDeferred
-		}
-		if err := decode(msg, &p); err != nil {
+	msg := []byte(full)
+	var p Post
+	if err := d.Decode(msg, &p); err != nil {
+		t.Fatal(err)
+	}
+	for i := range msg {
+		msg[i] = 'z'
+	}
+	if !reflect.DeepEqual(p, want) {
+		t.Errorf("Decode: the post changed with its message: %+v", p)
+	}
+
+	escaped := strings.Replace(full, `"text":"`, `"text":"\u00a1`, 1)
+	for _, m := range []string{full, escaped} {
+		msg := []byte(m)
+		if err := d.DecodeDeferred(msg, &p); err != nil {
 			t.Fatal(err)
 		}
 		p.CompleteAuthor()
-		for i := range msg {
-			msg[i] = 'z'
-		}
 		var want Post
-		if err := NewDecoder(Limits{}).Decode([]byte(full), &want); err != nil {
+		if err := NewDecoder(Limits{}).Decode([]byte(m), &want); err != nil {
 			t.Fatal(err)
 		}
 		if !reflect.DeepEqual(p, want) {
-			t.Errorf("deferred %v: the post changed with its message: %+v", deferred, p)
+			t.Errorf("DecodeDeferred: %+v, want %+v", p, want)
+		}
+		in := func(s string) bool {
+			_, ok := within(msg, unsafe.Slice(unsafe.StringData(s), len(s)))
+			return ok
+		}
+		for name, s := range map[string]string{"id": p.ID, "lang": p.Lang, "handle": p.Author.Handle, "location": p.Author.Location, "place": p.Place.Name} {
+			if !in(s) {
+				t.Errorf("DecodeDeferred: %s %q is a copy, not a view of the message", name, s)
+			}
+		}
+		if in(p.Text) == (m == escaped) {
+			t.Errorf("DecodeDeferred: text %q a view of the message: %v, with an escape: %v", p.Text, in(p.Text), m == escaped)
+		}
+		// Own detaches them: the message may change then.
+		p.Own()
+		for _, s := range []string{p.ID, p.Text, p.Lang, p.Source, p.Author.ID, p.Author.Handle, p.Author.Location, p.Author.Bio,
+			p.Place.Name, p.Place.CountryCode, p.RepostOf} {
+			if in(s) {
+				t.Errorf("after Own, %q is still a view of the message", s)
+			}
+		}
+		for i := range msg {
+			msg[i] = 'z'
+		}
+		if !reflect.DeepEqual(p, want) {
+			t.Errorf("after Own, the post changed with its message: %+v", p)
+		}
+		if allocs := testing.AllocsPerRun(100, p.Own); allocs != 1 {
+			t.Errorf("Own: %v allocations, want 1", allocs)
 		}
 	}
 }

@@ -11,15 +11,17 @@ package post
 
 import (
 	"math"
+	"strings"
 	"time"
 )
 
-// Post is one decoded post. Its strings are its own: none aliases the
-// message it was decoded from. The decoder makes them with one allocation
-// (the author's that CompleteAuthor sets, with another), so a string kept
-// keeps the bytes of the post's other strings alive too: clone a string
-// kept long after its post (stream/dedup keeps ids with strings.Clone).
-// Reset keeps the capacity of slices for reuse.
+// Post is one decoded post. Decode makes its strings its own, with one
+// allocation (the author's that CompleteAuthor sets, with another), so a
+// string kept keeps the bytes of the post's other strings alive too.
+// DecodeDeferred lets them point into the message instead, so a string kept
+// keeps the whole message alive; Own gives them one allocation of their
+// own then. Clone a string kept long after its post (stream/dedup keeps ids
+// with strings.Clone). Reset keeps the capacity of slices for reuse.
 type Post struct {
 	ID        string
 	CreatedAt time.Time
@@ -117,6 +119,27 @@ func (p *Post) IsRepost() bool { return p.RepostOf != "" }
 func (p *Post) IsReply() bool { return p.ReplyTo != "" }
 
 // Reset clears p for reuse, keeping allocated capacity.
+// Own makes p's strings its own, in one allocation: for a post kept
+// beyond the message DecodeDeferred read it from (its author completed
+// first: CompleteAuthor reads the message).
+func (p *Post) Own() {
+	strs := [...]*string{&p.ID, &p.Text, &p.Lang, &p.Source, &p.Author.ID, &p.Author.Handle,
+		&p.Author.Location, &p.Author.Bio, &p.Place.Name, &p.Place.CountryCode, &p.RepostOf, &p.ReplyTo, &p.QuoteOf}
+	n := 0
+	for _, s := range strs {
+		n += len(*s)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, s := range strs {
+		b.WriteString(*s)
+	}
+	all := b.String()
+	for _, s := range strs {
+		*s, all = all[:len(*s)], all[len(*s):]
+	}
+}
+
 func (p *Post) Reset() {
 	w := p.Warnings[:0]
 	*p = Post{Warnings: w}
