@@ -127,10 +127,11 @@ func (c *Client) AlertIDs(ctx context.Context, since time.Time) (map[string]bool
 
 // AuthorCount is one author's activity on a rule.
 type AuthorCount struct {
-	AuthorID, Handle string
-	Mentions         uint64
-	Influence        float32 // highest author influence seen (0..1)
-	Followers        int64   // highest follower count seen (-1: unknown)
+	AuthorID  string  `json:"id"`
+	Handle    string  `json:"handle"`
+	Mentions  uint64  `json:"mentions"`
+	Influence float32 `json:"influence"` // highest author influence seen (0..1)
+	Followers int64   `json:"followers"` // highest follower count seen (-1: unknown)
 }
 
 // TopAuthors returns the authors of a rule's mentions since the given hour,
@@ -156,11 +157,12 @@ ORDER BY infl DESC, m DESC, author_id`+limitClause(limit), rule, sinceArg(since)
 
 // Reposted is a post whose reposts matched a rule: what is spreading.
 type Reposted struct {
-	PostID      string    // the reposted post (repost_of)
-	Reposts     uint64    // its reposts among the rule's mentions
-	Authors     uint64    // distinct authors of those reposts
-	First, Last time.Time // the first and the last of them
-	Text        string    // the text of one of them
+	PostID  string    `json:"post_id"` // the reposted post (repost_of)
+	Reposts uint64    `json:"reposts"` // its reposts among the rule's mentions
+	Authors uint64    `json:"authors"` // distinct authors of those reposts
+	First   time.Time `json:"first"`   // the first of them
+	Last    time.Time `json:"last"`    // and the last
+	Text    string    `json:"text"`    // the text of one of them
 }
 
 // TopReposted returns the posts most reposted among a rule's mentions since

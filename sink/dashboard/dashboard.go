@@ -218,35 +218,16 @@ type Summary struct {
 	Window      string    `json:"window"`
 	// Rule is the rule of Cells, RuleMinutes and Authors ("" when there
 	// are no mentions).
-	Rule        string   `json:"rule"`
-	Precision   int      `json:"precision"`
-	Rules       []Count  `json:"rules"`
-	Countries   []Count  `json:"countries"`
-	Minutes     []Count  `json:"minutes"`      // all rules
-	RuleMinutes []Count  `json:"rule_minutes"` // Rule's timeline
-	Cells       []Count  `json:"cells"`
-	Authors     []Author `json:"authors"`  // Rule's most influential authors, from the hour Since is in
-	Reposted    []Spread `json:"reposted"` // the posts most reposted among Rule's mentions
-	Alerts      []Alert  `json:"alerts"`
-}
-
-// Spread is a post whose reposts matched the rule.
-type Spread struct {
-	PostID  string    `json:"post_id"`
-	Reposts uint64    `json:"reposts"`
-	Authors uint64    `json:"authors"`
-	First   time.Time `json:"first"`
-	Last    time.Time `json:"last"`
-	Text    string    `json:"text"`
-}
-
-// Author is one of a rule's authors.
-type Author struct {
-	ID        string  `json:"id"`
-	Handle    string  `json:"handle"`
-	Mentions  uint64  `json:"mentions"`
-	Influence float32 `json:"influence"`
-	Followers int64   `json:"followers"` // -1: unknown
+	Rule        string             `json:"rule"`
+	Precision   int                `json:"precision"`
+	Rules       []Count            `json:"rules"`
+	Countries   []Count            `json:"countries"`
+	Minutes     []Count            `json:"minutes"`      // all rules
+	RuleMinutes []Count            `json:"rule_minutes"` // Rule's timeline
+	Cells       []Count            `json:"cells"`
+	Authors     []sink.AuthorCount `json:"authors"`  // Rule's most influential authors, from the hour Since is in
+	Reposted    []sink.Reposted    `json:"reposted"` // the posts most reposted among Rule's mentions
+	Alerts      []Alert            `json:"alerts"`
 }
 
 // Count is one group's activity: a rule, a country ("" unknown), a minute
@@ -399,19 +380,11 @@ func (s *server) read(ctx context.Context, q query, now time.Time) (*Summary, er
 			return nil, err
 		}
 		sum.RuleMinutes = minuteCounts(minutes)
-		authors, err := s.store.TopAuthors(ctx, rule, since, maxAuthors)
-		if err != nil {
+		if sum.Authors, err = s.store.TopAuthors(ctx, rule, since, maxAuthors); err != nil {
 			return nil, err
 		}
-		for _, a := range authors {
-			sum.Authors = append(sum.Authors, Author{ID: a.AuthorID, Handle: a.Handle, Mentions: a.Mentions, Influence: a.Influence, Followers: a.Followers})
-		}
-		reposted, err := s.store.TopReposted(ctx, rule, since, maxReposted)
-		if err != nil {
+		if sum.Reposted, err = s.store.TopReposted(ctx, rule, since, maxReposted); err != nil {
 			return nil, err
-		}
-		for _, r := range reposted {
-			sum.Reposted = append(sum.Reposted, Spread{PostID: r.PostID, Reposts: r.Reposts, Authors: r.Authors, First: r.First, Last: r.Last, Text: r.Text})
 		}
 		cells, err := s.store.ByCell(ctx, rule, since, precision, maxCells)
 		if err != nil {
