@@ -16,12 +16,13 @@ import (
 // binary as the generator and the pipeline under test.
 func cmdBench(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	var o harness.Options
-	fs.StringVar(&o.Brokers, "kafka-brokers", "127.0.0.1:9092", "Kafka bootstrap `addresses`, comma-separated")
-	fs.StringVar(&o.ClickHouse, "clickhouse-addr", "127.0.0.1:9000", "ClickHouse native protocol `host:port`")
-	fs.IntVar(&o.Posts, "posts", 2_000_000, "posts written before the throughput phase")
-	fs.IntVar(&o.Rules, "rules", 10_000, "keyword rules (the generator plants mentions of them)")
-	fs.IntVar(&o.Seed, "seed", 1, "generator seed")
+	var o, d harness.Options
+	d.SetDefaults()
+	fs.StringVar(&o.Brokers, "kafka-brokers", d.Brokers, "Kafka bootstrap `addresses`, comma-separated")
+	fs.StringVar(&o.ClickHouse, "clickhouse-addr", d.ClickHouse, "ClickHouse native protocol `host:port`")
+	fs.IntVar(&o.Posts, "posts", d.Posts, "posts written before the throughput phase")
+	fs.IntVar(&o.Rules, "rules", d.Rules, "keyword rules (the generator plants mentions of them)")
+	fs.IntVar(&o.Seed, "seed", d.Seed, "generator seed")
 	fs.DurationVar(&o.LatencyFor, "latency-duration", 30*time.Second, "how long each latency run sends posts (0: no latency phase)")
 	fs.Func("latency-at", "comma-separated `fractions` of the measured throughput at which latency is measured (default 0.5,0.25)", func(v string) error {
 		o.LatencyAt = nil
@@ -34,10 +35,10 @@ func cmdBench(ctx context.Context, args []string) error {
 		}
 		return nil
 	})
-	fs.StringVar(&o.Out, "out", ".", "`directory` for e2e-<date>.json and .md")
+	fs.StringVar(&o.Out, "out", d.Out, "`directory` for e2e-<date>.json and .md")
 	fs.StringVar(&o.RunDir, "run-dir", "", "`directory` of deploy/local's pid files, to measure the CPU of Kafka and ClickHouse running on this machine (empty: not measured)")
 	fs.BoolVar(&o.Engine, "clickhouse-engine", false, "measure ClickHouse's Kafka engine with a matching materialized view too (needs --run-dir)")
-	fs.IntVar(&o.EnginePosts, "clickhouse-engine-posts", 100_000, "posts the Kafka engine phase reads")
+	fs.IntVar(&o.EnginePosts, "clickhouse-engine-posts", d.EnginePosts, "posts the Kafka engine phase reads")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the run's topics and its ClickHouse database (by default deleted at the end)")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of earshot run (the first 5 s of the throughput phase) to this `file`")
 	if err := parse(fs, args); err != nil {
