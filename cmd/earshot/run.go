@@ -220,12 +220,9 @@ func startAlerts(s *pipelineSetup, r *running, deps *stream.Deps) error {
 // input and dead-letter topics when missing, and builds the pipeline.
 func startPipeline(ctx context.Context, s pipelineSetup) (*running, error) {
 	s.sink.Registerer = s.reg
-	if err := s.sink.Validate(); err != nil {
-		return nil, &usageError{err}
-	}
-	store, err := sink.Open(ctx, s.sink)
+	store, err := openStore(ctx, s.sink)
 	if err != nil {
-		return nil, fmt.Errorf("cannot open ClickHouse at %s (is it running? deploy/local/up starts one): %w", s.sink.Addr, err)
+		return nil, err
 	}
 	if s.migrate {
 		applied, err := store.Migrate(ctx)
@@ -348,7 +345,7 @@ func openStore(ctx context.Context, sc sink.Config) (*sink.Client, error) {
 	}
 	store, err := sink.Open(ctx, sc)
 	if err != nil {
-		return nil, fmt.Errorf("cannot open ClickHouse at %s: %w", sc.Addr, err)
+		return nil, fmt.Errorf("cannot open ClickHouse at %s (is it running? deploy/local/up starts one): %w", sc.Addr, err)
 	}
 	return store, nil
 }
