@@ -15,7 +15,10 @@
 //     and of the whole machine over the same window, and earshot's peak RSS.
 //  2. Latency: `earshot run` on another new topic while the generator, on
 //     the same machine, sends at half (then a quarter) of the measured
-//     throughput in real time (event time = wall time); ClickHouse is
+//     throughput in real time (event time = wall time). It makes all its
+//     posts before the clock starts (`earshot gen --pregenerate`): making
+//     a post costs more CPU than sending it, and a generator doing both
+//     could not reach half of the pipeline's rate beside it. ClickHouse is
 //     polled every 100 ms for mentions it did not show before, and each
 //     post's latency is the poll's time less its created_at: from produced
 //     to visible in the mentions table and its aggregate views (ClickHouse
@@ -320,7 +323,12 @@ type child struct {
 }
 
 func startChild(ctx context.Context, name string, args ...string) (*child, error) {
-	c := &child{cmd: command(ctx, name, args...), done: make(chan struct{})}
+	return start(command(ctx, name, args...))
+}
+
+// start starts cmd as a child.
+func start(cmd *exec.Cmd) (*child, error) {
+	c := &child{cmd: cmd, done: make(chan struct{})}
 	if err := c.cmd.Start(); err != nil {
 		return nil, err
 	}

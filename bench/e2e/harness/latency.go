@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -50,14 +51,25 @@ func latency(ctx context.Context, o Options, svc services, ch driver.Conn, args 
 	if err := waitReady(ctx, &o, p); err != nil {
 		return nil, err
 	}
-	genStart := time.Now()
-	g, err := startChild(ctx, o.Earshot, "gen", "--kafka-brokers", o.Brokers, "--topic", topic,
+	// The generator makes its posts first and says "sending" when it
+	// starts to send them: the clock and its CPU start then.
+	gc := command(ctx, o.Earshot, "gen", "--kafka-brokers", o.Brokers, "--topic", topic,
 		"--rate", fmt.Sprintf("%.0f", rate), "--duration", o.LatencyFor.String(), "--seed", fmt.Sprint(o.Seed),
-		"--rules-count", fmt.Sprint(o.Rules))
+		"--rules-count", fmt.Sprint(o.Rules), "--pregenerate")
+	sending := &lineWatch{line: "sending", seen: make(chan struct{})}
+	gc.Stdout = sending
+	g, err := start(gc)
 	if err != nil {
 		return nil, err
 	}
 	defer g.stop() //nolint:errcheck // ends by itself; this is for early returns
+	select {
+	case <-sending.seen:
+	case <-g.done:
+		return nil, fmt.Errorf("generator: exited before sending: %v", g.err)
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	before, err := sample(p.cmd.Process.Pid, svc)
 	if err != nil {
 		return nil, err
@@ -88,7 +100,6 @@ func latency(ctx context.Context, o Options, svc services, ch driver.Conn, args 
 					return nil, fmt.Errorf("generator: %w", g.err)
 				}
 				genDone = true
-				l.Seconds = time.Since(genStart).Seconds()
 			default:
 			}
 		}
@@ -128,12 +139,44 @@ func latency(ctx context.Context, o Options, svc services, ch driver.Conn, args 
 	if len(lat) == 0 {
 		return nil, fmt.Errorf("no mention of the %d posts sent to %s appeared in ClickHouse", l.Posts, topic)
 	}
+	// The generator hands over only the posts due before its --duration
+	// ends: its rate is over that time, not until it has exited (its last
+	// call and its producer's close come after).
+	l.Seconds = o.LatencyFor.Seconds()
 	l.SentPerSecond = float64(l.Posts) / l.Seconds
 	l.KeptUp = l.SentPerSecond >= keptUp*l.TargetPerSecond
 	l.Measured = len(lat)
 	slices.Sort(lat)
 	l.P50Ms, l.P90Ms, l.P99Ms, l.MaxMs = quantile(lat, 0.5), quantile(lat, 0.9), quantile(lat, 0.99), lat[len(lat)-1]
 	return l, nil
+}
+
+// lineWatch is a child's stdout: it closes seen once a line equal to line
+// was written.
+type lineWatch struct {
+	line string
+	seen chan struct{}
+	buf  []byte
+	done bool
+}
+
+func (w *lineWatch) Write(b []byte) (int, error) {
+	if w.done {
+		return len(b), nil
+	}
+	w.buf = append(w.buf, b...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			return len(b), nil
+		}
+		if string(w.buf[:i]) == w.line {
+			w.done, w.buf = true, nil
+			close(w.seen)
+			return len(b), nil
+		}
+		w.buf = w.buf[i+1:]
+	}
 }
 
 // quantile returns the q-quantile of sorted xs (nearest rank).

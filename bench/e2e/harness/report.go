@@ -90,7 +90,8 @@ func markdown(r *Report) string {
 	}
 	fmt.Fprintf(&b, "- %d posts matched a rule (%.1f%%), %d mention rows stored\n", t.MatchedPosts, 100*float64(t.MatchedPosts)/float64(r.Posts), t.MentionRows)
 	if len(r.Latency) > 0 {
-		fmt.Fprintf(&b, "\n## Latency\n\nThe generator sending in real time for %.0f s at a fraction of the throughput above, on the same machine, "+
+		fmt.Fprintf(&b, "\n## Latency\n\nThe generator (`earshot gen --pregenerate`: it makes all its posts first, then only sends them) sending in real time "+
+			"for %.0f s at a fraction of the throughput above, on the same machine, "+
 			"`earshot run` with its defaults (batches flushed at least every second), ClickHouse polled every %.0f ms. "+
 			"A post's latency is the poll that first returned its mentions less its created_at, the time the generator was due to send it: "+
 			"an upper bound by up to one poll interval, and the latency from production only while the generator kept to its schedule "+

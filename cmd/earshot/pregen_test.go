@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// TestPreparedTake holds the posts of a pregenerated run to the
+// generator's own, taken in batches: the same keys, values and malformed
+// messages in the same order, and each post's created_at moved by the
+// shift and nothing else.
+func TestPreparedTake(t *testing.T) {
+	o := genOptions{seed: 3, rate: 1000, count: 2000, nrules: 50, malformed: 0.05, start: "2026-11-23T23:59:58.5Z", pregenerate: true}
+	g, err := o.generator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := o.prepare(context.Background(), g, rand.New(rand.NewPCG(uint64(o.seed), 7)))
+
+	ref, err := o.generator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(uint64(o.seed), 7))
+	var want []kafka.Message
+	for n := range o.count {
+		want = o.appendNext(want, ref, rng, n)
+	}
+
+	const shift = 36*time.Hour + 1500*time.Millisecond
+	var got []kafka.Message
+	var posts int64
+	for {
+		var n int64
+		got, n = p.take(got, 300, shift.Milliseconds())
+		if n == 0 {
+			break
+		}
+		if n != 300 && posts+n != o.count {
+			t.Fatalf("took %d posts after %d of %d", n, posts, o.count)
+		}
+		posts += n
+	}
+	if posts != o.count || len(got) != len(want) {
+		t.Fatalf("took %d posts in %d messages, want %d in %d", posts, len(got), o.count, len(want))
+	}
+	malformedSeen := 0
+	for i := range want {
+		w, g := want[i], got[i]
+		if !bytes.Equal(w.Key, g.Key) {
+			t.Fatalf("message %d: key %q, want %q", i, g.Key, w.Key)
+		}
+		var wp, gp struct {
+			CreatedAt time.Time `json:"created_at"`
+		}
+		if bytes.HasPrefix(w.Key, []byte("malformed-")) {
+			malformedSeen++
+			if !bytes.Equal(w.Value, g.Value) {
+				t.Fatalf("malformed message %d changed: %q, want %q", i, g.Value, w.Value)
+			}
+			continue
+		}
+		if err := json.Unmarshal(w.Value, &wp); err != nil {
+			t.Fatalf("message %d: %v\n%s", i, err, w.Value)
+		}
+		if err := json.Unmarshal(g.Value, &gp); err != nil {
+			t.Fatalf("message %d: %v\n%s", i, err, g.Value)
+		}
+		if d := gp.CreatedAt.Sub(wp.CreatedAt); d != shift {
+			t.Fatalf("message %d: created_at %s, want %s moved by %s", i, gp.CreatedAt, wp.CreatedAt, shift)
+		}
+		old, moved := wp.CreatedAt.Format("2006-01-02T15:04:05.000Z"), gp.CreatedAt.Format("2006-01-02T15:04:05.000Z")
+		if !bytes.Equal(bytes.Replace(w.Value, []byte(old), []byte(moved), 1), g.Value) {
+			t.Fatalf("message %d: more than created_at changed:\n%s\nwant\n%s", i, g.Value, w.Value)
+		}
+	}
+	if malformedSeen == 0 || malformedSeen != len(want)-int(o.count) {
+		t.Fatalf("%d malformed messages, want %d (and some)", malformedSeen, len(want)-int(o.count))
+	}
+}
+
+// TestGenPregenerate runs the command: it says "sending" on stdout, writes
+// every post, and stamps them with the time they were sent, not --start.
+func TestGenPregenerate(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "posts.jsonl")
+	before := time.Now().UTC().Truncate(time.Millisecond)
+	stdout, errOut, status := earshot(t, "", "gen", "--pregenerate", "--output", out, "--count", "3000", "--rate", "10000",
+		"--start", "2020-01-01T00:00:00Z", "--rules-count", "20")
+	after := time.Now().UTC()
+	if status != 0 || stdout != "sending\n" || !strings.Contains(errOut, "posts made before sending") {
+		t.Fatalf("gen --pregenerate: status %d, stdout %q\n%s", status, stdout, errOut)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	if len(lines) != 3000 {
+		t.Fatalf("%d posts, want 3000", len(lines))
+	}
+	for _, l := range lines {
+		var p struct {
+			CreatedAt time.Time `json:"created_at"`
+		}
+		if err := json.Unmarshal([]byte(l), &p); err != nil {
+			t.Fatal(err)
+		}
+		if p.CreatedAt.Before(before) || p.CreatedAt.After(after) {
+			t.Fatalf("created_at %s outside the run (%s to %s): %s", p.CreatedAt, before, after, l)
+		}
+	}
+
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--output", out}, "--pregenerate needs --count or --duration"},
+		{[]string{"--output", "-", "--count", "5"}, "cannot write posts there"},
+		{[]string{"--output", out, "--count", "5", "--truth-out", out + ".truth"}, "cannot be used with --truth-out"},
+	} {
+		args := append([]string{"gen", "--pregenerate"}, c.args...)
+		if _, errOut, status := earshot(t, "", args...); status != 2 || !strings.Contains(errOut, c.want) {
+			t.Errorf("gen %s: status %d, stderr %q (want 2 and %q)", strings.Join(args, " "), status, errOut, c.want)
+		}
+	}
+}
