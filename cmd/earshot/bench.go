@@ -21,6 +21,7 @@ func cmdBench(ctx context.Context, args []string) error {
 	fs.StringVar(&o.Brokers, "kafka-brokers", d.Brokers, "Kafka bootstrap `addresses`, comma-separated")
 	fs.StringVar(&o.ClickHouse, "clickhouse-addr", d.ClickHouse, "ClickHouse native protocol `host:port`")
 	fs.IntVar(&o.Posts, "posts", d.Posts, "posts written before the throughput phase")
+	fs.IntVar(&o.Runs, "runs", d.Runs, "throughput runs over those posts; the report gives their medians")
 	fs.IntVar(&o.Rules, "rules", d.Rules, "keyword rules (the generator plants mentions of them)")
 	fs.IntVar(&o.Seed, "seed", d.Seed, "generator seed")
 	fs.DurationVar(&o.LatencyFor, "latency-duration", 30*time.Second, "how long each latency run sends posts (0: no latency phase)")
@@ -49,8 +50,8 @@ func cmdBench(ctx context.Context, args []string) error {
 		return fmt.Errorf("cannot find this binary to run it: %w", err)
 	}
 	o.Earshot = self
-	if o.Posts <= 0 || o.Rules <= 0 || o.EnginePosts <= 0 {
-		return usageErr("--posts, --rules and --clickhouse-engine-posts must be positive")
+	if o.Posts <= 0 || o.Runs <= 0 || o.Rules <= 0 || o.EnginePosts <= 0 {
+		return usageErr("--posts, --runs, --rules and --clickhouse-engine-posts must be positive")
 	}
 	o.SetDefaults()
 	if err := o.Validate(); err != nil {

@@ -20,7 +20,7 @@ func TestBench(t *testing.T) {
 	}
 	out := t.TempDir()
 	stdout, stderr, status := earshot(t, "", "bench", "--kafka-brokers", kafkaAddr, "--clickhouse-addr", chAddr,
-		"--posts", "40000", "--rules", "500", "--latency-duration", "0", "--out", out)
+		"--posts", "40000", "--runs", "1", "--rules", "500", "--latency-duration", "0", "--out", out)
 	if status != 0 {
 		t.Fatalf("earshot bench: status %d\n%s\n%s", status, stdout, stderr)
 	}
@@ -53,7 +53,8 @@ func TestBench(t *testing.T) {
 // anything, saying what to fix.
 func TestBenchFlags(t *testing.T) {
 	for _, c := range []struct{ args, want string }{
-		{"--posts 0", "--posts, --rules and --clickhouse-engine-posts must be positive"},
+		{"--posts 0", "--posts, --runs, --rules and --clickhouse-engine-posts must be positive"},
+		{"--runs 0", "must be positive"},
 		{"--rules -5", "must be positive"},
 		{"--latency-at 0.5,2", `"2" is not a fraction in (0, 1]`},
 		{"--clickhouse-engine", "needs the run directory of deploy/local's pid files"},

@@ -13,6 +13,8 @@
 //     (user + system, from /proc), the CPU of Kafka and ClickHouse (when
 //     their processes run on this machine under deploy/local, Options.RunDir)
 //     and of the whole machine over the same window, and earshot's peak RSS.
+//     It runs three times (Options.Runs), each time as a new consumer group
+//     into a new database; the report gives the medians and every run.
 //  2. Latency: `earshot run` on another new topic while the generator, on
 //     the same machine, sends at half (then a quarter) of the measured
 //     throughput in real time (event time = wall time). It makes all its
@@ -35,11 +37,13 @@
 //
 // Run writes e2e-<date>.{json,md} into Options.Out. It creates its topics
 // (earshot-e2e-<time>-<random>*) and databases (earshot_e2e_<time>_<random>,
-// and earshot_e2e_ch_… for the engine phase), and deletes them at the end
+// with _r2, _r3… for the later throughput runs, and earshot_e2e_ch_… for
+// the engine phase), and deletes them at the end
 // unless Options.Keep.
 package harness
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -49,6 +53,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -64,6 +69,7 @@ type Options struct {
 	Brokers     string        // Kafka bootstrap addresses, comma-separated (default 127.0.0.1:9092)
 	ClickHouse  string        // ClickHouse native host:port (default 127.0.0.1:9000)
 	Posts       int           // posts written before the throughput phase (default 2,000,000)
+	Runs        int           // throughput runs over those posts, whose medians the report gives (default 3)
 	Rules       int           // keyword rules, whose mentions the generator plants (default 10,000)
 	Seed        int           // the generator's seed (default 1)
 	LatencyFor  time.Duration // how long each latency run sends posts (0: no latency phase)
@@ -89,6 +95,9 @@ func (o *Options) SetDefaults() {
 	if o.Posts == 0 {
 		o.Posts = 2_000_000
 	}
+	if o.Runs == 0 {
+		o.Runs = 3
+	}
 	if o.Rules == 0 {
 		o.Rules = 10_000
 	}
@@ -111,8 +120,9 @@ func (o *Options) Validate() error {
 	switch {
 	case o.Earshot == "":
 		return errors.New("no earshot binary to run")
-	case o.Posts < 0 || o.Rules < 0 || o.EnginePosts < 0 || o.LatencyFor < 0:
-		return fmt.Errorf("posts %d, rules %d, engine posts %d and latency duration %v must be positive", o.Posts, o.Rules, o.EnginePosts, o.LatencyFor)
+	case o.Posts < 0 || o.Runs < 0 || o.Rules < 0 || o.EnginePosts < 0 || o.LatencyFor < 0:
+		return fmt.Errorf("posts %d, runs %d, rules %d, engine posts %d and latency duration %v must be positive",
+			o.Posts, o.Runs, o.Rules, o.EnginePosts, o.LatencyFor)
 	case o.Engine && o.RunDir == "":
 		return errors.New("the ClickHouse Kafka engine phase measures the ClickHouse server's CPU: it needs the run directory of deploy/local's pid files, or turn it off")
 	}
@@ -126,16 +136,20 @@ func (o *Options) Validate() error {
 
 // Report is what a run measured; the JSON file holds it as is.
 type Report struct {
-	Date       string      `json:"date"`
-	Machine    Machine     `json:"machine"`
-	Posts      int         `json:"posts"`
-	Rules      int         `json:"rules"`
-	Seed       int         `json:"seed"`
-	Produce    Produce     `json:"produce"`
-	Throughput Throughput  `json:"throughput"`
-	Latency    []Latency   `json:"latency,omitempty"`
-	Engine     *EngineRun  `json:"clickhouse_kafka_engine,omitempty"`
-	Targets    []TargetRow `json:"targets"`
+	Date    string  `json:"date"`
+	Machine Machine `json:"machine"`
+	Posts   int     `json:"posts"`
+	Rules   int     `json:"rules"`
+	Seed    int     `json:"seed"`
+	Produce Produce `json:"produce"`
+	// Throughput is the run of median CPU per post; Runs are all of them,
+	// in order, and PostsPerSecond is their median.
+	Throughput     Throughput   `json:"throughput"`
+	Runs           []Throughput `json:"throughput_runs"`
+	PostsPerSecond float64      `json:"median_posts_per_second"`
+	Latency        []Latency    `json:"latency,omitempty"`
+	Engine         *EngineRun   `json:"clickhouse_kafka_engine,omitempty"`
+	Targets        []TargetRow  `json:"targets"`
 	// LocalServices: Kafka and ClickHouse ran on this machine under
 	// deploy/local, and their CPU was measured.
 	LocalServices bool `json:"local_services"`
@@ -180,8 +194,12 @@ func Run(ctx context.Context, o Options) error {
 	if o.admin, err = freeAddr(); err != nil {
 		return err
 	}
+	dbs := []string{db} // one per throughput run, the first shared with the latency phase
+	for k := 2; k <= o.Runs; k++ {
+		dbs = append(dbs, fmt.Sprintf("%s_r%d", db, k))
+	}
 	if !o.Keep {
-		defer cleanUp(o, ch, db, topic)
+		defer cleanUp(o, ch, dbs, topic)
 	}
 	rulesFile := filepath.Join(work, "rules.txt")
 	fmt.Printf("bench: writing %d posts (%d rules, seed %d) to %s\n", o.Posts, o.Rules, o.Seed, topic)
@@ -192,24 +210,36 @@ func Run(ctx context.Context, o Options) error {
 	}
 	r.Produce = Produce{Seconds: time.Since(t0).Seconds(), Messages: o.Posts}
 
-	if err := ch.Exec(ctx, "DROP DATABASE IF EXISTS "+db); err != nil {
-		return err
+	// Each throughput run reads the same posts as a new consumer group
+	// into a new database: the same work, and the machine's noise shows
+	// in their spread.
+	for k, runDB := range dbs {
+		if err := ch.Exec(ctx, "DROP DATABASE IF EXISTS "+runDB); err != nil {
+			return err
+		}
+		fmt.Printf("bench: throughput phase, run %d of %d\n", k+1, len(dbs))
+		t, err := throughput(ctx, o, svc, pipelineArgs(o, topic, fmt.Sprintf("e2e-%s-r%d", id, k+1), runDB, rulesFile), o.Posts)
+		if err != nil {
+			return fmt.Errorf("throughput: %w", err)
+		}
+		if err := mentionsStored(ctx, ch, runDB, topic, &t); err != nil {
+			return err
+		}
+		fmt.Printf("bench: %.0f posts/s, %.2f µs CPU per post\n", t.PostsPerSecond, t.CPUMicrosPerPost)
+		r.Runs = append(r.Runs, t)
+		o.CPUProfile = "" // of the first run only
 	}
-	fmt.Println("bench: throughput phase")
-	r.Throughput, err = throughput(ctx, o, svc, pipelineArgs(o, topic, "e2e-"+id, db, rulesFile), o.Posts)
-	if err != nil {
-		return fmt.Errorf("throughput: %w", err)
+	r.Throughput = medianBy(r.Runs, func(t Throughput) float64 { return t.CPUMicrosPerPost })
+	r.PostsPerSecond = medianBy(r.Runs, func(t Throughput) float64 { return t.PostsPerSecond }).PostsPerSecond
+	if len(r.Runs) > 1 {
+		fmt.Printf("bench: medians %.0f posts/s, %.2f µs CPU per post\n", r.PostsPerSecond, r.Throughput.CPUMicrosPerPost)
 	}
-	if err := mentionsStored(ctx, ch, db, topic, &r.Throughput); err != nil {
-		return err
-	}
-	fmt.Printf("bench: %.0f posts/s, %.2f µs CPU per post\n", r.Throughput.PostsPerSecond, r.Throughput.CPUMicrosPerPost)
 
 	for k, f := range o.LatencyAt {
 		if o.LatencyFor <= 0 {
 			break
 		}
-		rate := r.Throughput.PostsPerSecond * f
+		rate := r.PostsPerSecond * f
 		fmt.Printf("bench: latency at %.0f posts/s (%.2f of the throughput)\n", rate, f)
 		live := fmt.Sprintf("%s-live%d", topic, k)
 		l, err := latency(ctx, o, svc, ch, pipelineArgs(o, live, fmt.Sprintf("e2e-live%d-%s", k, id), db, rulesFile), live, db, rate)
@@ -237,7 +267,7 @@ func Run(ctx context.Context, o Options) error {
 // cleanUp deletes the run's topics (every topic named after its input
 // topic: the phases' own, their dead-letter and alert topics) and its
 // database.
-func cleanUp(o Options, ch driver.Conn, db, topic string) {
+func cleanUp(o Options, ch driver.Conn, dbs []string, topic string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	c := &kafka.Client{Addr: kafka.TCP(strings.Split(o.Brokers, ",")...)}
@@ -254,9 +284,19 @@ func cleanUp(o Options, ch driver.Conn, db, topic string) {
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "bench: deleting the topics %s*: %v\n", topic, err)
 	}
-	if err := ch.Exec(ctx, "DROP DATABASE IF EXISTS "+db); err != nil {
-		fmt.Fprintln(os.Stderr, "bench: dropping "+db+":", err)
+	for _, db := range dbs {
+		if err := ch.Exec(ctx, "DROP DATABASE IF EXISTS "+db); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: dropping "+db+":", err)
+		}
 	}
+}
+
+// medianBy returns the run whose key is the median of runs' (the lower
+// of the two middle ones for an even count).
+func medianBy(runs []Throughput, key func(Throughput) float64) Throughput {
+	sorted := slices.Clone(runs)
+	slices.SortStableFunc(sorted, func(a, b Throughput) int { return cmp.Compare(key(a), key(b)) })
+	return sorted[(len(sorted)-1)/2]
 }
 
 // pipelineArgs are `earshot run`'s arguments for a phase: its own topic,

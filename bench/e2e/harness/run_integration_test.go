@@ -27,7 +27,7 @@ func TestRunSmall(t *testing.T) {
 		t.Fatalf("building earshot: %v\n%s", err, out)
 	}
 	out := t.TempDir()
-	o := Options{Earshot: bin, Brokers: brokers, ClickHouse: ch, Posts: 20_000, Rules: 1_000, Seed: 3,
+	o := Options{Earshot: bin, Brokers: brokers, ClickHouse: ch, Posts: 20_000, Runs: 2, Rules: 1_000, Seed: 3,
 		LatencyFor: 4 * time.Second, LatencyAt: []float64{0.05}, Out: out, RunDir: "../../../.local/run",
 		Engine: true, EnginePosts: 1_000}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -51,6 +51,14 @@ func TestRunSmall(t *testing.T) {
 	}
 	if th.MatchedPosts <= 0 || th.MentionRows < th.MatchedPosts/2 {
 		t.Errorf("matched %d posts, %d mention rows stored", th.MatchedPosts, th.MentionRows)
+	}
+	// Two runs of the same posts: the same matches and rows in each, and
+	// the medians are the lower of the two.
+	if len(r.Runs) != 2 || r.Runs[0].MatchedPosts != r.Runs[1].MatchedPosts || r.Runs[0].MentionRows != r.Runs[1].MentionRows {
+		t.Errorf("throughput runs %+v", r.Runs)
+	} else if th.CPUMicrosPerPost != min(r.Runs[0].CPUMicrosPerPost, r.Runs[1].CPUMicrosPerPost) ||
+		r.PostsPerSecond != min(r.Runs[0].PostsPerSecond, r.Runs[1].PostsPerSecond) {
+		t.Errorf("medians %.2f µs, %.0f posts/s of runs %+v", th.CPUMicrosPerPost, r.PostsPerSecond, r.Runs)
 	}
 	if len(r.Latency) != 1 || r.Latency[0].Posts <= 0 || r.Latency[0].Measured <= 0 || !(r.Latency[0].P99Ms > 0) {
 		t.Errorf("latency %+v", r.Latency)
@@ -100,7 +108,7 @@ func TestRunSmall(t *testing.T) {
 	defer conn.Close()
 	var dbs uint64
 	dbPrefix := "earshot_e2e_" + stamp.Format("20060102_150405")
-	if err := conn.QueryRow(ctx, "SELECT count() FROM system.databases WHERE name LIKE ?", "earshot_e2e%"+stamp.Format("20060102_150405")).Scan(&dbs); err != nil {
+	if err := conn.QueryRow(ctx, "SELECT count() FROM system.databases WHERE name LIKE ?", "earshot_e2e%"+stamp.Format("20060102_150405")+"%").Scan(&dbs); err != nil {
 		t.Fatal(err)
 	}
 	if dbs != 0 {
