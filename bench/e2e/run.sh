@@ -5,7 +5,7 @@
 # and ClickHouse's Kafka engine compared, which writes
 # bench/results/e2e-<date>.{json,md}. Extra arguments go to earshot bench,
 # e.g.
-#   bench/e2e/run.sh -posts 2000000 -latency-duration 2m
+#   bench/e2e/run.sh -posts 2000000 -runs 5 -latency-duration 2m
 set -eu
 cd "$(dirname "$0")/../.."
 deploy/local/up

@@ -68,7 +68,7 @@ type Options struct {
 	Earshot     string        // the earshot binary that generates and runs (required)
 	Brokers     string        // Kafka bootstrap addresses, comma-separated (default 127.0.0.1:9092)
 	ClickHouse  string        // ClickHouse native host:port (default 127.0.0.1:9000)
-	Posts       int           // posts written before the throughput phase (default 2,000,000)
+	Posts       int           // posts written before the throughput phase (default 6,000,000: runs of ~12 s, so that warm-up weighs little)
 	Runs        int           // throughput runs over those posts, whose medians the report gives (default 3)
 	Rules       int           // keyword rules, whose mentions the generator plants (default 10,000)
 	Seed        int           // the generator's seed (default 1)
@@ -93,7 +93,7 @@ func (o *Options) SetDefaults() {
 		o.ClickHouse = "127.0.0.1:9000"
 	}
 	if o.Posts == 0 {
-		o.Posts = 2_000_000
+		o.Posts = 6_000_000
 	}
 	if o.Runs == 0 {
 		o.Runs = 3
