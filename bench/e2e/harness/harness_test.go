@@ -112,3 +112,30 @@ func TestLatencyTarget(t *testing.T) {
 		t.Errorf("a run whose generator fell behind reads %q", row.Measured)
 	}
 }
+
+// TestMedianBy: the run of median key (the lower middle one for an even
+// count), whatever the order, and the report's targets from it.
+func TestMedianBy(t *testing.T) {
+	cpu := func(t Throughput) float64 { return t.CPUMicrosPerPost }
+	runs := []Throughput{{CPUMicrosPerPost: 3.74, PostsPerSecond: 380e3}, {CPUMicrosPerPost: 3.11, PostsPerSecond: 486e3},
+		{CPUMicrosPerPost: 3.59, PostsPerSecond: 360e3}}
+	if got := medianBy(runs, cpu); got != runs[2] {
+		t.Errorf("median of three: got %+v", got)
+	}
+	if got := medianBy(append(runs, Throughput{CPUMicrosPerPost: 2.9}), cpu); got != runs[1] {
+		t.Errorf("median of four (the lower middle): got %+v", got)
+	}
+	if got := medianBy(runs[:1], cpu); got != runs[0] {
+		t.Errorf("median of one: got %+v", got)
+	}
+	if runs[0].CPUMicrosPerPost != 3.74 {
+		t.Error("medianBy reordered its argument")
+	}
+
+	r := Report{Runs: runs, Throughput: medianBy(runs, cpu), PostsPerSecond: 380e3}
+	rows := targets(&r)
+	if rows[0].Measured != "380000 (median of 380000, 486000, 360000)" || rows[1].Measured != "3.59 µs (median of 3.74, 3.11, 3.59)" ||
+		*rows[1].Met {
+		t.Errorf("target rows %+v, %+v", rows[0], rows[1])
+	}
+}
