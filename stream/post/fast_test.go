@@ -1,6 +1,7 @@
 package post
 
 import (
+	"bytes"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -332,5 +333,52 @@ func TestFloat(t *testing.T) {
 				t.Errorf("%q: %v %v (read %d bytes), parseFloat: %v %v (%d)", n+tail, got, ok, s.i, want, wantOK, ref.i)
 			}
 		}
+	}
+}
+
+// strEndRef is strEnd one byte at a time.
+func strEndRef(b []byte, i int) (int, bool) {
+	esc := false
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			return i + 1, esc
+		case '\\':
+			esc = true
+			i++
+		}
+	}
+	return -1, false
+}
+
+// TestStrEnd holds strEnd (eight bytes at a time) to
+// the byte loop, on strings of every length up to 80 with quotes and
+// backslashes at every place, escaped quotes and runs of backslashes
+// among them, and on a long string of escapes (linear, not quadratic).
+func TestStrEnd(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	alphabet := []byte(`ab"\\é`)
+	for n := 0; n <= 80; n++ {
+		for try := 0; try < 400; try++ {
+			b := make([]byte, n)
+			for k := range b {
+				if r.IntN(8) == 0 {
+					b[k] = alphabet[r.IntN(len(alphabet))]
+				} else {
+					b[k] = 'x'
+				}
+			}
+			for _, start := range []int{0, min(1, n), n / 2} {
+				end, esc := strEnd(b, start)
+				wantEnd, wantEsc := strEndRef(b, start)
+				if end != wantEnd || (end >= 0 && esc != wantEsc) {
+					t.Fatalf("strEnd(%q, %d) = %d, %v; want %d, %v", b, start, end, esc, wantEnd, wantEsc)
+				}
+			}
+		}
+	}
+	long := append(bytes.Repeat([]byte(`\"`), 1<<20), '"')
+	if end, esc := strEnd(long, 0); end != len(long) || !esc {
+		t.Fatalf("a million escaped quotes: %d, %v; want %d, true", end, esc, len(long))
 	}
 }
