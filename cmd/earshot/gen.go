@@ -31,8 +31,12 @@ func cmdGen(ctx context.Context, args []string) error {
 	fs.BoolVar(&o.pregenerate, "pregenerate", false, "make every post before sending the first, then send them at --rate with each created_at "+
 		"rewritten to when it is due (needs --count or --duration): a real-time run is held back by sending alone, not by making posts. "+
 		"Prints a line \"sending\" on stdout when it starts sending")
+	fs.DurationVar(&o.burstEvery, "burst-every", 0, "repeat the burst this often in event time, until --count or --duration ends (0: once)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if o.burstEvery < 0 || (o.burstEvery > 0 && (o.burstAt <= 0 || o.count <= 0 && o.duration <= 0)) {
+		return usageErr("--burst-every needs --burst-at and --count or --duration, and must be ≥ 0")
 	}
 	if o.pregenerate {
 		switch {
@@ -115,17 +119,20 @@ func cmdGen(ctx context.Context, args []string) error {
 
 // genOptions are the generator flags shared by gen and demo.
 type genOptions struct {
-	seed      int64
-	rate      float64
-	count     int64
-	duration  time.Duration
-	throttle  bool
-	start     string
-	nrules    int
-	burstAt   time.Duration
-	burstLen  time.Duration
-	malformed float64
-	rules     []string
+	seed     int64
+	rate     float64
+	count    int64
+	duration time.Duration
+	throttle bool
+	start    string
+	nrules   int
+	burstAt  time.Duration
+	burstLen time.Duration
+	// burstEvery repeats the burst (gen only): the same share of burst
+	// posts whatever the count.
+	burstEvery time.Duration
+	malformed  float64
+	rules      []string
 
 	pregenerate bool      // gen only: make every post first (prepared)
 	startTime   time.Time // the event time of the first post (set by generator)
@@ -160,12 +167,25 @@ func (o *genOptions) generator() (*firehose.Generator, error) {
 	}
 	o.rules = firehose.Rules(o.nrules)
 	cfg := firehose.Config{Seed: o.seed, Start: start, Rate: o.rate, Rules: o.rules}
-	if o.burstAt > 0 {
-		b := firehose.DefaultBurst(o.burstAt)
-		b.Length = o.burstLen
-		cfg.Bursts = []firehose.Burst{b}
-	}
+	cfg.Bursts = o.bursts()
 	return firehose.New(cfg)
+}
+
+// bursts are the run's bursts: one at --burst-at, then one every
+// --burst-every until the event time the run covers (--count at --rate,
+// or --duration) ends.
+func (o *genOptions) bursts() []firehose.Burst {
+	span := o.duration
+	if o.count > 0 {
+		span = time.Duration(float64(o.count) / o.rate * float64(time.Second))
+	}
+	var bs []firehose.Burst
+	for at := o.burstAt; at > 0 && (len(bs) == 0 || o.burstEvery > 0 && at < span); at += o.burstEvery {
+		b := firehose.DefaultBurst(at)
+		b.Length = o.burstLen
+		bs = append(bs, b)
+	}
+	return bs
 }
 
 // malformed are the broken messages a firehose really carries.

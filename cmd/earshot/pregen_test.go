@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -131,5 +132,39 @@ func TestGenPregenerate(t *testing.T) {
 		if _, errOut, status := earshot(t, "", args...); status != 2 || !strings.Contains(errOut, c.want) {
 			t.Errorf("gen %s: status %d, stderr %q (want 2 and %q)", strings.Join(args, " "), status, errOut, c.want)
 		}
+	}
+}
+
+// TestBursts: --burst-every repeats the burst until the event time the run
+// covers ends; without it, one burst, and none without --burst-at.
+func TestBursts(t *testing.T) {
+	starts := func(o genOptions) []time.Duration {
+		o.burstLen = 2 * time.Minute
+		var at []time.Duration
+		for _, b := range o.bursts() {
+			if b.Length != o.burstLen {
+				t.Errorf("burst length %v, want %v", b.Length, o.burstLen)
+			}
+			at = append(at, b.Start)
+		}
+		return at
+	}
+	m := time.Minute
+	for _, c := range []struct {
+		o    genOptions
+		want []time.Duration
+	}{
+		{genOptions{rate: 1000, count: 6_000_000, burstAt: 10 * m, burstEvery: 30 * m}, []time.Duration{10 * m, 40 * m, 70 * m}},
+		{genOptions{rate: 1000, count: 2_000_000, burstAt: 10 * m, burstEvery: 30 * m}, []time.Duration{10 * m}},
+		{genOptions{rate: 1000, duration: 25 * m, burstAt: 5 * m, burstEvery: 10 * m}, []time.Duration{5 * m, 15 * m}},
+		{genOptions{rate: 1000, count: 6_000_000, burstAt: 10 * m}, []time.Duration{10 * m}},
+		{genOptions{rate: 1000, count: 6_000_000}, nil},
+	} {
+		if got := starts(c.o); !slices.Equal(got, c.want) {
+			t.Errorf("%+v: bursts at %v, want %v", c.o, got, c.want)
+		}
+	}
+	if _, errOut, status := earshot(t, "", "gen", "--output", "-", "--burst-every", "30m", "--count", "5"); status != 2 || !strings.Contains(errOut, "--burst-every needs --burst-at") {
+		t.Errorf("--burst-every without --burst-at: status %d, %q", status, errOut)
 	}
 }

@@ -325,11 +325,13 @@ func (o *Options) adminURL(path string) string { return "http://" + o.admin + pa
 // produce writes count posts to topic with the generator, as fast as it
 // can; event time starts at start, at 1,000 posts/s with an earthquake
 // burst 10 minutes in (so the detector warms up and triggers as in
-// production). The same seed and rules give the same posts.
+// production), and again every 30 minutes, so that any count has the same
+// share of burst posts (2M posts span 33 minutes). The same seed and rules
+// give the same posts.
 func produce(ctx context.Context, o Options, topic string, count int, start time.Time, extra ...string) error {
 	args := append([]string{"gen", "--kafka-brokers", o.Brokers, "--topic", topic,
 		"--count", fmt.Sprint(count), "--throttle=false", "--rate", "1000", "--seed", fmt.Sprint(o.Seed),
-		"--rules-count", fmt.Sprint(o.Rules), "--start", start.Format(time.RFC3339), "--burst-at", "10m"}, extra...)
+		"--rules-count", fmt.Sprint(o.Rules), "--start", start.Format(time.RFC3339), "--burst-at", "10m", "--burst-every", "30m"}, extra...)
 	if err := command(ctx, o.Earshot, args...).Run(); err != nil {
 		return fmt.Errorf("generator: %w", err)
 	}
