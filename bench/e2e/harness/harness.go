@@ -204,7 +204,11 @@ func Run(ctx context.Context, o Options) error {
 	rulesFile := filepath.Join(work, "rules.txt")
 	fmt.Printf("bench: writing %d posts (%d rules, seed %d) to %s\n", o.Posts, o.Rules, o.Seed, topic)
 	t0 := time.Now()
-	eventStart := stamp.Add(-40 * time.Minute)
+	// Every post is dated in the past, its last 7 minutes ago (at 1,000
+	// posts/s of event time): the pipeline's burst detector does not count
+	// posts dated more than 5 minutes past the wall clock (maxAhead), so
+	// posts in the future would cost it less than a live firehose's.
+	eventStart := stamp.Add(-time.Duration(o.Posts)*time.Millisecond - 7*time.Minute)
 	if err := produce(ctx, o, topic, o.Posts, eventStart, "--rules-out", rulesFile); err != nil {
 		return err
 	}
