@@ -68,7 +68,7 @@ type Options struct {
 	Earshot     string        // the earshot binary that generates and runs (required)
 	Brokers     string        // Kafka bootstrap addresses, comma-separated (default 127.0.0.1:9092)
 	ClickHouse  string        // ClickHouse native host:port (default 127.0.0.1:9000)
-	Posts       int           // posts written before the throughput phase (default 6,000,000: runs of ~12 s, so that warm-up weighs little)
+	Posts       int           // posts written before the throughput phase (default 6,000,000: runs of ~12 s)
 	Runs        int           // throughput runs over those posts, whose medians the report gives (default 3)
 	Rules       int           // keyword rules, whose mentions the generator plants (default 10,000)
 	Seed        int           // the generator's seed (default 1)
