@@ -24,7 +24,7 @@ func (c *Client) InsertAlerts(ctx context.Context, alerts []alert.Alert) error {
 		return nil
 	}
 	ctx, cancel := c.withTimeout(ctx)
-	defer cancel()
+	defer afterSend(cancel)
 	batch, err := c.conn.PrepareBatch(ctx, c.sql(`INSERT INTO {db}.alerts (`+alertsColumns+`)`))
 	if err != nil {
 		return fmt.Errorf("cannot prepare INSERT of %d alerts: %w", len(alerts), err)

@@ -266,7 +266,7 @@ func quoteIdent(s string) string {
 // Migrate tolerates.
 func (c *Client) Migrate(ctx context.Context) (applied []string, err error) {
 	ctx, cancel := c.withTimeout(ctx)
-	defer cancel()
+	defer afterSend(cancel) // it sends batches (recordMigration)
 	if err := c.conn.Exec(ctx, c.sql(`
 CREATE TABLE IF NOT EXISTS {db}.schema_migrations (
     version    UInt32,

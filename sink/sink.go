@@ -242,6 +242,23 @@ func (c *Client) Close() error {
 	return nil
 }
 
+// sendGrace is how long an INSERT's context outlives its batch's Send
+// (afterSend).
+const sendGrace = 5 * time.Second
+
+// afterSend ends an INSERT's context sendGrace after the caller is done
+// with it, not at once. clickhouse-go (v2.50) watches the context of a
+// batch's Send in a goroutine that closes the connection when the context
+// ends, and stops that goroutine without waiting for it: when the
+// goroutine has not run yet as Send returns, a cancel right after can
+// close the connection the pool already has back, and the next statement
+// on it fails with "use of closed network connection". That happened in
+// TestIntegrationAlerts under make test, and TestSendRace (EARSHOT_STRESS)
+// gets it within a minute on a saturated machine.
+func afterSend(cancel context.CancelFunc) {
+	time.AfterFunc(sendGrace, cancel)
+}
+
 func (c *Client) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
 	if c.cfg.WriteTimeout > 0 {
 		return context.WithTimeout(ctx, c.cfg.WriteTimeout)
@@ -293,7 +310,7 @@ func (c *Client) insert(ctx context.Context, rows []Mention, now time.Time) erro
 		return err
 	}
 	ctx, cancel := c.withTimeout(ctx)
-	defer cancel()
+	defer afterSend(cancel)
 	batch, err := c.conn.PrepareBatch(ctx, c.insertSQL)
 	if err != nil {
 		return fmt.Errorf("cannot prepare INSERT of %d mentions: %w", len(rows), err)
