@@ -193,7 +193,9 @@ type fakeStore struct {
 	inserts  int
 	failNext int
 	landed   bool
-	first    time.Time // when the first Insert came
+	first    time.Time     // when the first Insert came
+	delay    time.Duration // how long each Insert takes
+	starts   []time.Time   // when each Insert came
 }
 
 func (s *fakeStore) Insert(_ context.Context, rows []sink.Mention) error {
@@ -202,6 +204,8 @@ func (s *fakeStore) Insert(_ context.Context, rows []sink.Mention) error {
 	if s.inserts == 0 {
 		s.first = time.Now()
 	}
+	s.starts = append(s.starts, time.Now())
+	time.Sleep(s.delay)
 	s.inserts++
 	if s.failNext > 0 {
 		s.failNext--
@@ -353,6 +357,42 @@ func TestWriterAmbiguousInsertNotDoubled(t *testing.T) {
 		if store.inserts != wantInserts || len(gen.commits) != 1 {
 			t.Fatalf("landed=%v: %d inserts, %d commits", landed, store.inserts, len(gen.commits))
 		}
+	}
+}
+
+// Flushes start every BatchInterval, however long each insert takes: a
+// post waits at most about one interval and one insert, not two inserts.
+func TestWriterIntervalFromFlushStart(t *testing.T) {
+	const interval, insert = 100 * time.Millisecond, 60 * time.Millisecond
+	cfg := Config{Brokers: []string{"x"}, Topic: "posts", BatchInterval: interval}
+	cfg.SetDefaults()
+	store := &fakeStore{delay: insert}
+	w := &writer{cfg: &cfg, store: store, dlq: &fakeDLQ{}, m: newMetrics(nil), stats: &Stats{},
+		log: slog.New(slog.NewTextHandler(io.Discard, nil)), in: make(chan *chunk, 4)}
+	done := make(chan struct{})
+	go func() { defer close(done); w.run(context.Background()) }()
+	gen := &fakeCommitter{}
+	for off := int64(0); off < 150; off++ { // 1.5 s of chunks, one every 10 ms
+		w.in <- &chunk{gen: gen, topic: "posts", first: off, last: off, rows: []sink.Mention{mention(0, off)}}
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(w.in)
+	<-done
+	starts := store.starts[:len(store.starts)-1] // the last flush is the close's
+	var gaps []time.Duration
+	for i := 1; i < len(starts); i++ {
+		gaps = append(gaps, starts[i].Sub(starts[i-1]))
+	}
+	if len(gaps) < 5 {
+		t.Fatalf("%d timed flushes in 1.5 s, want about 15", len(gaps)+1)
+	}
+	slices.Sort(gaps)
+	// From flush end to the next start, the median gap would be ~160 ms.
+	if med := gaps[len(gaps)/2]; med > interval+interval/3 {
+		t.Fatalf("median time between flush starts %v, want about %v (inserts take %v)", med, interval, insert)
+	}
+	if rows, _ := store.mentions(); len(rows) != 150 {
+		t.Fatalf("%d rows stored, want 150", len(rows))
 	}
 }
 

@@ -154,8 +154,11 @@ func (w *writer) run(ctx context.Context) {
 				w.flush(ctx)
 			}
 		case <-t.C:
+			// The interval runs from one flush's start to the next's, so that
+			// a post waits at most about one interval plus one insert.
+			start := time.Now()
 			w.flush(ctx)
-			t.Reset(w.jitter())
+			t.Reset(max(w.jitter()-time.Since(start), 0))
 		}
 	}
 }
