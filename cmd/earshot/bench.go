@@ -26,15 +26,14 @@ func cmdBench(ctx context.Context, args []string) error {
 	fs.IntVar(&o.Seed, "seed", d.Seed, "generator seed")
 	fs.DurationVar(&o.LatencyFor, "latency-duration", 30*time.Second, "how long each latency run sends posts (0: no latency phase)")
 	fs.Func("latency-at", "comma-separated `fractions` of the measured throughput at which latency is measured (default 0.5,0.25)", func(v string) error {
-		o.LatencyAt = nil
-		for _, f := range strings.Split(v, ",") {
-			x, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
-			if err != nil || x <= 0 || x > 1 {
-				return fmt.Errorf("%q is not a fraction in (0, 1]", f)
-			}
-			o.LatencyAt = append(o.LatencyAt, x)
-		}
-		return nil
+		var err error
+		o.LatencyAt, err = floats(v, "a fraction in (0, 1]", func(x float64) bool { return x > 0 && x <= 1 })
+		return err
+	})
+	fs.Func("latency-rates", "comma-separated `posts/s` at which latency is measured, instead of --latency-at (e.g. an event's expected peak)", func(v string) error {
+		var err error
+		o.LatencyRates, err = floats(v, "a rate of at least 1 post/s", func(x float64) bool { return x >= 1 })
+		return err
 	})
 	fs.StringVar(&o.Out, "out", d.Out, "`directory` for e2e-<date>.json and .md")
 	fs.StringVar(&o.RunDir, "run-dir", "", "`directory` of deploy/local's pid files, to measure the CPU of Kafka and ClickHouse running on this machine (empty: not measured)")
@@ -58,4 +57,17 @@ func cmdBench(ctx context.Context, args []string) error {
 		return &usageError{err}
 	}
 	return harness.Run(ctx, o)
+}
+
+// floats parses a comma-separated list of numbers that each satisfy ok.
+func floats(v, want string, ok func(float64) bool) ([]float64, error) {
+	var xs []float64
+	for _, f := range strings.Split(v, ",") {
+		x, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || !ok(x) {
+			return nil, fmt.Errorf("%q is not %s", f, want)
+		}
+		xs = append(xs, x)
+	}
+	return xs, nil
 }

@@ -57,6 +57,7 @@ func TestBenchFlags(t *testing.T) {
 		{"--runs 0", "must be positive"},
 		{"--rules -5", "must be positive"},
 		{"--latency-at 0.5,2", `"2" is not a fraction in (0, 1]`},
+		{"--latency-rates 150000,0", `"0" is not a rate of at least 1 post/s`},
 		{"--clickhouse-engine", "needs the run directory of deploy/local's pid files"},
 	} {
 		_, stderr, status := earshot(t, "", append([]string{"bench"}, strings.Fields(c.args)...)...)

@@ -65,21 +65,22 @@ import (
 // Options configures a run; the zero values of the fields marked so take
 // their defaults (SetDefaults).
 type Options struct {
-	Earshot     string        // the earshot binary that generates and runs (required)
-	Brokers     string        // Kafka bootstrap addresses, comma-separated (default 127.0.0.1:9092)
-	ClickHouse  string        // ClickHouse native host:port (default 127.0.0.1:9000)
-	Posts       int           // posts written before the throughput phase (default 6,000,000: runs of ~12 s)
-	Runs        int           // throughput runs over those posts, whose medians the report gives (default 3)
-	Rules       int           // keyword rules, whose mentions the generator plants (default 10,000)
-	Seed        int           // the generator's seed (default 1)
-	LatencyFor  time.Duration // how long each latency run sends posts (0: no latency phase)
-	LatencyAt   []float64     // fractions of the throughput at which latency is measured (default 0.5, 0.25)
-	Out         string        // directory of the report (default ".")
-	RunDir      string        // deploy/local's pid files of Kafka and ClickHouse ("": their CPU is not measured, and no engine phase)
-	Engine      bool          // measure ClickHouse's Kafka engine too (needs RunDir)
-	EnginePosts int           // posts the engine phase reads (default 100,000)
-	CPUProfile  string        // a file for a CPU profile of `earshot run` over the throughput phase's first 5 s ("": none)
-	Keep        bool          // keep the run's topics and database
+	Earshot      string        // the earshot binary that generates and runs (required)
+	Brokers      string        // Kafka bootstrap addresses, comma-separated (default 127.0.0.1:9092)
+	ClickHouse   string        // ClickHouse native host:port (default 127.0.0.1:9000)
+	Posts        int           // posts written before the throughput phase (default 6,000,000: runs of ~12 s)
+	Runs         int           // throughput runs over those posts, whose medians the report gives (default 3)
+	Rules        int           // keyword rules, whose mentions the generator plants (default 10,000)
+	Seed         int           // the generator's seed (default 1)
+	LatencyFor   time.Duration // how long each latency run sends posts (0: no latency phase)
+	LatencyAt    []float64     // fractions of the throughput at which latency is measured (default 0.5, 0.25)
+	LatencyRates []float64     // posts/s at which latency is measured, instead of LatencyAt (an event's expected peak)
+	Out          string        // directory of the report (default ".")
+	RunDir       string        // deploy/local's pid files of Kafka and ClickHouse ("": their CPU is not measured, and no engine phase)
+	Engine       bool          // measure ClickHouse's Kafka engine too (needs RunDir)
+	EnginePosts  int           // posts the engine phase reads (default 100,000)
+	CPUProfile   string        // a file for a CPU profile of `earshot run` over the throughput phase's first 5 s ("": none)
+	Keep         bool          // keep the run's topics and database
 
 	admin string // where the pipeline under test serves /metrics (Run picks a free port)
 }
@@ -129,6 +130,11 @@ func (o *Options) Validate() error {
 	for _, f := range o.LatencyAt {
 		if !(f > 0 && f <= 1) {
 			return fmt.Errorf("latency fraction %v: want a fraction in (0, 1]", f)
+		}
+	}
+	for _, r := range o.LatencyRates {
+		if !(r >= 1) {
+			return fmt.Errorf("latency rate %v: want at least 1 post/s", r)
 		}
 	}
 	return nil
@@ -239,11 +245,22 @@ func Run(ctx context.Context, o Options) error {
 		fmt.Printf("bench: medians %.0f posts/s, %.2f µs CPU per post\n", r.PostsPerSecond, r.Throughput.CPUMicrosPerPost)
 	}
 
-	for k, f := range o.LatencyAt {
+	fractions, rates := o.LatencyAt, o.LatencyRates
+	if len(rates) > 0 { // asked in posts/s: their fractions of the throughput are what they are
+		fractions = nil
+		for _, rate := range rates {
+			fractions = append(fractions, rate/r.PostsPerSecond)
+		}
+	} else {
+		for _, f := range fractions {
+			rates = append(rates, r.PostsPerSecond*f)
+		}
+	}
+	for k, rate := range rates {
 		if o.LatencyFor <= 0 {
 			break
 		}
-		rate := r.PostsPerSecond * f
+		f := fractions[k]
 		fmt.Printf("bench: latency at %.0f posts/s (%.2f of the throughput)\n", rate, f)
 		live := fmt.Sprintf("%s-live%d", topic, k)
 		l, err := latency(ctx, o, svc, ch, pipelineArgs(o, live, fmt.Sprintf("e2e-live%d-%s", k, id), db, rulesFile), live, db, rate)
