@@ -108,7 +108,8 @@ func TestLatencyTarget(t *testing.T) {
 			t.Errorf("%s: met %q, want %q (%s)", c.name, got, c.met, row.Measured)
 		}
 	}
-	if row := latencyTarget([]Latency{{Fraction: 0.5, TargetPerSecond: 100_000, SentPerSecond: 80_000}}); !strings.Contains(row.Measured, "not measurable") {
+	if row := latencyTarget([]Latency{{Fraction: 0.5, TargetPerSecond: 100_000, SentPerSecond: 80_000, P99Ms: 2390}}); !strings.Contains(row.Measured, "not measurable") ||
+		!strings.Contains(row.Measured, "p99 2.39 s with its lag") {
 		t.Errorf("a run whose generator fell behind reads %q", row.Measured)
 	}
 }

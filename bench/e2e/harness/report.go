@@ -66,7 +66,8 @@ func latencyTarget(runs []Latency) TargetRow {
 		}
 		s := fmt.Sprintf("%.2f s at %.0f posts/s", l.P99Ms/1000, l.SentPerSecond)
 		if !l.KeptUp {
-			s = fmt.Sprintf("not measurable at %.0f posts/s: the generator on the same machine sent %.0f", l.TargetPerSecond, l.SentPerSecond)
+			s = fmt.Sprintf("not measurable at %.0f posts/s: the generator on the same machine sent %.0f (p99 %.2f s with its lag)",
+				l.TargetPerSecond, l.SentPerSecond, l.P99Ms/1000)
 		}
 		parts = append(parts, s)
 	}
