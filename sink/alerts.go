@@ -23,8 +23,8 @@ func (c *Client) InsertAlerts(ctx context.Context, alerts []alert.Alert) error {
 	if len(alerts) == 0 {
 		return nil
 	}
-	ctx, cancel := c.withTimeout(ctx)
-	defer afterSend(cancel)
+	ctx, release := c.sendContext(ctx)
+	defer release()
 	batch, err := c.conn.PrepareBatch(ctx, c.sql(`INSERT INTO {db}.alerts (`+alertsColumns+`)`))
 	if err != nil {
 		return fmt.Errorf("cannot prepare INSERT of %d alerts: %w", len(alerts), err)

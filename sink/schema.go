@@ -265,8 +265,8 @@ func quoteIdent(s string) string {
 // is idempotent, and schema_migrations may then hold a step twice, which
 // Migrate tolerates.
 func (c *Client) Migrate(ctx context.Context) (applied []string, err error) {
-	ctx, cancel := c.withTimeout(ctx)
-	defer afterSend(cancel) // it sends batches (recordMigration)
+	ctx, release := c.sendContext(ctx) // it sends batches (recordMigration)
+	defer release()
 	if err := c.conn.Exec(ctx, c.sql(`
 CREATE TABLE IF NOT EXISTS {db}.schema_migrations (
     version    UInt32,

@@ -243,20 +243,30 @@ func (c *Client) Close() error {
 }
 
 // sendGrace is how long an INSERT's context outlives its batch's Send
-// (afterSend).
+// (sendContext).
 const sendGrace = 5 * time.Second
 
-// afterSend ends an INSERT's context sendGrace after the caller is done
-// with it, not at once. clickhouse-go (v2.50) watches the context of a
-// batch's Send in a goroutine that closes the connection when the context
-// ends, and stops that goroutine without waiting for it: when the
-// goroutine has not run yet as Send returns, a cancel right after can
-// close the connection the pool already has back, and the next statement
-// on it fails with "use of closed network connection". That happened in
-// TestIntegrationAlerts under make test, and TestSendRace (EARSHOT_STRESS)
-// gets it within a minute on a saturated machine.
-func afterSend(cancel context.CancelFunc) {
-	time.AfterFunc(sendGrace, cancel)
+// sendContext is the context of an INSERT, and the function that ends it
+// once the caller releases it: sendGrace later, not at once. clickhouse-go
+// (v2.50) watches the context of a batch's Send in a goroutine that closes
+// the connection when the context ends, and stops that goroutine without
+// waiting for it: when the goroutine has not run yet as Send returns, a
+// cancel right after can close the connection the pool already has back,
+// and the next statement on it fails with "use of closed network
+// connection". That happened in TestIntegrationAlerts under make test, and
+// TestSendRace (EARSHOT_STRESS) gets it within a minute on a saturated
+// machine. For the same reason the caller's ctx ends the INSERT only until
+// release is called (a shutdown cancelling it right after a Send).
+func (c *Client) sendContext(ctx context.Context) (sctx context.Context, release func()) {
+	sctx, cancel := c.withTimeout(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, cancel) // ctx's end or deadline, while the INSERT lasts
+	if ctx.Err() != nil {
+		cancel() // at once, not in AfterFunc's goroutine
+	}
+	return sctx, func() {
+		stop()
+		time.AfterFunc(sendGrace, cancel)
+	}
 }
 
 func (c *Client) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -309,8 +319,8 @@ func (c *Client) insert(ctx context.Context, rows []Mention, now time.Time) erro
 	if err := cols.fill(rows, now); err != nil {
 		return err
 	}
-	ctx, cancel := c.withTimeout(ctx)
-	defer afterSend(cancel)
+	ctx, release := c.sendContext(ctx)
+	defer release()
 	batch, err := c.conn.PrepareBatch(ctx, c.insertSQL)
 	if err != nil {
 		return fmt.Errorf("cannot prepare INSERT of %d mentions: %w", len(rows), err)
