@@ -245,17 +245,7 @@ func Run(ctx context.Context, o Options) error {
 		fmt.Printf("bench: medians %.0f posts/s, %.2f µs CPU per post\n", r.PostsPerSecond, r.Throughput.CPUMicrosPerPost)
 	}
 
-	fractions, rates := o.LatencyAt, o.LatencyRates
-	if len(rates) > 0 { // asked in posts/s: their fractions of the throughput are what they are
-		fractions = nil
-		for _, rate := range rates {
-			fractions = append(fractions, rate/r.PostsPerSecond)
-		}
-	} else {
-		for _, f := range fractions {
-			rates = append(rates, r.PostsPerSecond*f)
-		}
-	}
+	rates, fractions := latencyRates(o, r.PostsPerSecond)
 	for k, rate := range rates {
 		if o.LatencyFor <= 0 {
 			break
@@ -310,6 +300,22 @@ func cleanUp(o Options, ch driver.Conn, dbs []string, topic string) {
 			fmt.Fprintln(os.Stderr, "bench: dropping "+db+":", err)
 		}
 	}
+}
+
+// latencyRates returns the rates at which latency is measured and their
+// fractions of the measured throughput: o.LatencyRates as given, else
+// o.LatencyAt's fractions of throughput.
+func latencyRates(o Options, throughput float64) (rates, fractions []float64) {
+	if len(o.LatencyRates) > 0 {
+		for _, rate := range o.LatencyRates {
+			fractions = append(fractions, rate/throughput)
+		}
+		return o.LatencyRates, fractions
+	}
+	for _, f := range o.LatencyAt {
+		rates = append(rates, throughput*f)
+	}
+	return rates, o.LatencyAt
 }
 
 // medianBy returns the run whose key is the median of runs' (the lower

@@ -114,6 +114,20 @@ func TestLatencyTarget(t *testing.T) {
 	}
 }
 
+// TestLatencyRates: fractions of the throughput by default, the rates as
+// asked when given (the half of a fraction stays exactly 0.5, which the
+// latency row looks for).
+func TestLatencyRates(t *testing.T) {
+	rates, fr := latencyRates(Options{LatencyAt: []float64{0.5, 0.25}}, 400_000)
+	if !slices.Equal(rates, []float64{200_000, 100_000}) || !slices.Equal(fr, []float64{0.5, 0.25}) {
+		t.Errorf("fractions: rates %v, fractions %v", rates, fr)
+	}
+	rates, fr = latencyRates(Options{LatencyAt: []float64{0.5}, LatencyRates: []float64{150_000, 300_000}}, 400_000)
+	if !slices.Equal(rates, []float64{150_000, 300_000}) || !slices.Equal(fr, []float64{0.375, 0.75}) {
+		t.Errorf("rates: rates %v, fractions %v", rates, fr)
+	}
+}
+
 // TestMedianBy: the run of median key (the lower middle one for an even
 // count), whatever the order, and the report's targets from it.
 func TestMedianBy(t *testing.T) {
