@@ -28,7 +28,7 @@ func TestRunSmall(t *testing.T) {
 	}
 	out := t.TempDir()
 	o := Options{Earshot: bin, Brokers: brokers, ClickHouse: ch, Posts: 20_000, Runs: 2, Rules: 1_000, Seed: 3,
-		LatencyFor: 4 * time.Second, LatencyAt: []float64{0.05}, Out: out, RunDir: "../../../.local/run",
+		LatencyFor: 4 * time.Second, LatencyRates: []float64{5_000}, Out: out, RunDir: "../../../.local/run",
 		Engine: true, EnginePosts: 1_000}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -62,6 +62,8 @@ func TestRunSmall(t *testing.T) {
 	}
 	if len(r.Latency) != 1 || r.Latency[0].Posts <= 0 || r.Latency[0].Measured <= 0 || !(r.Latency[0].P99Ms > 0) {
 		t.Errorf("latency %+v", r.Latency)
+	} else if l := r.Latency[0]; l.TargetPerSecond != 5_000 || l.Fraction != 5_000/r.PostsPerSecond {
+		t.Errorf("latency asked at %.0f posts/s (%.3f of %.0f), want 5000", l.TargetPerSecond, l.Fraction, r.PostsPerSecond)
 	}
 	if e := r.Engine; e == nil || e.Posts < o.EnginePosts || !(e.PostsPerCPUSecond > 0) || e.MatchedPosts <= 0 {
 		t.Errorf("ClickHouse's Kafka engine %+v", e)
