@@ -2,6 +2,7 @@ package enrich
 
 import (
 	"fmt"
+	"strings"
 
 	"earshot/enrich/geo"
 	"earshot/stream/post"
@@ -177,7 +178,7 @@ func (e *Enricher) place(p *post.Post, f *Features) bool {
 			e.setPoint(f, c.Lat, c.Lon)
 			f.Level = geo.LevelCity
 			if pl.CountryCode != "" && f.Country != pl.CountryCode {
-				f.Country = pl.CountryCode
+				f.Country = ownCode(pl.CountryCode)
 			}
 			return f.Country != "" || f.Cell != ""
 		}
@@ -190,7 +191,7 @@ func (e *Enricher) place(p *post.Post, f *Features) bool {
 		}
 	}
 	if pl.CountryCode != "" {
-		f.Country, f.Level = pl.CountryCode, geo.LevelCountry
+		f.Country, f.Level = ownCode(pl.CountryCode), geo.LevelCountry
 		return true
 	}
 	return false
@@ -220,4 +221,46 @@ func (e *Enricher) setMatch(f *Features, m *geo.Match) {
 	default:
 		f.Country, f.Region = m.Country, m.Region
 	}
+}
+
+// codes holds every code of two ASCII letters. The language and country
+// codes of Features that come from the post are taken from here (ownCode)
+// rather than pointing into the post's strings, which may point into the
+// message it was decoded from: a stored row or a detector key holding one
+// would keep the whole message alive.
+var codes = func() (t [52 * 52]string) {
+	for i := range 52 {
+		for j := range 52 {
+			t[i*52+j] = string([]byte{letterAt(i), letterAt(j)})
+		}
+	}
+	return t
+}()
+
+func letterAt(i int) byte {
+	if i < 26 {
+		return 'a' + byte(i)
+	}
+	return 'A' + byte(i-26)
+}
+
+func letterIndex(c byte) int {
+	switch {
+	case c >= 'a' && c <= 'z':
+		return int(c - 'a')
+	case c >= 'A' && c <= 'Z':
+		return 26 + int(c-'A')
+	}
+	return -1
+}
+
+// ownCode returns s as a string that shares no memory with it: from codes
+// when it is two ASCII letters (no allocation), else a copy.
+func ownCode(s string) string {
+	if len(s) == 2 {
+		if i, j := letterIndex(s[0]), letterIndex(s[1]); i >= 0 && j >= 0 {
+			return codes[i*52+j]
+		}
+	}
+	return strings.Clone(s)
 }

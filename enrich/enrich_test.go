@@ -3,6 +3,7 @@ package enrich
 import (
 	"testing"
 	"time"
+	"unsafe"
 
 	"earshot/enrich/geo"
 	"earshot/stream/post"
@@ -114,5 +115,42 @@ func BenchmarkEnrichGPS(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		e.Enrich(&p, &f)
+	}
+}
+
+// A post's strings may point into the message it was decoded from; the
+// Features taken from them must not, or every row and detector key made
+// from them keeps the whole message alive.
+func TestFeaturesShareNoMemoryWithThePost(t *testing.T) {
+	e := mustEnricher(t)
+	msg := []byte("es-MX|MX|fil|mx|US")
+	str := func(i, n int) string { return unsafe.String(&msg[i], n) }
+	inMsg := func(s string) bool {
+		if s == "" {
+			return false
+		}
+		p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+		start := uintptr(unsafe.Pointer(&msg[0]))
+		return p >= start && p < start+uintptr(len(msg))
+	}
+	for _, c := range []struct {
+		name string
+		p    post.Post
+	}{
+		{"two-letter lang, country code alone", post.Post{Text: "sismo", Lang: str(0, 5), Place: post.Place{CountryCode: str(6, 2)}}},
+		{"three-letter lang, lower-case country", post.Post{Text: "lindol", Lang: str(9, 3), Place: post.Place{CountryCode: str(13, 2)}}},
+		{"a small place box's country code, not its centre's", post.Post{Text: "sismo", Lang: str(0, 2), Place: post.Place{CountryCode: str(16, 2), HasBBox: true,
+			BBox: post.BBox{MinLon: -99.2, MinLat: 19.3, MaxLon: -99.1, MaxLat: 19.5}}}},
+	} {
+		var f Features
+		e.Enrich(&c.p, &f)
+		if f.Lang == "" || f.Country == "" {
+			t.Fatalf("%s: lang %q, country %q: the case no longer tests what it should", c.name, f.Lang, f.Country)
+		}
+		for _, s := range []string{f.Lang, f.Country, f.Region, f.Place, f.Cell} {
+			if inMsg(s) {
+				t.Errorf("%s: %q points into the message", c.name, s)
+			}
+		}
 	}
 }

@@ -158,7 +158,7 @@ func SourceLang(s string) string {
 
 func (d *detector) language(p *post.Post) (string, LangSource) {
 	if l := SourceLang(p.Lang); l != "" {
-		return l, LangPost
+		return ownCode(l), LangPost
 	}
 	if d.cfg.Disable {
 		return "", LangNone
