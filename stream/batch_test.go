@@ -2,6 +2,7 @@ package stream
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"reflect"
@@ -240,10 +241,12 @@ func TestProcessorBatchAllocs(t *testing.T) {
 // the last, it blocks until the fetch's context ends (a chunk deadline or
 // the end of the partition loop).
 type fakeFetcher struct {
-	msgs   []kafka.Message
-	pause  map[int]bool
-	i      int
-	paused bool
+	msgs      []kafka.Message
+	pause     map[int]bool
+	i         int
+	paused    bool
+	origErr   error
+	origAsked []int64
 }
 
 func (f *fakeFetcher) FetchMessage(ctx context.Context) (kafka.Message, error) {
@@ -255,6 +258,46 @@ func (f *fakeFetcher) FetchMessage(ctx context.Context) (kafka.Message, error) {
 	<-ctx.Done()
 	f.paused = true
 	return kafka.Message{}, ctx.Err()
+}
+
+// Originals: the fake's messages keep their keys and headers; it fails
+// with origErr when set.
+func (f *fakeFetcher) Originals(_ context.Context, offsets []int64, dead []kafka.Message) error {
+	f.origAsked = append(f.origAsked, offsets...)
+	return f.origErr
+}
+
+// The dead letters of a chunk ask the reader for their messages' keys and
+// headers at the hand-over; when it cannot read them, each says so.
+func TestPartitionLoopOriginals(t *testing.T) {
+	for _, fail := range []bool{false, true} {
+		f := &fakeFetcher{}
+		if fail {
+			f.origErr = errors.New("leader not available")
+		}
+		lp := &partitionLoop{r: f, log: slog.New(slog.DiscardHandler)}
+		c := &chunk{dead: []kafka.Message{{Value: []byte("{")}, {Value: []byte("[")}}, deadAt: []int64{4, 9}}
+		lp.originals(context.Background(), c)
+		if !slices.Equal(f.origAsked, []int64{4, 9}) {
+			t.Errorf("fail=%v: asked for offsets %v, want [4 9]", fail, f.origAsked)
+		}
+		for _, d := range c.dead {
+			unread := ""
+			for _, h := range d.Headers {
+				if h.Key == HeaderOriginalUnread {
+					unread = string(h.Value)
+				}
+			}
+			if fail != (unread == "leader not available") {
+				t.Errorf("fail=%v: dead letter %q marked %q", fail, d.Value, unread)
+			}
+		}
+	}
+	f := &fakeFetcher{}
+	(&partitionLoop{r: f, log: slog.New(slog.DiscardHandler)}).originals(context.Background(), &chunk{})
+	if f.origAsked != nil {
+		t.Errorf("a chunk without dead letters asked for offsets %v", f.origAsked)
+	}
 }
 
 // TestPartitionLoopFlushesAtHandOver runs the partition loop over a fake

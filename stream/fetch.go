@@ -3,6 +3,7 @@ package stream
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -36,6 +37,7 @@ type partitionReader struct {
 	cur  *fetchRun
 	next int   // index in cur.msgs of the next message
 	lag  int64 // Lag
+	room int   // the free space of a slab a value is read into, at least minRoom (the fetching goroutine's)
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -65,8 +67,28 @@ type readerConfig struct {
 // operation per 256 messages.
 const runMessages = 256
 
-// fetchRun is a sequence of consecutive messages of one fetch.
+// slabBytes is the size of the buffers message values are read into. A
+// run's values share its slab: kafka-go's Batch.ReadMessage allocates each
+// message's key and value (two allocations per message, ~47% of the bytes
+// earshot run allocated and most of what the collector had to keep up
+// with), and reading values into slabs instead took the end-to-end
+// harness's CPU per post from 2.97-3.02 to 2.79-2.83 µs, peak RSS from
+// 625-681 to 679-780 MB (2M posts, two binaries alternated twice, three
+// runs each; docs/e2e-performance.md). A slab is never
+// reused: the processor may still hold posts decoded from a run's values
+// after the run is freed, so the collector frees a slab once nothing
+// points into it (stored rows do not: Post.Own, enrich's codes).
+const slabBytes = 1 << 20
+
+// minRoom is the free space a value is first read into; Batch.Read fails
+// a larger value (io.ErrShortBuffer) and the reader doubles its room and
+// reads the fetch again from that value.
+const minRoom = 64 << 10
+
+// fetchRun is a sequence of consecutive messages of one fetch, without
+// their keys and headers (Originals reads them for dead letters).
 type fetchRun struct {
+	slab []byte // the values are in it (or in slabs before it); its free tail is for the next
 	msgs []kafka.Message
 	hwm  int64 // the partition's high watermark when fetched
 }
@@ -76,7 +98,7 @@ func newPartitionReader(cfg readerConfig, start int64) *partitionReader {
 		cfg.dialer = kafka.DefaultDialer
 	}
 	slots := max(1, cfg.queue/runMessages)
-	r := &partitionReader{cfg: cfg, lag: -1, runs: make(chan *fetchRun, slots), free: make(chan *fetchRun, slots+2),
+	r := &partitionReader{cfg: cfg, lag: -1, room: minRoom, runs: make(chan *fetchRun, slots), free: make(chan *fetchRun, slots+2),
 		done: make(chan struct{})}
 	for range slots + 2 {
 		r.free <- &fetchRun{msgs: make([]kafka.Message, 0, runMessages)}
@@ -219,6 +241,57 @@ func (r *partitionReader) connect(ctx context.Context, offset int64) (*kafka.Con
 	return nil, 0, err
 }
 
+// Originals reads again the messages at offsets (ascending), which the
+// reader handed over without their keys and headers, and gives dead[i]
+// the key of the message at offsets[i] and its headers before its own. It
+// uses a connection of its own, closed before it returns. A message no
+// longer in the partition (retention, compaction) is left as it is.
+func (r *partitionReader) Originals(ctx context.Context, offsets []int64, dead []kafka.Message) error {
+	var conn *kafka.Conn
+	var err error
+	for _, broker := range r.cfg.brokers {
+		if conn, err = r.cfg.dialer.DialLeader(ctx, "tcp", broker, r.cfg.topic, r.cfg.partition); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("dialing the leader of partition %d: %w", r.cfg.partition, err)
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	if _, err := conn.Seek(offsets[0], kafka.SeekAbsolute); err != nil {
+		return fmt.Errorf("seeking offset %d: %w", offsets[0], err)
+	}
+	k := 0
+	for k < len(offsets) {
+		conn.SetReadDeadline(time.Now().Add(r.cfg.maxWait + r.cfg.readTimeout))
+		batch := conn.ReadBatchWith(kafka.ReadBatchConfig{MinBytes: 1, MaxBytes: r.cfg.maxBytes, MaxWait: r.cfg.maxWait})
+		from := batch.Offset()
+		for k < len(offsets) {
+			m, err := batch.ReadMessage()
+			if err != nil {
+				break
+			}
+			for k < len(offsets) && offsets[k] < m.Offset {
+				k++ // gone
+			}
+			if k < len(offsets) && offsets[k] == m.Offset {
+				dead[k].Key = m.Key
+				dead[k].Headers = append(m.Headers, dead[k].Headers...)
+				k++
+			}
+		}
+		if err := batch.Close(); err != nil {
+			return fmt.Errorf("reading offsets %d..%d again: %w", offsets[0], offsets[len(offsets)-1], err)
+		}
+		if batch.Offset() == from {
+			return fmt.Errorf("reading offsets %d..%d again: nothing past %d", offsets[0], offsets[len(offsets)-1], from)
+		}
+	}
+	return nil
+}
+
 // read fetches from conn until an error that needs a new connection, and
 // returns the offset to go on from. An offset out of range (retention
 // deleted it, or the log was truncated) is left to connect, which knows
@@ -237,11 +310,20 @@ func (r *partitionReader) read(ctx context.Context, conn *kafka.Conn, offset int
 			}
 			c.hwm = hwm
 			for len(c.msgs) < cap(c.msgs) {
-				var m kafka.Message
-				if m, err = batch.ReadMessage(); err != nil {
+				if cap(c.slab)-len(c.slab) < r.room {
+					c.slab = make([]byte, 0, max(slabBytes, 2*r.room))
+				}
+				buf := c.slab[len(c.slab):cap(c.slab)]
+				var n int
+				if n, err = batch.Read(buf); err != nil {
 					break
 				}
-				c.msgs = append(c.msgs, m)
+				at := batch.Offset() - 1
+				if at < offset { // a compressed batch may start before the offset asked for
+					continue
+				}
+				c.slab = c.slab[:len(c.slab)+n]
+				c.msgs = append(c.msgs, kafka.Message{Topic: r.cfg.topic, Partition: r.cfg.partition, Offset: at, Value: buf[:n:n]})
 			}
 			if len(c.msgs) == 0 {
 				r.free <- c
@@ -258,6 +340,12 @@ func (r *partitionReader) read(ctx context.Context, conn *kafka.Conn, offset int
 		}
 		if cerr := batch.Close(); err == nil || errors.Is(err, io.EOF) {
 			err = cerr
+		}
+		if errors.Is(err, io.ErrShortBuffer) {
+			// A value larger than the room: the batch gave it back, and the
+			// connection goes on from it (kafka-go keeps it open).
+			r.room *= 2
+			continue
 		}
 		// io.EOF: the fetch is read; RequestTimedOut: nothing within maxWait.
 		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, kafka.RequestTimedOut) {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -20,23 +21,28 @@ import (
 )
 
 // TestPartitionReader reads a real partition: every message in order with
-// its key, value, headers and offset, from the first offset, from one in the
-// middle and from FirstOffset, through a queue smaller than a fetch (the
-// fetching goroutine pauses); an offset past the end waits until it is
-// written; a deadline ends a wait; Lag counts what follows; Close ends a
-// fetch in progress.
+// its value and offset (values of 1.5 MB among them, larger than a slab), from the first offset, from one in the
+// middle of a compressed batch and from FirstOffset, through a queue
+// smaller than a fetch (the fetching goroutine pauses); an offset past the
+// end waits until it is written; a deadline ends a wait; Lag counts what
+// follows; Close ends a fetch in progress; Originals reads keys and
+// headers again.
 func TestPartitionReader(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	brokers, topic := partitionTopic(t, ctx, "earshot-fetch")
 	message := func(i int) kafka.Message {
-		return kafka.Message{Key: []byte("k" + strconv.Itoa(i)), Value: []byte(fmt.Sprintf(`{"n":%d,"pad":"%0*d"}`, i, i%300, 0)),
+		pad := i % 300
+		if i%1000 == 7 {
+			pad = 1536 << 10 // more than a slab of slabBytes holds
+		}
+		return kafka.Message{Key: []byte("k" + strconv.Itoa(i)), Value: []byte(fmt.Sprintf(`{"n":%d,"pad":"%s"}`, i, strings.Repeat("0", pad))),
 			Headers: []kafka.Header{{Key: "h", Value: []byte(strconv.Itoa(i))}}}
 	}
 	produce := func(from, to int) {
 		t.Helper()
 		w := &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: topic, RequiredAcks: kafka.RequireAll,
-			BatchSize: 500, BatchTimeout: 5 * time.Millisecond, Compression: kafka.Lz4}
+			BatchSize: 500, BatchBytes: 16 << 20, BatchTimeout: 5 * time.Millisecond, Compression: kafka.Lz4}
 		defer w.Close()
 		var msgs []kafka.Message
 		for i := from; i < to; i++ {
@@ -63,9 +69,8 @@ func TestPartitionReader(t *testing.T) {
 				t.Fatalf("offset %d: %v", i, err)
 			}
 			want := message(i)
-			if m.Offset != int64(i) || string(m.Key) != string(want.Key) || string(m.Value) != string(want.Value) ||
-				len(m.Headers) != 1 || string(m.Headers[0].Value) != strconv.Itoa(i) || m.Partition != 0 || m.Topic != topic {
-				t.Fatalf("offset %d: got offset %d key %q value %q headers %v", i, m.Offset, m.Key, m.Value, m.Headers)
+			if m.Offset != int64(i) || string(m.Value) != string(want.Value) || m.Partition != 0 || m.Topic != topic {
+				t.Fatalf("offset %d: got offset %d, %d bytes of value %.40q", i, m.Offset, len(m.Value), m.Value)
 			}
 		}
 	}
@@ -91,6 +96,9 @@ func TestPartitionReader(t *testing.T) {
 	if d := time.Since(t0); d > 2*time.Second {
 		t.Errorf("Close took %v", d)
 	}
+	if r.room <= minRoom { // its goroutine is done
+		t.Errorf("room %d after values of 1.5 MB, want it grown", r.room)
+	}
 
 	r = open(1234)
 	expect(r, 1234, 1300)
@@ -101,6 +109,22 @@ func TestPartitionReader(t *testing.T) {
 
 	r = open(kafka.FirstOffset)
 	expect(r, 0, 10)
+	// The keys and headers of some messages, read again (dead letters).
+	offsets := []int64{3, 7, 1234, 1235, n - 1}
+	dead := make([]kafka.Message, len(offsets))
+	for i := range dead {
+		dead[i].Headers = []kafka.Header{{Key: HeaderReason, Value: []byte("x")}}
+	}
+	if err := r.Originals(ctx, offsets, dead); err != nil {
+		t.Fatal(err)
+	}
+	for i, off := range offsets {
+		want := message(int(off))
+		if d := dead[i]; string(d.Key) != string(want.Key) || len(d.Headers) != 2 ||
+			string(d.Headers[0].Value) != strconv.Itoa(int(off)) || d.Headers[1].Key != HeaderReason {
+			t.Errorf("offset %d read again: key %q, headers %v", off, d.Key, d.Headers)
+		}
+	}
 	r.Close()
 
 	// Past the end: it waits for the offset to be written.

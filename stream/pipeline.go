@@ -354,8 +354,15 @@ func (pl *Pipeline) own(ctx, hard context.Context, gen *kafka.Generation, f *fen
 
 // fetcher is what the partition loop needs of its partitionReader.
 type fetcher interface {
+	// FetchMessage returns the next message, without its key and headers.
 	FetchMessage(ctx context.Context) (kafka.Message, error)
+	// Originals gives the dead letters of the messages at offsets their
+	// keys and headers.
+	Originals(ctx context.Context, offsets []int64, dead []kafka.Message) error
 }
+
+// originalsTimeout bounds reading dead letters' keys and headers again.
+const originalsTimeout = 10 * time.Second
 
 // partitionLoop fetches one partition's messages, processes them into
 // chunks and hands each chunk over: after messages offsets, after interval
@@ -381,6 +388,7 @@ type partitionLoop struct {
 func (lp *partitionLoop) run(ctx context.Context, c *chunk) {
 	handOver := func(barrier bool) bool {
 		lp.pr.flush(c) // the pending posts are c's: their offsets are ≤ c.last
+		lp.originals(ctx, c)
 		next, ok := lp.send(c, barrier)
 		c = next
 		return ok
@@ -418,6 +426,23 @@ func (lp *partitionLoop) run(ctx context.Context, c *chunk) {
 			if !handOver(false) {
 				return
 			}
+		}
+	}
+}
+
+// originals gives c's dead letters the keys and headers of their
+// messages, read again from the partition (at the last hand-over too, when
+// ctx has ended); when that fails they go without, marked so.
+func (lp *partitionLoop) originals(ctx context.Context, c *chunk) {
+	if len(c.dead) == 0 {
+		return
+	}
+	octx, cancel := context.WithTimeout(context.WithoutCancel(ctx), originalsTimeout)
+	defer cancel()
+	if err := lp.r.Originals(octx, c.deadAt, c.dead); err != nil {
+		lp.log.Warn("dead letters go without their messages' keys and headers", "count", len(c.dead), "err", err)
+		for i := range c.dead {
+			c.dead[i].Headers = append(c.dead[i].Headers, kafka.Header{Key: HeaderOriginalUnread, Value: []byte(err.Error())})
 		}
 	}
 }

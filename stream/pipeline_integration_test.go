@@ -263,6 +263,11 @@ func checkDeadLetters(t *testing.T, ctx context.Context, e *env, want int) {
 			h[stream.HeaderSourcePartition] == "" || h[stream.HeaderSourceOffset] == "" {
 			t.Errorf("dead letter %q lacks its headers: %v", m.Value, h)
 		}
+		// The fetcher keeps values only: the source message's key was read
+		// again for its dead letter.
+		if len(m.Key) == 0 || h[stream.HeaderOriginalUnread] != "" {
+			t.Errorf("dead letter %q without its message's key: %q, %v", m.Value, m.Key, h)
+		}
 	}
 	if len(msgs) != want {
 		t.Errorf("dead-letter topic holds %d messages, want %d", len(msgs), want)

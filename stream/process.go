@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"bytes"
 	"errors"
 	"strconv"
 	"time"
@@ -24,6 +25,11 @@ const (
 	HeaderSourceTopic     = "earshot-source-topic"
 	HeaderSourcePartition = "earshot-source-partition"
 	HeaderSourceOffset    = "earshot-source-offset"
+	// HeaderOriginalUnread is set, with the error, on a dead letter whose
+	// key and headers could not be read again from the source partition
+	// (the fetcher keeps values only): its value and source are still
+	// there.
+	HeaderOriginalUnread = "earshot-original-unread"
 )
 
 // Enricher derives location (and later author) features for a mention.
@@ -107,6 +113,7 @@ func (pr *processor) add(msg *kafka.Message, c *chunk) {
 		}
 		pr.m.deadLetters.WithLabelValues(string(de.Reason)).Inc()
 		c.dead = append(c.dead, deadLetter(msg, de))
+		c.deadAt = append(c.deadAt, msg.Offset)
 		return
 	}
 	c.n.decoded++
@@ -310,7 +317,7 @@ func (pr *processor) observeTime(c *chunk, at time.Time) {
 func deadLetter(msg *kafka.Message, de *post.DecodeError) kafka.Message {
 	return kafka.Message{
 		Key:   msg.Key,
-		Value: msg.Value,
+		Value: bytes.Clone(msg.Value), // not the fetched run's slab, which it would keep whole
 		Headers: append(msg.Headers[:len(msg.Headers):len(msg.Headers)],
 			kafka.Header{Key: HeaderReason, Value: []byte(de.Reason)},
 			kafka.Header{Key: HeaderDetail, Value: []byte(de.Detail)},

@@ -87,6 +87,7 @@ type chunk struct {
 	started   time.Time
 	rows      []sink.Mention
 	dead      []kafka.Message
+	deadAt    []int64         // the offset of each dead letter's message
 	routed    []kafka.Message // mentions of routed rules, for their route topics
 	events    []burst.Event   // for the detector (moved out before the writer gets the chunk)
 	ticks     []tick
@@ -100,7 +101,7 @@ func (c *chunk) reset() {
 	clear(c.routed)
 	clear(c.events)
 	*c = chunk{gen: c.gen, fence: c.fence, topic: c.topic, partition: c.partition, first: -1,
-		rows: c.rows[:0], dead: c.dead[:0], routed: c.routed[:0], events: c.events[:0], ticks: c.ticks[:0]}
+		rows: c.rows[:0], dead: c.dead[:0], deadAt: c.deadAt[:0], routed: c.routed[:0], events: c.events[:0], ticks: c.ticks[:0]}
 }
 
 // writer owns the batch: it collects chunks, writes dead letters, inserts
