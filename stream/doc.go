@@ -13,7 +13,9 @@
 //	     ChunkMessages messages or ChunkInterval. Decoded posts are matched
 //	     256 at a time (match.Engine.MatchBatch); the pending ones are matched
 //	     before a chunk is handed over, so a chunk holds every row up to its
-//	     last offset.
+//	     last offset. Values are fetched into shared 1 MB slabs, without keys
+//	     and headers; a chunk's dead letters get theirs read again from the
+//	     partition at its hand-over.
 //	  └─ one writer goroutine (started and awaited by Run): collects chunks
 //	     into a batch, flushes on BatchRows or a jittered BatchInterval:
 //	     dead letters → Kafka, rows → Store.Insert (one atomic block), then
