@@ -262,18 +262,6 @@ GROUP BY kafka_partition`, topic)
 	return out, err
 }
 
-// Landed reports whether any mention from the Kafka message at (topic,
-// partition, offset) is stored. Ask it with the offset of the last row of a
-// batch whose Insert failed ambiguously before sending it again.
-func (c *Client) Landed(ctx context.Context, topic string, partition int32, offset int64) (bool, error) {
-	var n uint64
-	err := c.query(ctx, "mention offsets", func(scan func(...any) error) error {
-		return scan(&n)
-	}, `SELECT count() FROM {db}.mention_offsets
-WHERE kafka_topic = ? AND kafka_partition = ? AND kafka_offset = ?`, topic, partition, offset)
-	return n > 0, err
-}
-
 // RecentPostIDs calls fn once for every distinct post id stored from the
 // partition by an INSERT at or after since (the client's clock at Insert,
 // to the second), in the order the posts were consumed (progress markers

@@ -10,7 +10,7 @@
 // fed by materialized views from mentions so that they are written by the
 // same INSERT as the rows they describe. That is how the pipeline resumes
 // after a crash: Kafka offsets and the dedup state are stored with the data
-// (ResumeOffsets, Landed, RecentKeys). The alerts table (a
+// (ResumeOffsets, RecentKeys). The alerts table (a
 // ReplacingMergeTree by alert id) holds the burst detector's alerts
 // (InsertAlerts, Alerts).
 //
@@ -18,7 +18,11 @@
 // appended column by column from buffers that are reused across calls. The
 // server either writes the whole block or nothing of it when the client dies
 // mid-insert (one part per month partition; see docs/schema.md for the
-// caveats).
+// caveats). A failure on the server can keep it in part: mentions and the
+// views' tables ClickHouse wrote before the failure (it writes them one
+// after the other, in the order of the views' names). Client.Inspect tells
+// what a failed INSERT left, and Client.Complete writes a batch into a
+// view's table from its copy in mentions.
 //
 // It works with ClickHouse 18.16 (the Debian package) and current releases.
 //
@@ -49,7 +53,7 @@ import (
 // Kafka coordinates of the message it came from.
 //
 // A Mention with an empty RuleID is a progress marker: it records that the
-// pipeline consumed Topic/Partition up to Offset (ResumeOffsets and Landed
+// pipeline consumed Topic/Partition up to Offset (ResumeOffsets and Inspect
 // see it) without counting in any aggregate or in RawCount. Append one
 // per partition to a batch whose last messages matched nothing, so a restart
 // does not re-read them. Give it a valid CreatedAt (the message time).
@@ -284,8 +288,9 @@ func (c *Client) withTimeout(ctx context.Context) (context.Context, context.Canc
 // materialized views. An empty rows is a no-op. Insert does not retain rows.
 //
 // When Insert returns an error other than ErrInvalidMention the batch may
-// or may not have been stored (the acknowledgement may have been lost):
-// ask Landed for the offset of its last row before sending it again.
+// have been stored, whole (the acknowledgement was lost) or in part (the
+// server failed while writing the views' tables): ask Inspect before
+// sending it again.
 func (c *Client) Insert(ctx context.Context, rows []Mention) error {
 	if len(rows) == 0 {
 		return nil

@@ -350,22 +350,21 @@ FROM {db}.mentions WHERE post_id = ? AND rule_id = ?`), want.PostID, want.RuleID
 	if res, err := c.ResumeOffsets(ctx, "missing"); err != nil || len(res) != 0 {
 		t.Errorf("ResumeOffsets(missing) = %v, %v; want empty", res, err)
 	}
+	// Inspect finds a stored batch by its first row, whoever's it is.
+	moved := func(m Mention, p int32, off int64) Mention { m.Partition, m.Offset = p, off; return m }
 	for _, tc := range []struct {
-		topic     string
-		partition int32
-		offset    int64
-		want      bool
+		row  Mention
+		want bool
 	}{
-		{"posts", all[0].Partition, all[0].Offset, true},
-		{"posts", all[len(all)-1].Partition, all[len(all)-1].Offset, true},
-		{"posts", all[0].Partition + 1, all[0].Offset, false}, // right offset, wrong partition
-		{"posts", 0, all[len(all)-1].Offset + 1000, false},
-		{"other", 0, 0, true},
-		{"missing", 0, 0, false},
+		{all[0], true},
+		{all[len(all)-1], true},
+		{moved(all[0], all[0].Partition+1, all[0].Offset), false}, // right offset, wrong partition
+		{moved(all[0], 0, all[len(all)-1].Offset+1000), false},
+		{Mention{RuleID: "r", CreatedAt: all[0].CreatedAt, Topic: "missing"}, false},
 	} {
-		got, err := c.Landed(ctx, tc.topic, tc.partition, tc.offset)
-		if err != nil || got != tc.want {
-			t.Errorf("Landed(%s, %d, %d) = %v, %v; want %v", tc.topic, tc.partition, tc.offset, got, err, tc.want)
+		l, err := c.Inspect(ctx, []Mention{tc.row})
+		if err != nil || l.Stored != tc.want {
+			t.Errorf("Inspect(%s/%d:%d) stored = %v, %v; want %v", tc.row.Topic, tc.row.Partition, tc.row.Offset, l.Stored, err, tc.want)
 		}
 	}
 
@@ -502,8 +501,8 @@ func TestIntegrationProgressMarker(t *testing.T) {
 	if err != nil || res[0] != 5000 {
 		t.Errorf("ResumeOffsets = %v, %v; want partition 0 at 5000 (the marker)", res, err)
 	}
-	if ok, err := c.Landed(ctx, "posts", 0, 5000); err != nil || !ok {
-		t.Errorf("Landed(marker offset) = %v, %v; want true", ok, err)
+	if l, err := c.Inspect(ctx, []Mention{marker}); err != nil || !l.Stored {
+		t.Errorf("Inspect(marker) stored = %v, %v; want true", l.Stored, err)
 	}
 }
 

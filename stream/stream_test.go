@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/segmentio/kafka-go"
 
 	"earshot/enrich"
@@ -186,16 +187,22 @@ func TestProcessorLang(t *testing.T) {
 }
 
 // fakeStore records inserts; failNext makes the next insert fail after
-// (landed=true) or before (landed=false) storing the rows.
+// (landed=true) or before (landed=false) storing the rows. After a failure
+// that stored them, Inspect reports tables (nil: none) as the views'
+// tables; Complete records the tables it is asked to complete and fails
+// for those in failComplete as many times as given.
 type fakeStore struct {
-	mu       sync.Mutex
-	rows     []sink.Mention
-	inserts  int
-	failNext int
-	landed   bool
-	first    time.Time     // when the first Insert came
-	delay    time.Duration // how long each Insert takes
-	starts   []time.Time   // when each Insert came
+	mu           sync.Mutex
+	rows         []sink.Mention
+	inserts      int
+	failNext     int
+	landed       bool
+	tables       []sink.TableLanding
+	completed    []string
+	failComplete map[string]int
+	first        time.Time     // when the first Insert came
+	delay        time.Duration // how long each Insert takes
+	starts       []time.Time   // when each Insert came
 }
 
 func (s *fakeStore) Insert(_ context.Context, rows []sink.Mention) error {
@@ -233,15 +240,27 @@ func (s *fakeStore) mentions() ([]sink.Mention, map[int32]int64) {
 	return rows, marks
 }
 
-func (s *fakeStore) Landed(_ context.Context, topic string, p int32, off int64) (bool, error) {
+func (s *fakeStore) Inspect(_ context.Context, rows []sink.Mention) (sink.Landing, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	w := rows[0]
 	for _, r := range s.rows {
-		if r.Topic == topic && r.Partition == p && r.Offset == off {
-			return true, nil
+		if r.Topic == w.Topic && r.Partition == w.Partition && r.Offset == w.Offset {
+			return sink.Landing{Stored: true, Tables: slices.Clone(s.tables)}, nil
 		}
 	}
-	return false, nil
+	return sink.Landing{}, nil
+}
+
+func (s *fakeStore) Complete(_ context.Context, _ []sink.Mention, table string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.completed = append(s.completed, table)
+	if s.failComplete[table] > 0 {
+		s.failComplete[table]--
+		return errors.New("connection reset")
+	}
+	return nil
 }
 
 func (s *fakeStore) ResumeOffsets(context.Context, string) (map[int32]int64, error) { return nil, nil }
@@ -357,6 +376,70 @@ func TestWriterAmbiguousInsertNotDoubled(t *testing.T) {
 		if store.inserts != wantInserts || len(gen.commits) != 1 {
 			t.Fatalf("landed=%v: %d inserts, %d commits", landed, store.inserts, len(gen.commits))
 		}
+	}
+}
+
+// A failed insert that ClickHouse kept in mentions is not inserted again:
+// the views' tables that lack it are completed (the idempotent ones until
+// that succeeds), and the aggregate tables that cannot be told, or whose
+// completion failed, are counted as unsettled.
+func TestWriterSettlesPartialInsert(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		tables        []sink.TableLanding
+		failComplete  map[string]int
+		wantCompleted []string
+		wantUnsettled []string
+		wantPartial   float64
+	}{
+		{name: "kept whole", tables: []sink.TableLanding{
+			{Table: "agg1", State: sink.Written}, {Table: "idem2", State: sink.Written, Idempotent: true},
+			{Table: "agg3", State: sink.Nothing}}},
+		{name: "kept in part",
+			tables: []sink.TableLanding{
+				{Table: "agg1", State: sink.Unknown},
+				{Table: "idem2", State: sink.Written, Idempotent: true},
+				{Table: "idem3", State: sink.Missing, Idempotent: true},
+				{Table: "agg4", State: sink.Missing},
+				{Table: "idem5", State: sink.Unknown, Idempotent: true},
+				{Table: "agg6", State: sink.Nothing},
+				{Table: "agg7", State: sink.Missing},
+			},
+			failComplete:  map[string]int{"idem3": 2, "agg4": 1},
+			wantCompleted: []string{"idem3", "idem3", "idem3", "agg4", "idem5", "agg7"},
+			wantUnsettled: []string{"agg1", "agg4"},
+			wantPartial:   1,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			store := &fakeStore{failNext: 1, landed: true, tables: tc.tables, failComplete: tc.failComplete}
+			cfg := Config{Brokers: []string{"x"}, Topic: "posts", RetryBackoff: time.Millisecond}
+			cfg.SetDefaults()
+			w := &writer{cfg: &cfg, store: store, dlq: &fakeDLQ{}, m: newMetrics(nil), stats: &Stats{},
+				log: slog.New(slog.NewTextHandler(io.Discard, nil)), in: make(chan *chunk, 1)}
+			gen := &fakeCommitter{}
+			w.in <- &chunk{gen: gen, topic: "posts", first: 5, last: 6, rows: []sink.Mention{mention(0, 5), mention(0, 6)}}
+			close(w.in)
+			w.run(context.Background())
+			if rows, _ := store.mentions(); len(rows) != 2 || store.inserts != 1 || len(gen.commits) != 1 {
+				t.Fatalf("%d rows stored by %d inserts, %d commits; want 2 rows, 1 insert, 1 commit", len(rows), store.inserts, len(gen.commits))
+			}
+			if !slices.Equal(store.completed, tc.wantCompleted) {
+				t.Errorf("completed %q, want %q", store.completed, tc.wantCompleted)
+			}
+			for _, tb := range []string{"agg1", "idem2", "idem3", "agg4", "idem5", "agg6", "agg7"} {
+				want := 0.0
+				if slices.Contains(tc.wantUnsettled, tb) {
+					want = 1
+				}
+				if got := testutil.ToFloat64(w.m.unsettled.WithLabelValues(tb)); got != want {
+					t.Errorf("unsettled{%s} = %v, want %v", tb, got, want)
+				}
+			}
+			if got := testutil.ToFloat64(w.m.partial); got != tc.wantPartial {
+				t.Errorf("partial inserts = %v, want %v", got, tc.wantPartial)
+			}
+		})
 	}
 }
 

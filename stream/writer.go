@@ -20,9 +20,13 @@ import (
 type Store interface {
 	// Insert writes rows atomically: all or none become visible.
 	Insert(ctx context.Context, rows []sink.Mention) error
-	// Landed reports whether a row from this source offset is stored; after
-	// an ambiguous insert error it tells whether to retry.
-	Landed(ctx context.Context, topic string, partition int32, offset int64) (bool, error)
+	// Inspect tells, after an Insert of rows failed, whether mentions holds
+	// them and which views' tables do: ClickHouse may keep a failed INSERT
+	// in part (sink.Landing).
+	Inspect(ctx context.Context, rows []sink.Mention) (sink.Landing, error)
+	// Complete writes rows into one view's table from their copy in
+	// mentions.
+	Complete(ctx context.Context, rows []sink.Mention, table string) error
 	// ResumeOffsets returns, per partition, the highest source offset stored.
 	ResumeOffsets(ctx context.Context, topic string) (map[int32]int64, error)
 	// RecentKeys calls fn with the post ids stored since the given time and
@@ -282,20 +286,27 @@ func (w *writer) write(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
-	first := &w.batch[0]
-	ambiguous := false
+	// An insert that failed may have been kept, whole or in part (mentions
+	// and the views' tables written before the failure): inserting it again
+	// would count it twice. So after a failure the batch is inserted again
+	// only if mentions does not hold it; if it does, the views' tables that
+	// lack it are completed from mentions.
+	failed := false
+	var landing *sink.Landing
 	err := w.retry(ctx, "clickhouse", func() error {
-		// An insert that failed after the server received it may have landed:
-		// the batch is one atomic block, so one row tells, and retrying a
-		// landed batch would count it twice.
-		if ambiguous {
-			if ok, err := w.store.Landed(ctx, first.Topic, first.Partition, first.Offset); err != nil {
+		if failed && landing == nil {
+			l, err := w.store.Inspect(ctx, w.batch)
+			if err != nil {
 				return err
-			} else if ok {
-				return nil
+			}
+			if l.Stored {
+				landing = &l
 			}
 		}
-		ambiguous = true
+		if landing != nil {
+			return w.settle(ctx, landing)
+		}
+		failed = true
 		return w.store.Insert(ctx, w.batch)
 	})
 	clear(w.batch)
@@ -303,6 +314,67 @@ func (w *writer) write(ctx context.Context) error {
 		return fmt.Errorf("cannot insert %d rows: %w", len(w.batch), err)
 	}
 	return nil
+}
+
+// settle completes the views' tables that a failed insert of the batch left
+// without it (l, from Store.Inspect): those found missing it, and the
+// idempotent ones whatever their state. An aggregate table that may or may
+// not hold the batch, or whose completion failed, cannot be told: it is
+// counted and logged with the batch's offsets, for an operator to check.
+// It returns an error for an idempotent table it could not complete (safe
+// to call again with the same l, which records what is done).
+func (w *writer) settle(ctx context.Context, l *sink.Landing) error {
+	partial := false
+	for i := range l.Tables {
+		t := &l.Tables[i]
+		if t.State == sink.Missing || t.State == sink.Unknown {
+			partial = true
+		}
+	}
+	if !partial {
+		return nil // kept whole: the server failed after the last table
+	}
+	for i := range l.Tables {
+		t := &l.Tables[i]
+		switch {
+		case t.State == sink.Missing || t.State == sink.Unknown && t.Idempotent:
+			err := w.store.Complete(ctx, w.batch, t.Table)
+			if err != nil && t.Idempotent {
+				return err
+			}
+			if err != nil {
+				w.unsettled(t.Table, "completing it failed", err)
+			}
+		case t.State == sink.Unknown:
+			w.unsettled(t.Table, "the failure came before or after it", nil)
+		default:
+			continue
+		}
+		t.State = sink.Nothing // done, or reported
+	}
+	w.m.partial.Inc()
+	w.log.Warn("ClickHouse kept a failed INSERT in part; its views' tables were completed from mentions",
+		"rows", len(w.batch), "batch", batchSpan(w.batch))
+	return nil
+}
+
+// unsettled reports an aggregate table that may lack the batch.
+func (w *writer) unsettled(table, why string, err error) {
+	w.m.unsettled.WithLabelValues(table).Inc()
+	w.log.Error("an aggregate table may lack a batch that mentions holds: check it against mentions",
+		"table", table, "why", why, "err", err, "rows", len(w.batch), "batch", batchSpan(w.batch))
+}
+
+// batchSpan describes the batch's messages: topic/partition:first-last.
+func batchSpan(rows []sink.Mention) string {
+	var b []byte
+	for i, s := range sink.Spans(rows) {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = fmt.Appendf(b, "%s/%d:%d-%d", s.Topic, s.Partition, s.First, s.Last)
+	}
+	return string(b)
 }
 
 // appendMarkers adds one progress marker per partition in the batch (a row
