@@ -50,12 +50,8 @@ func TestFaultsKill9(t *testing.T) {
 	defer cancel()
 	setup := time.Now()
 
-	// Build the binary once.
+	bin := earshotBin(t) // the binary as shipped (PGO), built once for all the CLI tests
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "earshot")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
 
 	// A fresh topic (6 partitions) and a fresh database.
 	const partitions = 6
