@@ -108,7 +108,7 @@ func (c *Client) TopRules(ctx context.Context, since time.Time, limit int) ([]Ru
 		return nil
 	}, `SELECT rule_id, `+mergeCounts+`
 FROM {db}.mentions_rule_minute_country
-WHERE minute >= toDateTime(?)
+WHERE rule_id != '' AND minute >= toDateTime(?)
 GROUP BY rule_id
 ORDER BY m DESC, rule_id`+limitClause(limit), sinceArg(since))
 	return out, err
@@ -127,7 +127,7 @@ func (c *Client) ByCountry(ctx context.Context, since time.Time, limit int) ([]C
 		return nil
 	}, `SELECT country, `+mergeCounts+`
 FROM {db}.mentions_rule_minute_country
-WHERE minute >= toDateTime(?)
+WHERE rule_id != '' AND minute >= toDateTime(?)
 GROUP BY country
 ORDER BY m DESC, country`+limitClause(limit), sinceArg(since))
 	return out, err
@@ -151,7 +151,7 @@ func (c *Client) RulePerMinute(ctx context.Context, rule string, since time.Time
 // perMinute is PerMinute of one rule, or of all when rule is "".
 func (c *Client) perMinute(ctx context.Context, rule string, since time.Time, limit int) ([]MinuteCount, error) {
 	var out []MinuteCount
-	where, args := `minute >= toDateTime(?)`, []any{sinceArg(since)}
+	where, args := `rule_id != '' AND minute >= toDateTime(?)`, []any{sinceArg(since)}
 	if rule != "" {
 		where, args = where+` AND rule_id = ?`, append(args, rule)
 	}
@@ -210,6 +210,7 @@ func (c *Client) RuleMinuteCounts(ctx context.Context) (map[RuleMinuteKey]Counts
 		return nil
 	}, `SELECT rule_id, minute, `+mergeCounts+`
 FROM {db}.mentions_rule_minute_cell
+WHERE rule_id != ''
 GROUP BY rule_id, minute`)
 	return out, err
 }
@@ -228,6 +229,7 @@ func (c *Client) RuleCountryCounts(ctx context.Context) (map[RuleCountryKey]Coun
 		return nil
 	}, `SELECT rule_id, country, `+mergeCounts+`
 FROM {db}.mentions_rule_minute_country
+WHERE rule_id != ''
 GROUP BY rule_id, country`)
 	return out, err
 }
@@ -326,7 +328,7 @@ func (c *Client) RuleMinuteCopies(ctx context.Context, since time.Time) (map[Rul
 		return nil
 	}, `SELECT rule_id, minute, sumMerge(copies), uniqExactMerge(texts)
 FROM {db}.copies_rule_minute
-WHERE minute >= toDateTime(?)
+WHERE rule_id != '' AND minute >= toDateTime(?)
 GROUP BY rule_id, minute`, sinceArg(since))
 	return out, err
 }

@@ -24,7 +24,7 @@ WHERE kafka_topic = ? AND rule_id != '' AND created_at <= toDateTime(?) AND inge
 	return newest.UTC(), nil
 }
 
-// RecentMentions calls fn with every matched mention (rule_id != ”) stored
+// RecentMentions calls fn with every matched mention (a non-empty rule_id) stored
 // from the topic by an INSERT before ingestedBefore (the client's clock, to
 // the second) with created_at at or after since (to the second), ordered
 // by created_at (then post id and rule), while the result streams in. Only

@@ -20,7 +20,9 @@ type migration struct {
 	columns []addColumn
 }
 
-// addColumn is one ALTER TABLE … ADD COLUMN.
+// addColumn is one ALTER TABLE … ADD COLUMN. A column added to the sorting
+// key too has no default, and its decl goes on with the new key: "String,
+// MODIFY ORDER BY (…, name)" (18.16 takes both in one ALTER).
 type addColumn struct {
 	table, name, decl string // decl: type and default, e.g. "UInt64 DEFAULT 0"
 }
@@ -252,7 +254,59 @@ SELECT rule_id, toStartOfHour(created_at) AS hour, author_id,
 FROM {db}.mentions
 WHERE rule_id != '' AND author_id != ''
 GROUP BY rule_id, hour, author_id`}, nil},
+
+	// The aggregate tables hold a marker row per partition of each batch
+	// (rule_id = '', batch = topic/partition/offset) from the batch's
+	// progress markers: the views are made again (views cannot be altered
+	// on 18.16), so INSERTs made while this step runs may miss the
+	// aggregates; run it with the pipeline stopped (earshot migrate).
+	{version: 12, name: "batch_markers_in_aggregates", columns: []addColumn{
+		{"authors_rule_hour", "batch", "String, MODIFY ORDER BY (rule_id, hour, author_id, batch)"},
+		{"copies_rule_minute", "batch", "String, MODIFY ORDER BY (rule_id, minute, batch)"},
+		{"mentions_rule_minute_cell", "batch", "String, MODIFY ORDER BY (rule_id, minute, cell, batch)"},
+		{"mentions_rule_minute_country", "batch", "String, MODIFY ORDER BY (rule_id, minute, country, batch)"},
+	}, statements: []string{
+		`DROP TABLE IF EXISTS {db}.authors_rule_hour_mv`, `
+CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.authors_rule_hour_mv
+TO {db}.authors_rule_hour AS
+SELECT rule_id, toStartOfHour(created_at) AS hour, author_id,
+    anyLastState(author_handle)    AS handle,
+    countState()                   AS mentions,
+    maxState(author_influence)     AS influence,
+    maxState(author_followers)     AS followers,` + batchKey + `
+FROM {db}.mentions
+WHERE rule_id = '' OR author_id != ''
+GROUP BY rule_id, hour, author_id, batch`,
+		`DROP TABLE IF EXISTS {db}.copies_rule_minute_mv`, `
+CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.copies_rule_minute_mv
+TO {db}.copies_rule_minute AS
+SELECT rule_id, minute,
+    sumState(toUInt64(copy_of != ''))                       AS copies,
+    uniqExactState(if(copy_key = 0, sipHash64(post_id), copy_key)) AS texts,` + batchKey + `
+FROM {db}.mentions
+GROUP BY rule_id, minute, batch`,
+		`DROP TABLE IF EXISTS {db}.mentions_rule_minute_cell_mv`, `
+CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.mentions_rule_minute_cell_mv
+TO {db}.mentions_rule_minute_cell AS
+SELECT rule_id, minute, cell,` + aggregateStates + `,` + batchKey + `
+FROM {db}.mentions
+GROUP BY rule_id, minute, cell, batch`,
+		`DROP TABLE IF EXISTS {db}.mentions_rule_minute_country_mv`, `
+CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.mentions_rule_minute_country_mv
+TO {db}.mentions_rule_minute_country AS
+SELECT rule_id, minute, country,` + aggregateStates + `,` + batchKey + `
+FROM {db}.mentions
+GROUP BY rule_id, minute, country, batch`,
+	}},
 }
+
+// batchKey is the batch column of the aggregate tables' views: a progress
+// marker (an empty rule_id) becomes a row of its own in every aggregate
+// table, keyed by the message it marks (topic/partition/offset) and written
+// in the same part as the batch's rows, so that Inspect can tell whether the
+// table holds the batch. The rows of rules have an empty batch.
+const batchKey = `
+    if(rule_id = '', concat(kafka_topic, '/', toString(kafka_partition), '/', toString(kafka_offset)), '') AS batch`
 
 // quoteIdent quotes a ClickHouse identifier with backticks.
 func quoteIdent(s string) string {
@@ -302,6 +356,7 @@ ORDER BY version`)); err != nil {
 				return applied, fmt.Errorf("cannot apply migration %d %s: %w", m.version, m.name, err)
 			}
 		}
+
 		for _, stmt := range m.statements {
 			if err := c.conn.Exec(ctx, c.sql(stmt)); err != nil {
 				return applied, fmt.Errorf("cannot apply migration %d %s: %w", m.version, m.name, err)

@@ -16,24 +16,26 @@ import (
 // gets an error, mentions holds the rows, and some views' tables do not.
 // Sending the batch again would count it twice in mentions and in the
 // views written before the failure. Inspect tells what a failed INSERT
-// left, and Complete writes a batch into one view's table from its copy in
-// mentions, with the view's own query.
+// left, asking each table (by offset, or by the row each of the batch's
+// progress markers makes in the aggregate tables, in the same part as the
+// batch's rows), and Complete writes a batch into one view's table from its
+// copy in mentions, with the view's own query.
 
 // LandState is what a failed INSERT left in one table.
 type LandState uint8
 
 const (
-	// Nothing: the view makes no rows from the batch (it holds only
-	// progress markers, or no post with an id), so there is nothing to
-	// write.
+	// Nothing: the view makes no rows from the batch (no post with an id,
+	// for dedup_keys), so there is nothing to write.
 	Nothing LandState = iota
 	// Written: the table holds the batch.
 	Written
 	// Missing: the table does not hold the batch.
 	Missing
-	// Unknown: the table may or may not hold the batch. Only aggregate
-	// tables, which keep no offsets, can be unknown: they hold it when the
-	// failure came after them in the order above.
+	// Unknown: the table may or may not hold the batch: an aggregate table
+	// asked about rows without a progress marker, whose place in the order
+	// above does not tell either (the pipeline's batches always have
+	// markers).
 	Unknown
 )
 
@@ -68,10 +70,10 @@ type view struct {
 	// keep reports, in Go, whether the view makes a row from m.
 	keep       func(m *Mention) bool
 	idempotent bool
-	// present asks, for a view whose table keeps offsets, whether the
-	// table holds a row of the batch (w, a row the view keeps); nil for
-	// aggregate tables.
-	present func(ctx context.Context, c *Client, w *Mention, rows []Mention) (bool, error)
+	// present asks whether the table holds the batch rows: Written,
+	// Missing, or Unknown when it cannot tell (an aggregate table asked for
+	// a batch without a progress marker). w is a row the view keeps.
+	present func(ctx context.Context, c *Client, w *Mention, rows []Mention) (LandState, error)
 }
 
 // mentionsSource is how every view's query reads the inserted block.
@@ -81,32 +83,47 @@ const mentionsSource = "FROM {db}.mentions"
 // writes them: by name (TestViewsInWriteOrder holds this list to the
 // migrations, TestIntegrationPartialInsert to the server).
 var views = func() []view {
-	rated := func(m *Mention) bool { return m.RuleID != "" }
 	all := func(*Mention) bool { return true }
-	byOffset := func(table string) func(context.Context, *Client, *Mention, []Mention) (bool, error) {
-		return func(ctx context.Context, c *Client, w *Mention, _ []Mention) (bool, error) {
-			return c.exists(ctx, table, `SELECT count() FROM {db}.`+table+`
+	byOffset := func(table string) func(context.Context, *Client, *Mention, []Mention) (LandState, error) {
+		return func(ctx context.Context, c *Client, w *Mention, _ []Mention) (LandState, error) {
+			return c.holds(ctx, table, `SELECT count() FROM {db}.`+table+`
 WHERE kafka_topic = ? AND kafka_partition = ? AND kafka_offset = ? AND post_id = ?`, w.Topic, w.Partition, w.Offset, w.PostID)
 		}
 	}
+	// An aggregate table holds a row per progress marker of a batch
+	// (batchKey in schema.go), written in the same part as the batch's rows.
+	byMarker := func(table, bin string) func(context.Context, *Client, *Mention, []Mention) (LandState, error) {
+		return func(ctx context.Context, c *Client, _ *Mention, rows []Mention) (LandState, error) {
+			k := slices.IndexFunc(rows, func(m Mention) bool { return m.RuleID == "" })
+			if k < 0 {
+				return Unknown, nil
+			}
+			m := &rows[k]
+			return c.holds(ctx, table, `SELECT count() FROM {db}.`+table+`
+WHERE rule_id = '' AND `+bin+` AND batch = ?`,
+				sinceArg(m.CreatedAt), fmt.Sprintf("%s/%d/%d", m.Topic, m.Partition, m.Offset))
+		}
+	}
+	minute, hour := "minute = toStartOfMinute(toDateTime(?, 'UTC'))", "hour = toStartOfHour(toDateTime(?, 'UTC'))"
 	vs := []view{
-		{name: "authors_rule_hour_mv", keep: func(m *Mention) bool { return m.RuleID != "" && m.AuthorID != "" }},
-		{name: "copies_rule_minute_mv", keep: rated},
+		{name: "authors_rule_hour_mv", keep: func(m *Mention) bool { return m.RuleID == "" || m.AuthorID != "" },
+			present: byMarker("authors_rule_hour", hour)},
+		{name: "copies_rule_minute_mv", keep: all, present: byMarker("copies_rule_minute", minute)},
 		{name: "dedup_keys_mv", keep: func(m *Mention) bool { return m.PostID != "" }, idempotent: true, present: byOffset("dedup_keys")},
-		{name: "ingest_offsets_mv", keep: all, idempotent: true, present: func(ctx context.Context, c *Client, w *Mention, rows []Mention) (bool, error) {
+		{name: "ingest_offsets_mv", keep: all, idempotent: true, present: func(ctx context.Context, c *Client, w *Mention, rows []Mention) (LandState, error) {
 			last := w.Offset // the batch's last offset of w's partition
 			for _, s := range Spans(rows) {
 				if s.Topic == w.Topic && s.Partition == w.Partition {
 					last = s.Last
 				}
 			}
-			return c.exists(ctx, "ingest_offsets", `SELECT count() FROM (
+			return c.holds(ctx, "ingest_offsets", `SELECT count() FROM (
 SELECT kafka_partition, maxMerge(max_offset) AS o FROM {db}.ingest_offsets
 WHERE kafka_topic = ? AND kafka_partition = ? GROUP BY kafka_partition) WHERE o >= ?`, w.Topic, w.Partition, last)
 		}},
 		{name: "mention_offsets_mv", keep: all, idempotent: true, present: byOffset("mention_offsets")},
-		{name: "mentions_rule_minute_cell_mv", keep: rated},
-		{name: "mentions_rule_minute_country_mv", keep: rated},
+		{name: "mentions_rule_minute_cell_mv", keep: all, present: byMarker("mentions_rule_minute_cell", minute)},
+		{name: "mentions_rule_minute_country_mv", keep: all, present: byMarker("mentions_rule_minute_country", minute)},
 	}
 	for i := range vs {
 		v := &vs[i]
@@ -116,7 +133,7 @@ WHERE kafka_topic = ? AND kafka_partition = ? GROUP BY kafka_partition) WHERE o 
 }()
 
 // viewQuery returns the target table and the SELECT of the view named name
-// in the migrations.
+// as the last migration that creates it made it.
 func viewQuery(name string) (table, query string) {
 	head := "CREATE MATERIALIZED VIEW IF NOT EXISTS {db}." + name + "\nTO {db}."
 	for _, m := range migrations {
@@ -129,10 +146,12 @@ func viewQuery(name string) (table, query string) {
 			if !ok || strings.Count(query, mentionsSource) != 1 {
 				panic("sink: view " + name + " is not TO table AS SELECT … " + mentionsSource + " …")
 			}
-			return table, query
 		}
 	}
-	panic("sink: no migration creates view " + name)
+	if table == "" {
+		panic("sink: no migration creates view " + name)
+	}
+	return table, query
 }
 
 // exists runs a count() query and reports whether it counted anything.
@@ -142,10 +161,22 @@ func (c *Client) exists(ctx context.Context, what, q string, args ...any) (bool,
 	return n > 0, err
 }
 
+// holds is exists as a LandState.
+func (c *Client) holds(ctx context.Context, what, q string, args ...any) (LandState, error) {
+	ok, err := c.exists(ctx, what, q, args...)
+	if ok {
+		return Written, err
+	}
+	return Missing, err
+}
+
 // Inspect tells what a failed Insert of rows left: whether mentions holds
 // them and, if it does, which views' tables do. Call it before anything
-// else is written for the rows' partitions, and only once per failure:
-// Complete changes what it would find.
+// else is written for the rows' partitions. Rows with a progress marker
+// (the pipeline's batches) have every table answer for itself, so Inspect
+// may be asked again after some tables were completed; without one, an
+// aggregate table is told only from its place in the order, which a
+// completion changes.
 func (c *Client) Inspect(ctx context.Context, rows []Mention) (Landing, error) {
 	if len(rows) == 0 {
 		return Landing{}, nil
@@ -169,24 +200,21 @@ WHERE rule_id = ? AND created_at = toDateTime(?, 'UTC') AND post_id = ?
 		if k < 0 {
 			continue
 		}
-		l.Tables[i].State = Unknown
-		if v.present == nil {
-			continue
-		}
-		ok, err := v.present(ctx, c, &rows[k], rows)
+		st, err := v.present(ctx, c, &rows[k], rows)
 		if err != nil {
 			return Landing{}, err
 		}
-		if ok {
+		switch l.Tables[i].State = st; st {
+		case Written:
 			lastWritten = i
-		} else if i < firstMissing {
-			firstMissing = i
+		case Missing:
+			firstMissing = min(firstMissing, i)
 		}
 	}
 	for i := range l.Tables {
 		t := &l.Tables[i]
 		switch {
-		case t.State == Nothing:
+		case t.State != Unknown:
 		case i <= lastWritten:
 			t.State = Written
 		case i >= firstMissing:

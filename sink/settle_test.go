@@ -20,14 +20,15 @@ func TestViewsInWriteOrder(t *testing.T) {
 		}
 	}
 	slices.Sort(created)
+	created = slices.Compact(created) // a view made again by a later migration
 	var listed []string
 	for _, v := range views {
 		listed = append(listed, v.name)
 		if v.table == "" || strings.Count(v.query, mentionsSource) != 1 || !strings.HasPrefix(v.query, "SELECT") {
 			t.Errorf("view %s: table %q, query %q", v.name, v.table, v.query)
 		}
-		if v.idempotent != (v.present != nil) {
-			t.Errorf("view %s: idempotent %v but present %v: an idempotent table keeps offsets", v.name, v.idempotent, v.present != nil)
+		if v.present == nil || v.keep == nil {
+			t.Errorf("view %s: no way to ask whether its table holds a batch", v.name)
 		}
 	}
 	if !slices.Equal(listed, created) {

@@ -34,7 +34,6 @@ type metrics struct {
 	warmupSeconds  prometheus.Histogram
 	staleChunks    prometheus.Counter
 	partial        prometheus.Counter
-	unsettled      *prometheus.CounterVec
 	lost           *prometheus.CounterVec
 
 	routed          *prometheus.CounterVec
@@ -95,8 +94,6 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.005, 2, 14)}),
 		partial: prometheus.NewCounter(prometheus.CounterOpts{Name: "earshot_partial_inserts_total",
 			Help: "Failed INSERTs that ClickHouse kept in mentions but not in every view's table, completed from mentions."}),
-		unsettled: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "earshot_unsettled_batches_total",
-			Help: "Batches an aggregate table may lack after a partial INSERT (see docs/delivery.md), by table."}, []string{"table"}),
 		staleChunks: prometheus.NewCounter(prometheus.CounterOpts{Name: "earshot_stale_chunks_total",
 			Help: "Chunks of a generation that ended too long ago, dropped unwritten (fenced) so a new owner cannot be overtaken."}),
 		lost: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "earshot_lost_messages_total",
@@ -118,7 +115,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		reg.MustRegister(m.consumed, m.decoded, m.deadLetters, m.matched, m.mentions, m.duplicates,
 			m.inserted, m.batches, m.batchSeconds, m.batchRows, m.retries, m.commitErrors, m.lag,
 			m.committed, m.queued, m.partitions, m.dedupKeys, m.dedupBytes, m.reposts, m.copies, m.skipped,
-			m.earlyRotations, m.warmupSeconds, m.staleChunks, m.lost, m.partial, m.unsettled,
+			m.earlyRotations, m.warmupSeconds, m.staleChunks, m.lost, m.partial,
 			m.routed, m.detectQueued, m.detectWatermark, m.detectAlerts)
 	}
 	return m

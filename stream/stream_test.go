@@ -189,8 +189,9 @@ func TestProcessorLang(t *testing.T) {
 // fakeStore records inserts; failNext makes the next insert fail after
 // (landed=true) or before (landed=false) storing the rows. After a failure
 // that stored them, Inspect reports tables (nil: none) as the views'
-// tables; Complete records the tables it is asked to complete and fails
-// for those in failComplete as many times as given.
+// tables; Complete records the tables it is asked to complete, fails for
+// those in failComplete as many times as given, and otherwise marks them
+// written.
 type fakeStore struct {
 	mu           sync.Mutex
 	rows         []sink.Mention
@@ -259,6 +260,11 @@ func (s *fakeStore) Complete(_ context.Context, _ []sink.Mention, table string) 
 	if s.failComplete[table] > 0 {
 		s.failComplete[table]--
 		return errors.New("connection reset")
+	}
+	for i := range s.tables {
+		if s.tables[i].Table == table {
+			s.tables[i].State = sink.Written
+		}
 	}
 	return nil
 }
@@ -380,16 +386,14 @@ func TestWriterAmbiguousInsertNotDoubled(t *testing.T) {
 }
 
 // A failed insert that ClickHouse kept in mentions is not inserted again:
-// the views' tables that lack it are completed (the idempotent ones until
-// that succeeds), and the aggregate tables that cannot be told, or whose
-// completion failed, are counted as unsettled.
+// the views' tables that lack it are completed, and after a completion
+// fails the batch is inspected again, so that each table is written once.
 func TestWriterSettlesPartialInsert(t *testing.T) {
 	for _, tc := range []struct {
 		name          string
 		tables        []sink.TableLanding
 		failComplete  map[string]int
 		wantCompleted []string
-		wantUnsettled []string
 		wantPartial   float64
 	}{
 		{name: "kept whole", tables: []sink.TableLanding{
@@ -397,17 +401,17 @@ func TestWriterSettlesPartialInsert(t *testing.T) {
 			{Table: "agg3", State: sink.Nothing}}},
 		{name: "kept in part",
 			tables: []sink.TableLanding{
-				{Table: "agg1", State: sink.Unknown},
+				{Table: "agg1", State: sink.Unknown}, // logged, left
 				{Table: "idem2", State: sink.Written, Idempotent: true},
 				{Table: "idem3", State: sink.Missing, Idempotent: true},
 				{Table: "agg4", State: sink.Missing},
 				{Table: "idem5", State: sink.Unknown, Idempotent: true},
 				{Table: "agg6", State: sink.Nothing},
 				{Table: "agg7", State: sink.Missing},
+				{Table: "agg8", State: sink.Written},
 			},
 			failComplete:  map[string]int{"idem3": 2, "agg4": 1},
-			wantCompleted: []string{"idem3", "idem3", "idem3", "agg4", "idem5", "agg7"},
-			wantUnsettled: []string{"agg1", "agg4"},
+			wantCompleted: []string{"idem3", "idem3", "idem3", "agg4", "agg4", "idem5", "agg7"},
 			wantPartial:   1,
 		},
 	} {
@@ -426,15 +430,6 @@ func TestWriterSettlesPartialInsert(t *testing.T) {
 			}
 			if !slices.Equal(store.completed, tc.wantCompleted) {
 				t.Errorf("completed %q, want %q", store.completed, tc.wantCompleted)
-			}
-			for _, tb := range []string{"agg1", "idem2", "idem3", "agg4", "idem5", "agg6", "agg7"} {
-				want := 0.0
-				if slices.Contains(tc.wantUnsettled, tb) {
-					want = 1
-				}
-				if got := testutil.ToFloat64(w.m.unsettled.WithLabelValues(tb)); got != want {
-					t.Errorf("unsettled{%s} = %v, want %v", tb, got, want)
-				}
 			}
 			if got := testutil.ToFloat64(w.m.partial); got != tc.wantPartial {
 				t.Errorf("partial inserts = %v, want %v", got, tc.wantPartial)

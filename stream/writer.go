@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -291,7 +292,7 @@ func (w *writer) write(ctx context.Context) error {
 	// would count it twice. So after a failure the batch is inserted again
 	// only if mentions does not hold it; if it does, the views' tables that
 	// lack it are completed from mentions.
-	failed := false
+	failed, partial := false, false
 	var landing *sink.Landing
 	err := w.retry(ctx, "clickhouse", func() error {
 		if failed && landing == nil {
@@ -304,11 +305,21 @@ func (w *writer) write(ctx context.Context) error {
 			}
 		}
 		if landing != nil {
-			return w.settle(ctx, landing)
+			did, err := w.settle(ctx, landing)
+			partial = partial || did
+			if err != nil {
+				landing = nil // ask again: every table answers for itself by the batch's markers
+			}
+			return err
 		}
 		failed = true
 		return w.store.Insert(ctx, w.batch)
 	})
+	if err == nil && partial {
+		w.m.partial.Inc()
+		w.log.Warn("ClickHouse kept a failed INSERT in part; the views' tables that lacked it were completed from mentions",
+			"rows", len(w.batch), "batch", batchSpan(w.batch))
+	}
 	clear(w.batch)
 	if err != nil {
 		return fmt.Errorf("cannot insert %d rows: %w", len(w.batch), err)
@@ -317,52 +328,32 @@ func (w *writer) write(ctx context.Context) error {
 }
 
 // settle completes the views' tables that a failed insert of the batch left
-// without it (l, from Store.Inspect): those found missing it, and the
-// idempotent ones whatever their state. An aggregate table that may or may
-// not hold the batch, or whose completion failed, cannot be told: it is
-// counted and logged with the batch's offsets, for an operator to check.
-// It returns an error for an idempotent table it could not complete (safe
-// to call again with the same l, which records what is done).
-func (w *writer) settle(ctx context.Context, l *sink.Landing) error {
-	partial := false
-	for i := range l.Tables {
-		t := &l.Tables[i]
-		if t.State == sink.Missing || t.State == sink.Unknown {
-			partial = true
-		}
-	}
+// without it (l, from Store.Inspect): those missing it, and the idempotent
+// ones it cannot tell. It reports whether any table lacked the batch; after
+// an error the batch must be inspected again. A table Inspect cannot tell
+// (an aggregate table, for rows without a progress marker, which the
+// writer's batches always have) is logged with the batch's offsets and left.
+func (w *writer) settle(ctx context.Context, l *sink.Landing) (partial bool, err error) {
+	partial = slices.ContainsFunc(l.Tables, func(t sink.TableLanding) bool {
+		return t.State == sink.Missing || t.State == sink.Unknown
+	})
 	if !partial {
-		return nil // kept whole: the server failed after the last table
+		return false, nil // kept whole: the server failed after the last table
 	}
 	for i := range l.Tables {
 		t := &l.Tables[i]
 		switch {
 		case t.State == sink.Missing || t.State == sink.Unknown && t.Idempotent:
-			err := w.store.Complete(ctx, w.batch, t.Table)
-			if err != nil && t.Idempotent {
-				return err
+			if err := w.store.Complete(ctx, w.batch, t.Table); err != nil {
+				return true, err
 			}
-			if err != nil {
-				w.unsettled(t.Table, "completing it failed", err)
-			}
+			t.State = sink.Written
 		case t.State == sink.Unknown:
-			w.unsettled(t.Table, "the failure came before or after it", nil)
-		default:
-			continue
+			w.log.Error("cannot tell whether a table holds a batch that mentions holds: check it against mentions",
+				"table", t.Table, "rows", len(w.batch), "batch", batchSpan(w.batch))
 		}
-		t.State = sink.Nothing // done, or reported
 	}
-	w.m.partial.Inc()
-	w.log.Warn("ClickHouse kept a failed INSERT in part; its views' tables were completed from mentions",
-		"rows", len(w.batch), "batch", batchSpan(w.batch))
-	return nil
-}
-
-// unsettled reports an aggregate table that may lack the batch.
-func (w *writer) unsettled(table, why string, err error) {
-	w.m.unsettled.WithLabelValues(table).Inc()
-	w.log.Error("an aggregate table may lack a batch that mentions holds: check it against mentions",
-		"table", table, "why", why, "err", err, "rows", len(w.batch), "batch", batchSpan(w.batch))
+	return true, nil
 }
 
 // batchSpan describes the batch's messages: topic/partition:first-last.
@@ -380,7 +371,10 @@ func batchSpan(rows []sink.Mention) string {
 // appendMarkers adds one progress marker per partition in the batch (a row
 // with no rule, counted nowhere) at the last offset processed, so that the
 // offsets ClickHouse stores cover messages that produced no mentions too and
-// a restart resumes right after the batch.
+// a restart resumes right after the batch. Every table the INSERT writes
+// holds a row of each marker, by which sink.Client.Inspect tells whether it
+// holds the batch; the markers carry the time of the batch's first row, so
+// that they fall in the same month partition as the rows, the same part.
 func (w *writer) appendMarkers() {
 	if w.marks == nil {
 		w.marks = map[topicPartition]int64{}
@@ -395,9 +389,12 @@ func (w *writer) appendMarkers() {
 			w.marks[k] = c.last
 		}
 	}
-	now := time.Now()
+	at := time.Now()
+	if len(w.batch) > 0 {
+		at = w.batch[0].CreatedAt
+	}
 	for k, off := range w.marks {
-		w.batch = append(w.batch, sink.Mention{CreatedAt: now, Topic: k.topic, Partition: int32(k.partition), Offset: off})
+		w.batch = append(w.batch, sink.Mention{CreatedAt: at, Topic: k.topic, Partition: int32(k.partition), Offset: off})
 	}
 }
 
