@@ -56,6 +56,18 @@ const aggregateStates = `
     sumState(toUInt64(is_repost != 0))   AS reposts,
     uniqExactState(author_id)            AS authors`
 
+// authorStates is the SELECT list of authors_rule_hour's view.
+const authorStates = `
+    anyLastState(author_handle)    AS handle,
+    countState()                   AS mentions,
+    maxState(author_influence)     AS influence,
+    maxState(author_followers)     AS followers`
+
+// copiesStates is the SELECT list of copies_rule_minute's view.
+const copiesStates = `
+    sumState(toUInt64(copy_of != ''))                       AS copies,
+    uniqExactState(if(copy_key = 0, sipHash64(post_id), copy_key)) AS texts`
+
 // migrations is the schema, oldest first. Rows with an empty rule_id are
 // progress markers (see Mention): the aggregate views skip them,
 // ingest_offsets counts them. Never edit a released step: append
@@ -184,9 +196,7 @@ PARTITION BY toYYYYMM(minute)
 ORDER BY (rule_id, minute)`, `
 CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.copies_rule_minute_mv
 TO {db}.copies_rule_minute AS
-SELECT rule_id, minute,
-    sumState(toUInt64(copy_of != ''))                       AS copies,
-    uniqExactState(if(copy_key = 0, sipHash64(post_id), copy_key)) AS texts
+SELECT rule_id, minute,` + copiesStates + `
 FROM {db}.mentions
 WHERE rule_id != ''
 GROUP BY rule_id, minute`}, nil},
@@ -246,11 +256,7 @@ PARTITION BY toYYYYMM(hour)
 ORDER BY (rule_id, hour, author_id)`, `
 CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.authors_rule_hour_mv
 TO {db}.authors_rule_hour AS
-SELECT rule_id, toStartOfHour(created_at) AS hour, author_id,
-    anyLastState(author_handle)    AS handle,
-    countState()                   AS mentions,
-    maxState(author_influence)     AS influence,
-    maxState(author_followers)     AS followers
+SELECT rule_id, toStartOfHour(created_at) AS hour, author_id,` + authorStates + `
 FROM {db}.mentions
 WHERE rule_id != '' AND author_id != ''
 GROUP BY rule_id, hour, author_id`}, nil},
@@ -269,20 +275,14 @@ GROUP BY rule_id, hour, author_id`}, nil},
 		`DROP TABLE IF EXISTS {db}.authors_rule_hour_mv`, `
 CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.authors_rule_hour_mv
 TO {db}.authors_rule_hour AS
-SELECT rule_id, toStartOfHour(created_at) AS hour, author_id,
-    anyLastState(author_handle)    AS handle,
-    countState()                   AS mentions,
-    maxState(author_influence)     AS influence,
-    maxState(author_followers)     AS followers,` + batchKey + `
+SELECT rule_id, toStartOfHour(created_at) AS hour, author_id,` + authorStates + `,` + batchKey + `
 FROM {db}.mentions
 WHERE rule_id = '' OR author_id != ''
 GROUP BY rule_id, hour, author_id, batch`,
 		`DROP TABLE IF EXISTS {db}.copies_rule_minute_mv`, `
 CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.copies_rule_minute_mv
 TO {db}.copies_rule_minute AS
-SELECT rule_id, minute,
-    sumState(toUInt64(copy_of != ''))                       AS copies,
-    uniqExactState(if(copy_key = 0, sipHash64(post_id), copy_key)) AS texts,` + batchKey + `
+SELECT rule_id, minute,` + copiesStates + `,` + batchKey + `
 FROM {db}.mentions
 GROUP BY rule_id, minute, batch`,
 		`DROP TABLE IF EXISTS {db}.mentions_rule_minute_cell_mv`, `
