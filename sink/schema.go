@@ -56,6 +56,16 @@ const aggregateStates = `
     sumState(toUInt64(is_repost != 0))   AS reposts,
     uniqExactState(author_id)            AS authors`
 
+// minuteView is the view of mentions_rule_minute_<dim> with batch markers.
+func minuteView(dim string) string {
+	return `
+CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.mentions_rule_minute_` + dim + `_mv
+TO {db}.mentions_rule_minute_` + dim + ` AS
+SELECT rule_id, minute, ` + dim + `,` + aggregateStates + `,` + batchKey + `
+FROM {db}.mentions
+GROUP BY rule_id, minute, ` + dim + `, batch`
+}
+
 // authorStates is the SELECT list of authors_rule_hour's view.
 const authorStates = `
     anyLastState(author_handle)    AS handle,
@@ -285,18 +295,8 @@ TO {db}.copies_rule_minute AS
 SELECT rule_id, minute,` + copiesStates + `,` + batchKey + `
 FROM {db}.mentions
 GROUP BY rule_id, minute, batch`,
-		`DROP TABLE IF EXISTS {db}.mentions_rule_minute_cell_mv`, `
-CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.mentions_rule_minute_cell_mv
-TO {db}.mentions_rule_minute_cell AS
-SELECT rule_id, minute, cell,` + aggregateStates + `,` + batchKey + `
-FROM {db}.mentions
-GROUP BY rule_id, minute, cell, batch`,
-		`DROP TABLE IF EXISTS {db}.mentions_rule_minute_country_mv`, `
-CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.mentions_rule_minute_country_mv
-TO {db}.mentions_rule_minute_country AS
-SELECT rule_id, minute, country,` + aggregateStates + `,` + batchKey + `
-FROM {db}.mentions
-GROUP BY rule_id, minute, country, batch`,
+		`DROP TABLE IF EXISTS {db}.mentions_rule_minute_cell_mv`, minuteView("cell"),
+		`DROP TABLE IF EXISTS {db}.mentions_rule_minute_country_mv`, minuteView("country"),
 	}},
 }
 
