@@ -19,7 +19,8 @@ import (
 
 // Store is where mention rows go: ClickHouse in production (*sink.Client).
 type Store interface {
-	// Insert writes rows atomically: all or none become visible.
+	// Insert writes rows as one INSERT: a client that fails keeps none of
+	// it, a server that fails may keep part of it (Inspect).
 	Insert(ctx context.Context, rows []sink.Mention) error
 	// Inspect tells, after an Insert of rows failed, whether mentions holds
 	// them and which views' tables do: ClickHouse may keep a failed INSERT
