@@ -32,9 +32,8 @@ const (
 	Written
 	// Missing: the table does not hold the batch.
 	Missing
-	// Unknown: the table may or may not hold the batch: an aggregate table
-	// asked about rows without a progress marker, whose place in the order
-	// above does not tell either (the pipeline's batches always have
+	// Unknown: an aggregate table asked about rows without a progress
+	// marker, which it cannot tell (the pipeline's batches always have
 	// markers).
 	Unknown
 )
@@ -47,10 +46,6 @@ func (s LandState) String() string {
 type TableLanding struct {
 	Table string
 	State LandState
-	// Idempotent tables (keyed by offset, or keeping a maximum) are left
-	// the same by writing a batch into them twice, so Complete may write
-	// into them whatever their state.
-	Idempotent bool
 }
 
 // Landing is what a failed INSERT of a batch left in ClickHouse.
@@ -68,8 +63,7 @@ type view struct {
 	name, table string
 	query       string // its SELECT, reading FROM {db}.mentions
 	// keep reports, in Go, whether the view makes a row from m.
-	keep       func(m *Mention) bool
-	idempotent bool
+	keep func(m *Mention) bool
 	// present asks whether the table holds the batch rows: Written,
 	// Missing, or Unknown when it cannot tell (an aggregate table asked for
 	// a batch without a progress marker). w is a row the view keeps.
@@ -109,8 +103,8 @@ WHERE rule_id = '' AND `+bin+` AND batch = ?`,
 		{name: "authors_rule_hour_mv", keep: func(m *Mention) bool { return m.RuleID == "" || m.AuthorID != "" },
 			present: byMarker("authors_rule_hour", hour)},
 		{name: "copies_rule_minute_mv", keep: all, present: byMarker("copies_rule_minute", minute)},
-		{name: "dedup_keys_mv", keep: func(m *Mention) bool { return m.PostID != "" }, idempotent: true, present: byOffset("dedup_keys")},
-		{name: "ingest_offsets_mv", keep: all, idempotent: true, present: func(ctx context.Context, c *Client, w *Mention, rows []Mention) (LandState, error) {
+		{name: "dedup_keys_mv", keep: func(m *Mention) bool { return m.PostID != "" }, present: byOffset("dedup_keys")},
+		{name: "ingest_offsets_mv", keep: all, present: func(ctx context.Context, c *Client, w *Mention, rows []Mention) (LandState, error) {
 			last := w.Offset // the batch's last offset of w's partition
 			for _, s := range Spans(rows) {
 				if s.Topic == w.Topic && s.Partition == w.Partition {
@@ -121,7 +115,7 @@ WHERE rule_id = '' AND `+bin+` AND batch = ?`,
 SELECT kafka_partition, maxMerge(max_offset) AS o FROM {db}.ingest_offsets
 WHERE kafka_topic = ? AND kafka_partition = ? GROUP BY kafka_partition) WHERE o >= ?`, w.Topic, w.Partition, last)
 		}},
-		{name: "mention_offsets_mv", keep: all, idempotent: true, present: byOffset("mention_offsets")},
+		{name: "mention_offsets_mv", keep: all, present: byOffset("mention_offsets")},
 		{name: "mentions_rule_minute_cell_mv", keep: all, present: byMarker("mentions_rule_minute_cell", minute)},
 		{name: "mentions_rule_minute_country_mv", keep: all, present: byMarker("mentions_rule_minute_country", minute)},
 	}
@@ -171,12 +165,10 @@ func (c *Client) holds(ctx context.Context, what, q string, args ...any) (LandSt
 }
 
 // Inspect tells what a failed Insert of rows left: whether mentions holds
-// them and, if it does, which views' tables do. Call it before anything
-// else is written for the rows' partitions. Rows with a progress marker
-// (the pipeline's batches) have every table answer for itself, so Inspect
-// may be asked again after some tables were completed; without one, an
-// aggregate table is told only from its place in the order, which a
-// completion changes.
+// them and, if it does, which views' tables do, each asked for itself (an
+// aggregate table by the row of the rows' progress marker: Unknown without
+// one). Call it before anything else is written for the rows' partitions;
+// it may be asked again after some tables were completed.
 func (c *Client) Inspect(ctx context.Context, rows []Mention) (Landing, error) {
 	if len(rows) == 0 {
 		return Landing{}, nil
@@ -190,35 +182,15 @@ WHERE rule_id = ? AND created_at = toDateTime(?, 'UTC') AND post_id = ?
 		return Landing{}, err
 	}
 	l := Landing{Stored: true, Tables: make([]TableLanding, len(views))}
-	// A table that holds the batch proves every table before it does; one
-	// that does not, that none after it does.
-	lastWritten, firstMissing := -1, len(views)
 	for i := range views {
 		v := &views[i]
-		l.Tables[i] = TableLanding{Table: v.table, State: Nothing, Idempotent: v.idempotent}
+		l.Tables[i] = TableLanding{Table: v.table, State: Nothing}
 		k := slices.IndexFunc(rows, func(m Mention) bool { return v.keep(&m) })
 		if k < 0 {
 			continue
 		}
-		st, err := v.present(ctx, c, &rows[k], rows)
-		if err != nil {
+		if l.Tables[i].State, err = v.present(ctx, c, &rows[k], rows); err != nil {
 			return Landing{}, err
-		}
-		switch l.Tables[i].State = st; st {
-		case Written:
-			lastWritten = i
-		case Missing:
-			firstMissing = min(firstMissing, i)
-		}
-	}
-	for i := range l.Tables {
-		t := &l.Tables[i]
-		switch {
-		case t.State != Unknown:
-		case i <= lastWritten:
-			t.State = Written
-		case i >= firstMissing:
-			t.State = Missing
 		}
 	}
 	return l, nil
@@ -226,8 +198,7 @@ WHERE rule_id = ? AND created_at = toDateTime(?, 'UTC') AND post_id = ?
 
 // Complete writes rows into table, one of the views' tables, from their copy
 // in mentions and with the view's query: what the INSERT would have written
-// there. Call it for a table that Inspect found missing the rows, or for an
-// idempotent one.
+// there. Call it for a table that Inspect found missing the rows.
 func (c *Client) Complete(ctx context.Context, rows []Mention, table string) error {
 	i := slices.IndexFunc(views, func(v view) bool { return v.table == table })
 	if i < 0 {

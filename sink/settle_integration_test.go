@@ -64,8 +64,8 @@ func dump(t *testing.T, c *Client, table string) string {
 // through the views, as a crash, "too many parts" or a memory limit in one
 // view's table would: an extra view that throws on one post, named to come
 // at a given place in ClickHouse's order of views. It checks what Inspect
-// finds, then completes the tables as the pipeline's writer does (those
-// missing the batch, and the idempotent ones) and requires every table to
+// finds, then completes the tables missing the batch, as the pipeline's
+// writer does, and requires every table to
 // be what one clean INSERT writes, after a batch inserted whole before.
 func TestIntegrationPartialInsert(t *testing.T) {
 	at := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
@@ -122,7 +122,7 @@ SELECT throwIf(post_id = 'boom') AS x FROM {db}.mentions`,
 				t.Fatalf("Inspect: stored %v, states %v; want stored, %v", l.Stored, got, tc.want)
 			}
 			for _, tl := range l.Tables {
-				if tl.State == Missing || tl.State == Unknown && tl.Idempotent {
+				if tl.State == Missing {
 					if err := c.Complete(ctx, rows, tl.Table); err != nil {
 						t.Fatal(err)
 					}

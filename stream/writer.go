@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -329,32 +328,26 @@ func (w *writer) write(ctx context.Context) error {
 }
 
 // settle completes the views' tables that a failed insert of the batch left
-// without it (l, from Store.Inspect): those missing it, and the idempotent
-// ones it cannot tell. It reports whether any table lacked the batch; after
-// an error the batch must be inspected again. A table Inspect cannot tell
-// (an aggregate table, for rows without a progress marker, which the
-// writer's batches always have) is logged with the batch's offsets and left.
+// without it (l, from Store.Inspect). It reports whether any table lacked
+// the batch; after an error the batch must be inspected again. A table
+// Inspect cannot tell (an aggregate table, for rows without a progress
+// marker, which the writer's batches always have) is logged and left.
 func (w *writer) settle(ctx context.Context, l *sink.Landing) (partial bool, err error) {
-	partial = slices.ContainsFunc(l.Tables, func(t sink.TableLanding) bool {
-		return t.State == sink.Missing || t.State == sink.Unknown
-	})
-	if !partial {
-		return false, nil // kept whole: the server failed after the last table
-	}
 	for i := range l.Tables {
 		t := &l.Tables[i]
-		switch {
-		case t.State == sink.Missing || t.State == sink.Unknown && t.Idempotent:
+		switch t.State {
+		case sink.Missing:
 			if err := w.store.Complete(ctx, w.batch, t.Table); err != nil {
 				return true, err
 			}
-			t.State = sink.Written
-		case t.State == sink.Unknown:
+			t.State, partial = sink.Written, true
+		case sink.Unknown:
+			partial = true
 			w.log.Error("cannot tell whether a table holds a batch that mentions holds: check it against mentions",
 				"table", t.Table, "rows", len(w.batch), "batch", batchSpan(w.batch))
 		}
 	}
-	return true, nil
+	return partial, nil
 }
 
 // batchSpan describes the batch's messages: topic/partition:first-last.
