@@ -82,28 +82,49 @@ func TestFaultsKill9(t *testing.T) {
 // (docs/delivery.md, step 4).
 func TestFaultsClickHouseKill9(t *testing.T) {
 	kafkaAddr, _ := e2e.Services(t)
-	ch := startClickHouse(t)
+	ch := startService(t, "clickhouse", "EARSHOT_CLICKHOUSE_TCP_PORT", "EARSHOT_CLICKHOUSE_HTTP_PORT")
 	r := newFaultRun(t, kafkaAddr, ch.addr)
+	r.killService(ch, 45*time.Second, 6, 3*time.Second)
+}
+
+// TestFaultsKafkaKill9 is the same proof with the broker failing: two
+// `earshot run` processes read from, and write dead letters and alerts to,
+// a Kafka broker of the test's own (deploy/local/up kafka with its own
+// directory and ports), the group's coordinator too, which the test kills
+// with SIGKILL 6–12 s after it is back, three times, and starts again; the
+// producer retries what the broker did not take. Everything stored must
+// equal the ground truth.
+func TestFaultsKafkaKill9(t *testing.T) {
+	_, chAddr := e2e.Services(t)
+	kf := startService(t, "kafka", "EARSHOT_KAFKA_PORT", "EARSHOT_KAFKA_CONTROLLER_PORT")
+	r := newFaultRun(t, kf.addr, chAddr)
+	r.killService(kf, 30*time.Second, 3, 6*time.Second) // a broker takes ~20 s to start again
+}
+
+// killService runs two of the fault test's processes while it kills svc
+// with SIGKILL every to 2×every after it is up (at least kills times, for at
+// least d) and starts it again 0–2 s later, then finishes the run.
+func (r *faultRun) killService(svc *service, d time.Duration, kills int, every time.Duration) {
 	for range 2 {
 		r.procs.start()
 	}
 	produced := r.produce()
-	chaosEnd := time.Now().Add(45 * time.Second)
-	kills := 0
-	for time.Now().Before(chaosEnd) || kills < 6 {
-		time.Sleep(time.Duration(3000+r.rng.IntN(3000)) * time.Millisecond)
-		ch.kill()
-		kills++
+	end := time.Now().Add(d)
+	n := 0
+	for time.Now().Before(end) || n < kills {
+		time.Sleep(every + time.Duration(r.rng.Int64N(int64(every))))
+		svc.kill()
+		n++
 		r.procs.mu.Lock()
-		r.procs.event("kill -9 clickhouse")
+		r.procs.event("kill -9 %s", svc.name)
 		r.procs.mu.Unlock()
 		time.Sleep(time.Duration(r.rng.IntN(2000)) * time.Millisecond)
-		ch.start()
+		svc.start()
 		if r.ctx.Err() != nil {
-			t.Fatal("out of time during the chaos")
+			r.t.Fatal("out of time during the chaos")
 		}
 	}
-	r.finish(produced, fmt.Sprintf("%d ClickHouse kills", kills))
+	r.finish(produced, fmt.Sprintf("%d %s kills", n, svc.name))
 }
 
 // faultRun is a fault test's stream, its ground truth, its processes and
@@ -222,9 +243,19 @@ func (r *faultRun) produce() <-chan error {
 		tick := time.NewTicker(400 * time.Millisecond)
 		defer tick.Stop()
 		for i := 0; i < len(r.msgs); i += step {
-			if err := w.WriteMessages(r.ctx, r.msgs[i:min(i+step, len(r.msgs))]...); err != nil {
-				produced <- err
-				return
+			// A broker killed by the test takes some of a step or none: the
+			// step is sent again, and what it repeats are duplicates of
+			// posts the dedup window drops, or malformed messages.
+			for {
+				err := w.WriteMessages(r.ctx, r.msgs[i:min(i+step, len(r.msgs))]...)
+				if err == nil {
+					break
+				}
+				if r.ctx.Err() != nil {
+					produced <- err
+					return
+				}
+				time.Sleep(500 * time.Millisecond)
 			}
 			<-tick.C
 		}
@@ -282,47 +313,54 @@ func (r *faultRun) finish(produced <-chan error, chaos string) {
 	t.Logf("%s: done; schedule:\n%s", since(r.begin), r.procs.schedule())
 }
 
-// clickHouse is a ClickHouse server of a test's own, started and stopped
-// by deploy/local with its own directory and ports.
-type clickHouse struct {
+// service is a Kafka broker or a ClickHouse server of a test's own, started
+// and stopped by deploy/local with its own directory and ports.
+type service struct {
 	t    *testing.T
-	addr string
+	name string // kafka or clickhouse
+	addr string // where clients connect
 	env  []string
 	pid  string // its pid file
 }
 
-// startClickHouse starts a ClickHouse server for t alone; it is stopped
-// and its data removed when t ends.
-func startClickHouse(t *testing.T) *clickHouse {
+// startService starts the service name for t alone, on free ports given to
+// deploy/local in the environment variables ports (the clients' port
+// first); it is stopped and its data removed when t ends.
+func startService(t *testing.T, name string, ports ...string) *service {
 	dir := t.TempDir()
-	tcp, http := freePort(t), freePort(t)
-	ch := &clickHouse{t: t, addr: "127.0.0.1:" + tcp, pid: filepath.Join(dir, "run", "clickhouse.pid"),
-		env: append(os.Environ(), "EARSHOT_LOCAL_DIR="+dir,
-			"EARSHOT_CLICKHOUSE_TCP_PORT="+tcp, "EARSHOT_CLICKHOUSE_HTTP_PORT="+http)}
-	ch.start()
-	t.Cleanup(func() { ch.deploy("down") })
-	return ch
+	svc := &service{t: t, name: name, pid: filepath.Join(dir, "run", name+".pid"),
+		env: append(os.Environ(), "EARSHOT_LOCAL_DIR="+dir)}
+	for i, v := range ports {
+		p := freePort(t)
+		if i == 0 {
+			svc.addr = "127.0.0.1:" + p
+		}
+		svc.env = append(svc.env, v+"="+p)
+	}
+	svc.start()
+	t.Cleanup(func() { svc.deploy("down") })
+	return svc
 }
 
-func (ch *clickHouse) deploy(verb string) {
-	cmd := exec.Command(filepath.Join("..", "..", "deploy", "local", verb), "clickhouse")
-	cmd.Env = ch.env
+func (svc *service) deploy(verb string) {
+	cmd := exec.Command(filepath.Join("..", "..", "deploy", "local", verb), svc.name)
+	cmd.Env = svc.env
 	if out, err := cmd.CombinedOutput(); err != nil {
-		ch.t.Fatalf("deploy/local/%s clickhouse: %v\n%s", verb, err, out)
+		svc.t.Fatalf("deploy/local/%s %s: %v\n%s", verb, svc.name, err, out)
 	}
 }
 
-func (ch *clickHouse) start() { ch.deploy("up") }
+func (svc *service) start() { svc.deploy("up") }
 
-// kill kills the server with SIGKILL and waits until it is gone.
-func (ch *clickHouse) kill() {
-	b, err := os.ReadFile(ch.pid)
+// kill kills the service with SIGKILL and waits until it is gone.
+func (svc *service) kill() {
+	b, err := os.ReadFile(svc.pid)
 	if err != nil {
-		ch.t.Fatal(err)
+		svc.t.Fatal(err)
 	}
 	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
 	if err != nil {
-		ch.t.Fatal(err)
+		svc.t.Fatal(err)
 	}
 	syscall.Kill(pid, syscall.SIGKILL)
 	for syscall.Kill(pid, 0) == nil {
