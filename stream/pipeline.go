@@ -185,7 +185,7 @@ func (pl *Pipeline) Run(ctx context.Context) error {
 			continue
 		}
 		pl.log.Info("partitions assigned", "generation", gen.ID, "partitions", len(assigned))
-		f := &fence{}
+		f := newFence()
 		pl.m.partitions.Set(float64(len(assigned)))
 		pl.ready.Store(true)
 		for _, pa := range assigned {

@@ -591,7 +591,7 @@ func TestWarmUpReplaysState(t *testing.T) {
 func TestWriterFencesEndedGeneration(t *testing.T) {
 	cfg := Config{Brokers: []string{"x"}, Topic: "posts"}
 	cfg.SetDefaults()
-	stale, fresh := &fence{}, &fence{}
+	stale, fresh := newFence(), newFence()
 	stale.ended.Store(time.Now().Add(-cfg.fenceAfter() - time.Second).UnixNano())
 	fresh.end()
 	gc := &fakeCommitter{}
@@ -610,6 +610,56 @@ func TestWriterFencesEndedGeneration(t *testing.T) {
 	runWriter(t, store, now)
 	if rows, _ := store.mentions(); len(rows) != 1 || len(gc.commits) != 1 {
 		t.Fatalf("fresh chunk: %d rows, %d commits; want 1 and 1", len(rows), len(gc.commits))
+	}
+}
+
+// blockingDLQ is a dead-letter topic on a broker that is down: every write
+// waits until its context ends.
+type blockingDLQ struct{ entered chan struct{} }
+
+func (d *blockingDLQ) WriteMessages(ctx context.Context, _ ...kafka.Message) error {
+	select {
+	case d.entered <- struct{}{}:
+	default:
+	}
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// A generation that ends while its batch is being written (its dead letters
+// waiting for a broker that went down) fences the batch fenceAfter later:
+// its rows are never inserted after the partition's next owner may have
+// read its resume offsets.
+func TestWriterFencesGenerationEndingDuringFlush(t *testing.T) {
+	cfg := Config{Brokers: []string{"x"}, Topic: "posts", RetryBackoff: time.Millisecond,
+		ShutdownTimeout: 600 * time.Millisecond, SessionTimeout: time.Second} // fenceAfter 200 ms
+	cfg.SetDefaults()
+	f := newFence()
+	dlq := &blockingDLQ{entered: make(chan struct{}, 1)}
+	store := &fakeStore{}
+	w := &writer{cfg: &cfg, store: store, dlq: dlq, m: newMetrics(nil), stats: &Stats{},
+		log: slog.New(slog.NewTextHandler(io.Discard, nil)), in: make(chan *chunk, 1)}
+	gc := &fakeCommitter{}
+	c := &chunk{gen: gc, fence: f, topic: "posts", partition: 1, first: 10, last: 11,
+		rows: []sink.Mention{mention(1, 10)}, dead: []kafka.Message{{Value: []byte("bad")}}, done: make(chan error, 1)}
+	w.in <- c
+	close(w.in)
+	go func() { <-dlq.entered; f.end() }()
+	done := make(chan struct{})
+	go func() { defer close(done); w.run(context.Background()) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the flush outlived its generation's fence")
+	}
+	if err := <-c.done; !errors.Is(err, errFenced) {
+		t.Fatalf("done = %v, want errFenced", err)
+	}
+	if store.inserts != 0 || len(gc.commits) != 0 {
+		t.Fatalf("%d inserts, %d commits; want none", store.inserts, len(gc.commits))
+	}
+	if got := testutil.ToFloat64(w.m.staleChunks); got != 1 {
+		t.Errorf("stale chunks = %v, want 1", got)
 	}
 }
 

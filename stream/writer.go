@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -60,9 +62,18 @@ type counts struct {
 // the next generation (at most RebalanceTimeout after the rebalance began),
 // nothing of the old one can still land in ClickHouse after the new owner
 // read its resume offsets.
-type fence struct{ ended atomic.Int64 }
+type fence struct {
+	ended atomic.Int64
+	done  chan struct{} // closed when the generation ends
+	once  sync.Once
+}
 
-func (f *fence) end() { f.ended.CompareAndSwap(0, time.Now().UnixNano()) }
+func newFence() *fence { return &fence{done: make(chan struct{})} }
+
+func (f *fence) end() {
+	f.ended.CompareAndSwap(0, time.Now().UnixNano())
+	f.once.Do(func() { close(f.done) })
+}
 
 // deadline returns when the generation's inserts must be over; ok is false
 // while the generation lasts.
@@ -183,7 +194,15 @@ func (w *writer) flush(ctx context.Context) {
 	ctx, cancel, err := w.fenceOff(ctx, start)
 	defer cancel()
 	if err == nil && !w.cfg.DetectOnly { // DetectOnly writes nothing, only commits
-		err = w.write(ctx)
+		wctx, stop := w.fenceDuring(ctx)
+		err = w.write(wctx)
+		if err != nil && errors.Is(context.Cause(wctx), errFenced) {
+			w.m.staleChunks.Add(float64(len(w.pending)))
+			w.log.Warn("batch of a generation that ended while it was written fenced off; the next owners read it again",
+				"rows", w.nrows, "err", err)
+			err = fmt.Errorf("%w: %w", errFenced, err)
+		}
+		stop()
 	}
 	if err == nil {
 		w.commit()
@@ -245,6 +264,46 @@ func (w *writer) fenceOff(ctx context.Context, now time.Time) (context.Context, 
 	}
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	return ctx, cancel, nil
+}
+
+// fenceDuring bounds the batch's I/O by the fence of a generation that ends
+// while the batch is written. fenceOff bounds it by the generations that
+// had ended when the flush began; without this, a flush that began just
+// before its generation ended, and then waited (on a broker that went down,
+// for its dead letters), would insert its rows after the partition's next
+// owner read its resume offsets. ctx is cancelled with errFenced as its
+// cause fenceAfter after such an end; stop ends the watch and waits for it.
+func (w *writer) fenceDuring(ctx context.Context) (wctx context.Context, stop func()) {
+	var live []*fence
+	for _, c := range w.pending {
+		if f := c.fence; f != nil && f.done != nil && f.ended.Load() == 0 && !slices.Contains(live, f) {
+			live = append(live, f)
+		}
+	}
+	if len(live) == 0 {
+		return ctx, func() {}
+	}
+	wctx, cancel := context.WithCancelCause(ctx)
+	after := w.cfg.fenceAfter()
+	var wg sync.WaitGroup
+	for _, f := range live {
+		wg.Go(func() {
+			select {
+			case <-wctx.Done():
+				return
+			case <-f.done:
+			}
+			d, _ := f.deadline(after)
+			t := time.NewTimer(time.Until(d))
+			defer t.Stop()
+			select {
+			case <-wctx.Done():
+			case <-t.C:
+				cancel(errFenced)
+			}
+		})
+	}
+	return wctx, func() { cancel(nil); wg.Wait() }
 }
 
 // write stores the batch's dead letters, then its rows. It retries until

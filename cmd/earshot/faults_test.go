@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -500,14 +501,24 @@ func (f *fleet) grepLogs(s string) int {
 	return n
 }
 
+// dumpLogs logs, for each process, the lines that tell who owned what
+// when (assignments, fences, flushes given up or completed), then its
+// log's tail.
 func (f *fleet) dumpLogs() {
 	logs, _ := filepath.Glob(filepath.Join(f.dir, "*.log"))
+	events := regexp.MustCompile(`partitions assigned|fenced|abandoned|final flush|kept a failed|rejoin|revoked`)
 	for _, l := range logs {
 		b, _ := os.ReadFile(l)
+		var ev bytes.Buffer
+		for line := range bytes.Lines(b) {
+			if events.Match(line) {
+				ev.Write(line)
+			}
+		}
 		if len(b) > 4000 {
 			b = b[len(b)-4000:]
 		}
-		f.t.Logf("--- %s (tail)\n%s", filepath.Base(l), b)
+		f.t.Logf("--- %s (events)\n%s--- %s (tail)\n%s", filepath.Base(l), ev.Bytes(), filepath.Base(l), b)
 	}
 }
 
