@@ -29,7 +29,8 @@ func cmdGen(ctx context.Context, args []string) error {
 	rulesOut := fs.String("rules-out", "", "write the generated keyword rules to this `file`")
 	truthOut := fs.String("truth-out", "", "write the ground truth (expected mentions per rule, minute, country) as JSON to this `file`")
 	fs.BoolVar(&o.pregenerate, "pregenerate", false, "make every post before sending the first, then send them at --rate with each created_at "+
-		"rewritten to when it is due (needs --count or --duration): a real-time run is held back by sending alone, not by making posts. "+
+		"rewritten to when it is due (needs --count or --duration): a real-time run is held back by sending alone, not by making posts; "+
+		"to Kafka, the posts are compressed before sending too. "+
 		"Prints a line \"sending\" on stdout when it starts sending")
 	fs.DurationVar(&o.burstEvery, "burst-every", 0, "repeat the burst this often in event time, until --count or --duration ends (0: once)")
 	if err := parse(fs, args); err != nil {
@@ -70,6 +71,9 @@ func cmdGen(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
+		if o.pregenerate {
+			break // runEncoded sends
+		}
 		w := newProducer(kf.brokers, kf.topic)
 		defer w.Close()
 		emit = func(b []kafka.Message) error { return w.WriteMessages(ctx, b...) }
@@ -95,7 +99,11 @@ func cmdGen(ctx context.Context, args []string) error {
 			return nil
 		}
 	}
-	err = o.run(ctx, g, emit, &sent)
+	if emit == nil {
+		err = o.runEncoded(ctx, g, kf, &sent)
+	} else {
+		err = o.run(ctx, g, emit, &sent)
+	}
 	if !o.sendStart.IsZero() { // not stopped while making posts
 		el := time.Since(o.sendStart)
 		slog.Info("generator done", "messages", sent.Load(), "seconds", el.Seconds(),

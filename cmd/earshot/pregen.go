@@ -25,9 +25,7 @@ type prepared struct {
 	chunks [][]byte
 	msgs   []preparedMsg
 	next   int // the first message not taken
-
-	stampSec  int64  // the second stampText holds
-	stampText []byte // "2006-01-02T15:04:05" of stampSec
+	st     stamper
 }
 
 type preparedMsg struct {
@@ -55,7 +53,7 @@ func (o *genOptions) prepare(ctx context.Context, g *firehose.Generator, rng *ra
 		total = int64(math.Ceil(o.rate * o.duration.Seconds()))
 	}
 	start := time.Now()
-	p := &prepared{msgs: make([]preparedMsg, 0, total+total/100), stampSec: math.MinInt64}
+	p := &prepared{msgs: make([]preparedMsg, 0, total+total/100), st: newStamper()}
 	var batch []kafka.Message
 	for n := int64(0); n < total && ctx.Err() == nil; n++ {
 		batch = o.appendNext(batch[:0], g, rng, n)
@@ -115,23 +113,31 @@ func (p *prepared) take(batch []kafka.Message, want int64, shift int64) ([]kafka
 		c := p.chunks[m.chunk]
 		value := c[m.value:m.end:m.end]
 		if m.stamp >= 0 {
-			p.restamp(value[m.stamp:m.stamp+stampLen], m.ms+shift)
+			p.st.restamp(value[m.stamp:m.stamp+stampLen], m.ms+shift)
 		}
 		batch = append(batch, kafka.Message{Key: c[m.key:m.value:m.value], Value: value})
 	}
 	return batch, posts
 }
 
+// stamper writes created_at timestamps, formatting each second once.
+type stamper struct {
+	sec  int64  // the second text holds
+	text []byte // "2006-01-02T15:04:05" of sec
+}
+
+func newStamper() stamper { return stamper{sec: math.MinInt64} }
+
 // restamp writes ms as 2006-01-02T15:04:05.000Z into dst (stampLen bytes).
-func (p *prepared) restamp(dst []byte, ms int64) {
+func (st *stamper) restamp(dst []byte, ms int64) {
 	sec, frac := ms/1000, ms%1000
 	if frac < 0 {
 		sec, frac = sec-1, frac+1000
 	}
-	if sec != p.stampSec {
-		p.stampSec = sec
-		p.stampText = time.Unix(sec, 0).UTC().AppendFormat(p.stampText[:0], "2006-01-02T15:04:05")
+	if sec != st.sec {
+		st.sec = sec
+		st.text = time.Unix(sec, 0).UTC().AppendFormat(st.text[:0], "2006-01-02T15:04:05")
 	}
-	copy(dst, p.stampText)
+	copy(dst, st.text)
 	dst[19], dst[20], dst[21], dst[22], dst[23] = '.', byte('0'+frac/100), byte('0'+frac/10%10), byte('0'+frac%10), 'Z'
 }
