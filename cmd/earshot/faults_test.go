@@ -502,11 +502,11 @@ func (f *fleet) grepLogs(s string) int {
 }
 
 // dumpLogs logs, for each process, the lines that tell who owned what
-// when (assignments, fences, flushes given up or completed), then its
-// log's tail.
+// when (assignments, each partition's start offset, fences, flushes given
+// up or completed, writes retried), then its log's tail.
 func (f *fleet) dumpLogs() {
 	logs, _ := filepath.Glob(filepath.Join(f.dir, "*.log"))
-	events := regexp.MustCompile(`partitions assigned|fenced|abandoned|final flush|kept a failed|rejoin|revoked`)
+	events := regexp.MustCompile(`partitions assigned|partition owned|fenced|abandoned|final flush|kept a failed|rejoin|revoked|write failed|cannot`)
 	for _, l := range logs {
 		b, _ := os.ReadFile(l)
 		var ev bytes.Buffer
