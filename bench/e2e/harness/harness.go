@@ -18,9 +18,11 @@
 //  2. Latency: `earshot run` on another new topic while the generator, on
 //     the same machine, sends at half (then a quarter) of the measured
 //     throughput in real time (event time = wall time). It makes all its
-//     posts before the clock starts (`earshot gen --pregenerate`): making
-//     a post costs more CPU than sending it, and a generator doing both
-//     could not reach half of the pipeline's rate beside it. ClickHouse is
+//     posts, and compresses them into Kafka record batches, before the
+//     clock starts (`earshot gen --pregenerate`): making a post and
+//     compressing it cost more CPU than sending it, and a generator doing
+//     them as it sends could not reach half of the pipeline's rate beside
+//     it. ClickHouse is
 //     polled every 100 ms for mentions it did not show before, and each
 //     post's latency is the poll's time less its created_at: from produced
 //     to visible in the mentions table and its aggregate views (ClickHouse

@@ -123,7 +123,7 @@ func markdown(r *Report) string {
 		}
 	}
 	if len(r.Latency) > 0 {
-		fmt.Fprintf(&b, "\n## Latency\n\nThe generator (`earshot gen --pregenerate`: it makes all its posts first, then only sends them) sending in real time "+
+		fmt.Fprintf(&b, "\n## Latency\n\nThe generator (`earshot gen --pregenerate`: it makes all its posts and compresses them into Kafka record batches first, then only sends them) sending in real time "+
 			"for %.0f s at a fraction of the throughput above, on the same machine, "+
 			"`earshot run` with its defaults (batches flushed at least every second), ClickHouse polled every %.0f ms. "+
 			"A post's latency is the poll that first returned its mentions less its created_at, the time the generator was due to send it: "+
