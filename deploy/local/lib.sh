@@ -23,6 +23,12 @@ KAFKA_DIR=$LOCAL_DIR/kafka
 KAFKA_PORT=${EARSHOT_KAFKA_PORT:-9092}
 KAFKA_CONTROLLER_PORT=${EARSHOT_KAFKA_CONTROLLER_PORT:-9093}
 KAFKA_HEAP=${EARSHOT_KAFKA_HEAP:-512m}
+# A SASL_SSL listener besides PLAINTEXT, for clients that must authenticate
+# over TLS as production clusters ask: off unless a port is given. Its
+# self-signed certificate is $KAFKA_DIR/tls/ca.pem; the user is earshot
+# (PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512), the password below.
+KAFKA_SASL_SSL_PORT=${EARSHOT_KAFKA_SASL_SSL_PORT:-}
+KAFKA_SASL_PASSWORD=${EARSHOT_KAFKA_SASL_PASSWORD:-earshot-local}
 KAFKA_START_TIMEOUT=${EARSHOT_KAFKA_START_TIMEOUT:-120}
 
 CH_DIR=$LOCAL_DIR/clickhouse
@@ -231,17 +237,25 @@ kafka_fetch() {
 
 kafka_write_config() {
 	mkdir -p -- "$KAFKA_DIR/data" "$LOG_DIR"
+	local listeners="PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT"
+	local advertised="PLAINTEXT://127.0.0.1:$KAFKA_PORT"
+	local protocols="CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
+	if [[ -n $KAFKA_SASL_SSL_PORT ]]; then
+		listeners+=",SASL_SSL://127.0.0.1:$KAFKA_SASL_SSL_PORT"
+		advertised+=",SASL_SSL://127.0.0.1:$KAFKA_SASL_SSL_PORT"
+		protocols+=",SASL_SSL:SASL_SSL"
+	fi
 	cat >"$KAFKA_DIR/server.properties" <<EOF
 # Written by deploy/local/up on every start; edit deploy/local/lib.sh instead.
 # Single-node KRaft: this process is both broker and controller.
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+listeners=$listeners
+advertised.listeners=$advertised
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=$protocols
 log.dirs=$KAFKA_DIR/data
 
 num.partitions=4
@@ -271,6 +285,21 @@ num.replica.fetchers=1
 log.cleaner.threads=1
 log.cleaner.dedupe.buffer.size=16777216
 EOF
+	if [[ -n $KAFKA_SASL_SSL_PORT ]]; then
+		kafka_tls
+		cat >>"$KAFKA_DIR/server.properties" <<EOF
+
+# The SASL_SSL listener (EARSHOT_KAFKA_SASL_SSL_PORT).
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_earshot="$KAFKA_SASL_PASSWORD";
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+ssl.keystore.type=PKCS12
+ssl.keystore.location=$KAFKA_DIR/tls/broker.p12
+ssl.keystore.password=$KAFKA_SASL_PASSWORD
+ssl.key.password=$KAFKA_SASL_PASSWORD
+EOF
+	fi
 	cat >"$KAFKA_DIR/log4j.properties" <<EOF
 # Written by deploy/local/up on every start.
 log4j.rootLogger=INFO, file
@@ -301,6 +330,24 @@ default.api.timeout.ms=10000
 EOF
 }
 
+# kafka_tls makes the SASL_SSL listener's key and self-signed certificate
+# (for localhost and 127.0.0.1) once, and the certificate in PEM for
+# clients: $KAFKA_DIR/tls/ca.pem.
+kafka_tls() {
+	local dir=$KAFKA_DIR/tls
+	[[ -s $dir/broker.p12 && -s $dir/ca.pem ]] && return 0
+	mkdir -p -- "$dir"
+	rm -f -- "$dir/broker.p12" "$dir/ca.pem"
+	keytool -genkeypair -alias broker -keyalg RSA -keysize 2048 -validity 3650 \
+		-dname CN=localhost -ext SAN=dns:localhost,ip:127.0.0.1 \
+		-keystore "$dir/broker.p12" -storetype PKCS12 \
+		-storepass "$KAFKA_SASL_PASSWORD" -keypass "$KAFKA_SASL_PASSWORD" >/dev/null 2>&1 ||
+		die "kafka: keytool cannot make the TLS key in $dir (it comes with the JRE)"
+	keytool -exportcert -rfc -alias broker -keystore "$dir/broker.p12" -storetype PKCS12 \
+		-storepass "$KAFKA_SASL_PASSWORD" -file "$dir/ca.pem" >/dev/null 2>&1 ||
+		die "kafka: keytool cannot export the certificate to $dir/ca.pem"
+}
+
 # kafka_java CLASS ARGS... runs a Kafka tool class on the cached classpath.
 kafka_java() {
 	local class=$1
@@ -322,7 +369,12 @@ kafka_format() {
 		printf '%s\n' "$id" >"$KAFKA_DIR/cluster.id"
 	fi
 	log "kafka: formatting storage in $KAFKA_DIR/data (cluster id $id)"
-	kafka_java kafka.tools.StorageTool format -t "$id" -c "$KAFKA_DIR/server.properties" --ignore-formatted >&2 ||
+	local scram=()
+	if [[ -n $KAFKA_SASL_SSL_PORT ]]; then
+		scram=(--add-scram "SCRAM-SHA-256=[name=earshot,password=$KAFKA_SASL_PASSWORD]"
+			--add-scram "SCRAM-SHA-512=[name=earshot,password=$KAFKA_SASL_PASSWORD]")
+	fi
+	kafka_java kafka.tools.StorageTool format -t "$id" -c "$KAFKA_DIR/server.properties" --ignore-formatted "${scram[@]}" >&2 ||
 		die "kafka: cannot format storage in $KAFKA_DIR/data"
 }
 
