@@ -53,7 +53,7 @@ func TestPipelineAlertsAndRoutes(t *testing.T) {
 	}
 	prefix := "it-route-" + e.topic + "."
 	routeTopic, alertsTopic := prefix+"crisis-desk", e.topic+".alerts"
-	if err := stream.EnsureTopics(ctx, e.brokers, 2, 1, routeTopic, alertsTopic); err != nil {
+	if err := stream.EnsureTopics(ctx, e.brokers, stream.Security{}, 2, 1, routeTopic, alertsTopic); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {

@@ -14,6 +14,9 @@ import (
 type Config struct {
 	// Brokers are the Kafka bootstrap addresses. Required.
 	Brokers []string
+	// Security is TLS and SASL for every connection to Brokers. Default
+	// none: plaintext, no authentication.
+	Security Security
 	// Topic is the input topic of canonical posts, keyed by post id. Required.
 	Topic string
 	// Group is the Kafka consumer group. Default "earshot".

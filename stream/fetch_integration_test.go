@@ -264,7 +264,7 @@ func partitionTopic(t *testing.T, ctx context.Context, prefix string) (brokers [
 	kafkaAddr, _ := e2e.Services(t)
 	brokers = []string{kafkaAddr}
 	topic = fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano())
-	if err := EnsureTopics(ctx, brokers, 1, 1, topic); err != nil {
+	if err := EnsureTopics(ctx, brokers, Security{}, 1, 1, topic); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {

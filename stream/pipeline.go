@@ -111,10 +111,11 @@ func (pl *Pipeline) Run(ctx context.Context) error {
 	})
 	defer stopHard()
 
+	transport := cfg.Security.Transport() // one pool of connections for both writers
 	dlq := pl.deps.DeadLetters
 	if dlq == nil {
 		kw := &kafka.Writer{
-			Addr: kafka.TCP(cfg.Brokers...), Topic: cfg.DeadLetterTopic,
+			Addr: kafka.TCP(cfg.Brokers...), Topic: cfg.DeadLetterTopic, Transport: transport,
 			Balancer: &kafka.Murmur2Balancer{}, RequiredAcks: kafka.RequireAll,
 			BatchTimeout: 20 * time.Millisecond, AllowAutoTopicCreation: true,
 		}
@@ -126,7 +127,7 @@ func (pl *Pipeline) Run(ctx context.Context) error {
 		ID: cfg.Group, Brokers: cfg.Brokers, Topics: []string{cfg.Topic},
 		SessionTimeout: cfg.SessionTimeout, HeartbeatInterval: cfg.SessionTimeout / 5,
 		RebalanceTimeout: cfg.ShutdownTimeout, JoinGroupBackoff: time.Second,
-		StartOffset: kafka.FirstOffset, WatchPartitionChanges: true,
+		StartOffset: kafka.FirstOffset, WatchPartitionChanges: true, Dialer: cfg.Security.Dialer(),
 	})
 	if err != nil {
 		return fmt.Errorf("cannot join consumer group %q: %w", cfg.Group, err)
@@ -136,7 +137,7 @@ func (pl *Pipeline) Run(ctx context.Context) error {
 	if routes == nil {
 		// No Topic: each message names its route topic.
 		kw := &kafka.Writer{
-			Addr: kafka.TCP(cfg.Brokers...), Balancer: &kafka.Murmur2Balancer{}, RequiredAcks: kafka.RequireAll,
+			Addr: kafka.TCP(cfg.Brokers...), Transport: transport, Balancer: &kafka.Murmur2Balancer{}, RequiredAcks: kafka.RequireAll,
 			BatchTimeout: 20 * time.Millisecond, BatchSize: 1000, AllowAutoTopicCreation: true,
 		}
 		defer kw.Close()
@@ -276,7 +277,7 @@ func (pl *Pipeline) own(ctx, hard context.Context, gen *kafka.Generation, f *fen
 	r := newPartitionReader(readerConfig{
 		brokers: cfg.Brokers, topic: cfg.Topic, partition: partition,
 		maxBytes: cfg.FetchMaxBytes, maxWait: 250 * time.Millisecond, queue: cfg.PartitionQueue,
-		readTimeout: 5 * time.Second, backoffMin: 100 * time.Millisecond, backoffMax: time.Second,
+		readTimeout: 5 * time.Second, backoffMin: 100 * time.Millisecond, backoffMax: time.Second, dialer: cfg.Security.Dialer(),
 		log: log, lost: pl.m.lost.WithLabelValues(cfg.Topic, pkey),
 	}, start)
 	defer r.Close()

@@ -31,7 +31,7 @@ func newEnv(t *testing.T, ctx context.Context, rules []string) *env {
 	kafkaAddr, chAddr := e2e.Services(t)
 	suffix := fmt.Sprintf("%d_%d", time.Now().UnixNano(), rand.IntN(1e6))
 	e := &env{brokers: []string{kafkaAddr}, topic: "it-posts-" + suffix}
-	if err := stream.EnsureTopics(ctx, e.brokers, 4, 1, e.topic, e.topic+".dlq"); err != nil {
+	if err := stream.EnsureTopics(ctx, e.brokers, stream.Security{}, 4, 1, e.topic, e.topic+".dlq"); err != nil {
 		t.Fatalf("kafka at %s: %v", kafkaAddr, err)
 	}
 	t.Cleanup(func() {

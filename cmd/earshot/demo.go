@@ -63,7 +63,11 @@ func cmdDemo(ctx context.Context, args []string) error {
 	}
 
 	reg := newRegistry()
-	pc := stream.Config{Brokers: kf.brokers, Topic: kf.topic, Group: "earshot-demo"}
+	sec, err := kf.security()
+	if err != nil {
+		return err
+	}
+	pc := stream.Config{Brokers: kf.brokers, Security: sec, Topic: kf.topic, Group: "earshot-demo"}
 	pc.SetDefaults()
 	p, err := startPipeline(ctx, pipelineSetup{cfg: pc, sink: sc, reg: reg, migrate: true,
 		engine: func() *match.Engine { return eng },
@@ -99,7 +103,7 @@ func cmdDemo(ctx context.Context, args []string) error {
 	var wg sync.WaitGroup
 	var sent atomic.Int64
 	var genErr, pipeErr error
-	w := newProducer(kf.brokers, kf.topic)
+	w := newProducer(kf.brokers, kf.topic, sec)
 	defer w.Close()
 	wg.Add(2)
 	go func() {

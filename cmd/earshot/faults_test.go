@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -142,6 +143,11 @@ type faultRun struct {
 	truth             *firehose.Truth
 	procs             *fleet
 	begin             time.Time
+	// The producer's address and security (default: kafkaAddr, none) and
+	// the time between its steps of 1,000 messages (default 400 ms).
+	produceAddr string
+	produceSec  stream.Security
+	stepEvery   time.Duration
 }
 
 // newFaultRun makes a fresh topic and database, the stream with its ground
@@ -167,7 +173,7 @@ func newFaultRun(t *testing.T, kafkaAddr, chAddr string) *faultRun {
 	suffix := fmt.Sprintf("%d_%d", time.Now().UnixNano(), rand.IntN(1e6))
 	r.topic, r.db = "faults-"+suffix, "earshot_faults_"+suffix
 	brokers := []string{kafkaAddr}
-	if err := stream.EnsureTopics(ctx, brokers, r.partitions, 1, r.topic, r.topic+".dlq"); err != nil {
+	if err := stream.EnsureTopics(ctx, brokers, stream.Security{}, r.partitions, 1, r.topic, r.topic+".dlq"); err != nil {
 		t.Fatalf("kafka at %s: %v", kafkaAddr, err)
 	}
 	t.Cleanup(func() {
@@ -238,10 +244,11 @@ func newFaultRun(t *testing.T, kafkaAddr, chAddr string) *faultRun {
 func (r *faultRun) produce() <-chan error {
 	produced := make(chan error, 1)
 	go func() {
-		w := newProducer([]string{r.kafkaAddr}, r.topic)
+		addr, every := cmp.Or(r.produceAddr, r.kafkaAddr), cmp.Or(r.stepEvery, 400*time.Millisecond)
+		w := newProducer([]string{addr}, r.topic, r.produceSec)
 		defer w.Close()
 		const step = 1000
-		tick := time.NewTicker(400 * time.Millisecond)
+		tick := time.NewTicker(every)
 		defer tick.Stop()
 		for i := 0; i < len(r.msgs); i += step {
 			// A broker killed by the test takes some of a step or none: the

@@ -1,10 +1,16 @@
 package main
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
+
+	"github.com/segmentio/kafka-go/sasl/plain"
+	"github.com/segmentio/kafka-go/sasl/scram"
 
 	"earshot/sink"
 	"earshot/stream"
@@ -72,12 +78,70 @@ func (l *listFlag) Set(s string) error {
 type kafkaFlags struct {
 	brokers listFlag
 	topic   string
+
+	tls                                bool
+	tlsCA                              string
+	saslMechanism, saslUser, saslPassw string
 }
 
 func (k *kafkaFlags) register(fs *flag.FlagSet, defaultTopic string) {
 	k.brokers = listFlag{"127.0.0.1:9092"}
 	fs.Var(&k.brokers, "kafka-brokers", "Kafka bootstrap `addresses`, comma-separated")
 	fs.StringVar(&k.topic, "topic", defaultTopic, "input `topic` of canonical posts (keyed by post id)")
+	fs.BoolVar(&k.tls, "kafka-tls", false, "connect to the brokers over TLS, verified against the system's roots (or --kafka-tls-ca)")
+	fs.StringVar(&k.tlsCA, "kafka-tls-ca", "", "PEM `file` of the certificates the brokers' are verified against (implies --kafka-tls)")
+	fs.StringVar(&k.saslMechanism, "kafka-sasl", "", "SASL `mechanism` to authenticate with: plain, scram-sha-256 or scram-sha-512 (default none)")
+	fs.StringVar(&k.saslUser, "kafka-sasl-user", "", "SASL `user`")
+	fs.StringVar(&k.saslPassw, "kafka-sasl-password", "", "SASL `password` (better from EARSHOT_KAFKA_SASL_PASSWORD than on the command line)")
+}
+
+// security builds the TLS and SASL settings the flags ask for; a mistake
+// is a usage error naming the flag.
+func (k *kafkaFlags) security() (stream.Security, error) {
+	var sec stream.Security
+	if k.tls || k.tlsCA != "" {
+		sec.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
+		if k.tlsCA != "" {
+			pem, err := os.ReadFile(k.tlsCA)
+			if err != nil {
+				return sec, usageErr("--kafka-tls-ca: %v", err)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return sec, usageErr("--kafka-tls-ca: %s holds no PEM certificate", k.tlsCA)
+			}
+			sec.TLS.RootCAs = pool
+		}
+	}
+	if k.saslMechanism == "" {
+		if k.saslUser != "" || k.saslPassw != "" {
+			return sec, usageErr("--kafka-sasl-user and --kafka-sasl-password need --kafka-sasl (plain, scram-sha-256 or scram-sha-512)")
+		}
+		return sec, nil
+	}
+	if k.saslUser == "" || k.saslPassw == "" {
+		return sec, usageErr("--kafka-sasl %s needs --kafka-sasl-user and --kafka-sasl-password (or EARSHOT_KAFKA_SASL_PASSWORD)", k.saslMechanism)
+	}
+	switch strings.ToLower(k.saslMechanism) {
+	case "plain":
+		sec.SASL = plain.Mechanism{Username: k.saslUser, Password: k.saslPassw}
+	case "scram-sha-256", "scram-sha-512":
+		algo := scram.SHA256
+		if strings.HasSuffix(strings.ToLower(k.saslMechanism), "512") {
+			algo = scram.SHA512
+		}
+		m, err := scram.Mechanism(algo, k.saslUser, k.saslPassw)
+		if err != nil {
+			return sec, usageErr("--kafka-sasl %s: %v", k.saslMechanism, err)
+		}
+		sec.SASL = m
+	default:
+		return sec, usageErr("--kafka-sasl %q: want plain, scram-sha-256 or scram-sha-512", k.saslMechanism)
+	}
+	if sec.TLS == nil {
+		slog.Warn("SASL without TLS: the brokers' traffic, and with plain the password, cross the network in the clear; add --kafka-tls")
+	}
+	return sec, nil
 }
 
 func clickhouseFlags(fs *flag.FlagSet, c *sink.Config) {

@@ -52,6 +52,10 @@ func cmdGen(ctx context.Context, args []string) error {
 	if o.count <= 0 && o.duration <= 0 && *output == "kafka" && !o.throttle {
 		return usageErr("an unthrottled run to Kafka needs --count or --duration")
 	}
+	sec, err := kf.security()
+	if err != nil {
+		return err
+	}
 	g, err := o.generator()
 	if err != nil {
 		return &usageError{err}
@@ -66,7 +70,7 @@ func cmdGen(ctx context.Context, args []string) error {
 	switch *output {
 	case "kafka":
 		tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		err := ensureTopic(tctx, kf)
+		err := ensureTopic(tctx, kf, sec)
 		cancel()
 		if err != nil {
 			return err
@@ -74,7 +78,7 @@ func cmdGen(ctx context.Context, args []string) error {
 		if o.pregenerate {
 			break // runEncoded sends
 		}
-		w := newProducer(kf.brokers, kf.topic)
+		w := newProducer(kf.brokers, kf.topic, sec)
 		defer w.Close()
 		emit = func(b []kafka.Message) error { return w.WriteMessages(ctx, b...) }
 	default:
@@ -100,7 +104,7 @@ func cmdGen(ctx context.Context, args []string) error {
 		}
 	}
 	if emit == nil {
-		err = o.runEncoded(ctx, g, kf, &sent)
+		err = o.runEncoded(ctx, g, kf, sec, &sent)
 	} else {
 		err = o.run(ctx, g, emit, &sent)
 	}
@@ -334,9 +338,9 @@ func (o *genOptions) appendNext(batch []kafka.Message, g *firehose.Generator, rn
 	return batch
 }
 
-func newProducer(brokers []string, topic string) *kafka.Writer {
+func newProducer(brokers []string, topic string, sec stream.Security) *kafka.Writer {
 	return &kafka.Writer{
-		Addr: kafka.TCP(brokers...), Topic: topic,
+		Addr: kafka.TCP(brokers...), Topic: topic, Transport: sec.Transport(),
 		// Murmur2 is the Java client's default partitioner: a post id lands on
 		// the same partition whichever client produced it, which per-partition
 		// dedup relies on.
@@ -350,8 +354,8 @@ func newProducer(brokers []string, topic string) *kafka.Writer {
 // partitions let more consumers share the load.
 const defaultPartitions = 4
 
-func ensureTopic(ctx context.Context, kf kafkaFlags) error {
-	return stream.EnsureTopics(ctx, kf.brokers, defaultPartitions, 1, kf.topic)
+func ensureTopic(ctx context.Context, kf kafkaFlags, sec stream.Security) error {
+	return stream.EnsureTopics(ctx, kf.brokers, sec, defaultPartitions, 1, kf.topic)
 }
 
 func writeLines(path string, lines []string) error {

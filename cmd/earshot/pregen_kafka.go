@@ -17,6 +17,7 @@ import (
 	"github.com/segmentio/kafka-go/protocol"
 
 	"earshot/bench/firehose"
+	"earshot/stream"
 )
 
 // A pregenerated run to Kafka also compresses its posts before the first
@@ -184,8 +185,8 @@ func (e *stepEncoder) flush(out *encodedStep, part int) error {
 // when sending will start (from the time encoding a sample of steps
 // took), encodes every step for that start, waits for it, says "sending",
 // and sends each step when it is due.
-func (o *genOptions) runEncoded(ctx context.Context, g *firehose.Generator, kf kafkaFlags, sent *atomic.Int64) error {
-	client := &kafka.Client{Addr: kafka.TCP(kf.brokers...), Timeout: 30 * time.Second}
+func (o *genOptions) runEncoded(ctx context.Context, g *firehose.Generator, kf kafkaFlags, sec stream.Security, sent *atomic.Int64) error {
+	client := &kafka.Client{Addr: kafka.TCP(kf.brokers...), Timeout: 30 * time.Second, Transport: sec.Transport()}
 	leaders, err := partitionLeaders(ctx, client, kf.topic)
 	if err != nil {
 		return err

@@ -64,6 +64,11 @@ func cmdRun(ctx context.Context, args []string) error {
 		return usageErr("--rules is required: a keyword list or YAML rules file (see docs/rules.md)")
 	}
 	pc.Brokers, pc.Topic = kf.brokers, kf.topic
+	sec, err := kf.security()
+	if err != nil {
+		return err
+	}
+	pc.Security = sec
 	pc.SetDefaults()
 	if err := pc.Validate(); err != nil {
 		return &usageError{err}
@@ -194,7 +199,7 @@ func startAlerts(s *pipelineSetup, r *running, deps *stream.Deps) error {
 	if r.alertsTopic == "" {
 		r.alertsTopic = s.cfg.Topic + ".alerts"
 	}
-	kt, err := alert.NewKafka(alert.KafkaConfig{Brokers: s.cfg.Brokers, Topic: r.alertsTopic})
+	kt, err := alert.NewKafka(alert.KafkaConfig{Brokers: s.cfg.Brokers, Transport: s.cfg.Security.Transport(), Topic: r.alertsTopic})
 	if err != nil {
 		return err
 	}
@@ -257,7 +262,7 @@ func startPipeline(ctx context.Context, s pipelineSetup) (*running, error) {
 		}
 	}
 	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	err = stream.EnsureTopics(tctx, s.cfg.Brokers, defaultPartitions, 1, topics...)
+	err = stream.EnsureTopics(tctx, s.cfg.Brokers, s.cfg.Security, defaultPartitions, 1, topics...)
 	cancel()
 	if err != nil {
 		r.close()

@@ -17,7 +17,10 @@ type MessageWriter interface {
 // KafkaConfig configures the Kafka alerts topic target.
 type KafkaConfig struct {
 	Brokers []string // bootstrap addresses (required)
-	Topic   string   // default "earshot-alerts"
+	// Transport carries TLS and SASL (stream.Security.Transport); nil is
+	// kafka-go's default: plaintext, no authentication.
+	Transport kafka.RoundTripper
+	Topic     string // default "earshot-alerts"
 	// WriteTimeout bounds one write including the writer's own retries
 	// (default 10s).
 	WriteTimeout time.Duration
@@ -48,6 +51,7 @@ func NewKafka(cfg KafkaConfig) (*Kafka, error) {
 	}
 	w := &kafka.Writer{
 		Addr:                   kafka.TCP(cfg.Brokers...),
+		Transport:              cfg.Transport,
 		Topic:                  cfg.Topic,
 		Balancer:               &kafka.Hash{},
 		BatchTimeout:           10 * time.Millisecond,

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go/sasl/scram"
+
+	"earshot/bench/e2e"
+	"earshot/stream"
+)
+
+// TestKafkaSASLSSL runs earshot against a broker of the test's own whose
+// listener wants TLS and SASL (deploy/local/up kafka with
+// EARSHOT_KAFKA_SASL_SSL_PORT: a self-signed certificate, user earshot):
+// two `earshot run` processes authenticated with SCRAM-SHA-512 over TLS
+// read the stream, write dead letters and alerts, and store exactly the
+// ground truth; `earshot gen` produces with PLAIN and SCRAM-SHA-256, with
+// and without --pregenerate; and wrong settings fail at start, saying
+// what failed.
+func TestKafkaSASLSSL(t *testing.T) {
+	_, chAddr := e2e.Services(t)
+	kf := startService(t, "kafka", "EARSHOT_KAFKA_PORT", "EARSHOT_KAFKA_CONTROLLER_PORT", "EARSHOT_KAFKA_SASL_SSL_PORT")
+	secure := "127.0.0.1:" + envValue(kf.env, "EARSHOT_KAFKA_SASL_SSL_PORT")
+	ca := filepath.Join(envValue(kf.env, "EARSHOT_LOCAL_DIR"), "kafka", "tls", "ca.pem")
+	const password = "earshot-local" // deploy/local's default
+	flags := func(mechanism string) []string {
+		return []string{"--kafka-brokers", secure, "--kafka-tls-ca", ca, "--kafka-sasl", mechanism,
+			"--kafka-sasl-user", "earshot", "--kafka-sasl-password", password}
+	}
+
+	t.Run("gen", func(t *testing.T) {
+		for _, c := range []struct {
+			mechanism string
+			extra     []string
+		}{
+			{"plain", []string{"--throttle=false"}},
+			{"scram-sha-256", []string{"--pregenerate", "--rate", "20000"}},
+		} {
+			topic := "sasl-gen-" + c.mechanism
+			args := append(append([]string{"gen", "--topic", topic, "--count", "3000", "--rules-count", "20"}, flags(c.mechanism)...), c.extra...)
+			if stdout, errOut, status := earshot(t, "", args...); status != 0 || !strings.Contains(errOut, "generator done") {
+				t.Fatalf("gen with %s: status %d\n%s%s", c.mechanism, status, stdout, errOut)
+			}
+			highs := highWatermarks(t, t.Context(), kf.addr, topic, defaultPartitions)
+			var n int64
+			for _, h := range highs {
+				n += h
+			}
+			if n != 3000 {
+				t.Errorf("gen with %s: %d messages in %s, want 3000", c.mechanism, n, topic)
+			}
+		}
+	})
+
+	t.Run("mistakes", func(t *testing.T) {
+		base := []string{"gen", "--topic", "sasl-mistakes", "--count", "10", "--throttle=false"}
+		for _, c := range []struct {
+			args []string
+			want string
+		}{
+			{append(flags("scram-sha-512")[:8], "--kafka-sasl-password", "wrong"), "SASL Authentication Failed"},
+			{[]string{"--kafka-brokers", secure}, "do --kafka-tls and --kafka-sasl match its listener"},
+			{[]string{"--kafka-brokers", secure, "--kafka-tls-ca", ca}, "do --kafka-tls and --kafka-sasl match its listener"},
+			{[]string{"--kafka-brokers", secure, "--kafka-tls", "--kafka-sasl", "plain", "--kafka-sasl-user", "earshot", "--kafka-sasl-password", password},
+				"certificate signed by unknown authority"},
+			{[]string{"--kafka-brokers", kf.addr, "--kafka-tls-ca", ca}, "do --kafka-tls and --kafka-sasl match its listener"},
+			{[]string{"--kafka-brokers", secure, "--kafka-sasl", "gssapi", "--kafka-sasl-user", "u", "--kafka-sasl-password", "p"}, `--kafka-sasl "gssapi": want plain, scram-sha-256 or scram-sha-512`},
+			{[]string{"--kafka-brokers", secure, "--kafka-sasl", "plain", "--kafka-sasl-user", "earshot"}, "needs --kafka-sasl-user and --kafka-sasl-password"},
+			{[]string{"--kafka-brokers", secure, "--kafka-sasl-user", "earshot"}, "need --kafka-sasl"},
+			{[]string{"--kafka-brokers", secure, "--kafka-tls-ca", filepath.Join(t.TempDir(), "none.pem")}, "--kafka-tls-ca: open"},
+			{[]string{"--kafka-brokers", secure, "--kafka-tls-ca", writeFile(t, "bad.pem", "not a certificate")}, "holds no PEM certificate"},
+		} {
+			start := time.Now()
+			_, errOut, status := earshot(t, "", append(slices.Clone(base), c.args...)...)
+			if status == 0 || !strings.Contains(errOut, c.want) {
+				t.Errorf("gen %s: status %d, want an error with %q:\n%s", strings.Join(c.args, " "), status, c.want, errOut)
+			}
+			if took := time.Since(start); took > 20*time.Second {
+				t.Errorf("gen %s: failed after %s, want at once", strings.Join(c.args, " "), took)
+			}
+		}
+	})
+
+	t.Run("run", func(t *testing.T) {
+		r := newFaultRun(t, kf.addr, chAddr) // topics and checks on the plaintext listener
+		m, err := scram.Mechanism(scram.SHA512, "earshot", password)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pool := x509.NewCertPool()
+		pem, err := os.ReadFile(ca)
+		if err != nil || !pool.AppendCertsFromPEM(pem) {
+			t.Fatalf("%s: %v", ca, err)
+		}
+		r.produceAddr, r.produceSec = secure, stream.Security{TLS: &tls.Config{RootCAs: pool}, SASL: m}
+		r.stepEvery = 40 * time.Millisecond
+		for i, a := range r.procs.args {
+			if a == "--kafka-brokers" {
+				r.procs.args[i+1] = secure
+			}
+		}
+		r.procs.args = append(r.procs.args, flags("scram-sha-512")[2:]...)
+		r.procs.start()
+		r.procs.start()
+		r.finish(r.produce(), "none")
+		// Every malformed message, in the dead-letter topic the processes
+		// wrote over TLS.
+		var dead int64
+		for _, h := range highWatermarks(t, t.Context(), kf.addr, r.topic+".dlq", r.partitions) {
+			dead += h
+		}
+		var want int64
+		for _, m := range r.msgs {
+			if strings.HasPrefix(string(m.Key), "bad-") {
+				want++
+			}
+		}
+		if dead < want || want == 0 {
+			t.Errorf("%d dead letters, want %d or more (at least once)", dead, want)
+		}
+	})
+}
+
+// envValue returns the value of name in env (KEY=value entries).
+func envValue(env []string, name string) string {
+	for _, e := range slices.Backward(env) {
+		if v, ok := strings.CutPrefix(e, name+"="); ok {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,43 @@
+package stream
+
+import (
+	"crypto/tls"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/sasl"
+)
+
+// Security is how earshot's Kafka clients reach the brokers: over TLS,
+// authenticated with SASL, both, or neither (the zero value: plaintext,
+// no authentication). Every client earshot makes of a Config (the group,
+// the partition readers, the dead-letter and route writers) uses it; so do
+// the alerts writer and EnsureTopics when given it.
+type Security struct {
+	// TLS, when not nil, encrypts every connection with it.
+	TLS *tls.Config
+	// SASL, when not nil, authenticates every connection with it: kafka-go's
+	// plain.Mechanism or a scram.Mechanism (SCRAM-SHA-256 or -512).
+	SASL sasl.Mechanism
+}
+
+// Enabled reports whether s asks for TLS or SASL.
+func (s Security) Enabled() bool { return s.TLS != nil || s.SASL != nil }
+
+// Dialer returns a dialer for connections to partition leaders and the
+// group coordinator: kafka-go's default one when nothing is asked.
+func (s Security) Dialer() *kafka.Dialer {
+	if !s.Enabled() {
+		return kafka.DefaultDialer
+	}
+	return &kafka.Dialer{Timeout: 10 * time.Second, DualStack: true, TLS: s.TLS, SASLMechanism: s.SASL}
+}
+
+// Transport returns a transport for writers and clients (it pools their
+// connections): nil, kafka-go's default, when nothing is asked.
+func (s Security) Transport() kafka.RoundTripper {
+	if !s.Enabled() {
+		return nil
+	}
+	return &kafka.Transport{TLS: s.TLS, SASL: s.SASL, DialTimeout: 10 * time.Second}
+}
