@@ -34,6 +34,9 @@ KAFKA_START_TIMEOUT=${EARSHOT_KAFKA_START_TIMEOUT:-120}
 CH_DIR=$LOCAL_DIR/clickhouse
 CH_TCP_PORT=${EARSHOT_CLICKHOUSE_TCP_PORT:-9000}
 CH_HTTP_PORT=${EARSHOT_CLICKHOUSE_HTTP_PORT:-8123}
+# A native-protocol port over TLS besides the plain one: off unless a port
+# is given. Its self-signed certificate is $CH_DIR/tls/ca.pem.
+CH_TLS_PORT=${EARSHOT_CLICKHOUSE_TLS_PORT:-}
 CH_START_TIMEOUT=${EARSHOT_CLICKHOUSE_START_TIMEOUT:-60}
 
 STOP_TIMEOUT=${EARSHOT_STOP_TIMEOUT:-60}
@@ -474,6 +477,36 @@ ch_answers() {
 	[[ $(ch_query 'SELECT 1' 2>/dev/null) == 1 ]]
 }
 
+# ch_tls_config prints the TLS port's settings, making its key and
+# self-signed certificate (for 127.0.0.1 and localhost) once; nothing
+# without EARSHOT_CLICKHOUSE_TLS_PORT.
+ch_tls_config() {
+	[[ -n $CH_TLS_PORT ]] || return 0
+	local dir=$CH_DIR/tls
+	if [[ ! -s $dir/server.key || ! -s $dir/ca.pem ]]; then
+		command -v openssl >/dev/null 2>&1 || apt_install openssl
+		mkdir -p -- "$dir"
+		openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=localhost \
+			-addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
+			-keyout "$dir/server.key" -out "$dir/ca.pem" >/dev/null 2>&1 ||
+			die "clickhouse: openssl cannot make the TLS key in $dir"
+	fi
+	cat <<EOF
+    <tcp_port_secure>$CH_TLS_PORT</tcp_port_secure>
+    <openSSL>
+        <server>
+            <certificateFile>$dir/ca.pem</certificateFile>
+            <privateKeyFile>$dir/server.key</privateKeyFile>
+            <verificationMode>none</verificationMode>
+            <loadDefaultCAFile>false</loadDefaultCAFile>
+            <cacheSessions>true</cacheSessions>
+            <disableProtocols>sslv2,sslv3,tlsv1,tlsv1_1</disableProtocols>
+            <preferServerCiphers>true</preferServerCiphers>
+        </server>
+    </openSSL>
+EOF
+}
+
 ch_write_config() {
 	mkdir -p -- "$CH_DIR"/{data,tmp,user_files,format_schemas} "$LOG_DIR"
 	cat >"$CH_DIR/config.xml" <<EOF
@@ -491,7 +524,7 @@ ch_write_config() {
     <listen_host>127.0.0.1</listen_host>
     <http_port>$CH_HTTP_PORT</http_port>
     <tcp_port>$CH_TCP_PORT</tcp_port>
-
+$(ch_tls_config)
     <path>$CH_DIR/data/</path>
     <tmp_path>$CH_DIR/tmp/</tmp_path>
     <user_files_path>$CH_DIR/user_files/</user_files_path>
