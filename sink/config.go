@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"regexp"
@@ -22,6 +23,10 @@ type Config struct {
 	// empty password.
 	User     string
 	Password string
+	// TLS, when not nil, encrypts the connection with it (ClickHouse's
+	// secure native port, tcp_port_secure, 9440 by convention). Default
+	// nil: plaintext.
+	TLS *tls.Config
 	// DialTimeout bounds connecting to the server. Default 5s.
 	DialTimeout time.Duration
 	// WriteTimeout bounds one Insert or one query, from the moment it starts

@@ -231,6 +231,7 @@ func (c *Client) options(database string) *clickhouse.Options {
 		},
 		DialTimeout: c.cfg.DialTimeout,
 		ReadTimeout: c.cfg.WriteTimeout,
+		TLS:         c.cfg.TLS,
 	}
 	if c.cfg.Compress {
 		o.Compression = &clickhouse.Compression{Method: clickhouse.CompressionLZ4}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/segmentio/kafka-go/sasl/plain"
@@ -102,13 +103,9 @@ func (k *kafkaFlags) security() (stream.Security, error) {
 	if k.tls || k.tlsCA != "" {
 		sec.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
 		if k.tlsCA != "" {
-			pem, err := os.ReadFile(k.tlsCA)
+			pool, err := certPool(k.tlsCA)
 			if err != nil {
 				return sec, usageErr("--kafka-tls-ca: %v", err)
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return sec, usageErr("--kafka-tls-ca: %s holds no PEM certificate", k.tlsCA)
 			}
 			sec.TLS.RootCAs = pool
 		}
@@ -148,7 +145,41 @@ func clickhouseFlags(fs *flag.FlagSet, c *sink.Config) {
 	fs.StringVar(&c.Addr, "clickhouse-addr", "127.0.0.1:9000", "ClickHouse native protocol `host:port`")
 	fs.StringVar(&c.Database, "clickhouse-database", "earshot", "ClickHouse `database` (created if missing)")
 	fs.StringVar(&c.User, "clickhouse-user", "default", "ClickHouse `user`")
-	fs.StringVar(&c.Password, "clickhouse-password", "", "ClickHouse `password`")
+	fs.StringVar(&c.Password, "clickhouse-password", "", "ClickHouse `password` (better from EARSHOT_CLICKHOUSE_PASSWORD than on the command line)")
+	fs.BoolFunc("clickhouse-tls", "connect over TLS (the server's secure native port, usually 9440), verified against the system's roots (or --clickhouse-tls-ca)",
+		func(v string) error {
+			on, err := strconv.ParseBool(v)
+			switch {
+			case err != nil:
+				return err
+			case !on:
+				c.TLS = nil
+			case c.TLS == nil:
+				c.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
+			}
+			return nil
+		})
+	fs.Func("clickhouse-tls-ca", "PEM `file` of the certificates the server's is verified against (implies --clickhouse-tls)", func(path string) error {
+		pool, err := certPool(path)
+		if err != nil {
+			return err
+		}
+		c.TLS = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool}
+		return nil
+	})
+}
+
+// certPool reads a PEM file of CA certificates.
+func certPool(path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", path)
+	}
+	return pool, nil
 }
 
 // pipelineFlags registers the tunables of stream.Config, with its defaults.

@@ -2,14 +2,17 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -350,9 +353,23 @@ func openStore(ctx context.Context, sc sink.Config) (*sink.Client, error) {
 	}
 	store, err := sink.Open(ctx, sc)
 	if err != nil {
-		return nil, fmt.Errorf("cannot open ClickHouse at %s (is it running? deploy/local/up starts one): %w", sc.Addr, err)
+		return nil, fmt.Errorf("cannot open ClickHouse at %s (%s): %w", sc.Addr, storeHint(sc, err), err)
 	}
 	return store, nil
+}
+
+// storeHint guesses what to fix when ClickHouse cannot be opened.
+func storeHint(sc sink.Config, err error) string {
+	var rh tls.RecordHeaderError
+	switch {
+	case errors.As(err, &rh):
+		return "--clickhouse-tls to a port that is not TLS? the secure native port is usually 9440"
+	case sc.TLS == nil && (errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF)):
+		return "a TLS port without --clickhouse-tls?"
+	case sc.TLS != nil && strings.Contains(err.Error(), "x509:"):
+		return "the server's certificate is not trusted: --clickhouse-tls-ca names the CA to trust"
+	}
+	return "is it running? deploy/local/up starts one"
 }
 
 func cmdMigrate(ctx context.Context, args []string) error {

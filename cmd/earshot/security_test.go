@@ -16,19 +16,23 @@ import (
 	"earshot/stream"
 )
 
-// TestKafkaSASLSSL runs earshot against a broker of the test's own whose
-// listener wants TLS and SASL (deploy/local/up kafka with
-// EARSHOT_KAFKA_SASL_SSL_PORT: a self-signed certificate, user earshot):
-// two `earshot run` processes authenticated with SCRAM-SHA-512 over TLS
-// read the stream, write dead letters and alerts, and store exactly the
-// ground truth; `earshot gen` produces with PLAIN and SCRAM-SHA-256, with
-// and without --pregenerate; and wrong settings fail at start, saying
-// what failed.
-func TestKafkaSASLSSL(t *testing.T) {
-	_, chAddr := e2e.Services(t)
+// TestSecureConnections runs earshot against a Kafka broker whose listener
+// wants TLS and SASL (deploy/local/up kafka with
+// EARSHOT_KAFKA_SASL_SSL_PORT: a self-signed certificate, user earshot)
+// and a ClickHouse server on its TLS port (EARSHOT_CLICKHOUSE_TLS_PORT),
+// both of the test's own: two `earshot run` processes, authenticated with
+// SCRAM-SHA-512 over TLS, read the stream, write dead letters and alerts,
+// and store over TLS exactly the ground truth; `earshot gen` produces
+// with PLAIN and SCRAM-SHA-256, with and without --pregenerate; and wrong
+// settings fail at start, saying what failed.
+func TestSecureConnections(t *testing.T) {
+	e2e.Services(t) // the integration tests' switch
 	kf := startService(t, "kafka", "EARSHOT_KAFKA_PORT", "EARSHOT_KAFKA_CONTROLLER_PORT", "EARSHOT_KAFKA_SASL_SSL_PORT")
 	secure := "127.0.0.1:" + envValue(kf.env, "EARSHOT_KAFKA_SASL_SSL_PORT")
 	ca := filepath.Join(envValue(kf.env, "EARSHOT_LOCAL_DIR"), "kafka", "tls", "ca.pem")
+	ch := startService(t, "clickhouse", "EARSHOT_CLICKHOUSE_TCP_PORT", "EARSHOT_CLICKHOUSE_HTTP_PORT", "EARSHOT_CLICKHOUSE_TLS_PORT")
+	chSecure := "127.0.0.1:" + envValue(ch.env, "EARSHOT_CLICKHOUSE_TLS_PORT")
+	chCA := filepath.Join(envValue(ch.env, "EARSHOT_LOCAL_DIR"), "clickhouse", "tls", "ca.pem")
 	const password = "earshot-local" // deploy/local's default
 	flags := func(mechanism string) []string {
 		return []string{"--kafka-brokers", secure, "--kafka-tls-ca", ca, "--kafka-sasl", mechanism,
@@ -88,8 +92,27 @@ func TestKafkaSASLSSL(t *testing.T) {
 		}
 	})
 
+	t.Run("clickhouse mistakes", func(t *testing.T) {
+		for _, c := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"--clickhouse-addr", chSecure, "--clickhouse-tls-ca", chCA}, ""},
+			{[]string{"--clickhouse-addr", chSecure}, "a TLS port without --clickhouse-tls?"},
+			{[]string{"--clickhouse-addr", chSecure, "--clickhouse-tls"}, "the server's certificate is not trusted"},
+			{[]string{"--clickhouse-addr", ch.addr, "--clickhouse-tls-ca", chCA}, "--clickhouse-tls to a port that is not TLS?"},
+			{[]string{"--clickhouse-addr", chSecure, "--clickhouse-tls-ca", ca}, "the server's certificate is not trusted"},
+			{[]string{"--clickhouse-addr", chSecure, "--clickhouse-tls-ca", writeFile(t, "bad.pem", "no")}, "holds no PEM certificate"},
+		} {
+			_, errOut, status := earshot(t, "", append([]string{"migrate", "--clickhouse-database", "tls_mistakes"}, c.args...)...)
+			if c.want == "" && status != 0 || c.want != "" && (status == 0 || !strings.Contains(errOut, c.want)) {
+				t.Errorf("migrate %s: status %d, want %q:\n%s", strings.Join(c.args, " "), status, c.want, errOut)
+			}
+		}
+	})
+
 	t.Run("run", func(t *testing.T) {
-		r := newFaultRun(t, kf.addr, chAddr) // topics and checks on the plaintext listener
+		r := newFaultRun(t, kf.addr, ch.addr) // topics and checks on the plaintext ports
 		m, err := scram.Mechanism(scram.SHA512, "earshot", password)
 		if err != nil {
 			t.Fatal(err)
@@ -102,11 +125,15 @@ func TestKafkaSASLSSL(t *testing.T) {
 		r.produceAddr, r.produceSec = secure, stream.Security{TLS: &tls.Config{RootCAs: pool}, SASL: m}
 		r.stepEvery = 40 * time.Millisecond
 		for i, a := range r.procs.args {
-			if a == "--kafka-brokers" {
+			switch a {
+			case "--kafka-brokers":
 				r.procs.args[i+1] = secure
+			case "--clickhouse-addr":
+				r.procs.args[i+1] = chSecure
 			}
 		}
 		r.procs.args = append(r.procs.args, flags("scram-sha-512")[2:]...)
+		r.procs.args = append(r.procs.args, "--clickhouse-tls-ca", chCA)
 		r.procs.start()
 		r.procs.start()
 		r.finish(r.produce(), "none")
