@@ -1,6 +1,7 @@
-// Package deploy holds no code: this test keeps the monitoring files in
+// Package deploy holds no code: its tests keep the monitoring files in
 // deploy/prometheus and deploy/grafana honest against the metrics the code
-// defines. It needs no services.
+// defines, and the Dockerfile, compose file and Kubernetes manifest
+// against the binary's flags (manifests_test.go). They need no services.
 package deploy
 
 import (
