@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"earshot/bench/e2e/harness"
+	"earshot/sink"
 )
 
 // cmdBench runs the end-to-end harness (bench/e2e/harness) with this
@@ -20,6 +21,10 @@ func cmdBench(ctx context.Context, args []string) error {
 	d.SetDefaults()
 	fs.StringVar(&o.Brokers, "kafka-brokers", d.Brokers, "Kafka bootstrap `addresses`, comma-separated")
 	fs.StringVar(&o.ClickHouse, "clickhouse-addr", d.ClickHouse, "ClickHouse native protocol `host:port`")
+	var kf kafkaFlags
+	kf.registerSecurity(fs)
+	var sc sink.Config
+	chArgs := clickhouseAuthFlags(fs, &sc)
 	fs.IntVar(&o.Posts, "posts", d.Posts, "posts written before the throughput phase")
 	fs.IntVar(&o.Runs, "runs", d.Runs, "throughput runs over those posts; the report gives their medians")
 	fs.IntVar(&o.Rules, "rules", d.Rules, "keyword rules (the generator plants mentions of them)")
@@ -49,6 +54,20 @@ func cmdBench(ctx context.Context, args []string) error {
 		return fmt.Errorf("cannot find this binary to run it: %w", err)
 	}
 	o.Earshot = self
+	if o.KafkaSecurity, err = kf.security(); err != nil {
+		return err
+	}
+	o.ChildKafkaArgs = kf.childArgs()
+	o.ClickHouseUser, o.ClickHousePassword, o.ClickHouseTLS = sc.User, sc.Password, sc.TLS
+	o.ChildClickHouseArgs = chArgs()
+	// Secrets reach the processes the bench starts in their environment,
+	// not in their arguments, which any user of the machine can read.
+	if kf.saslPassw != "" {
+		o.ChildEnv = append(o.ChildEnv, envName("kafka-sasl-password")+"="+kf.saslPassw)
+	}
+	if sc.Password != "" {
+		o.ChildEnv = append(o.ChildEnv, envName("clickhouse-password")+"="+sc.Password)
+	}
 	if o.Posts <= 0 || o.Runs <= 0 || o.Rules <= 0 || o.EnginePosts <= 0 {
 		return usageErr("--posts, --runs, --rules and --clickhouse-engine-posts must be positive")
 	}

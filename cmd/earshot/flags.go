@@ -89,11 +89,32 @@ func (k *kafkaFlags) register(fs *flag.FlagSet, defaultTopic string) {
 	k.brokers = listFlag{"127.0.0.1:9092"}
 	fs.Var(&k.brokers, "kafka-brokers", "Kafka bootstrap `addresses`, comma-separated")
 	fs.StringVar(&k.topic, "topic", defaultTopic, "input `topic` of canonical posts (keyed by post id)")
+	k.registerSecurity(fs)
+}
+
+// registerSecurity registers the TLS and SASL flags alone.
+func (k *kafkaFlags) registerSecurity(fs *flag.FlagSet) {
 	fs.BoolVar(&k.tls, "kafka-tls", false, "connect to the brokers over TLS, verified against the system's roots (or --kafka-tls-ca)")
 	fs.StringVar(&k.tlsCA, "kafka-tls-ca", "", "PEM `file` of the certificates the brokers' are verified against (implies --kafka-tls)")
 	fs.StringVar(&k.saslMechanism, "kafka-sasl", "", "SASL `mechanism` to authenticate with: plain, scram-sha-256 or scram-sha-512 (default none)")
 	fs.StringVar(&k.saslUser, "kafka-sasl-user", "", "SASL `user`")
 	fs.StringVar(&k.saslPassw, "kafka-sasl-password", "", "SASL `password` (better from EARSHOT_KAFKA_SASL_PASSWORD than on the command line)")
+}
+
+// childArgs are the TLS and SASL flags as given, for an earshot process
+// this one starts; the password is not among them (childEnv).
+func (k *kafkaFlags) childArgs() []string {
+	var args []string
+	if k.tls {
+		args = append(args, "--kafka-tls")
+	}
+	if k.tlsCA != "" {
+		args = append(args, "--kafka-tls-ca", k.tlsCA)
+	}
+	if k.saslMechanism != "" {
+		args = append(args, "--kafka-sasl", k.saslMechanism, "--kafka-sasl-user", k.saslUser)
+	}
+	return args
 }
 
 // security builds the TLS and SASL settings the flags ask for; a mistake
@@ -144,6 +165,24 @@ func (k *kafkaFlags) security() (stream.Security, error) {
 func clickhouseFlags(fs *flag.FlagSet, c *sink.Config) {
 	fs.StringVar(&c.Addr, "clickhouse-addr", "127.0.0.1:9000", "ClickHouse native protocol `host:port`")
 	fs.StringVar(&c.Database, "clickhouse-database", "earshot", "ClickHouse `database` (created if missing)")
+	clickhouseAuthFlags(fs, c)
+}
+
+// clickhouseAuthFlags registers the user, password and TLS flags into c;
+// childArgs returns them as given (the password aside), for an earshot
+// process this one starts.
+func clickhouseAuthFlags(fs *flag.FlagSet, c *sink.Config) (childArgs func() []string) {
+	var tlsOn bool
+	var caPath string
+	childArgs = func() []string {
+		args := []string{"--clickhouse-user", c.User}
+		if caPath != "" {
+			args = append(args, "--clickhouse-tls-ca", caPath)
+		} else if tlsOn {
+			args = append(args, "--clickhouse-tls")
+		}
+		return args
+	}
 	fs.StringVar(&c.User, "clickhouse-user", "default", "ClickHouse `user`")
 	fs.StringVar(&c.Password, "clickhouse-password", "", "ClickHouse `password` (better from EARSHOT_CLICKHOUSE_PASSWORD than on the command line)")
 	fs.BoolFunc("clickhouse-tls", "connect over TLS (the server's secure native port, usually 9440), verified against the system's roots (or --clickhouse-tls-ca)",
@@ -153,10 +192,11 @@ func clickhouseFlags(fs *flag.FlagSet, c *sink.Config) {
 			case err != nil:
 				return err
 			case !on:
-				c.TLS = nil
+				c.TLS, caPath = nil, ""
 			case c.TLS == nil:
 				c.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
 			}
+			tlsOn = on
 			return nil
 		})
 	fs.Func("clickhouse-tls-ca", "PEM `file` of the certificates the server's is verified against (implies --clickhouse-tls)", func(path string) error {
@@ -164,9 +204,10 @@ func clickhouseFlags(fs *flag.FlagSet, c *sink.Config) {
 		if err != nil {
 			return err
 		}
-		c.TLS = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool}
+		c.TLS, caPath = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool}, path
 		return nil
 	})
+	return childArgs
 }
 
 // certPool reads a PEM file of CA certificates.

@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -108,6 +109,39 @@ func TestSecureConnections(t *testing.T) {
 			if c.want == "" && status != 0 || c.want != "" && (status == 0 || !strings.Contains(errOut, c.want)) {
 				t.Errorf("migrate %s: status %d, want %q:\n%s", strings.Join(c.args, " "), status, c.want, errOut)
 			}
+		}
+	})
+
+	t.Run("bench", func(t *testing.T) {
+		out := t.TempDir()
+		args := append([]string{"bench", "--posts", "20000", "--runs", "1", "--rules", "200",
+			"--latency-rates", "2000", "--latency-duration", "3s", "--out", out,
+			"--clickhouse-addr", chSecure, "--clickhouse-tls-ca", chCA}, flags("scram-sha-512")...)
+		stdout, errOut, status := earshot(t, "", args...)
+		if status != 0 {
+			t.Fatalf("bench: status %d\n%s\n%s", status, stdout, errOut)
+		}
+		b, err := os.ReadFile(filepath.Join(out, "e2e-"+time.Now().UTC().Format("2006-01-02")+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r struct {
+			Throughput struct {
+				Posts int `json:"posts"`
+			} `json:"throughput"`
+			Latency []struct {
+				Measured int  `json:"posts_measured"`
+				KeptUp   bool `json:"generator_kept_up"`
+			} `json:"latency"`
+		}
+		if err := json.Unmarshal(b, &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Throughput.Posts < 10_000 || len(r.Latency) != 1 || r.Latency[0].Measured == 0 {
+			t.Errorf("bench over TLS and SASL: %+v\n%s", r, b)
+		}
+		if strings.Contains(strings.Join(os.Environ(), " "), password) {
+			t.Fatal("the test's environment holds the password: the children's would not tell")
 		}
 	})
 

@@ -47,6 +47,7 @@ package harness
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -62,6 +63,8 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/segmentio/kafka-go"
+
+	"earshot/stream"
 )
 
 // Options configures a run; the zero values of the fields marked so take
@@ -84,6 +87,19 @@ type Options struct {
 	CPUProfile   string        // a file for a CPU profile of `earshot run` over the throughput phase's first 5 s ("": none)
 	Keep         bool          // keep the run's topics and database
 
+	// How to reach a Kafka and a ClickHouse that want TLS or
+	// authentication: the harness's own clients use KafkaSecurity and the
+	// ClickHouse fields; its earshot processes get the same settings as
+	// flags (ChildKafkaArgs for run and gen, ChildClickHouseArgs for run)
+	// and secrets in their environment (ChildEnv, added to the harness's).
+	KafkaSecurity       stream.Security
+	ClickHouseUser      string // default "default"
+	ClickHousePassword  string
+	ClickHouseTLS       *tls.Config
+	ChildKafkaArgs      []string
+	ChildClickHouseArgs []string
+	ChildEnv            []string
+
 	admin string // where the pipeline under test serves /metrics (Run picks a free port)
 }
 
@@ -94,6 +110,9 @@ func (o *Options) SetDefaults() {
 	}
 	if o.ClickHouse == "" {
 		o.ClickHouse = "127.0.0.1:9000"
+	}
+	if o.ClickHouseUser == "" {
+		o.ClickHouseUser = "default"
 	}
 	if o.Posts == 0 {
 		o.Posts = 6_000_000
@@ -128,6 +147,8 @@ func (o *Options) Validate() error {
 			o.Posts, o.Runs, o.Rules, o.EnginePosts, o.LatencyFor)
 	case o.Engine && o.RunDir == "":
 		return errors.New("the ClickHouse Kafka engine phase measures the ClickHouse server's CPU: it needs the run directory of deploy/local's pid files, or turn it off")
+	case o.Engine && o.KafkaSecurity.Enabled():
+		return errors.New("the ClickHouse Kafka engine phase reads a plaintext Kafka (its security is the ClickHouse server's configuration): turn it off")
 	}
 	for _, f := range o.LatencyAt {
 		if !(f > 0 && f <= 1) {
@@ -190,7 +211,8 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	r.LocalServices = svc.kafka != 0
-	ch, err := clickhouse.Open(&clickhouse.Options{Addr: []string{o.ClickHouse},
+	ch, err := clickhouse.Open(&clickhouse.Options{Addr: []string{o.ClickHouse}, TLS: o.ClickHouseTLS,
+		Auth:     clickhouse.Auth{Username: o.ClickHouseUser, Password: o.ClickHousePassword},
 		Settings: clickhouse.Settings{"max_query_size": 16 << 20}}) // the engine's view holds the 10k terms
 	if err != nil {
 		return err
@@ -283,7 +305,7 @@ func Run(ctx context.Context, o Options) error {
 func cleanUp(o Options, ch driver.Conn, dbs []string, topic string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	c := &kafka.Client{Addr: kafka.TCP(strings.Split(o.Brokers, ",")...)}
+	c := &kafka.Client{Addr: kafka.TCP(strings.Split(o.Brokers, ",")...), Transport: o.KafkaSecurity.Transport()}
 	md, err := c.Metadata(ctx, &kafka.MetadataRequest{})
 	if err == nil {
 		var names []string
@@ -331,9 +353,10 @@ func medianBy(runs []Throughput, key func(Throughput) float64) Throughput {
 // pipelineArgs are `earshot run`'s arguments for a phase: its own topic,
 // group and the bench database; the burst detector on, as in production.
 func pipelineArgs(o Options, topic, group, db, rulesFile string) []string {
-	return []string{"run", "--kafka-brokers", o.Brokers, "--topic", topic, "--group", group,
+	args := []string{"run", "--kafka-brokers", o.Brokers, "--topic", topic, "--group", group,
 		"--clickhouse-addr", o.ClickHouse, "--clickhouse-database", db, "--rules", rulesFile,
 		"--http-addr", o.admin}
+	return append(append(args, o.ChildKafkaArgs...), o.ChildClickHouseArgs...)
 }
 
 // freeAddr returns a local address no one listens on now, for the pipeline
@@ -361,7 +384,7 @@ func produce(ctx context.Context, o Options, topic string, count int, start time
 	args := append([]string{"gen", "--kafka-brokers", o.Brokers, "--topic", topic,
 		"--count", fmt.Sprint(count), "--throttle=false", "--rate", "1000", "--seed", fmt.Sprint(o.Seed),
 		"--rules-count", fmt.Sprint(o.Rules), "--start", start.Format(time.RFC3339), "--burst-at", "10m", "--burst-every", "30m"}, extra...)
-	if err := command(ctx, o.Earshot, args...).Run(); err != nil {
+	if err := o.command(ctx, append(args, o.ChildKafkaArgs...)...).Run(); err != nil {
 		return fmt.Errorf("generator: %w", err)
 	}
 	return nil
@@ -378,8 +401,11 @@ func wait(ctx context.Context, d time.Duration) error {
 }
 
 // command returns cmd with the harness's stderr.
-func command(ctx context.Context, name string, args ...string) *exec.Cmd {
-	c := exec.CommandContext(ctx, name, args...)
+func (o *Options) command(ctx context.Context, args ...string) *exec.Cmd {
+	c := exec.CommandContext(ctx, o.Earshot, args...)
+	if len(o.ChildEnv) > 0 {
+		c.Env = append(os.Environ(), o.ChildEnv...)
+	}
 	c.Stderr = os.Stderr
 	c.Cancel = func() error { return c.Process.Signal(os.Interrupt) }
 	c.WaitDelay = 40 * time.Second
@@ -393,8 +419,8 @@ type child struct {
 	err  error
 }
 
-func startChild(ctx context.Context, name string, args ...string) (*child, error) {
-	return start(command(ctx, name, args...))
+func (o *Options) startChild(ctx context.Context, args ...string) (*child, error) {
+	return start(o.command(ctx, args...))
 }
 
 // start starts cmd as a child.

@@ -43,7 +43,7 @@ const pollEvery = 100 * time.Millisecond
 
 func latency(ctx context.Context, o Options, svc services, ch driver.Conn, args []string, topic, db string, rate float64) (*Latency, error) {
 	l := &Latency{TargetPerSecond: rate, PollMs: float64(pollEvery / time.Millisecond)}
-	p, err := startChild(ctx, o.Earshot, args...)
+	p, err := o.startChild(ctx, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -53,9 +53,9 @@ func latency(ctx context.Context, o Options, svc services, ch driver.Conn, args 
 	}
 	// The generator makes its posts first and says "sending" when it
 	// starts to send them: the clock and its CPU start then.
-	gc := command(ctx, o.Earshot, "gen", "--kafka-brokers", o.Brokers, "--topic", topic,
+	gc := o.command(ctx, append([]string{"gen", "--kafka-brokers", o.Brokers, "--topic", topic,
 		"--rate", fmt.Sprintf("%.0f", rate), "--duration", o.LatencyFor.String(), "--seed", fmt.Sprint(o.Seed),
-		"--rules-count", fmt.Sprint(o.Rules), "--pregenerate")
+		"--rules-count", fmt.Sprint(o.Rules), "--pregenerate"}, o.ChildKafkaArgs...)...)
 	sending := &lineWatch{line: "sending", seen: make(chan struct{})}
 	gc.Stdout = sending
 	g, err := start(gc)

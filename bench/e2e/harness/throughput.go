@@ -38,7 +38,7 @@ const stall = 2 * time.Minute
 func throughput(ctx context.Context, o Options, svc services, args []string, posts int) (Throughput, error) {
 	var t Throughput
 	start := time.Now()
-	c, err := startChild(ctx, o.Earshot, args...)
+	c, err := o.startChild(ctx, args...)
 	if err != nil {
 		return t, err
 	}
