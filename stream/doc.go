@@ -3,6 +3,9 @@
 // post, matches it against the rules, drops posts already counted, enriches
 // the mentions and hands them to the Store (ClickHouse) in batches. Offsets
 // are committed only after the Store acknowledged every row before them.
+// Every Kafka connection it makes (the group, the partition readers, the
+// dead-letter and route writers) takes Config.Security: TLS, SASL, or
+// neither.
 //
 // # Flow and concurrency
 //
@@ -18,8 +21,10 @@
 //	     partition at its hand-over.
 //	  └─ one writer goroutine (started and awaited by Run): collects chunks
 //	     into a batch, flushes on BatchRows or a jittered BatchInterval:
-//	     dead letters → Kafka, rows → Store.Insert (one atomic block), then
-//	     commits each chunk's next offset with its generation.
+//	     dead letters → Kafka, rows → Store.Insert (after a failure the
+//	     batch is inspected and only what ClickHouse lacks is written: it
+//	     may keep an INSERT in part, docs/delivery.md step 4), then commits
+//	     each chunk's next offset with its generation.
 //
 //	  └─ with Deps.Detector, one detector goroutine (started and awaited by
 //	     Run): each owner hands it, per chunk and before the writer gets the
