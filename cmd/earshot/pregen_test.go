@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -26,16 +27,7 @@ func TestPreparedTake(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := o.prepare(context.Background(), g, rand.New(rand.NewPCG(uint64(o.seed), 7)))
-
-	ref, err := o.generator()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rng := rand.New(rand.NewPCG(uint64(o.seed), 7))
-	var want []kafka.Message
-	for n := range o.count {
-		want = o.appendNext(want, ref, rng, n)
-	}
+	want := generated(t, o)
 
 	const shift = 36*time.Hour + 1500*time.Millisecond
 	var got []kafka.Message
@@ -57,32 +49,10 @@ func TestPreparedTake(t *testing.T) {
 	malformedSeen := 0
 	for i := range want {
 		w, g := want[i], got[i]
-		if !bytes.Equal(w.Key, g.Key) {
-			t.Fatalf("message %d: key %q, want %q", i, g.Key, w.Key)
-		}
-		var wp, gp struct {
-			CreatedAt time.Time `json:"created_at"`
-		}
 		if bytes.HasPrefix(w.Key, []byte("malformed-")) {
 			malformedSeen++
-			if !bytes.Equal(w.Value, g.Value) {
-				t.Fatalf("malformed message %d changed: %q, want %q", i, g.Value, w.Value)
-			}
-			continue
 		}
-		if err := json.Unmarshal(w.Value, &wp); err != nil {
-			t.Fatalf("message %d: %v\n%s", i, err, w.Value)
-		}
-		if err := json.Unmarshal(g.Value, &gp); err != nil {
-			t.Fatalf("message %d: %v\n%s", i, err, g.Value)
-		}
-		if d := gp.CreatedAt.Sub(wp.CreatedAt); d != shift {
-			t.Fatalf("message %d: created_at %s, want %s moved by %s", i, gp.CreatedAt, wp.CreatedAt, shift)
-		}
-		old, moved := wp.CreatedAt.Format("2006-01-02T15:04:05.000Z"), gp.CreatedAt.Format("2006-01-02T15:04:05.000Z")
-		if !bytes.Equal(bytes.Replace(w.Value, []byte(old), []byte(moved), 1), g.Value) {
-			t.Fatalf("message %d: more than created_at changed:\n%s\nwant\n%s", i, g.Value, w.Value)
-		}
+		checkMoved(t, fmt.Sprintf("message %d", i), w, g.Key, g.Value, shift)
 	}
 	if malformedSeen == 0 || malformedSeen != len(want)-int(o.count) {
 		t.Fatalf("%d malformed messages, want %d (and some)", malformedSeen, len(want)-int(o.count))
@@ -167,4 +137,52 @@ func TestBursts(t *testing.T) {
 	if _, errOut, status := earshot(t, "", "gen", "--output", "-", "--burst-every", "30m", "--count", "5"); status != 2 || !strings.Contains(errOut, "--burst-every needs --burst-at") {
 		t.Errorf("--burst-every without --burst-at: status %d, %q", status, errOut)
 	}
+}
+
+// generated returns the messages o's generator makes, one after the other.
+func generated(t *testing.T, o genOptions) []kafka.Message {
+	t.Helper()
+	g, err := o.generator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(uint64(o.seed), 7))
+	var msgs []kafka.Message
+	for n := range o.count {
+		msgs = o.appendNext(msgs, g, rng, n)
+	}
+	return msgs
+}
+
+// checkMoved requires the message key, value to be want with its
+// created_at moved by shift and nothing else changed (a malformed message
+// unchanged), and returns the moved created_at (zero for a malformed one).
+func checkMoved(t *testing.T, what string, want kafka.Message, key, value []byte, shift time.Duration) time.Time {
+	t.Helper()
+	if !bytes.Equal(key, want.Key) {
+		t.Fatalf("%s: key %q, want %q", what, key, want.Key)
+	}
+	if bytes.HasPrefix(want.Key, []byte("malformed-")) {
+		if !bytes.Equal(value, want.Value) {
+			t.Fatalf("%s: malformed message changed: %q, want %q", what, value, want.Value)
+		}
+		return time.Time{}
+	}
+	var wp, gp struct {
+		CreatedAt time.Time `json:"created_at"`
+	}
+	if err := json.Unmarshal(want.Value, &wp); err != nil {
+		t.Fatalf("%s: %v\n%s", what, err, want.Value)
+	}
+	if err := json.Unmarshal(value, &gp); err != nil {
+		t.Fatalf("%s: %v\n%s", what, err, value)
+	}
+	if d := gp.CreatedAt.Sub(wp.CreatedAt); d != shift {
+		t.Fatalf("%s: created_at %s, want %s moved by %s", what, gp.CreatedAt, wp.CreatedAt, shift)
+	}
+	old, moved := wp.CreatedAt.Format("2006-01-02T15:04:05.000Z"), gp.CreatedAt.Format("2006-01-02T15:04:05.000Z")
+	if !bytes.Equal(bytes.Replace(want.Value, []byte(old), []byte(moved), 1), value) {
+		t.Fatalf("%s: more than created_at changed:\n%s\nwant\n%s", what, value, want.Value)
+	}
+	return gp.CreatedAt
 }
