@@ -332,3 +332,25 @@ WHERE rule_id != '' AND minute >= toDateTime(?)
 GROUP BY rule_id, minute`, sinceArg(since))
 	return out, err
 }
+
+// RunningInserts returns how many INSERTs into this database's mentions
+// table the server is still running that have run for at least olderThan,
+// and the longest of them. A client that gave up on an INSERT (a fenced
+// flush, a timeout) does not stop the server from finishing it, and a
+// partition's next owner must not read the resume offsets while one of the
+// previous generation's may still land (docs/delivery.md, step 7). It
+// sees one server: with several replicas, each must be asked.
+func (c *Client) RunningInserts(ctx context.Context, olderThan time.Duration) (n int, longest time.Duration, err error) {
+	err = c.query(ctx, "running inserts", func(scan func(...any) error) error {
+		var cnt uint64
+		var el float64
+		if err := scan(&cnt, &el); err != nil {
+			return err
+		}
+		n, longest = int(cnt), time.Duration(el*float64(time.Second))
+		return nil
+	}, `SELECT count(), max(elapsed)
+FROM system.processes
+WHERE query LIKE ? AND elapsed >= ?`, "INSERT INTO "+c.db+".mentions %", olderThan.Seconds())
+	return n, longest, err
+}

@@ -146,3 +146,68 @@ SELECT throwIf(post_id = 'boom') AS x FROM {db}.mentions`,
 		t.Errorf("Inspect of rows never inserted = %+v, %v; want not stored", l, err)
 	}
 }
+
+// TestIntegrationRunningInserts: an INSERT into mentions that the server
+// is still running (slowed by a view that sleeps) is seen, by its age, and
+// no longer once it is done; one the client gave up on is seen until the
+// server finished it.
+func TestIntegrationRunningInserts(t *testing.T) {
+	ctx := context.Background()
+	c := migratedClient(t, nil)
+	for _, q := range []string{
+		`CREATE TABLE {db}.slow_sink (x UInt8) ENGINE = Null`,
+		`CREATE MATERIALIZED VIEW {db}.zz_slow_mv TO {db}.slow_sink AS
+SELECT toUInt8(sleep(2)) AS x FROM {db}.mentions`,
+	} {
+		if err := c.conn.Exec(ctx, c.sql(q)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, _, err := c.RunningInserts(ctx, 0); err != nil || n != 0 {
+		t.Fatalf("before any insert: %d running, %v", n, err)
+	}
+	rows := synthetic(10, "posts", 1, 10, time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))
+	for _, giveUp := range []bool{false, true} {
+		ictx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		start := time.Now()
+		go func() { done <- c.Insert(ictx, rows) }()
+		seen := false
+		for !seen && time.Since(start) < 1500*time.Millisecond {
+			n, longest, err := c.RunningInserts(ctx, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen = n == 1 && longest <= time.Since(start)
+			time.Sleep(20 * time.Millisecond)
+		}
+		if !seen {
+			t.Fatalf("the running insert (give up %v) was not seen", giveUp)
+		}
+		if n, _, err := c.RunningInserts(ctx, time.Minute); err != nil || n != 0 {
+			t.Fatalf("an insert of a second seen as running for a minute: %d, %v", n, err)
+		}
+		if giveUp {
+			cancel()
+			<-done
+			if n, _, err := c.RunningInserts(ctx, 0); err != nil || n != 1 {
+				t.Fatalf("the insert given up: the server runs it still, yet %d seen, %v", n, err)
+			}
+		}
+		for time.Since(start) < 5*time.Second {
+			if n, _, err := c.RunningInserts(ctx, 0); err == nil && n == 0 {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		cancel()
+		if !giveUp {
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n, _, err := c.RunningInserts(ctx, 0); err != nil || n != 0 || time.Since(start) < 2*time.Second {
+			t.Fatalf("after the insert: %d running after %s, %v", n, time.Since(start), err)
+		}
+	}
+}
