@@ -109,6 +109,7 @@
 //	earshot_dedup_warmup_seconds       time to rebuild a partition's dedup state on assignment
 //	earshot_stale_chunks_total         chunks of an ended generation fenced off unwritten
 //	earshot_partial_inserts_total      failed INSERTs ClickHouse kept in part, completed from mentions
+//	earshot_late_insert_waits_total    generations that waited for INSERTs begun before them to finish
 //	earshot_routed_mentions_total{route} mentions of routed rules written to their route topic
 //	earshot_detect_queued_batches      event batches waiting for the burst detector
 //	earshot_detect_watermark_seconds   the detector's watermark (Unix seconds)

@@ -34,6 +34,7 @@ type metrics struct {
 	warmupSeconds  prometheus.Histogram
 	staleChunks    prometheus.Counter
 	partial        prometheus.Counter
+	lateInserts    prometheus.Counter
 	lost           *prometheus.CounterVec
 
 	routed          *prometheus.CounterVec
@@ -94,6 +95,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.005, 2, 14)}),
 		partial: prometheus.NewCounter(prometheus.CounterOpts{Name: "earshot_partial_inserts_total",
 			Help: "Failed INSERTs that ClickHouse kept in mentions but not in every view's table, completed from mentions."}),
+		lateInserts: prometheus.NewCounter(prometheus.CounterOpts{Name: "earshot_late_insert_waits_total",
+			Help: "Generations whose owners waited, before reading the resume offsets, for INSERTs into mentions begun before the generation that ClickHouse was still running."}),
 		staleChunks: prometheus.NewCounter(prometheus.CounterOpts{Name: "earshot_stale_chunks_total",
 			Help: "Chunks of a generation that ended too long ago, dropped unwritten (fenced) so a new owner cannot be overtaken."}),
 		lost: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "earshot_lost_messages_total",
@@ -115,7 +118,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		reg.MustRegister(m.consumed, m.decoded, m.deadLetters, m.matched, m.mentions, m.duplicates,
 			m.inserted, m.batches, m.batchSeconds, m.batchRows, m.retries, m.commitErrors, m.lag,
 			m.committed, m.queued, m.partitions, m.dedupKeys, m.dedupBytes, m.reposts, m.copies, m.skipped,
-			m.earlyRotations, m.warmupSeconds, m.staleChunks, m.lost, m.partial,
+			m.earlyRotations, m.warmupSeconds, m.staleChunks, m.lost, m.partial, m.lateInserts,
 			m.routed, m.detectQueued, m.detectWatermark, m.detectAlerts)
 	}
 	return m

@@ -177,6 +177,7 @@ func (pl *Pipeline) Run(ctx context.Context) error {
 			continue
 		}
 		assigned := gen.Assignments[cfg.Topic]
+		pl.awaitLateInserts(ctx, time.Now())
 		resume, err := pl.resumeOffsets(ctx)
 		if err != nil {
 			// Without ClickHouse's offsets a replay could double count, so
@@ -220,6 +221,50 @@ func (pl *Pipeline) Run(ctx context.Context) error {
 		return fmt.Errorf("stopped before everything was flushed: %w", err)
 	}
 	return nil
+}
+
+// awaitLateInserts waits, for up to ShutdownTimeout, until ClickHouse runs
+// no INSERT into mentions that began before assigned (when this process
+// learnt of its generation). An owner of the generation before, fenced
+// or killed, may have given up on an INSERT the server still runs: its
+// rows would land after this generation's owners read the resume offsets
+// and be read and stored again (TestIntegrationRunningInserts shows the
+// server finishing an INSERT its client gave up on). Every owner of the
+// generation before has returned by now, so what runs is theirs or of
+// processes that died; INSERTs of this generation began after assigned.
+func (pl *Pipeline) awaitLateInserts(ctx context.Context, assigned time.Time) {
+	if pl.cfg.DetectOnly {
+		return // resumes from the group's offsets, writes nothing
+	}
+	deadline := assigned.Add(pl.cfg.ShutdownTimeout)
+	waited := false
+	for {
+		n, longest, err := pl.deps.Store.RunningInserts(ctx, time.Since(assigned))
+		switch {
+		case err != nil:
+			pl.log.Warn("cannot list the INSERTs ClickHouse runs; reading the resume offsets without waiting", "err", err)
+			return
+		case n == 0:
+			if waited {
+				pl.log.Info("INSERTs begun before this generation finished", "waited", time.Since(assigned))
+			}
+			return
+		case !waited:
+			waited = true
+			pl.m.lateInserts.Inc()
+			pl.log.Warn("waiting for INSERTs begun before this generation to finish before reading the resume offsets",
+				"inserts", n, "longest", longest)
+		case time.Now().After(deadline):
+			pl.log.Error("INSERTs begun before this generation still run; reading the resume offsets anyway: if they land, their posts are stored twice",
+				"inserts", n, "longest", longest)
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 func (pl *Pipeline) resumeOffsets(ctx context.Context) (map[int32]int64, error) {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 
@@ -22,6 +23,8 @@ import (
 type env struct {
 	brokers []string
 	topic   string
+	chAddr  string
+	db      string
 	store   *sink.Client
 	engine  *match.Engine
 	en      *enrich.Enricher
@@ -39,6 +42,7 @@ func newEnv(t *testing.T, ctx context.Context, rules []string) *env {
 		c.DeleteTopics(context.Background(), &kafka.DeleteTopicsRequest{Topics: []string{e.topic, e.topic + ".dlq"}})
 	})
 	db := "earshot_it_" + suffix
+	e.chAddr, e.db = chAddr, db
 	store, err := sink.Open(ctx, sink.Config{Addr: chAddr, Database: db})
 	if err != nil {
 		t.Fatalf("clickhouse at %s: %v", chAddr, err)
@@ -301,4 +305,90 @@ func burstStream(t *testing.T, terms []string) ([]kafka.Message, []time.Time, *f
 			return msgs, created, g.Truth()
 		}
 	}
+}
+
+// TestLateInsertHoldsResumeOffsets: the owner before gave up on an INSERT
+// of partition 0's first ten messages that ClickHouse still runs (two
+// views named to run before the offset and dedup views sleep 3 s each, so
+// mentions holds the rows while ingest_offsets does not yet). A new
+// pipeline must wait until it has landed before reading the resume
+// offsets, or it reads those ten messages again and stores them twice.
+func TestLateInsertHoldsResumeOffsets(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	e := newEnv(t, ctx, []string{"quake"})
+	const n = 200
+	at := time.Now().UTC().Truncate(time.Millisecond)
+	var msgs []kafka.Message
+	for i := range n {
+		id := fmt.Sprint("late-", i)
+		msgs = append(msgs, kafka.Message{Key: []byte(id),
+			Value: fmt.Appendf(nil, `{"id":%q,"created_at":%q,"text":"quake number %d"}`, id, at.Format(time.RFC3339Nano), i)})
+	}
+	e.produce(t, ctx, msgs)
+
+	conn, err := clickhouse.Open(&clickhouse.Options{Addr: []string{e.chAddr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, q := range []string{
+		`CREATE TABLE ` + e.db + `.slow_sink (x UInt8) ENGINE = Null`,
+		`CREATE MATERIALIZED VIEW ` + e.db + `.a_slow_mv TO ` + e.db + `.slow_sink AS SELECT toUInt8(sleep(3)) AS x FROM ` + e.db + `.mentions`,
+		`CREATE MATERIALIZED VIEW ` + e.db + `.a_slow2_mv TO ` + e.db + `.slow_sink AS SELECT toUInt8(sleep(3)) AS x FROM ` + e.db + `.mentions`,
+	} {
+		if err := conn.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var rows []sink.Mention
+	for off := range int64(10) {
+		rows = append(rows, sink.Mention{CreatedAt: at, Topic: e.topic, Partition: 0, Offset: off, RuleID: "quake",
+			PostID: fmt.Sprint("gone-", off), Text: "quake"})
+	}
+	ictx, giveUp := context.WithCancel(ctx)
+	landed := make(chan error, 1)
+	go func() { landed <- e.store.Insert(ictx, rows) }()
+	time.Sleep(300 * time.Millisecond)
+	giveUp() // as a fenced flush or a killed process does; the server goes on
+	<-landed
+	if n, _, err := e.store.RunningInserts(ctx, 0); err != nil || n != 1 {
+		t.Fatalf("the insert given up is not running on the server (%d, %v): the test sets nothing up", n, err)
+	}
+
+	pl, reg, stop := e.pipeline(t, e.topic+"-late")
+	st := pl.Stats()
+	waitFor(t, time.Minute, "the pipeline to consume and insert everything", func() bool {
+		return st.Consumed.Load() >= n-10 && st.Inserted.Load() == st.Mentions.Load() && st.Lag() == 0
+	})
+	stop()
+	if waits := gathered(t, reg, "earshot_late_insert_waits_total"); waits < 1 {
+		t.Errorf("earshot_late_insert_waits_total %v: the pipeline did not wait for the insert", waits)
+	}
+	raw, err := e.store.RawCount(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if raw != n {
+		t.Errorf("raw mentions: %d rows, want %d (the ten of the late insert and the %d after them)", raw, n, n-10)
+	}
+}
+
+// gathered is the value of the unlabelled counter or gauge name in reg.
+func gathered(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name && len(mf.Metric) == 1 {
+			if c := mf.Metric[0].GetCounter(); c != nil {
+				return c.GetValue()
+			}
+			return mf.Metric[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
 }

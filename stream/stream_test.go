@@ -204,6 +204,20 @@ type fakeStore struct {
 	first        time.Time     // when the first Insert came
 	delay        time.Duration // how long each Insert takes
 	starts       []time.Time   // when each Insert came
+	// running is how many INSERTs begun before a time RunningInserts
+	// reports, call by call (0 when past its end); asked records olderThan.
+	running []int
+	asked   []time.Duration
+}
+
+func (s *fakeStore) RunningInserts(_ context.Context, olderThan time.Duration) (int, time.Duration, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.asked = append(s.asked, olderThan)
+	if len(s.asked) > len(s.running) {
+		return 0, 0, nil
+	}
+	return s.running[len(s.asked)-1], olderThan + time.Second, nil
 }
 
 func (s *fakeStore) Insert(_ context.Context, rows []sink.Mention) error {
@@ -682,5 +696,43 @@ func TestProcessorAdapter(t *testing.T) {
 	}
 	if len(c.rows) != 1 || c.rows[0].PostID != "77" || c.rows[0].RuleID != "sismo" || c.rows[0].AuthorID != "5" {
 		t.Fatalf("rows %+v", c.rows)
+	}
+}
+
+// TestAwaitLateInserts: before reading the resume offsets, a new
+// generation waits while ClickHouse runs INSERTs begun before it (asking
+// each time for those older than the time since it began), counts the
+// wait once, and gives up after ShutdownTimeout.
+func TestAwaitLateInserts(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		running []int
+		timeout time.Duration
+		calls   int // at least
+		waits   float64
+	}{
+		{"none", nil, time.Second, 1, 0},
+		{"two, then one, then none", []int{2, 2, 1}, 5 * time.Second, 4, 1},
+		{"never done", []int{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, 500 * time.Millisecond, 5, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			store := &fakeStore{running: c.running}
+			pl := &Pipeline{cfg: Config{ShutdownTimeout: c.timeout}, deps: Deps{Store: store}, m: newMetrics(nil), log: slog.New(slog.DiscardHandler)}
+			start := time.Now()
+			pl.awaitLateInserts(context.Background(), start)
+			took := time.Since(start)
+			if len(store.asked) < c.calls {
+				t.Errorf("asked %d times, want at least %d", len(store.asked), c.calls)
+			}
+			if !slices.IsSorted(store.asked) || store.asked[len(store.asked)-1] > took {
+				t.Errorf("asked for INSERTs older than %v: not the time since the generation began (%v)", store.asked, took)
+			}
+			if got := testutil.ToFloat64(pl.m.lateInserts); got != c.waits {
+				t.Errorf("earshot_late_insert_waits_total %v, want %v", got, c.waits)
+			}
+			if c.name == "never done" && (took < c.timeout || len(store.asked) > len(c.running)) {
+				t.Errorf("gave up after %v and %d calls, want after %v", took, len(store.asked), c.timeout)
+			}
+		})
 	}
 }

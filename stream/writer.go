@@ -32,6 +32,9 @@ type Store interface {
 	Complete(ctx context.Context, rows []sink.Mention, table string) error
 	// ResumeOffsets returns, per partition, the highest source offset stored.
 	ResumeOffsets(ctx context.Context, topic string) (map[int32]int64, error)
+	// RunningInserts returns how many INSERTs into mentions the server has
+	// been running for olderThan or more, and the longest one's age.
+	RunningInserts(ctx context.Context, olderThan time.Duration) (n int, longest time.Duration, err error)
 	// RecentKeys calls fn with the post ids stored since the given time and
 	// their copy keys, in offset order.
 	RecentKeys(ctx context.Context, topic string, partition int32, since time.Time, fn func(postID string, copyKey uint64)) error
