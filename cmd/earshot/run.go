@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -101,7 +102,8 @@ func cmdRun(ctx context.Context, args []string) error {
 	}
 	defer stopHTTP()
 	slog.Info("earshot running", "topic", pc.Topic, "group", pc.Group, "brokers", pc.Brokers,
-		"clickhouse", sc.Addr, "database", sc.Database, "http", *httpAddr,
+		"kafka_tls", pc.Security.TLS != nil, "kafka_sasl", cmp.Or(kf.saslMechanism, "none"),
+		"clickhouse", sc.Addr, "clickhouse_tls", sc.TLS != nil, "database", sc.Database, "http", *httpAddr,
 		"detect", af.detect, "detect_only", pc.DetectOnly, "alerts_topic", p.alertsTopic, "webhooks", len(af.webhooks))
 	err = p.pipeline.Run(ctx)
 	slog.Info("earshot stopped", "consumed", p.pipeline.Stats().Consumed.Load(),
