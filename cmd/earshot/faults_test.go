@@ -312,7 +312,8 @@ func (r *faultRun) finish(produced <-chan error, chaos string) {
 	if raw != uint64(r.truth.Mentions) {
 		t.Errorf("raw mentions: %d rows, want %d (%+d)", raw, r.truth.Mentions, int64(raw)-r.truth.Mentions)
 	}
-	t.Logf("%d INSERTs kept in part by ClickHouse and completed", r.procs.grepLogs("kept a failed INSERT in part"))
+	t.Logf("%d INSERTs kept in part by ClickHouse and completed; %d generations waited for INSERTs begun before them",
+		r.procs.grepLogs("kept a failed INSERT in part"), r.procs.grepLogs("waiting for INSERTs begun before this generation"))
 	e2e.CompareTruth(t, ctx, r.store, r.truth)
 	checkCopies(t, ctx, r.chAddr, r.db)
 	if t.Failed() {
@@ -513,7 +514,7 @@ func (f *fleet) grepLogs(s string) int {
 // up or completed, writes retried), then its log's tail.
 func (f *fleet) dumpLogs() {
 	logs, _ := filepath.Glob(filepath.Join(f.dir, "*.log"))
-	events := regexp.MustCompile(`partitions assigned|partition owned|fenced|abandoned|final flush|kept a failed|rejoin|revoked|write failed|cannot`)
+	events := regexp.MustCompile(`partitions assigned|partition owned|fenced|abandoned|final flush|kept a failed|rejoin|revoked|write failed|cannot|INSERTs begun before`)
 	for _, l := range logs {
 		b, _ := os.ReadFile(l)
 		var ev bytes.Buffer
