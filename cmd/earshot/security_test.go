@@ -20,16 +20,21 @@ import (
 // TestSecureConnections runs earshot against a Kafka broker whose listener
 // wants TLS and SASL (deploy/local/up kafka with
 // EARSHOT_KAFKA_SASL_SSL_PORT: a self-signed certificate, user earshot)
-// and a ClickHouse server on its TLS port (EARSHOT_CLICKHOUSE_TLS_PORT),
+// (and SSL and SASL_PLAINTEXT listeners) and a ClickHouse server on its
+// TLS port (EARSHOT_CLICKHOUSE_TLS_PORT),
 // both of the test's own: two `earshot run` processes, authenticated with
 // SCRAM-SHA-512 over TLS, read the stream, write dead letters and alerts,
 // and store over TLS exactly the ground truth; `earshot gen` produces
-// with PLAIN and SCRAM-SHA-256, with and without --pregenerate; and wrong
+// with PLAIN and SCRAM-SHA-256, with and without --pregenerate, and over
+// SSL and SASL_PLAINTEXT listeners; and wrong
 // settings fail at start, saying what failed.
 func TestSecureConnections(t *testing.T) {
 	e2e.Services(t) // the integration tests' switch
-	kf := startService(t, "kafka", "EARSHOT_KAFKA_PORT", "EARSHOT_KAFKA_CONTROLLER_PORT", "EARSHOT_KAFKA_SASL_SSL_PORT")
+	kf := startService(t, "kafka", "EARSHOT_KAFKA_PORT", "EARSHOT_KAFKA_CONTROLLER_PORT", "EARSHOT_KAFKA_SASL_SSL_PORT",
+		"EARSHOT_KAFKA_SSL_PORT", "EARSHOT_KAFKA_SASL_PLAINTEXT_PORT")
 	secure := "127.0.0.1:" + envValue(kf.env, "EARSHOT_KAFKA_SASL_SSL_PORT")
+	tlsOnly := "127.0.0.1:" + envValue(kf.env, "EARSHOT_KAFKA_SSL_PORT")
+	saslOnly := "127.0.0.1:" + envValue(kf.env, "EARSHOT_KAFKA_SASL_PLAINTEXT_PORT")
 	ca := filepath.Join(envValue(kf.env, "EARSHOT_LOCAL_DIR"), "kafka", "tls", "ca.pem")
 	ch := startService(t, "clickhouse", "EARSHOT_CLICKHOUSE_TCP_PORT", "EARSHOT_CLICKHOUSE_HTTP_PORT", "EARSHOT_CLICKHOUSE_TLS_PORT")
 	chSecure := "127.0.0.1:" + envValue(ch.env, "EARSHOT_CLICKHOUSE_TLS_PORT")
@@ -41,17 +46,20 @@ func TestSecureConnections(t *testing.T) {
 	}
 
 	t.Run("gen", func(t *testing.T) {
+		sasl := []string{"--kafka-sasl", "scram-sha-512", "--kafka-sasl-user", "earshot", "--kafka-sasl-password", password}
 		for _, c := range []struct {
-			mechanism string
-			extra     []string
+			name string
+			args []string
 		}{
-			{"plain", []string{"--throttle=false"}},
-			{"scram-sha-256", []string{"--pregenerate", "--rate", "20000"}},
+			{"sasl-ssl-plain", append(flags("plain"), "--throttle=false")},
+			{"sasl-ssl-scram-sha-256", append(flags("scram-sha-256"), "--pregenerate", "--rate", "20000")},
+			{"ssl", []string{"--kafka-brokers", tlsOnly, "--kafka-tls-ca", ca, "--throttle=false"}},
+			{"sasl-plaintext", append([]string{"--kafka-brokers", saslOnly, "--pregenerate", "--rate", "20000"}, sasl...)},
 		} {
-			topic := "sasl-gen-" + c.mechanism
-			args := append(append([]string{"gen", "--topic", topic, "--count", "3000", "--rules-count", "20"}, flags(c.mechanism)...), c.extra...)
+			topic := "sec-gen-" + c.name
+			args := append([]string{"gen", "--topic", topic, "--count", "3000", "--rules-count", "20"}, c.args...)
 			if stdout, errOut, status := earshot(t, "", args...); status != 0 || !strings.Contains(errOut, "generator done") {
-				t.Fatalf("gen with %s: status %d\n%s%s", c.mechanism, status, stdout, errOut)
+				t.Fatalf("gen over %s: status %d\n%s%s", c.name, status, stdout, errOut)
 			}
 			highs := highWatermarks(t, t.Context(), kf.addr, topic, defaultPartitions)
 			var n int64
@@ -59,7 +67,7 @@ func TestSecureConnections(t *testing.T) {
 				n += h
 			}
 			if n != 3000 {
-				t.Errorf("gen with %s: %d messages in %s, want 3000", c.mechanism, n, topic)
+				t.Errorf("gen over %s: %d messages in %s, want 3000", c.name, n, topic)
 			}
 		}
 	})
@@ -76,6 +84,9 @@ func TestSecureConnections(t *testing.T) {
 			{[]string{"--kafka-brokers", secure, "--kafka-tls", "--kafka-sasl", "plain", "--kafka-sasl-user", "earshot", "--kafka-sasl-password", password},
 				"certificate signed by unknown authority"},
 			{[]string{"--kafka-brokers", kf.addr, "--kafka-tls-ca", ca}, "do --kafka-tls and --kafka-sasl match its listener"},
+			{[]string{"--kafka-brokers", saslOnly, "--kafka-tls-ca", ca, "--kafka-sasl", "plain", "--kafka-sasl-user", "earshot", "--kafka-sasl-password", password},
+				"do --kafka-tls and --kafka-sasl match its listener"},
+			{[]string{"--kafka-brokers", tlsOnly}, "do --kafka-tls and --kafka-sasl match its listener"},
 			{[]string{"--kafka-brokers", secure, "--kafka-sasl", "gssapi", "--kafka-sasl-user", "u", "--kafka-sasl-password", "p"}, `--kafka-sasl "gssapi": want plain, scram-sha-256 or scram-sha-512`},
 			{[]string{"--kafka-brokers", secure, "--kafka-sasl", "plain", "--kafka-sasl-user", "earshot"}, "needs --kafka-sasl-user and --kafka-sasl-password"},
 			{[]string{"--kafka-brokers", secure, "--kafka-sasl-user", "earshot"}, "need --kafka-sasl"},

@@ -23,11 +23,14 @@ KAFKA_DIR=$LOCAL_DIR/kafka
 KAFKA_PORT=${EARSHOT_KAFKA_PORT:-9092}
 KAFKA_CONTROLLER_PORT=${EARSHOT_KAFKA_CONTROLLER_PORT:-9093}
 KAFKA_HEAP=${EARSHOT_KAFKA_HEAP:-512m}
-# A SASL_SSL listener besides PLAINTEXT, for clients that must authenticate
-# over TLS as production clusters ask: off unless a port is given. Its
-# self-signed certificate is $KAFKA_DIR/tls/ca.pem; the user is earshot
-# (PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512), the password below.
+# Listeners besides PLAINTEXT, for clients that must authenticate or
+# encrypt as production clusters ask: SASL_SSL, SSL (TLS alone) and
+# SASL_PLAINTEXT (SASL alone), each off unless given a port. The TLS
+# certificate is self-signed, $KAFKA_DIR/tls/ca.pem; the SASL user is
+# earshot (PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512), the password below.
 KAFKA_SASL_SSL_PORT=${EARSHOT_KAFKA_SASL_SSL_PORT:-}
+KAFKA_SSL_PORT=${EARSHOT_KAFKA_SSL_PORT:-}
+KAFKA_SASL_PLAINTEXT_PORT=${EARSHOT_KAFKA_SASL_PLAINTEXT_PORT:-}
 KAFKA_SASL_PASSWORD=${EARSHOT_KAFKA_SASL_PASSWORD:-earshot-local}
 KAFKA_START_TIMEOUT=${EARSHOT_KAFKA_START_TIMEOUT:-120}
 
@@ -243,11 +246,18 @@ kafka_write_config() {
 	local listeners="PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT"
 	local advertised="PLAINTEXT://127.0.0.1:$KAFKA_PORT"
 	local protocols="CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
-	if [[ -n $KAFKA_SASL_SSL_PORT ]]; then
-		listeners+=",SASL_SSL://127.0.0.1:$KAFKA_SASL_SSL_PORT"
-		advertised+=",SASL_SSL://127.0.0.1:$KAFKA_SASL_SSL_PORT"
-		protocols+=",SASL_SSL:SASL_SSL"
-	fi
+	local name port
+	for name in SASL_SSL SSL SASL_PLAINTEXT; do
+		case $name in
+		SASL_SSL) port=$KAFKA_SASL_SSL_PORT ;;
+		SSL) port=$KAFKA_SSL_PORT ;;
+		SASL_PLAINTEXT) port=$KAFKA_SASL_PLAINTEXT_PORT ;;
+		esac
+		[[ -n $port ]] || continue
+		listeners+=",$name://127.0.0.1:$port"
+		advertised+=",$name://127.0.0.1:$port"
+		protocols+=",$name:$name"
+	done
 	cat >"$KAFKA_DIR/server.properties" <<EOF
 # Written by deploy/local/up on every start; edit deploy/local/lib.sh instead.
 # Single-node KRaft: this process is both broker and controller.
@@ -288,20 +298,26 @@ num.replica.fetchers=1
 log.cleaner.threads=1
 log.cleaner.dedupe.buffer.size=16777216
 EOF
-	if [[ -n $KAFKA_SASL_SSL_PORT ]]; then
+	if [[ -n $KAFKA_SASL_SSL_PORT$KAFKA_SSL_PORT ]]; then
 		kafka_tls
 		cat >>"$KAFKA_DIR/server.properties" <<EOF
 
-# The SASL_SSL listener (EARSHOT_KAFKA_SASL_SSL_PORT).
-sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
-listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_earshot="$KAFKA_SASL_PASSWORD";
-listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
-listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+# TLS of the SASL_SSL and SSL listeners.
 ssl.keystore.type=PKCS12
 ssl.keystore.location=$KAFKA_DIR/tls/broker.p12
 ssl.keystore.password=$KAFKA_SASL_PASSWORD
 ssl.key.password=$KAFKA_SASL_PASSWORD
 EOF
+	fi
+	if kafka_sasl; then
+		printf '\n# SASL of the SASL_SSL and SASL_PLAINTEXT listeners.\nsasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512\n' >>"$KAFKA_DIR/server.properties"
+		for name in sasl_ssl sasl_plaintext; do
+			cat >>"$KAFKA_DIR/server.properties" <<EOF
+listener.name.$name.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_earshot="$KAFKA_SASL_PASSWORD";
+listener.name.$name.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.$name.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+EOF
+		done
 	fi
 	cat >"$KAFKA_DIR/log4j.properties" <<EOF
 # Written by deploy/local/up on every start.
@@ -333,7 +349,10 @@ default.api.timeout.ms=10000
 EOF
 }
 
-# kafka_tls makes the SASL_SSL listener's key and self-signed certificate
+# kafka_sasl returns 0 when a listener wants SASL.
+kafka_sasl() { [[ -n $KAFKA_SASL_SSL_PORT$KAFKA_SASL_PLAINTEXT_PORT ]]; }
+
+# kafka_tls makes the SASL_SSL and SSL listeners' key and self-signed certificate
 # (for localhost and 127.0.0.1) once, and the certificate in PEM for
 # clients: $KAFKA_DIR/tls/ca.pem.
 kafka_tls() {
@@ -373,7 +392,7 @@ kafka_format() {
 	fi
 	log "kafka: formatting storage in $KAFKA_DIR/data (cluster id $id)"
 	local scram=()
-	if [[ -n $KAFKA_SASL_SSL_PORT ]]; then
+	if kafka_sasl; then
 		scram=(--add-scram "SCRAM-SHA-256=[name=earshot,password=$KAFKA_SASL_PASSWORD]"
 			--add-scram "SCRAM-SHA-512=[name=earshot,password=$KAFKA_SASL_PASSWORD]")
 	fi
