@@ -17,17 +17,16 @@ import (
 	"earshot/stream"
 )
 
-// TestSecureConnections runs earshot against a Kafka broker whose listener
-// wants TLS and SASL (deploy/local/up kafka with
-// EARSHOT_KAFKA_SASL_SSL_PORT: a self-signed certificate, user earshot)
-// (and SSL and SASL_PLAINTEXT listeners) and a ClickHouse server on its
-// TLS port (EARSHOT_CLICKHOUSE_TLS_PORT),
-// both of the test's own: two `earshot run` processes, authenticated with
-// SCRAM-SHA-512 over TLS, read the stream, write dead letters and alerts,
-// and store over TLS exactly the ground truth; `earshot gen` produces
-// with PLAIN and SCRAM-SHA-256, with and without --pregenerate, and over
-// SSL and SASL_PLAINTEXT listeners; and wrong
-// settings fail at start, saying what failed.
+// TestSecureConnections runs earshot against a Kafka broker whose
+// listeners want TLS and SASL, TLS alone, or SASL alone (deploy/local/up
+// kafka with EARSHOT_KAFKA_SASL_SSL_PORT, _SSL_PORT, _SASL_PLAINTEXT_PORT:
+// a self-signed certificate, user earshot) and a ClickHouse server on its
+// TLS port (EARSHOT_CLICKHOUSE_TLS_PORT), both of the test's own. Two
+// `earshot run` processes, authenticated with SCRAM-SHA-512 over TLS, read
+// the stream, write dead letters and alerts, and store over TLS exactly
+// the ground truth; `earshot gen` produces over each listener, with PLAIN
+// and SCRAM, with and without --pregenerate; a small `earshot bench` runs
+// through both; and wrong settings fail at start, saying what failed.
 func TestSecureConnections(t *testing.T) {
 	e2e.Services(t) // the integration tests' switch
 	kf := startService(t, "kafka", "EARSHOT_KAFKA_PORT", "EARSHOT_KAFKA_CONTROLLER_PORT", "EARSHOT_KAFKA_SASL_SSL_PORT",
