@@ -264,6 +264,10 @@ func (o *genOptions) run(ctx context.Context, g *firehose.Generator, emit func([
 	return nil
 }
 
+// stepPosts is how many posts a throttled run hands over at once: 25 ms
+// of them, at most 5,000 (generate; runEncoded's steps too).
+func stepPosts(rate float64) int64 { return int64(min(max(rate/40, 1), 5000)) }
+
 // generate makes the batches (or takes them from pre, when not nil) and
 // hands them to the sender until count, duration or ctx ends, or the
 // sender failed.
@@ -278,7 +282,7 @@ func (o *genOptions) generate(ctx context.Context, g *firehose.Generator, pre *p
 	// fell behind hands over up to 20,000 at once: one call at a time is in
 	// flight, and on a busy machine a pregenerated run at 200k posts/s
 	// fell 10% behind with calls of 5,000.
-	minBatch := int64(min(max(o.rate/40, 1), 5000))
+	minBatch := stepPosts(o.rate)
 	for ctx.Err() == nil {
 		if !deadline.IsZero() && time.Now().After(deadline) {
 			break

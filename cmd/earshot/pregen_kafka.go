@@ -57,10 +57,6 @@ type stepSpan struct {
 // batch it gets, compressed.
 const maxBatchBytes = 1 << 20
 
-// stepPosts is how many posts a step holds: 25 ms of them, at most 5,000,
-// as a throttled run hands them to kafka.Writer.
-func stepPosts(rate float64) int64 { return int64(min(max(rate/40, 1), 5000)) }
-
 // spans cuts the prepared messages into steps of per posts.
 func (p *prepared) spans(per int64) []stepSpan {
 	var out []stepSpan
