@@ -41,7 +41,6 @@ type encodedBatch struct {
 // send's start, and the malformed messages after them.
 type encodedStep struct {
 	due     time.Duration
-	posts   int64
 	batches []encodedBatch // a partition's batches in order
 }
 
@@ -106,7 +105,7 @@ func (p *prepared) encode(ctx context.Context, spans []stepSpan, parts int, shif
 				}
 				s := spans[i]
 				due := time.Duration(float64(s.before+s.posts) / rate * float64(time.Second))
-				steps[i] = encodedStep{due: due, posts: s.posts}
+				steps[i] = encodedStep{due: due}
 				if err := e.step(&steps[i], s, shift); err != nil {
 					errs[w] = err
 					return

@@ -66,7 +66,7 @@ func TestEncodeSteps(t *testing.T) {
 			var posts int64
 			cut := 0
 			for i, s := range steps {
-				posts += s.posts
+				posts += spans[i].posts
 				if wantDue := time.Duration(float64(posts) / c.rate * float64(time.Second)); s.due != wantDue {
 					t.Fatalf("step %d: due %v, want %v", i, s.due, wantDue)
 				}
