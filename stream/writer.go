@@ -68,14 +68,14 @@ type counts struct {
 type fence struct {
 	ended atomic.Int64
 	done  chan struct{} // closed when the generation ends
-	once  sync.Once
 }
 
 func newFence() *fence { return &fence{done: make(chan struct{})} }
 
 func (f *fence) end() {
-	f.ended.CompareAndSwap(0, time.Now().UnixNano())
-	f.once.Do(func() { close(f.done) })
+	if f.ended.CompareAndSwap(0, time.Now().UnixNano()) {
+		close(f.done)
+	}
 }
 
 // deadline returns when the generation's inserts must be over; ok is false
@@ -279,7 +279,7 @@ func (w *writer) fenceOff(ctx context.Context, now time.Time) (context.Context, 
 func (w *writer) fenceDuring(ctx context.Context) (wctx context.Context, stop func()) {
 	var live []*fence
 	for _, c := range w.pending {
-		if f := c.fence; f != nil && f.done != nil && f.ended.Load() == 0 && !slices.Contains(live, f) {
+		if f := c.fence; f != nil && f.ended.Load() == 0 && !slices.Contains(live, f) {
 			live = append(live, f)
 		}
 	}
