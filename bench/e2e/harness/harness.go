@@ -90,7 +90,7 @@ type Options struct {
 	// How to reach a Kafka and a ClickHouse that want TLS or
 	// authentication: the harness's own clients use KafkaSecurity and the
 	// ClickHouse fields; its earshot processes get the same settings as
-	// flags (ChildKafkaArgs for run and gen, ChildClickHouseArgs for run)
+	// flags (ChildKafkaArgs for every child, ChildClickHouseArgs for run)
 	// and secrets in their environment (ChildEnv, added to the harness's).
 	KafkaSecurity       stream.Security
 	ClickHouseUser      string // default "default"
@@ -356,7 +356,7 @@ func pipelineArgs(o Options, topic, group, db, rulesFile string) []string {
 	args := []string{"run", "--kafka-brokers", o.Brokers, "--topic", topic, "--group", group,
 		"--clickhouse-addr", o.ClickHouse, "--clickhouse-database", db, "--rules", rulesFile,
 		"--http-addr", o.admin}
-	return append(append(args, o.ChildKafkaArgs...), o.ChildClickHouseArgs...)
+	return append(args, o.ChildClickHouseArgs...)
 }
 
 // freeAddr returns a local address no one listens on now, for the pipeline
@@ -384,7 +384,7 @@ func produce(ctx context.Context, o Options, topic string, count int, start time
 	args := append([]string{"gen", "--kafka-brokers", o.Brokers, "--topic", topic,
 		"--count", fmt.Sprint(count), "--throttle=false", "--rate", "1000", "--seed", fmt.Sprint(o.Seed),
 		"--rules-count", fmt.Sprint(o.Rules), "--start", start.Format(time.RFC3339), "--burst-at", "10m", "--burst-every", "30m"}, extra...)
-	if err := o.command(ctx, append(args, o.ChildKafkaArgs...)...).Run(); err != nil {
+	if err := o.command(ctx, args...).Run(); err != nil {
 		return fmt.Errorf("generator: %w", err)
 	}
 	return nil
@@ -402,7 +402,9 @@ func wait(ctx context.Context, d time.Duration) error {
 
 // command returns cmd with the harness's stderr.
 func (o *Options) command(ctx context.Context, args ...string) *exec.Cmd {
-	c := exec.CommandContext(ctx, o.Earshot, args...)
+	// Every child is `earshot run` or `earshot gen`: both take the Kafka
+	// settings.
+	c := exec.CommandContext(ctx, o.Earshot, append(slices.Clone(args), o.ChildKafkaArgs...)...)
 	if len(o.ChildEnv) > 0 {
 		c.Env = append(os.Environ(), o.ChildEnv...)
 	}
