@@ -2,6 +2,7 @@ package stream
 
 import (
 	"crypto/tls"
+	"strings"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -40,4 +41,14 @@ func (s Security) Transport() kafka.RoundTripper {
 		return nil
 	}
 	return &kafka.Transport{TLS: s.TLS, SASL: s.SASL, DialTimeout: 10 * time.Second}
+}
+
+// CertificateRefused reports whether err carries a TLS server's alert about
+// the client's certificate: the server wants one and was given none, or
+// does not trust the one it was given. Go reports a received alert only as
+// text ("remote error: tls: bad certificate").
+func CertificateRefused(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "remote error: tls: ") &&
+		(strings.Contains(s, "certificate") || strings.Contains(s, "unknown ca"))
 }

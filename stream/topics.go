@@ -54,7 +54,14 @@ func dialAny(ctx context.Context, brokers []string, sec Security) error {
 		if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
 			// A listener closes a connection that speaks another protocol
 			// than its own, or skips the SASL exchange it wants.
-			err = fmt.Errorf("%s closed the connection (%w): do --kafka-tls and --kafka-sasl match its listener (PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL)?", b, err)
+			hint := "do --kafka-tls and --kafka-sasl match its listener (PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL)?"
+			if sec.TLS != nil && len(sec.TLS.Certificates) > 0 {
+				// A refused client certificate, when the alert comes after the first write.
+				hint = "does it trust the client certificate of --kafka-tls-cert, and " + hint[3:]
+			}
+			err = fmt.Errorf("%s closed the connection (%w): %s", b, err, hint)
+		} else if CertificateRefused(err) {
+			err = fmt.Errorf("%s refused the client certificate (%w): a listener with ssl.client.auth wants the one named by --kafka-tls-cert and --kafka-tls-key", b, err)
 		}
 		errs = append(errs, err)
 	}

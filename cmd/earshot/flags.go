@@ -32,8 +32,9 @@ func envName(flagName string) string {
 	return "EARSHOT_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
-// parse parses args, then fills every flag not given on the command line
-// from its environment variable.
+// parse parses args, fills every flag not given on the command line from
+// its environment variable, then lets the flags that depend on others
+// check them.
 func parse(fs *flag.FlagSet, args []string) error {
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage of earshot %s (each flag also reads EARSHOT_<FLAG>):\n", fs.Name())
@@ -58,6 +59,12 @@ func parse(fs *flag.FlagSet, args []string) error {
 			}
 		}
 	})
+	// Flags whose meaning depends on others are checked once all are set.
+	fs.VisitAll(func(f *flag.Flag) {
+		if c, ok := f.Value.(interface{ check() error }); ok && err == nil {
+			err = c.check()
+		}
+	})
 	return err
 }
 
@@ -80,8 +87,7 @@ type kafkaFlags struct {
 	brokers listFlag
 	topic   string
 
-	tls                                bool
-	tlsCA                              string
+	tls                                tlsFlags
 	saslMechanism, saslUser, saslPassw string
 }
 
@@ -94,8 +100,7 @@ func (k *kafkaFlags) register(fs *flag.FlagSet, defaultTopic string) {
 
 // registerSecurity registers the TLS and SASL flags alone.
 func (k *kafkaFlags) registerSecurity(fs *flag.FlagSet) {
-	fs.BoolVar(&k.tls, "kafka-tls", false, "connect to the brokers over TLS, verified against the system's roots (or --kafka-tls-ca)")
-	fs.StringVar(&k.tlsCA, "kafka-tls-ca", "", "PEM `file` of the certificates the brokers' are verified against (implies --kafka-tls)")
+	k.tls.register(fs, "kafka", "brokers", "connect to the brokers over TLS, verified against the system's roots (or --kafka-tls-ca)", nil)
 	fs.StringVar(&k.saslMechanism, "kafka-sasl", "", "SASL `mechanism` to authenticate with: plain, scram-sha-256 or scram-sha-512 (default none)")
 	fs.StringVar(&k.saslUser, "kafka-sasl-user", "", "SASL `user`")
 	fs.StringVar(&k.saslPassw, "kafka-sasl-password", "", "SASL `password` (better from EARSHOT_KAFKA_SASL_PASSWORD than on the command line)")
@@ -104,13 +109,7 @@ func (k *kafkaFlags) registerSecurity(fs *flag.FlagSet) {
 // childArgs are the TLS and SASL flags as given, for an earshot process
 // this one starts; the password is not among them (childEnv).
 func (k *kafkaFlags) childArgs() []string {
-	var args []string
-	if k.tls {
-		args = append(args, "--kafka-tls")
-	}
-	if k.tlsCA != "" {
-		args = append(args, "--kafka-tls-ca", k.tlsCA)
-	}
+	args := k.tls.childArgs()
 	if k.saslMechanism != "" {
 		args = append(args, "--kafka-sasl", k.saslMechanism, "--kafka-sasl-user", k.saslUser)
 	}
@@ -121,15 +120,9 @@ func (k *kafkaFlags) childArgs() []string {
 // is a usage error naming the flag.
 func (k *kafkaFlags) security() (stream.Security, error) {
 	var sec stream.Security
-	if k.tls || k.tlsCA != "" {
-		sec.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
-		if k.tlsCA != "" {
-			pool, err := certPool(k.tlsCA)
-			if err != nil {
-				return sec, usageErr("--kafka-tls-ca: %v", err)
-			}
-			sec.TLS.RootCAs = pool
-		}
+	var err error
+	if sec.TLS, err = k.tls.config(); err != nil {
+		return sec, err
 	}
 	if k.saslMechanism == "" {
 		if k.saslUser != "" || k.saslPassw != "" {
@@ -168,46 +161,107 @@ func clickhouseFlags(fs *flag.FlagSet, c *sink.Config) {
 	clickhouseAuthFlags(fs, c)
 }
 
-// clickhouseAuthFlags registers the user, password and TLS flags into c;
-// childArgs returns them as given (the password aside), for an earshot
-// process this one starts.
+// clickhouseAuthFlags registers the user, password and TLS flags into c
+// (c.TLS is set once the flags are parsed); childArgs returns them as
+// given (the password aside), for an earshot process this one starts.
 func clickhouseAuthFlags(fs *flag.FlagSet, c *sink.Config) (childArgs func() []string) {
-	var tlsOn bool
-	var caPath string
-	childArgs = func() []string {
-		args := []string{"--clickhouse-user", c.User}
-		if caPath != "" {
-			args = append(args, "--clickhouse-tls-ca", caPath)
-		} else if tlsOn {
-			args = append(args, "--clickhouse-tls")
-		}
-		return args
-	}
+	t := new(tlsFlags)
 	fs.StringVar(&c.User, "clickhouse-user", "default", "ClickHouse `user`")
 	fs.StringVar(&c.Password, "clickhouse-password", "", "ClickHouse `password` (better from EARSHOT_CLICKHOUSE_PASSWORD than on the command line)")
-	fs.BoolFunc("clickhouse-tls", "connect over TLS (the server's secure native port, usually 9440), verified against the system's roots (or --clickhouse-tls-ca)",
-		func(v string) error {
-			on, err := strconv.ParseBool(v)
-			switch {
-			case err != nil:
-				return err
-			case !on:
-				c.TLS, caPath = nil, ""
-			case c.TLS == nil:
-				c.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
-			}
-			tlsOn = on
-			return nil
-		})
-	fs.Func("clickhouse-tls-ca", "PEM `file` of the certificates the server's is verified against (implies --clickhouse-tls)", func(path string) error {
-		pool, err := certPool(path)
+	t.register(fs, "clickhouse", "server", "connect over TLS (the server's secure native port, usually 9440), verified against the system's roots (or --clickhouse-tls-ca)", &c.TLS)
+	return func() []string { return append([]string{"--clickhouse-user", c.User}, t.childArgs()...) }
+}
+
+// tlsFlags are one kind of server's TLS flags: --P-tls, the CA to verify
+// the server against (--P-tls-ca), and a client certificate with its key
+// (--P-tls-cert, --P-tls-key) for servers that authenticate clients by
+// certificate (mutual TLS, as Aiven's Kafka and MSK's mTLS listeners ask).
+// Any of them turns TLS on.
+type tlsFlags struct {
+	prefix        string
+	on            bool
+	ca, cert, key string
+	// dst, when set, receives the configuration once the flags are
+	// parsed (parse calls check).
+	dst **tls.Config
+}
+
+func (t *tlsFlags) register(fs *flag.FlagSet, prefix, servers, usage string, dst **tls.Config) {
+	t.prefix, t.dst = prefix, dst
+	fs.Var(tlsSwitch{t}, prefix+"-tls", usage)
+	fs.StringVar(&t.ca, prefix+"-tls-ca", "", "PEM `file` of the certificates the "+servers+"' are verified against (implies --"+prefix+"-tls)")
+	fs.StringVar(&t.cert, prefix+"-tls-cert", "", "PEM `file` of a client certificate (and its chain) to present to "+servers+
+		" that ask for one, for mutual TLS (implies --"+prefix+"-tls; needs --"+prefix+"-tls-key)")
+	fs.StringVar(&t.key, prefix+"-tls-key", "", "PEM `file` of the client certificate's private key")
+}
+
+// config builds the TLS configuration the flags ask for, nil for none; a
+// mistake is a usage error naming the flag.
+func (t *tlsFlags) config() (*tls.Config, error) {
+	if !t.on && t.ca == "" && t.cert == "" && t.key == "" {
+		return nil, nil
+	}
+	c := &tls.Config{MinVersion: tls.VersionTLS12}
+	if t.ca != "" {
+		pool, err := certPool(t.ca)
 		if err != nil {
-			return err
+			return nil, usageErr("--%s-tls-ca: %v", t.prefix, err)
 		}
-		c.TLS, caPath = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool}, path
-		return nil
-	})
-	return childArgs
+		c.RootCAs = pool
+	}
+	switch {
+	case t.cert == "" && t.key == "":
+	case t.cert == "" || t.key == "":
+		return nil, usageErr("--%[1]s-tls-cert and --%[1]s-tls-key go together: the client certificate and its private key", t.prefix)
+	default:
+		pair, err := tls.LoadX509KeyPair(t.cert, t.key)
+		if err != nil {
+			return nil, usageErr("--%s-tls-cert %s with --%s-tls-key %s: %v", t.prefix, t.cert, t.prefix, t.key, err)
+		}
+		c.Certificates = []tls.Certificate{pair}
+	}
+	return c, nil
+}
+
+// childArgs are the flags as given.
+func (t *tlsFlags) childArgs() []string {
+	var args []string
+	if t.on {
+		args = append(args, "--"+t.prefix+"-tls")
+	}
+	for _, f := range []struct{ name, v string }{{"ca", t.ca}, {"cert", t.cert}, {"key", t.key}} {
+		if f.v != "" {
+			args = append(args, "--"+t.prefix+"-tls-"+f.name, f.v)
+		}
+	}
+	return args
+}
+
+// tlsSwitch is the --P-tls flag; it checks the group once all flags are
+// parsed, so that a mistake fails at start whatever the order of flags.
+type tlsSwitch struct{ t *tlsFlags }
+
+func (s tlsSwitch) String() string {
+	if s.t == nil {
+		return "false"
+	}
+	return strconv.FormatBool(s.t.on)
+}
+
+func (s tlsSwitch) Set(v string) error {
+	on, err := strconv.ParseBool(v)
+	s.t.on = on
+	return err
+}
+
+func (s tlsSwitch) IsBoolFlag() bool { return true }
+
+func (s tlsSwitch) check() error {
+	c, err := s.t.config()
+	if err == nil && s.t.dst != nil {
+		*s.t.dst = c
+	}
+	return err
 }
 
 // certPool reads a PEM file of CA certificates.

@@ -102,8 +102,8 @@ func cmdRun(ctx context.Context, args []string) error {
 	}
 	defer stopHTTP()
 	slog.Info("earshot running", "topic", pc.Topic, "group", pc.Group, "brokers", pc.Brokers,
-		"kafka_tls", pc.Security.TLS != nil, "kafka_sasl", cmp.Or(kf.saslMechanism, "none"),
-		"clickhouse", sc.Addr, "clickhouse_tls", sc.TLS != nil, "database", sc.Database, "http", *httpAddr,
+		"kafka_tls", tlsMode(pc.Security.TLS), "kafka_sasl", cmp.Or(kf.saslMechanism, "none"),
+		"clickhouse", sc.Addr, "clickhouse_tls", tlsMode(sc.TLS), "database", sc.Database, "http", *httpAddr,
 		"detect", af.detect, "detect_only", pc.DetectOnly, "alerts_topic", p.alertsTopic, "webhooks", len(af.webhooks))
 	err = p.pipeline.Run(ctx)
 	slog.Info("earshot stopped", "consumed", p.pipeline.Stats().Consumed.Load(),
@@ -360,6 +360,17 @@ func openStore(ctx context.Context, sc sink.Config) (*sink.Client, error) {
 	return store, nil
 }
 
+// tlsMode names how a connection is secured, for the start-up log line.
+func tlsMode(c *tls.Config) string {
+	switch {
+	case c == nil:
+		return "off"
+	case len(c.Certificates) > 0:
+		return "mutual"
+	}
+	return "on"
+}
+
 // storeHint guesses what to fix when ClickHouse cannot be opened.
 func storeHint(sc sink.Config, err error) string {
 	var rh tls.RecordHeaderError
@@ -368,6 +379,11 @@ func storeHint(sc sink.Config, err error) string {
 		return "--clickhouse-tls to a port that is not TLS? the secure native port is usually 9440"
 	case sc.TLS == nil && (errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF)):
 		return "a TLS port without --clickhouse-tls?"
+	case sc.TLS != nil && len(sc.TLS.Certificates) > 0 && (errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF)):
+		// The server's alert may come after the client's first write.
+		return "the server closed the connection: does it trust the client certificate of --clickhouse-tls-cert?"
+	case sc.TLS != nil && stream.CertificateRefused(err):
+		return "the server refused the client certificate: it wants the one named by --clickhouse-tls-cert and --clickhouse-tls-key"
 	case sc.TLS != nil && strings.Contains(err.Error(), "x509:"):
 		return "the server's certificate is not trusted: --clickhouse-tls-ca names the CA to trust"
 	}

@@ -18,26 +18,38 @@ import (
 )
 
 // TestSecureConnections runs earshot against a Kafka broker whose
-// listeners want TLS and SASL, TLS alone, or SASL alone (deploy/local/up
-// kafka with EARSHOT_KAFKA_SASL_SSL_PORT, _SSL_PORT, _SASL_PLAINTEXT_PORT:
-// a self-signed certificate, user earshot) and a ClickHouse server on its
-// TLS port (EARSHOT_CLICKHOUSE_TLS_PORT), both of the test's own. Two
-// `earshot run` processes, authenticated with SCRAM-SHA-512 over TLS, read
-// the stream, write dead letters and alerts, and store over TLS exactly
-// the ground truth; `earshot gen` produces over each listener, with PLAIN
-// and SCRAM, with and without --pregenerate; a small `earshot bench` runs
-// through both; and wrong settings fail at start, saying what failed.
+// listeners want TLS and SASL, TLS alone, SASL alone, or TLS with the
+// client's certificate (deploy/local/up kafka with
+// EARSHOT_KAFKA_SASL_SSL_PORT, _SSL_PORT, _SASL_PLAINTEXT_PORT, _MTLS_PORT:
+// a self-signed certificate, user earshot, a client certificate) and a
+// ClickHouse server on its TLS port, which wants the client's certificate
+// too (EARSHOT_CLICKHOUSE_TLS_PORT, EARSHOT_CLICKHOUSE_TLS_CLIENT_CERT),
+// both of the test's own. Two `earshot run` processes in one group, one
+// authenticated with SCRAM-SHA-512 over TLS and one by its certificate,
+// read the stream, write dead letters and alerts, and store over mutual
+// TLS exactly the ground truth; `earshot gen` produces over each listener,
+// with PLAIN and SCRAM, with and without --pregenerate; a small `earshot
+// bench` runs through both; and wrong settings fail at start, saying what
+// failed.
 func TestSecureConnections(t *testing.T) {
 	e2e.Services(t) // the integration tests' switch
 	kf := startService(t, "kafka", "EARSHOT_KAFKA_PORT", "EARSHOT_KAFKA_CONTROLLER_PORT", "EARSHOT_KAFKA_SASL_SSL_PORT",
-		"EARSHOT_KAFKA_SSL_PORT", "EARSHOT_KAFKA_SASL_PLAINTEXT_PORT")
+		"EARSHOT_KAFKA_SSL_PORT", "EARSHOT_KAFKA_SASL_PLAINTEXT_PORT", "EARSHOT_KAFKA_MTLS_PORT")
 	secure := "127.0.0.1:" + envValue(kf.env, "EARSHOT_KAFKA_SASL_SSL_PORT")
 	tlsOnly := "127.0.0.1:" + envValue(kf.env, "EARSHOT_KAFKA_SSL_PORT")
 	saslOnly := "127.0.0.1:" + envValue(kf.env, "EARSHOT_KAFKA_SASL_PLAINTEXT_PORT")
+	mutual := "127.0.0.1:" + envValue(kf.env, "EARSHOT_KAFKA_MTLS_PORT")
 	ca := filepath.Join(envValue(kf.env, "EARSHOT_LOCAL_DIR"), "kafka", "tls", "ca.pem")
+	// Each service trusts its own client certificate alone.
+	cert := func(svc *service, flag string) []string {
+		dir := filepath.Join(envValue(svc.env, "EARSHOT_LOCAL_DIR"), "tls")
+		return []string{"--" + flag + "-tls-cert", filepath.Join(dir, "client.pem"), "--" + flag + "-tls-key", filepath.Join(dir, "client.key")}
+	}
+	t.Setenv("EARSHOT_CLICKHOUSE_TLS_CLIENT_CERT", "required")
 	ch := startService(t, "clickhouse", "EARSHOT_CLICKHOUSE_TCP_PORT", "EARSHOT_CLICKHOUSE_HTTP_PORT", "EARSHOT_CLICKHOUSE_TLS_PORT")
 	chSecure := "127.0.0.1:" + envValue(ch.env, "EARSHOT_CLICKHOUSE_TLS_PORT")
 	chCA := filepath.Join(envValue(ch.env, "EARSHOT_LOCAL_DIR"), "clickhouse", "tls", "ca.pem")
+	chMutual := append([]string{"--clickhouse-addr", chSecure, "--clickhouse-tls-ca", chCA}, cert(ch, "clickhouse")...)
 	const password = "earshot-local" // deploy/local's default
 	flags := func(mechanism string) []string {
 		return []string{"--kafka-brokers", secure, "--kafka-tls-ca", ca, "--kafka-sasl", mechanism,
@@ -54,6 +66,7 @@ func TestSecureConnections(t *testing.T) {
 			{"sasl-ssl-scram-sha-256", append(flags("scram-sha-256"), "--pregenerate", "--rate", "20000")},
 			{"ssl", []string{"--kafka-brokers", tlsOnly, "--kafka-tls-ca", ca, "--throttle=false"}},
 			{"sasl-plaintext", append([]string{"--kafka-brokers", saslOnly, "--pregenerate", "--rate", "20000"}, sasl...)},
+			{"mtls", append([]string{"--kafka-brokers", mutual, "--kafka-tls-ca", ca, "--pregenerate", "--rate", "20000"}, cert(kf, "kafka")...)},
 		} {
 			topic := "sec-gen-" + c.name
 			args := append([]string{"gen", "--topic", topic, "--count", "3000", "--rules-count", "20"}, c.args...)
@@ -91,6 +104,10 @@ func TestSecureConnections(t *testing.T) {
 			{[]string{"--kafka-brokers", secure, "--kafka-sasl-user", "earshot"}, "need --kafka-sasl"},
 			{[]string{"--kafka-brokers", secure, "--kafka-tls-ca", filepath.Join(t.TempDir(), "none.pem")}, "--kafka-tls-ca: open"},
 			{[]string{"--kafka-brokers", secure, "--kafka-tls-ca", writeFile(t, "bad.pem", "not a certificate")}, "holds no PEM certificate"},
+			{[]string{"--kafka-brokers", mutual, "--kafka-tls-ca", ca}, "refused the client certificate"},
+			{append([]string{"--kafka-brokers", mutual, "--kafka-tls-ca", ca}, cert(ch, "kafka")...), "client certificate"},
+			{append([]string{"--kafka-brokers", mutual}, cert(kf, "kafka")[:2]...), "--kafka-tls-cert and --kafka-tls-key go together"},
+			{[]string{"--kafka-brokers", mutual, "--kafka-tls-cert", cert(kf, "kafka")[3], "--kafka-tls-key", cert(kf, "kafka")[1]}, "PEM inputs may have been switched"},
 		} {
 			start := time.Now()
 			_, errOut, status := earshot(t, "", append(slices.Clone(base), c.args...)...)
@@ -108,7 +125,11 @@ func TestSecureConnections(t *testing.T) {
 			args []string
 			want string
 		}{
-			{[]string{"--clickhouse-addr", chSecure, "--clickhouse-tls-ca", chCA}, ""},
+			{chMutual, ""},
+			{[]string{"--clickhouse-addr", chSecure, "--clickhouse-tls-ca", chCA}, "the server refused the client certificate"},
+			// The server's alert, or its closing the connection, depending on timing.
+			{append(chMutual[:4:4], cert(kf, "clickhouse")...), "client certificate"},
+			{append(chMutual[:4:4], cert(ch, "clickhouse")[2:]...), "--clickhouse-tls-cert and --clickhouse-tls-key go together"},
 			{[]string{"--clickhouse-addr", chSecure}, "a TLS port without --clickhouse-tls?"},
 			{[]string{"--clickhouse-addr", chSecure, "--clickhouse-tls"}, "the server's certificate is not trusted"},
 			{[]string{"--clickhouse-addr", ch.addr, "--clickhouse-tls-ca", chCA}, "--clickhouse-tls to a port that is not TLS?"},
@@ -126,7 +147,7 @@ func TestSecureConnections(t *testing.T) {
 		out := t.TempDir()
 		args := append([]string{"bench", "--posts", "20000", "--runs", "1", "--rules", "200",
 			"--latency-rates", "2000", "--latency-duration", "3s", "--out", out,
-			"--clickhouse-addr", chSecure, "--clickhouse-tls-ca", chCA}, flags("scram-sha-512")...)
+		}, append(chMutual, flags("scram-sha-512")...)...)
 		stdout, errOut, status := earshot(t, "", args...)
 		if status != 0 {
 			t.Fatalf("bench: status %d\n%s\n%s", status, stdout, errOut)
@@ -176,9 +197,14 @@ func TestSecureConnections(t *testing.T) {
 				r.procs.args[i+1] = chSecure
 			}
 		}
-		r.procs.args = append(r.procs.args, flags("scram-sha-512")[2:]...)
-		r.procs.args = append(r.procs.args, "--clickhouse-tls-ca", chCA)
+		base := append(slices.Clone(r.procs.args), chMutual[2:]...)
+		r.procs.args = append(slices.Clone(base), flags("scram-sha-512")[2:]...)
 		r.procs.start()
+		// The second process reads the same group through the listener
+		// that authenticates it by its certificate.
+		r.procs.args = append(base, "--kafka-tls-ca", ca)
+		r.procs.args = append(r.procs.args, cert(kf, "kafka")...)
+		r.procs.args[slices.Index(r.procs.args, "--kafka-brokers")+1] = mutual
 		r.procs.start()
 		r.finish(r.produce(), "none")
 		// Every malformed message, in the dead-letter topic the processes

@@ -25,11 +25,14 @@ KAFKA_CONTROLLER_PORT=${EARSHOT_KAFKA_CONTROLLER_PORT:-9093}
 KAFKA_HEAP=${EARSHOT_KAFKA_HEAP:-512m}
 # Listeners besides PLAINTEXT, for clients that must authenticate or
 # encrypt as production clusters ask: SASL_SSL, SSL (TLS alone) and
-# SASL_PLAINTEXT (SASL alone), each off unless given a port. The TLS
-# certificate is self-signed, $KAFKA_DIR/tls/ca.pem; the SASL user is
-# earshot (PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512), the password below.
+# SASL_PLAINTEXT (SASL alone), and MTLS (TLS that wants the client's
+# certificate), each off unless given a port. The TLS certificate is
+# self-signed, $KAFKA_DIR/tls/ca.pem; the SASL user is earshot (PLAIN,
+# SCRAM-SHA-256 and SCRAM-SHA-512), the password below; the client
+# certificate MTLS trusts is $LOCAL_DIR/tls/client.pem (key client.key).
 KAFKA_SASL_SSL_PORT=${EARSHOT_KAFKA_SASL_SSL_PORT:-}
 KAFKA_SSL_PORT=${EARSHOT_KAFKA_SSL_PORT:-}
+KAFKA_MTLS_PORT=${EARSHOT_KAFKA_MTLS_PORT:-}
 KAFKA_SASL_PLAINTEXT_PORT=${EARSHOT_KAFKA_SASL_PLAINTEXT_PORT:-}
 KAFKA_SASL_PASSWORD=${EARSHOT_KAFKA_SASL_PASSWORD:-earshot-local}
 KAFKA_START_TIMEOUT=${EARSHOT_KAFKA_START_TIMEOUT:-120}
@@ -38,8 +41,11 @@ CH_DIR=$LOCAL_DIR/clickhouse
 CH_TCP_PORT=${EARSHOT_CLICKHOUSE_TCP_PORT:-9000}
 CH_HTTP_PORT=${EARSHOT_CLICKHOUSE_HTTP_PORT:-8123}
 # A native-protocol port over TLS besides the plain one: off unless a port
-# is given. Its self-signed certificate is $CH_DIR/tls/ca.pem.
+# is given. Its self-signed certificate is $CH_DIR/tls/ca.pem. With
+# EARSHOT_CLICKHOUSE_TLS_CLIENT_CERT=required it also wants the client's
+# certificate: $LOCAL_DIR/tls/client.pem (key client.key), as Kafka's MTLS.
 CH_TLS_PORT=${EARSHOT_CLICKHOUSE_TLS_PORT:-}
+CH_TLS_CLIENT_CERT=${EARSHOT_CLICKHOUSE_TLS_CLIENT_CERT:-none}
 CH_START_TIMEOUT=${EARSHOT_CLICKHOUSE_START_TIMEOUT:-60}
 
 STOP_TIMEOUT=${EARSHOT_STOP_TIMEOUT:-60}
@@ -247,16 +253,17 @@ kafka_write_config() {
 	local advertised="PLAINTEXT://127.0.0.1:$KAFKA_PORT"
 	local protocols="CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
 	local name port
-	for name in SASL_SSL SSL SASL_PLAINTEXT; do
+	for name in SASL_SSL SSL SASL_PLAINTEXT MTLS; do
 		case $name in
 		SASL_SSL) port=$KAFKA_SASL_SSL_PORT ;;
 		SSL) port=$KAFKA_SSL_PORT ;;
 		SASL_PLAINTEXT) port=$KAFKA_SASL_PLAINTEXT_PORT ;;
+		MTLS) port=$KAFKA_MTLS_PORT ;;
 		esac
 		[[ -n $port ]] || continue
 		listeners+=",$name://127.0.0.1:$port"
 		advertised+=",$name://127.0.0.1:$port"
-		protocols+=",$name:$name"
+		if [[ $name == MTLS ]]; then protocols+=",MTLS:SSL"; else protocols+=",$name:$name"; fi
 	done
 	cat >"$KAFKA_DIR/server.properties" <<EOF
 # Written by deploy/local/up on every start; edit deploy/local/lib.sh instead.
@@ -298,15 +305,25 @@ num.replica.fetchers=1
 log.cleaner.threads=1
 log.cleaner.dedupe.buffer.size=16777216
 EOF
-	if [[ -n $KAFKA_SASL_SSL_PORT$KAFKA_SSL_PORT ]]; then
+	if [[ -n $KAFKA_SASL_SSL_PORT$KAFKA_SSL_PORT$KAFKA_MTLS_PORT ]]; then
 		kafka_tls
 		cat >>"$KAFKA_DIR/server.properties" <<EOF
 
-# TLS of the SASL_SSL and SSL listeners.
+# TLS of the SASL_SSL, SSL and MTLS listeners.
 ssl.keystore.type=PKCS12
 ssl.keystore.location=$KAFKA_DIR/tls/broker.p12
 ssl.keystore.password=$KAFKA_SASL_PASSWORD
 ssl.key.password=$KAFKA_SASL_PASSWORD
+EOF
+	fi
+	if [[ -n $KAFKA_MTLS_PORT ]]; then
+		client_cert
+		cat >>"$KAFKA_DIR/server.properties" <<EOF
+
+# MTLS: a client must present the local client certificate.
+listener.name.mtls.ssl.client.auth=required
+listener.name.mtls.ssl.truststore.type=PEM
+listener.name.mtls.ssl.truststore.location=$LOCAL_DIR/tls/client.pem
 EOF
 	fi
 	if kafka_sasl; then
@@ -352,7 +369,7 @@ EOF
 # kafka_sasl returns 0 when a listener wants SASL.
 kafka_sasl() { [[ -n $KAFKA_SASL_SSL_PORT$KAFKA_SASL_PLAINTEXT_PORT ]]; }
 
-# kafka_tls makes the SASL_SSL and SSL listeners' key and self-signed certificate
+# kafka_tls makes the SASL_SSL, SSL and MTLS listeners' key and self-signed certificate
 # (for localhost and 127.0.0.1) once, and the certificate in PEM for
 # clients: $KAFKA_DIR/tls/ca.pem.
 kafka_tls() {
@@ -368,6 +385,20 @@ kafka_tls() {
 	keytool -exportcert -rfc -alias broker -keystore "$dir/broker.p12" -storetype PKCS12 \
 		-storepass "$KAFKA_SASL_PASSWORD" -file "$dir/ca.pem" >/dev/null 2>&1 ||
 		die "kafka: keytool cannot export the certificate to $dir/ca.pem"
+}
+
+# client_cert makes the self-signed client certificate Kafka's MTLS
+# listener and ClickHouse's TLS port (when told to) trust, once:
+# $LOCAL_DIR/tls/client.pem and client.key, for earshot's --kafka-tls-cert,
+# --kafka-tls-key, --clickhouse-tls-cert and --clickhouse-tls-key.
+client_cert() {
+	local dir=$LOCAL_DIR/tls
+	[[ -s $dir/client.pem && -s $dir/client.key ]] && return 0
+	command -v openssl >/dev/null 2>&1 || apt_install openssl
+	mkdir -p -- "$dir"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=earshot \
+		-keyout "$dir/client.key" -out "$dir/client.pem" >/dev/null 2>&1 ||
+		die "openssl cannot make the client certificate in $dir"
 }
 
 # kafka_java CLASS ARGS... runs a Kafka tool class on the cached classpath.
@@ -510,13 +541,22 @@ ch_tls_config() {
 			-keyout "$dir/server.key" -out "$dir/ca.pem" >/dev/null 2>&1 ||
 			die "clickhouse: openssl cannot make the TLS key in $dir"
 	fi
+	local verify=none clientCA=
+	case $CH_TLS_CLIENT_CERT in
+	none) ;;
+	required)
+		client_cert
+		verify=strict clientCA="<caConfig>$LOCAL_DIR/tls/client.pem</caConfig>"
+		;;
+	*) die "EARSHOT_CLICKHOUSE_TLS_CLIENT_CERT=$CH_TLS_CLIENT_CERT: want none or required" ;;
+	esac
 	cat <<EOF
     <tcp_port_secure>$CH_TLS_PORT</tcp_port_secure>
     <openSSL>
         <server>
             <certificateFile>$dir/ca.pem</certificateFile>
             <privateKeyFile>$dir/server.key</privateKeyFile>
-            <verificationMode>none</verificationMode>
+            <verificationMode>$verify</verificationMode>$clientCA
             <loadDefaultCAFile>false</loadDefaultCAFile>
             <cacheSessions>true</cacheSessions>
             <disableProtocols>sslv2,sslv3,tlsv1,tlsv1_1</disableProtocols>
@@ -528,6 +568,8 @@ EOF
 
 ch_write_config() {
 	mkdir -p -- "$CH_DIR"/{data,tmp,user_files,format_schemas} "$LOG_DIR"
+	local tls
+	tls=$(ch_tls_config) || exit 1
 	cat >"$CH_DIR/config.xml" <<EOF
 <?xml version="1.0"?>
 <!-- Written by deploy/local/up on every start; edit deploy/local/lib.sh instead. -->
@@ -543,7 +585,7 @@ ch_write_config() {
     <listen_host>127.0.0.1</listen_host>
     <http_port>$CH_HTTP_PORT</http_port>
     <tcp_port>$CH_TCP_PORT</tcp_port>
-$(ch_tls_config)
+$tls
     <path>$CH_DIR/data/</path>
     <tmp_path>$CH_DIR/tmp/</tmp_path>
     <user_files_path>$CH_DIR/user_files/</user_files_path>
