@@ -58,7 +58,10 @@ func TestDeploymentFiles(t *testing.T) {
 	k8s, k8sRules := k8sContainers(t)
 	containers = append(containers, k8s...)
 	rules = append(rules, k8sRules...)
-	if len(containers) < 5 || len(rules) < 2 {
+	if !slices.ContainsFunc(k8s, func(c earshotContainer) bool { return strings.Contains(c.where, "CronJob earshot-prune") }) {
+		t.Errorf("the CronJob's container was not found: %d containers in %s", len(k8s), k8sFile)
+	}
+	if len(containers) < 6 || len(rules) < 2 {
 		t.Fatalf("found %d earshot containers and %d rules files: the files' layout changed", len(containers), len(rules))
 	}
 	for _, c := range containers {
@@ -210,6 +213,11 @@ func k8sContainers(t *testing.T) ([]earshotContainer, []rulesText) {
 			SecretRef    *struct{ Name string } `yaml:"secretRef"`
 		} `yaml:"envFrom"`
 	}
+	type podTemplate struct {
+		Spec struct {
+			Containers []container `yaml:"containers"`
+		} `yaml:"spec"`
+	}
 	type object struct {
 		Kind     string `yaml:"kind"`
 		Metadata struct {
@@ -218,11 +226,12 @@ func k8sContainers(t *testing.T) ([]earshotContainer, []rulesText) {
 		Data       map[string]string `yaml:"data"`
 		StringData map[string]string `yaml:"stringData"`
 		Spec       struct {
-			Template struct {
+			Template    podTemplate `yaml:"template"`
+			JobTemplate struct { // a CronJob's
 				Spec struct {
-					Containers []container `yaml:"containers"`
+					Template podTemplate `yaml:"template"`
 				} `yaml:"spec"`
-			} `yaml:"template"`
+			} `yaml:"jobTemplate"`
 		} `yaml:"spec"`
 	}
 	var objs []object
@@ -252,7 +261,7 @@ func k8sContainers(t *testing.T) ([]earshotContainer, []rulesText) {
 	}
 	var out []earshotContainer
 	for _, o := range objs {
-		for _, c := range o.Spec.Template.Spec.Containers {
+		for _, c := range slices.Concat(o.Spec.Template.Spec.Containers, o.Spec.JobTemplate.Spec.Template.Spec.Containers) {
 			ec := earshotContainer{where: k8sFile + ": " + o.Kind + " " + o.Metadata.Name + ", container " + c.Name, args: c.Args}
 			for _, e := range c.Env {
 				ec.env = append(ec.env, e.Name)

@@ -100,7 +100,7 @@ func (k *kafkaFlags) register(fs *flag.FlagSet, defaultTopic string) {
 
 // registerSecurity registers the TLS and SASL flags alone.
 func (k *kafkaFlags) registerSecurity(fs *flag.FlagSet) {
-	k.tls.register(fs, "kafka", "brokers", "connect to the brokers over TLS, verified against the system's roots (or --kafka-tls-ca)", nil)
+	k.tls.register(fs, "kafka", "the brokers", "connect to the brokers over TLS, verified against the system's roots (or --kafka-tls-ca)", nil)
 	fs.StringVar(&k.saslMechanism, "kafka-sasl", "", "SASL `mechanism` to authenticate with: plain, scram-sha-256 or scram-sha-512 (default none)")
 	fs.StringVar(&k.saslUser, "kafka-sasl-user", "", "SASL `user`")
 	fs.StringVar(&k.saslPassw, "kafka-sasl-password", "", "SASL `password` (better from EARSHOT_KAFKA_SASL_PASSWORD than on the command line)")
@@ -168,7 +168,7 @@ func clickhouseAuthFlags(fs *flag.FlagSet, c *sink.Config) (childArgs func() []s
 	t := new(tlsFlags)
 	fs.StringVar(&c.User, "clickhouse-user", "default", "ClickHouse `user`")
 	fs.StringVar(&c.Password, "clickhouse-password", "", "ClickHouse `password` (better from EARSHOT_CLICKHOUSE_PASSWORD than on the command line)")
-	t.register(fs, "clickhouse", "server", "connect over TLS (the server's secure native port, usually 9440), verified against the system's roots (or --clickhouse-tls-ca)", &c.TLS)
+	t.register(fs, "clickhouse", "the server", "connect over TLS (the server's secure native port, usually 9440), verified against the system's roots (or --clickhouse-tls-ca)", &c.TLS)
 	return func() []string { return append([]string{"--clickhouse-user", c.User}, t.childArgs()...) }
 }
 
@@ -189,9 +189,8 @@ type tlsFlags struct {
 func (t *tlsFlags) register(fs *flag.FlagSet, prefix, servers, usage string, dst **tls.Config) {
 	t.prefix, t.dst = prefix, dst
 	fs.Var(tlsSwitch{t}, prefix+"-tls", usage)
-	fs.StringVar(&t.ca, prefix+"-tls-ca", "", "PEM `file` of the certificates the "+servers+"' are verified against (implies --"+prefix+"-tls)")
-	fs.StringVar(&t.cert, prefix+"-tls-cert", "", "PEM `file` of a client certificate (and its chain) to present to "+servers+
-		" that ask for one, for mutual TLS (implies --"+prefix+"-tls; needs --"+prefix+"-tls-key)")
+	fs.StringVar(&t.ca, prefix+"-tls-ca", "", "PEM `file` of the CA certificates to verify "+servers+" against (implies --"+prefix+"-tls)")
+	fs.StringVar(&t.cert, prefix+"-tls-cert", "", "PEM `file` of a client certificate (and its chain) for mutual TLS, with --"+prefix+"-tls-key (implies --"+prefix+"-tls)")
 	fs.StringVar(&t.key, prefix+"-tls-key", "", "PEM `file` of the client certificate's private key")
 }
 

@@ -34,6 +34,7 @@ var commands = []command{
 	{"gen", "produce a realistic synthetic firehose to Kafka or JSONL, with ground truth", cmdGen},
 	{"demo", "run generator and pipeline on local Kafka and ClickHouse with live progress", cmdDemo},
 	{"migrate", "apply the ClickHouse schema (idempotent)", cmdMigrate},
+	{"prune", "drop the months of stored mentions, aggregates and alerts older than --keep", cmdPrune},
 	{"rules", "check a rules file (rules check FILE) or test it on posts (rules test FILE)", cmdRules},
 	{"enrich", "print posts as stored: geo fields and tier, author features, language (JSONL)", cmdEnrich},
 	{"detect", "replay posts through matching and the burst detector, print alerts", cmdDetect},
