@@ -49,6 +49,5 @@ func (s Security) Transport() kafka.RoundTripper {
 // text ("remote error: tls: bad certificate").
 func CertificateRefused(err error) bool {
 	s := err.Error()
-	return strings.Contains(s, "remote error: tls: ") &&
-		(strings.Contains(s, "certificate") || strings.Contains(s, "unknown ca"))
+	return strings.Contains(s, "remote error: tls: ") && strings.Contains(s, "certificate")
 }
