@@ -34,6 +34,7 @@ var commands = []command{
 	{"gen", "produce a realistic synthetic firehose to Kafka or JSONL, with ground truth", cmdGen},
 	{"demo", "run generator and pipeline on local Kafka and ClickHouse with live progress", cmdDemo},
 	{"migrate", "apply the ClickHouse schema (idempotent)", cmdMigrate},
+	{"dead-letters", "summarise the dead-letter topic by reason, print it as JSON, or replay it", cmdDeadLetters},
 	{"prune", "drop the months of stored mentions, aggregates and alerts older than --keep", cmdPrune},
 	{"rules", "check a rules file (rules check FILE) or test it on posts (rules test FILE)", cmdRules},
 	{"enrich", "print posts as stored: geo fields and tier, author features, language (JSONL)", cmdEnrich},
@@ -45,7 +46,7 @@ var commands = []command{
 func usage() {
 	fmt.Fprintf(os.Stderr, "earshot finds the posts that mention what you listen for in a Kafka firehose\nand writes mentions and per-minute aggregates to ClickHouse.\n\nUsage: earshot COMMAND [flags]\n\nCommands:\n")
 	for _, c := range commands {
-		fmt.Fprintf(os.Stderr, "  %-9s %s\n", c.name, c.summary)
+		fmt.Fprintf(os.Stderr, "  %-12s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(os.Stderr, "\nEvery flag may be given as an environment variable: --kafka-brokers → EARSHOT_KAFKA_BROKERS.\n")
 }

@@ -1,0 +1,313 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"earshot/stream"
+)
+
+// HeaderReplayedFrom marks a message replayed from the dead-letter topic
+// with the dead letter's own coordinates (topic/partition/offset), so that
+// one that fails again can be traced.
+const headerReplayedFrom = "earshot-replayed-from"
+
+// cmdDeadLetters reads the dead-letter topic over a time range and prints
+// what it holds by reason, or each dead letter as JSON, or replays them
+// into the input topic once whatever made them fail is fixed.
+func cmdDeadLetters(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("dead-letters", flag.ContinueOnError)
+	var kf kafkaFlags
+	kf.register(fs, "posts")
+	dlq := fs.String("dead-letter-topic", "", "dead-letter `topic` (default: TOPIC.dlq)")
+	since := fs.Duration("since", 24*time.Hour, "read the dead letters written this long ago or later, up to now (0: all that Kafka keeps)")
+	var reasons listFlag
+	fs.Var(&reasons, "reason", "only the dead letters of these `reasons`, comma-separated (default all; see docs/posts.md)")
+	asJSON := fs.Bool("json", false, "print one JSON object per dead letter (source, time, reason, detail, key, value) instead of the summary")
+	replay := fs.Bool("replay", false, "write each dead letter's key, value and own headers back to --topic, on its source partition, once per source message")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	sec, err := kf.security()
+	if err != nil {
+		return err
+	}
+	topic := cmp.Or(*dlq, kf.topic+".dlq")
+	from := time.Time{}
+	if *since > 0 {
+		from = time.Now().Add(-*since)
+	}
+	var sum deadLetterSummary
+	replayed := map[int][]kafka.Message{} // by source partition, -1: unknown
+	var nReplayed int
+	seen := map[string]bool{} // source coordinates replayed: a dead letter may be written twice
+	enc := json.NewEncoder(os.Stdout)
+	err = readTopic(ctx, kf.brokers, sec, topic, from, func(m kafka.Message) error {
+		dl := parseDeadLetter(m)
+		if len(reasons) > 0 && !slices.Contains(reasons, dl.Reason) {
+			return nil
+		}
+		sum.add(dl)
+		switch {
+		case *replay:
+			if dl.Source == "" || !seen[dl.Source] {
+				seen[dl.Source] = true
+				replayed[dl.srcPartition] = append(replayed[dl.srcPartition], dl.original())
+				nReplayed++
+			}
+		case *asJSON:
+			return enc.Encode(dl)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if *replay {
+		if err := replayTo(ctx, kf.brokers, sec, kf.topic, replayed); err != nil {
+			return err
+		}
+		fmt.Printf("replayed %d dead letters of %s to %s", nReplayed, topic, kf.topic)
+		if n := sum.total - nReplayed; n > 0 {
+			fmt.Printf(" (%d more were copies of those: a dead letter may be written twice)", n)
+		}
+		fmt.Println()
+		return nil
+	}
+	if !*asJSON {
+		sum.print(os.Stdout, topic, from)
+	}
+	return nil
+}
+
+// deadLetter is a dead letter as `earshot dead-letters --json` prints it.
+type deadLetter struct {
+	// Source is where the original was read, topic/partition/offset.
+	Source string    `json:"source"`
+	At     string    `json:"dead_letter"` // the dead letter's own topic/partition/offset
+	Time   time.Time `json:"written_at"`
+	Reason string    `json:"reason"`
+	Detail string    `json:"detail,omitempty"`
+	Key    string    `json:"key"`
+	// Value is the original message; bytes that are not UTF-8 are shown
+	// as U+FFFD.
+	Value string `json:"value"`
+	// Unread is set when the original's key and headers could not be read.
+	Unread string `json:"original_unread,omitempty"`
+
+	msg          kafka.Message
+	srcPartition int
+}
+
+func parseDeadLetter(m kafka.Message) deadLetter {
+	dl := deadLetter{At: fmt.Sprintf("%s/%d/%d", m.Topic, m.Partition, m.Offset), Time: m.Time.UTC(),
+		Key: string(m.Key), Value: string(m.Value), msg: m, srcPartition: -1}
+	var topic, partition, offset string
+	for _, h := range m.Headers {
+		switch h.Key {
+		case stream.HeaderReason:
+			dl.Reason = string(h.Value)
+		case stream.HeaderDetail:
+			dl.Detail = string(h.Value)
+		case stream.HeaderSourceTopic:
+			topic = string(h.Value)
+		case stream.HeaderSourcePartition:
+			partition = string(h.Value)
+		case stream.HeaderSourceOffset:
+			offset = string(h.Value)
+		case stream.HeaderOriginalUnread:
+			dl.Unread = string(h.Value)
+		}
+	}
+	if p, err := strconv.Atoi(partition); err == nil && topic != "" && offset != "" {
+		dl.Source, dl.srcPartition = topic+"/"+partition+"/"+offset, p
+	}
+	dl.Reason = cmp.Or(dl.Reason, "(no reason header)")
+	return dl
+}
+
+// original is the message to replay: the dead letter's key, value and the
+// original's own headers (earshot's dropped), marked with where it was.
+func (dl deadLetter) original() kafka.Message {
+	m := kafka.Message{Key: dl.msg.Key, Value: dl.msg.Value}
+	for _, h := range dl.msg.Headers {
+		if !strings.HasPrefix(h.Key, "earshot-") {
+			m.Headers = append(m.Headers, h)
+		}
+	}
+	m.Headers = append(m.Headers, kafka.Header{Key: headerReplayedFrom, Value: []byte(dl.At)})
+	return m
+}
+
+// deadLetterSummary counts dead letters by reason.
+type deadLetterSummary struct {
+	total       int
+	first, last time.Time
+	byReason    map[string]*reasonCount
+}
+
+type reasonCount struct {
+	n       int
+	example deadLetter
+}
+
+func (s *deadLetterSummary) add(dl deadLetter) {
+	if s.byReason == nil {
+		s.byReason = map[string]*reasonCount{}
+	}
+	s.total++
+	if s.first.IsZero() || dl.Time.Before(s.first) {
+		s.first = dl.Time
+	}
+	if dl.Time.After(s.last) {
+		s.last = dl.Time
+	}
+	rc := s.byReason[dl.Reason]
+	if rc == nil {
+		rc = &reasonCount{example: dl}
+		s.byReason[dl.Reason] = rc
+	}
+	rc.n++
+}
+
+func (s *deadLetterSummary) print(w io.Writer, topic string, from time.Time) {
+	if s.total == 0 {
+		if from.IsZero() {
+			fmt.Fprintf(w, "%s: no dead letters\n", topic)
+		} else {
+			fmt.Fprintf(w, "%s: no dead letters since %s UTC\n", topic, from.UTC().Format(time.DateTime))
+		}
+		return
+	}
+	fmt.Fprintf(w, "%s: %d dead letters from %s to %s UTC\n", topic, s.total,
+		s.first.Format(time.DateTime), s.last.Format(time.DateTime))
+	reasons := make([]string, 0, len(s.byReason))
+	for r := range s.byReason {
+		reasons = append(reasons, r)
+	}
+	slices.SortFunc(reasons, func(a, b string) int {
+		return cmp.Or(cmp.Compare(s.byReason[b].n, s.byReason[a].n), strings.Compare(a, b))
+	})
+	for _, r := range reasons {
+		ex := s.byReason[r].example
+		fmt.Fprintf(w, "  %-20s %8d  e.g. %s: %s\n", r, s.byReason[r].n, cmp.Or(ex.Source, ex.At), cmp.Or(ex.Detail, "-"))
+	}
+}
+
+// readTopic calls fn for every message of topic written at from or later
+// (from zero: every message Kafka keeps), up to the partitions' ends when
+// it starts, partition by partition.
+func readTopic(ctx context.Context, brokers []string, sec stream.Security, topic string, from time.Time, fn func(kafka.Message) error) error {
+	client := &kafka.Client{Addr: kafka.TCP(brokers...), Transport: sec.Transport(), Timeout: 10 * time.Second}
+	meta, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+	if err != nil {
+		return fmt.Errorf("cannot read the metadata of %s: %w", topic, err)
+	}
+	if len(meta.Topics) != 1 || meta.Topics[0].Error != nil {
+		var terr error
+		if len(meta.Topics) == 1 {
+			terr = meta.Topics[0].Error
+		}
+		return fmt.Errorf("topic %s: %w", topic, cmp.Or(terr, errors.New("not in the brokers' metadata")))
+	}
+	var reqs []kafka.OffsetRequest
+	for _, p := range meta.Topics[0].Partitions {
+		reqs = append(reqs, kafka.FirstOffsetOf(p.ID), kafka.LastOffsetOf(p.ID))
+		if !from.IsZero() {
+			reqs = append(reqs, kafka.TimeOffsetOf(p.ID, from))
+		}
+	}
+	offs, err := client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: reqs}})
+	if err != nil {
+		return fmt.Errorf("cannot read the offsets of %s: %w", topic, err)
+	}
+	parts := offs.Topics[topic]
+	slices.SortFunc(parts, func(a, b kafka.PartitionOffsets) int { return cmp.Compare(a.Partition, b.Partition) })
+	for _, po := range parts {
+		if po.Error != nil {
+			return fmt.Errorf("cannot read the offsets of %s/%d: %w", topic, po.Partition, po.Error)
+		}
+		start := po.FirstOffset
+		if !from.IsZero() {
+			start = po.LastOffset // no message at from or later
+			for off := range po.Offsets {
+				if off >= 0 {
+					start = max(po.FirstOffset, off)
+				}
+			}
+		}
+		if err := readPartition(ctx, brokers, sec, topic, po.Partition, start, po.LastOffset, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readPartition calls fn for the messages of one partition from start up to
+// end (exclusive).
+func readPartition(ctx context.Context, brokers []string, sec stream.Security, topic string, partition int, start, end int64, fn func(kafka.Message) error) error {
+	if start >= end {
+		return nil
+	}
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: topic, Partition: partition, Dialer: sec.Dialer(),
+		MaxBytes: 16 << 20, MaxWait: 500 * time.Millisecond})
+	defer r.Close()
+	if err := r.SetOffset(start); err != nil {
+		return err
+	}
+	for {
+		m, err := r.FetchMessage(ctx)
+		if err != nil {
+			return fmt.Errorf("cannot read %s/%d at offset %d: %w", topic, partition, r.Offset(), err)
+		}
+		if m.Offset >= end {
+			return nil
+		}
+		if err := fn(m); err != nil {
+			return err
+		}
+		if m.Offset == end-1 {
+			return nil
+		}
+	}
+}
+
+// replayTo writes each partition's messages to that partition of topic,
+// where the pipeline's per-partition dedup expects their post ids; those of
+// partition -1 (no source header) by their keys' murmur2 hash, as earshot's
+// producers place posts.
+func replayTo(ctx context.Context, brokers []string, sec stream.Security, topic string, msgs map[int][]kafka.Message) error {
+	for p, ms := range msgs {
+		var bal kafka.Balancer = &kafka.Murmur2Balancer{}
+		if p >= 0 {
+			bal = kafka.BalancerFunc(func(_ kafka.Message, partitions ...int) int {
+				if slices.Contains(partitions, p) {
+					return p
+				}
+				return partitions[0] // the topic lost partitions; the balancer must return one
+			})
+		}
+		w := &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: topic, Transport: sec.Transport(),
+			Balancer: bal, RequiredAcks: kafka.RequireAll, BatchSize: 1000, BatchTimeout: 5 * time.Millisecond}
+		err := w.WriteMessages(ctx, ms...)
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("cannot replay to %s: %w", topic, err)
+		}
+	}
+	return nil
+}
