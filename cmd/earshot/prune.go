@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -18,7 +19,8 @@ const minKeep = 7 * 24 * time.Hour
 
 // cmdPrune drops the months of mentions, their aggregates, offsets, dedup
 // keys and alerts that ended longer ago than --keep (ClickHouse 18.16 has
-// no TTL; run it daily, as deploy/kubernetes's CronJob does).
+// no TTL): once, from a scheduler such as deploy/kubernetes's CronJob, or
+// every --every, as deploy/compose's prune service runs it.
 func cmdPrune(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("prune", flag.ContinueOnError)
 	var sc sink.Config
@@ -26,21 +28,45 @@ func cmdPrune(ctx context.Context, args []string) error {
 	keep := days(90 * 24 * time.Hour)
 	fs.Var(&keep, "keep", "history to keep: the months that ended longer ago are dropped, whole (`duration`: 90d, 2160h; at least 7d)")
 	dry := fs.Bool("dry-run", false, "print the months that would be dropped, drop nothing")
+	every := fs.Duration("every", 0, "prune again this often until stopped (SIGINT, SIGTERM), for hosts without a scheduler; a failed round is logged and retried at the next (0: once)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if time.Duration(keep) < minKeep {
 		return usageErr("--keep %s: keep at least 7d (the dedup window and recovery read the last day of mention_offsets and dedup_keys)", keep.String())
 	}
+	if *every < 0 || *every > 0 && *every < time.Minute {
+		return usageErr("--every %s: once a minute at most (0: once)", *every)
+	}
 	store, err := openStore(ctx, sc)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	cutoff := time.Now().UTC().Add(-time.Duration(keep))
-	dropped, err := store.Prune(ctx, cutoff, *dry)
+	if *every == 0 {
+		return pruneOnce(ctx, store, sc.Database, time.Duration(keep), *dry)
+	}
+	t := time.NewTicker(*every)
+	defer t.Stop()
+	for {
+		if err := pruneOnce(ctx, store, sc.Database, time.Duration(keep), *dry); err != nil && ctx.Err() == nil {
+			slog.Error("prune failed; retrying at the next round", "err", err, "next", *every)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// pruneOnce drops (or with dry lists) the months that ended more than keep
+// ago and prints each.
+func pruneOnce(ctx context.Context, store *sink.Client, database string, keep time.Duration, dry bool) error {
+	cutoff := time.Now().UTC().Add(-keep)
+	dropped, err := store.Prune(ctx, cutoff, dry)
 	verb := "dropped"
-	if *dry {
+	if dry {
 		verb = "would drop"
 	}
 	for _, p := range dropped {
@@ -50,7 +76,7 @@ func cmdPrune(ctx context.Context, args []string) error {
 		return err
 	}
 	if len(dropped) == 0 {
-		fmt.Printf("nothing to drop: no month of %s ended before %s UTC\n", sc.Database, cutoff.Format(time.DateTime))
+		fmt.Printf("nothing to drop: no month of %s ended before %s UTC\n", database, cutoff.Format(time.DateTime))
 	}
 	return nil
 }

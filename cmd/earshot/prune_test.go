@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
+	"os/exec"
+	"syscall"
 	"strings"
 	"testing"
 	"time"
@@ -76,5 +79,35 @@ func TestPruneCommand(t *testing.T) {
 	_, errOut, status = earshot(t, "", append(args, "--keep", "3d")...)
 	if status != 2 || !strings.Contains(errOut, "keep at least 7d") {
 		t.Fatalf("--keep 3d: status %d\n%s", status, errOut)
+	}
+	_, errOut, status = earshot(t, "", append(args, "--every", "10s")...)
+	if status != 2 || !strings.Contains(errOut, "once a minute at most") {
+		t.Fatalf("--every 10s: status %d\n%s", status, errOut)
+	}
+
+	// --every: a round at once, then one per period until SIGTERM.
+	cmd := exec.Command(earshotBin(t), append(args, "--every", "1m")...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "nothing to drop") {
+		t.Fatalf("--every 1m: first round %q, %v", line, err)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("--every 1m after SIGTERM: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("--every 1m did not stop on SIGTERM")
 	}
 }
