@@ -24,6 +24,10 @@
 // what a failed INSERT left, and Client.Complete writes a batch into a
 // view's table from its copy in mentions.
 //
+// Every table but ingest_offsets and schema_migrations is partitioned by
+// month; Client.Prune drops the months that ended before a cutoff from all
+// of them at once (retention; 18.16 has no TTL).
+//
 // It works with ClickHouse 18.16 (the Debian package) and current releases.
 //
 // Metrics, registered on Config.Registerer:
