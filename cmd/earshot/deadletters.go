@@ -268,8 +268,15 @@ func readPartition(ctx context.Context, brokers []string, sec stream.Security, t
 		return err
 	}
 	for {
-		m, err := r.FetchMessage(ctx)
+		// The end offset was the high watermark; a message below it comes
+		// at once unless none is left before it (a compacted tail).
+		fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		m, err := r.FetchMessage(fctx)
+		cancel()
 		if err != nil {
+			if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+				return fmt.Errorf("cannot read %s/%d: no message from offset %d to %d in 30 s", topic, partition, r.Offset(), end)
+			}
 			return fmt.Errorf("cannot read %s/%d at offset %d: %w", topic, partition, r.Offset(), err)
 		}
 		if m.Offset >= end {
