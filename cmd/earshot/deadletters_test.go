@@ -52,11 +52,19 @@ func TestDeadLettersReplay(t *testing.T) {
 	}
 	// An upstream producer that does not place posts by murmur2 of the key:
 	// a replay must put them back where they were, not where murmur2 would.
-	w := &kafka.Writer{Addr: kafka.TCP(kafkaAddr), Topic: topic, Balancer: &kafka.RoundRobin{}, BatchTimeout: 5 * time.Millisecond}
+	w := &kafka.Writer{Addr: kafka.TCP(kafkaAddr), Topic: topic, Balancer: &kafka.RoundRobin{}, BatchTimeout: 5 * time.Millisecond,
+		RequiredAcks: kafka.RequireAll} // acknowledged: a new topic's leaders may not be there yet
 	if err := w.WriteMessages(ctx, msgs...); err != nil {
 		t.Fatal(err)
 	}
 	w.Close()
+	var produced int64
+	for _, h := range highWatermarks(t, ctx, kafkaAddr, topic, defaultPartitions) {
+		produced += h
+	}
+	if produced != statuses+canonical {
+		t.Fatalf("%d messages in %s, want %d", produced, topic, statuses+canonical)
+	}
 
 	rules := writeFile(t, "rules.txt", "sismo\n")
 	run := func(format string, wantRows uint64) {
@@ -119,7 +127,8 @@ func TestDeadLettersReplay(t *testing.T) {
 		}
 		again = kafka.Message{Key: m.Key, Value: m.Value, Headers: m.Headers, Partition: 0}
 	}()
-	dw := &kafka.Writer{Addr: kafka.TCP(kafkaAddr), Topic: topic + ".dlq", Balancer: kafka.BalancerFunc(func(kafka.Message, ...int) int { return 0 })}
+	dw := &kafka.Writer{Addr: kafka.TCP(kafkaAddr), Topic: topic + ".dlq", RequiredAcks: kafka.RequireAll,
+		Balancer: kafka.BalancerFunc(func(kafka.Message, ...int) int { return 0 })}
 	if err := dw.WriteMessages(ctx, again); err != nil {
 		t.Fatal(err)
 	}
