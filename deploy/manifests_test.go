@@ -90,9 +90,16 @@ func TestDeploymentFiles(t *testing.T) {
 		}
 	}
 	for i, r := range rules {
-		path := filepath.Join(t.TempDir(), fmt.Sprintf("rules-%d.yaml", i))
-		if err := os.WriteFile(path, r.text, 0o644); err != nil {
-			t.Fatal(err)
+		dir := t.TempDir()
+		path, files := dir, r.files // a directory of rules files
+		if files == nil {
+			name := fmt.Sprintf("rules-%d.yaml", i)
+			path, files = filepath.Join(dir, name), map[string][]byte{name: r.text}
+		}
+		for name, text := range files {
+			if err := os.WriteFile(filepath.Join(dir, name), text, 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if out, err := exec.Command(bin, "rules", "check", path).CombinedOutput(); err != nil {
 			t.Errorf("%s: the rules do not compile: %v\n%s", r.where, err, out)
@@ -125,6 +132,8 @@ func buildAsDockerfile(t *testing.T) string {
 type rulesText struct {
 	where string
 	text  []byte
+	// files, when set, are a directory of rules files (text unused).
+	files map[string][]byte
 }
 
 // composeContainers returns the compose file's earshot services (those
@@ -172,7 +181,7 @@ func composeContainers(t *testing.T) ([]earshotContainer, []rulesText) {
 			}
 			if strings.HasPrefix(target, "/etc/earshot/") {
 				text, _ := os.ReadFile(path)
-				rules = append(rules, rulesText{where + ": " + host, text})
+				rules = append(rules, rulesText{where: where + ": " + host, text: text})
 			}
 		}
 		if s.Build == nil {
@@ -227,7 +236,7 @@ func k8sContainers(t *testing.T) ([]earshotContainer, []rulesText) {
 		StringData map[string]string `yaml:"stringData"`
 		Spec       struct {
 			Template    podTemplate `yaml:"template"`
-			JobTemplate struct { // a CronJob's
+			JobTemplate struct {    // a CronJob's
 				Spec struct {
 					Template podTemplate `yaml:"template"`
 				} `yaml:"spec"`
@@ -249,11 +258,16 @@ func k8sContainers(t *testing.T) ([]earshotContainer, []rulesText) {
 	keys := map[string][]string{} // ConfigMap or Secret → its keys
 	var rules []rulesText
 	for _, o := range objs {
+		// A ConfigMap of rules files is mounted as a directory of them.
+		dir := rulesText{where: k8sFile + ": ConfigMap " + o.Metadata.Name, files: map[string][]byte{}}
 		for k, v := range o.Data {
 			keys[o.Kind+"/"+o.Metadata.Name] = append(keys[o.Kind+"/"+o.Metadata.Name], k)
-			if strings.HasSuffix(k, ".yaml") && strings.Contains(v, "rules:") {
-				rules = append(rules, rulesText{k8sFile + ": ConfigMap " + o.Metadata.Name, []byte(v)})
+			if strings.HasSuffix(k, ".yaml") && strings.Contains(v, "rules:") || strings.HasSuffix(k, ".txt") {
+				dir.files[k] = []byte(v)
 			}
+		}
+		if len(dir.files) > 0 {
+			rules = append(rules, dir)
 		}
 		for k := range o.StringData {
 			keys[o.Kind+"/"+o.Metadata.Name] = append(keys[o.Kind+"/"+o.Metadata.Name], k)

@@ -11,7 +11,9 @@
 // The term syntax is documented in docs/rules.md.
 //
 // Rules come from keyword lists (one term per line, as lexicons are
-// distributed) or YAML rules files; Parse detects which. A rule's query is in
+// distributed) or YAML rules files; Parse detects which. LoadPath reads one
+// file or a directory of them (one per team, or a Kubernetes ConfigMap's
+// keys) as one rule set, ids unique across files. A rule's query is in
 // the rule language of earshot/match/query (AND, OR, NOT, phrases, NEAR/n,
 // ONEAR/n, prefixes, field filters). Errors carry the file:line:col of the
 // offending text (*SyntaxError).
@@ -45,7 +47,8 @@
 // working memory from a sync.Pool).
 //
 // Match itself exports no Prometheus metrics: callers count matches. The
-// Reloader, which keeps an Engine in step with a rules file, exports:
+// Reloader, which keeps an Engine in step with a rules file or directory,
+// exports:
 //
 //	earshot_rules_reloads_total{result="ok|error|unchanged"}  reload attempts
 //	earshot_rules_active                                      enabled rules in the active engine

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"reflect"
 	"slices"
 	"sync"
@@ -19,9 +18,10 @@ import (
 
 // ReloaderConfig configures a Reloader.
 type ReloaderConfig struct {
-	// Path is the rules file (keyword list or YAML, see Parse). Required.
+	// Path is the rules file (keyword list or YAML, see Parse), or a
+	// directory of them (see LoadPath). Required.
 	Path string
-	// Poll is how often Run checks the file for changes. Default 2s.
+	// Poll is how often Run checks the files for changes. Default 2s.
 	Poll time.Duration
 	// Registerer receives the reloader's metrics. Default: a private
 	// registry (the metrics are then not exported).
@@ -75,7 +75,8 @@ type Change struct {
 // Empty reports whether the reload changed no rule.
 func (c Change) Empty() bool { return len(c.Added)+len(c.Removed)+len(c.Changed) == 0 }
 
-// Reloader keeps a compiled Engine in step with a rules file. Engine is
+// Reloader keeps a compiled Engine in step with a rules file, or a
+// directory of them (LoadPath). Engine is
 // lock-free and safe to call from any goroutine; Reload and Run may run
 // concurrently (reloads are serialised). A file that fails to read, parse or
 // compile is rejected whole and the engine in force stays active.
@@ -91,17 +92,11 @@ type Reloader struct {
 
 	mu   sync.Mutex // serialises reloads; guards the fields below
 	hash [sha256.Size]byte
-	stat fileStamp // of the file when it was last read
+	stat sourceStamp // of the files when they were last read
 
 	reloads     *prometheus.CounterVec
 	active      prometheus.Gauge
 	lastSuccess prometheus.Gauge
-}
-
-// fileStamp is what a poll compares cheaply before reading the file.
-type fileStamp struct {
-	size  int64
-	mtime time.Time
 }
 
 // NewReloader loads and compiles the rules file; an error rejects the file
@@ -151,41 +146,28 @@ func NewReloader(cfg ReloaderConfig) (*Reloader, error) {
 // per batch or per post rather than holding an engine across reloads.
 func (r *Reloader) Engine() *Engine { return r.engine.Load() }
 
-// load reads and compiles the file. The stamp is taken before reading, so a
-// write racing with the read is seen again by the next poll.
-func (r *Reloader) load() (*Engine, [sha256.Size]byte, fileStamp, error) {
+// load reads and compiles the rules. The stamp is taken before reading, so
+// a write racing with the read is seen again by the next poll.
+func (r *Reloader) load() (*Engine, [sha256.Size]byte, sourceStamp, error) {
 	var hash [sha256.Size]byte
-	st, err := stamp(r.cfg.Path)
+	st, err := stampSource(r.cfg.Path)
 	if err != nil {
 		return nil, hash, st, err
 	}
-	data, err := os.ReadFile(r.cfg.Path)
+	files, err := readSource(r.cfg.Path)
 	if err != nil {
-		return nil, hash, st, fmt.Errorf("cannot read rules: %w", err)
+		return nil, hash, st, err
 	}
-	hash = sha256.Sum256(data)
-	e, err := r.compile(data)
-	return e, hash, st, err
+	e, err := compileSource(files)
+	return e, sourceHash(files), st, err
 }
 
-func (r *Reloader) compile(data []byte) (*Engine, error) {
-	rules, err := Parse(r.cfg.Path, data)
+func compileSource(files []ruleFile) (*Engine, error) {
+	rules, err := parseSource(files)
 	if err != nil {
 		return nil, err
 	}
-	e, err := Compile(rules)
-	if err != nil {
-		return nil, err
-	}
-	return e, nil
-}
-
-func stamp(path string) (fileStamp, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return fileStamp{}, fmt.Errorf("cannot stat rules: %w", err)
-	}
-	return fileStamp{size: fi.Size(), mtime: fi.ModTime()}, nil
+	return Compile(rules)
 }
 
 // Reload re-reads and recompiles the rules file and swaps the engine when
@@ -201,13 +183,10 @@ func (r *Reloader) Reload() (Change, error) {
 func (r *Reloader) reloadLocked() (Change, error) {
 	log := r.cfg.Logger
 	old := r.engine.Load()
-	st, err := stamp(r.cfg.Path)
-	var data []byte
+	st, err := stampSource(r.cfg.Path)
+	var files []ruleFile
 	if err == nil {
-		data, err = os.ReadFile(r.cfg.Path)
-		if err != nil {
-			err = fmt.Errorf("cannot read rules: %w", err)
-		}
+		files, err = readSource(r.cfg.Path)
 	}
 	if err != nil {
 		r.reloads.WithLabelValues("error").Inc()
@@ -215,13 +194,13 @@ func (r *Reloader) reloadLocked() (Change, error) {
 		return Change{Rules: len(old.Rules())}, err
 	}
 	r.stat = st
-	hash := sha256.Sum256(data)
+	hash := sourceHash(files)
 	if hash == r.hash {
 		r.reloads.WithLabelValues("unchanged").Inc()
 		return Change{Rules: len(old.Rules())}, nil
 	}
 	start := time.Now()
-	e, err := r.compile(data)
+	e, err := compileSource(files)
 	if err != nil {
 		r.reloads.WithLabelValues("error").Inc()
 		log.Error("rules reload failed; keeping the active rules", "path", r.cfg.Path, "err", err.Error())
@@ -240,8 +219,9 @@ func (r *Reloader) reloadLocked() (Change, error) {
 	return ch, nil
 }
 
-// Run polls the file every Poll until ctx ends, reloading when its size or
-// modification time changes (and, every 30 polls, when its content does).
+// Run polls the rules every Poll until ctx ends, reloading when a file's
+// name, size or modification time changes, or one is added or removed
+// (and, every 30 polls, when their content does).
 // Errors are logged and counted; the active engine stays. A file that
 // cannot be checked is logged once and counted once it has been so for
 // missingPolls polls, then every rehashEvery polls. Run returns when
@@ -257,7 +237,7 @@ func (r *Reloader) Run(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		st, err := stamp(r.cfg.Path)
+		st, err := stampSource(r.cfg.Path)
 		if err != nil {
 			// A missing file is often a moment in an editor's save; say so
 			// once, not on every poll, and count it as a failed reload

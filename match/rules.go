@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"unicode/utf8"
@@ -119,15 +118,6 @@ func (e *SyntaxError) Error() string {
 		b.WriteString(e.Hint)
 	}
 	return b.String()
-}
-
-// LoadFile reads and parses a rules file (see Parse).
-func LoadFile(path string) ([]Rule, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read rules: %w", err)
-	}
-	return Parse(path, data)
 }
 
 // Parse parses a rules file: a YAML rules file when file ends in .yaml or

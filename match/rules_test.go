@@ -100,16 +100,16 @@ func TestParseErrors(t *testing.T) {
 	f("k.txt", "a*b\nc*d\n", "k.txt:1:2:", "k.txt:2:2:")
 }
 
-func TestLoadFile(t *testing.T) {
+func TestLoadPathFile(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "rules.yml")
 	if err := os.WriteFile(p, []byte("rules:\n  - id: x\n    query: quake\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	rules, err := LoadFile(p)
+	rules, err := LoadPath(p)
 	if err != nil || len(rules) != 1 || rules[0].Pos.File != p {
-		t.Fatalf("LoadFile = %+v, %v", rules, err)
+		t.Fatalf("LoadPath = %+v, %v", rules, err)
 	}
-	if _, err := LoadFile(filepath.Join(t.TempDir(), "missing")); err == nil {
+	if _, err := LoadPath(filepath.Join(t.TempDir(), "missing")); err == nil {
 		t.Fatal("want an error for a missing file")
 	}
 }

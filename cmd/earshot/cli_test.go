@@ -125,6 +125,27 @@ func TestRulesCheck(t *testing.T) {
 	if _, errOut, status := earshot(t, "", "rules", "check", filepath.Join(t.TempDir(), "missing.yaml")); status != 1 || !strings.Contains(errOut, "missing.yaml") {
 		t.Fatalf("missing file: status %d, stderr %q", status, errOut)
 	}
+
+	// A directory: its files are one rule set, ids unique across them.
+	dir := t.TempDir()
+	for name, content := range map[string]string{"crisis.yaml": cliRules, "extra.txt": "tsunami\n", "notes.md": "not rules"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out, errOut, status := earshot(t, "", "rules", "check", dir); status != 0 || !strings.Contains(out, dir+": ok — 4 rules, 6 terms") {
+		t.Fatalf("directory: status %d\nstdout: %s\nstderr: %s", status, out, errOut)
+	}
+	if out, _, status := earshot(t, "", "rules", "test", dir, "--text", "Tsunami warning"); status != 0 || !strings.Contains(out, `rule "tsunami" matched`) {
+		t.Fatalf("rules test on a directory: status %d\n%s", status, out)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "more.yaml"), []byte("rules:\n  - id: tsunami\n    query: tidal\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, status = earshot(t, "", "rules", "check", dir)
+	if want := filepath.Join(dir, "more.yaml") + `:3:12: duplicate id "tsunami" (first defined at ` + filepath.Join(dir, "extra.txt") + ":1:1)"; status != 1 || !strings.Contains(errOut, want) {
+		t.Fatalf("duplicate id across files: status %d, stderr lacks %q:\n%s", status, want, errOut)
+	}
 }
 
 type explained struct {

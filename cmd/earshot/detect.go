@@ -26,7 +26,7 @@ import (
 // enrichment and the burst detector, and prints the alerts.
 func cmdDetect(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("detect", flag.ContinueOnError)
-	rulesPath := fs.String("rules", "", "rules `file` (keyword list or YAML)")
+	rulesPath := fs.String("rules", "", "rules `file` (keyword list or YAML), or a directory of them")
 	input := fs.String("input", "-", "canonical posts, one JSON object per line (`file`, or - for stdin)")
 	asJSON := fs.Bool("json", false, "print one alert per line as JSON")
 	sortPosts := fs.Bool("sort", true, "read all posts and replay them sorted by created_at; false streams them in file order (late posts then follow the allowed lateness)")

@@ -36,7 +36,7 @@ var commands = []command{
 	{"migrate", "apply the ClickHouse schema (idempotent)", cmdMigrate},
 	{"dead-letters", "summarise the dead-letter topic by reason, print it as JSON, or replay it", cmdDeadLetters},
 	{"prune", "drop the months of stored mentions, aggregates and alerts older than --keep", cmdPrune},
-	{"rules", "check a rules file (rules check FILE) or test it on posts (rules test FILE)", cmdRules},
+	{"rules", "check rules (rules check FILE|DIR) or test them on posts (rules test FILE|DIR)", cmdRules},
 	{"enrich", "print posts as stored: geo fields and tier, author features, language (JSONL)", cmdEnrich},
 	{"detect", "replay posts through matching and the burst detector, print alerts", cmdDetect},
 	{"dashboard", "serve the web dashboard (map, timeline, rules, alerts) from ClickHouse", cmdDashboard},

@@ -4,8 +4,8 @@ import (
 	"bufio"
 	"fmt"
 	"os/exec"
-	"syscall"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 

@@ -57,19 +57,20 @@ func TestRulesReloadEndpoint(t *testing.T) {
 	}
 }
 
-// TestRulesReloadSIGHUP changes the rules file and sends the process
-// SIGHUP: with the poll far off, only the signal can load the new rules.
+// TestRulesReloadSIGHUP changes the rules and sends the process SIGHUP:
+// with the poll far off, only the signal can load the new rules. The rules
+// are a directory, and the change a file added to it.
 func TestRulesReloadSIGHUP(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "rules.txt")
-	if err := os.WriteFile(path, []byte("sismo\n"), 0o644); err != nil {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "rules.txt"), []byte("sismo\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	l, err := startRules(path, time.Hour, prometheus.NewRegistry())
+	l, err := startRules(dir, time.Hour, prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.stop()
-	if err := os.WriteFile(path, []byte("sismo\ntemblor\nterremoto\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "team.txt"), []byte("temblor\nterremoto\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {

@@ -19,7 +19,7 @@ import (
 
 func cmdRules(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return usageErr("want a subcommand: rules check FILE | rules test FILE [--text T] [--input posts.jsonl|-] [--json]")
+		return usageErr("want a subcommand: rules check FILE|DIR | rules test FILE|DIR [--text T] [--input posts.jsonl|-] [--json]")
 	}
 	switch args[0] {
 	case "check":
@@ -31,7 +31,7 @@ func cmdRules(ctx context.Context, args []string) error {
 }
 
 func loadEngine(path string) (*match.Engine, error) {
-	rules, err := match.LoadFile(path)
+	rules, err := match.LoadPath(path)
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +44,7 @@ func rulesCheck(args []string) error {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return usageErr("usage: earshot rules check FILE")
+		return usageErr("usage: earshot rules check FILE|DIR")
 	}
 	eng, err := loadEngine(fs.Arg(0))
 	if err != nil {
@@ -85,7 +85,7 @@ func rulesTest(ctx context.Context, args []string) error {
 		return err
 	}
 	if fs.NArg() != 1 || (*text == "") == (*input == "") {
-		return usageErr("usage: earshot rules test FILE (--text TEXT | --input posts.jsonl|- [--format F]) [--json]")
+		return usageErr("usage: earshot rules test FILE|DIR (--text TEXT | --input posts.jsonl|- [--format F]) [--json]")
 	}
 	f, err := adapt.ParseFormat(*format)
 	if err != nil {
