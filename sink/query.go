@@ -354,3 +354,16 @@ FROM system.processes
 WHERE query LIKE ? AND elapsed >= ?`, "INSERT INTO "+c.db+".mentions %", olderThan.Seconds())
 	return n, longest, err
 }
+
+// LastIngest returns when the newest mention of topic was stored (the
+// client's clock at Insert), looking back within d only so that the query
+// reads one recent slice of mention_offsets; ok is false when none was
+// stored in that time.
+func (c *Client) LastIngest(ctx context.Context, topic string, within time.Duration) (at time.Time, ok bool, err error) {
+	var n uint64
+	err = c.query(ctx, "last ingest", func(scan func(...any) error) error {
+		return scan(&at, &n)
+	}, `SELECT max(ingested_at), count() FROM {db}.mention_offsets
+WHERE kafka_topic = ? AND ingested_at >= ?`, topic, sinceArg(time.Now().Add(-within)))
+	return at.UTC(), n > 0, err
+}

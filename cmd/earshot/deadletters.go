@@ -210,35 +210,11 @@ func (s *deadLetterSummary) print(w io.Writer, topic string, from time.Time) {
 // (from zero: every message Kafka keeps), up to the partitions' ends when
 // it starts, partition by partition.
 func readTopic(ctx context.Context, brokers []string, sec stream.Security, topic string, from time.Time, fn func(kafka.Message) error) error {
-	client := &kafka.Client{Addr: kafka.TCP(brokers...), Transport: sec.Transport(), Timeout: 10 * time.Second}
-	meta, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+	parts, err := topicOffsets(ctx, brokers, sec, topic, from)
 	if err != nil {
-		return fmt.Errorf("cannot read the metadata of %s: %w", topic, err)
+		return err
 	}
-	if len(meta.Topics) != 1 || meta.Topics[0].Error != nil {
-		var terr error
-		if len(meta.Topics) == 1 {
-			terr = meta.Topics[0].Error
-		}
-		return fmt.Errorf("topic %s: %w", topic, cmp.Or(terr, errors.New("not in the brokers' metadata")))
-	}
-	var reqs []kafka.OffsetRequest
-	for _, p := range meta.Topics[0].Partitions {
-		reqs = append(reqs, kafka.FirstOffsetOf(p.ID), kafka.LastOffsetOf(p.ID))
-		if !from.IsZero() {
-			reqs = append(reqs, kafka.TimeOffsetOf(p.ID, from))
-		}
-	}
-	offs, err := client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: reqs}})
-	if err != nil {
-		return fmt.Errorf("cannot read the offsets of %s: %w", topic, err)
-	}
-	parts := offs.Topics[topic]
-	slices.SortFunc(parts, func(a, b kafka.PartitionOffsets) int { return cmp.Compare(a.Partition, b.Partition) })
 	for _, po := range parts {
-		if po.Error != nil {
-			return fmt.Errorf("cannot read the offsets of %s/%d: %w", topic, po.Partition, po.Error)
-		}
 		start := po.FirstOffset
 		if !from.IsZero() {
 			start = po.LastOffset // no message at from or later
@@ -253,6 +229,43 @@ func readTopic(ctx context.Context, brokers []string, sec stream.Security, topic
 		}
 	}
 	return nil
+}
+
+// topicOffsets returns, by partition, the first and end offsets of topic
+// and, when from is set, the first offset written at from or later (in
+// Offsets).
+func topicOffsets(ctx context.Context, brokers []string, sec stream.Security, topic string, from time.Time) ([]kafka.PartitionOffsets, error) {
+	client := &kafka.Client{Addr: kafka.TCP(brokers...), Transport: sec.Transport(), Timeout: 10 * time.Second}
+	meta, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the metadata of %s: %w", topic, err)
+	}
+	if len(meta.Topics) != 1 || meta.Topics[0].Error != nil {
+		var terr error
+		if len(meta.Topics) == 1 {
+			terr = meta.Topics[0].Error
+		}
+		return nil, fmt.Errorf("topic %s: %w", topic, cmp.Or(terr, errors.New("not in the brokers' metadata")))
+	}
+	var reqs []kafka.OffsetRequest
+	for _, p := range meta.Topics[0].Partitions {
+		reqs = append(reqs, kafka.FirstOffsetOf(p.ID), kafka.LastOffsetOf(p.ID))
+		if !from.IsZero() {
+			reqs = append(reqs, kafka.TimeOffsetOf(p.ID, from))
+		}
+	}
+	offs, err := client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: reqs}})
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the offsets of %s: %w", topic, err)
+	}
+	parts := offs.Topics[topic]
+	slices.SortFunc(parts, func(a, b kafka.PartitionOffsets) int { return cmp.Compare(a.Partition, b.Partition) })
+	for _, po := range parts {
+		if po.Error != nil {
+			return nil, fmt.Errorf("cannot read the offsets of %s/%d: %w", topic, po.Partition, po.Error)
+		}
+	}
+	return parts, nil
 }
 
 // readPartition calls fn for the messages of one partition from start up to

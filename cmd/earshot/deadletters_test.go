@@ -69,30 +69,8 @@ func TestDeadLettersReplay(t *testing.T) {
 	rules := writeFile(t, "rules.txt", "sismo\n")
 	run := func(format string, wantRows uint64) {
 		t.Helper()
-		cmd := exec.Command(earshotBin(t), "run", "--kafka-brokers", kafkaAddr, "--topic", topic, "--group", "g-"+id,
-			"--clickhouse-addr", chAddr, "--clickhouse-database", db, "--rules", rules, "--format", format,
-			"--http-addr", "", "--detect=false", "--batch-interval", "200ms")
-		var log bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &log, &log
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		deadline := time.Now().Add(60 * time.Second)
-		for {
-			n, err := store.RawCount(ctx)
-			if err == nil && n >= wantRows || time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
-		time.Sleep(time.Second) // a row too many would have landed by now
-		cmd.Process.Signal(syscall.SIGTERM)
-		if err := cmd.Wait(); err != nil {
-			t.Fatalf("earshot run --format %s: %v\n%s", format, err, log.String())
-		}
-		if n, err := store.RawCount(ctx); err != nil || n != wantRows {
-			t.Fatalf("after run --format %s: %d mentions (%v), want %d\n%s", format, n, err, wantRows, log.String())
-		}
+		runUntilStored(t, store, wantRows, "--kafka-brokers", kafkaAddr, "--topic", topic, "--group", "g-"+id,
+			"--clickhouse-addr", chAddr, "--clickhouse-database", db, "--rules", rules, "--format", format)
 	}
 	run("canonical", canonical)
 
@@ -182,5 +160,33 @@ func TestDeadLettersReplay(t *testing.T) {
 	}
 	if dead != statuses+1 {
 		t.Errorf("%d dead letters after the replay, want the %d before", dead, statuses+1)
+	}
+}
+
+// runUntilStored runs `earshot run` with args until ClickHouse holds
+// wantRows mentions, stops it with SIGTERM, and requires exactly wantRows.
+func runUntilStored(t *testing.T, store *sink.Client, wantRows uint64, args ...string) {
+	t.Helper()
+	cmd := exec.Command(earshotBin(t), append([]string{"run", "--http-addr", "", "--detect=false", "--batch-interval", "200ms"}, args...)...)
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		n, err := store.RawCount(t.Context())
+		if err == nil && n >= wantRows || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(time.Second) // a row too many would have landed by now
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("earshot run %v: %v\n%s", args, err, log.String())
+	}
+	if n, err := store.RawCount(t.Context()); err != nil || n != wantRows {
+		t.Fatalf("after earshot run %v: %d mentions (%v), want %d\n%s", args, n, err, wantRows, log.String())
 	}
 }

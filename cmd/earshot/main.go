@@ -34,6 +34,7 @@ var commands = []command{
 	{"gen", "produce a realistic synthetic firehose to Kafka or JSONL, with ground truth", cmdGen},
 	{"demo", "run generator and pipeline on local Kafka and ClickHouse with live progress", cmdDemo},
 	{"migrate", "apply the ClickHouse schema (idempotent)", cmdMigrate},
+	{"status", "how far behind the stream the stored mentions are, per partition (from Kafka and ClickHouse)", cmdStatus},
 	{"dead-letters", "summarise the dead-letter topic by reason, print it as JSON, or replay it", cmdDeadLetters},
 	{"prune", "drop the months of stored mentions, aggregates and alerts older than --keep", cmdPrune},
 	{"rules", "check rules (rules check FILE|DIR) or test them on posts (rules test FILE|DIR)", cmdRules},

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"earshot/bench/e2e"
+	"earshot/sink"
+	"earshot/stream"
+)
+
+// TestStatusCommand asks `earshot status` before the pipeline has run
+// (everything to do) and after it has stored every message and stopped
+// (nothing to do): lag, stored and committed offsets per partition against
+// the partitions' ends, and when the last mention was stored.
+func TestStatusCommand(t *testing.T) {
+	kafkaAddr, chAddr := e2e.Services(t)
+	ctx := t.Context()
+	id := strconv.FormatInt(time.Now().UnixNano(), 36)
+	topic, db, group := "status-"+id, "earshot_status_"+id, "g-"+id
+	if err := stream.EnsureTopics(ctx, []string{kafkaAddr}, stream.Security{}, defaultPartitions, 1, topic); err != nil {
+		t.Fatal(err)
+	}
+	store, err := sink.Open(ctx, sink.Config{Addr: chAddr, Database: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.DropDatabase(t.Context()); store.Close() })
+	if _, err := store.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	const posts = 40
+	var msgs []kafka.Message
+	for i := range posts {
+		msgs = append(msgs, kafka.Message{Key: []byte(strconv.Itoa(i)),
+			Value: fmt.Appendf(nil, `{"id":"%d","created_at":"%s","text":"sismo %d"}`, i, time.Now().UTC().Format(time.RFC3339), i)})
+	}
+	w := newProducer([]string{kafkaAddr}, topic, stream.Security{})
+	if err := w.WriteMessages(ctx, msgs...); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+
+	type status struct {
+		Partitions []partitionStatus
+		Lag        int64
+		LastStored *time.Time `json:"last_stored"`
+	}
+	args := []string{"status", "--kafka-brokers", kafkaAddr, "--topic", topic, "--group", group,
+		"--clickhouse-addr", chAddr, "--clickhouse-database", db}
+	get := func() status {
+		t.Helper()
+		out, errOut, code := earshot(t, "", append(args, "--json")...)
+		var st status
+		if err := json.Unmarshal([]byte(out), &st); code != 0 || err != nil || len(st.Partitions) != defaultPartitions {
+			t.Fatalf("status: %d, %v\n%s%s", code, err, out, errOut)
+		}
+		return st
+	}
+	st := get()
+	var ends int64
+	for _, p := range st.Partitions {
+		ends += p.End
+		if p.Stored != -1 || p.Committed != -1 || p.Lag != p.End {
+			t.Errorf("before the pipeline: %+v", p)
+		}
+	}
+	if ends != posts || st.Lag != posts || st.LastStored != nil {
+		t.Fatalf("before the pipeline: ends %d, %+v", ends, st)
+	}
+
+	rules := writeFile(t, "rules.txt", "sismo\n")
+	runUntilStored(t, store, posts, "--kafka-brokers", kafkaAddr, "--topic", topic, "--group", group,
+		"--clickhouse-addr", chAddr, "--clickhouse-database", db, "--rules", rules)
+	st = get()
+	for _, p := range st.Partitions {
+		if p.End > 0 && (p.Stored != p.End || p.Committed != p.End) || p.Lag != 0 {
+			t.Errorf("after the pipeline: %+v", p)
+		}
+	}
+	if st.Lag != 0 || st.LastStored == nil || time.Since(*st.LastStored) > time.Minute {
+		t.Errorf("after the pipeline: %+v", st)
+	}
+	out, _, _ := earshot(t, "", args...)
+	if !strings.Contains(out, "lag: 0 messages not stored yet") || !strings.Contains(out, "last stored: ") {
+		t.Errorf("text output:\n%s", out)
+	}
+}
