@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os/exec"
@@ -25,19 +26,10 @@ import (
 // back on its source partition, once although the dead-letter topic holds
 // some twice, and the pipeline stores exactly the mentions they hold.
 func TestDeadLettersReplay(t *testing.T) {
-	kafkaAddr, chAddr := e2e.Services(t)
+	kafkaAddr, chAddr, id, store := pipelineFixture(t, "dlq-replay", ".dlq")
 	ctx := t.Context()
-	id := strconv.FormatInt(time.Now().UnixNano(), 36)
-	topic, db := "dlq-replay-"+id, "earshot_dlq_"+id
+	topic, db := "dlq-replay-"+id, "earshot_"+id
 	brokers := []string{kafkaAddr}
-	if err := stream.EnsureTopics(ctx, brokers, stream.Security{}, defaultPartitions, 1, topic, topic+".dlq"); err != nil {
-		t.Fatal(err)
-	}
-	store, err := sink.Open(ctx, sink.Config{Addr: chAddr, Database: db})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.DropDatabase(t.Context()); store.Close() })
 
 	const statuses, canonical = 60, 40
 	var msgs []kafka.Message
@@ -189,4 +181,26 @@ func runUntilStored(t *testing.T, store *sink.Client, wantRows uint64, args ...s
 	if n, err := store.RawCount(t.Context()); err != nil || n != wantRows {
 		t.Fatalf("after earshot run %v: %d mentions (%v), want %d\n%s", args, n, err, wantRows, log.String())
 	}
+}
+
+// pipelineFixture makes a topic PREFIX-ID (and PREFIX-ID+suffix for each
+// suffix) on the integration tests' Kafka and a ClickHouse database
+// earshot_ID, dropped at the end, with a client to it.
+func pipelineFixture(t *testing.T, prefix string, suffixes ...string) (kafkaAddr, chAddr, id string, store *sink.Client) {
+	t.Helper()
+	kafkaAddr, chAddr = e2e.Services(t)
+	id = strconv.FormatInt(time.Now().UnixNano(), 36)
+	topics := []string{prefix + "-" + id}
+	for _, s := range suffixes {
+		topics = append(topics, topics[0]+s)
+	}
+	if err := stream.EnsureTopics(t.Context(), []string{kafkaAddr}, stream.Security{}, defaultPartitions, 1, topics...); err != nil {
+		t.Fatal(err)
+	}
+	store, err := sink.Open(t.Context(), sink.Config{Addr: chAddr, Database: "earshot_" + id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.DropDatabase(context.Background()); store.Close() })
+	return kafkaAddr, chAddr, id, store
 }

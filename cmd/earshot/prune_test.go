@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os/exec"
 	"strings"
@@ -41,7 +42,7 @@ func TestPruneCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { c.DropDatabase(t.Context()); c.Close() })
+	t.Cleanup(func() { c.DropDatabase(context.Background()); c.Close() })
 	if _, err := c.Migrate(t.Context()); err != nil {
 		t.Fatal(err)
 	}

@@ -10,8 +10,6 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"earshot/bench/e2e"
-	"earshot/sink"
 	"earshot/stream"
 )
 
@@ -20,18 +18,9 @@ import (
 // (nothing to do): lag, stored and committed offsets per partition against
 // the partitions' ends, and when the last mention was stored.
 func TestStatusCommand(t *testing.T) {
-	kafkaAddr, chAddr := e2e.Services(t)
+	kafkaAddr, chAddr, id, store := pipelineFixture(t, "status")
 	ctx := t.Context()
-	id := strconv.FormatInt(time.Now().UnixNano(), 36)
-	topic, db, group := "status-"+id, "earshot_status_"+id, "g-"+id
-	if err := stream.EnsureTopics(ctx, []string{kafkaAddr}, stream.Security{}, defaultPartitions, 1, topic); err != nil {
-		t.Fatal(err)
-	}
-	store, err := sink.Open(ctx, sink.Config{Addr: chAddr, Database: db})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.DropDatabase(t.Context()); store.Close() })
+	topic, db, group := "status-"+id, "earshot_"+id, "g-"+id
 	if _, err := store.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
