@@ -43,6 +43,12 @@ func (s Security) Transport() kafka.RoundTripper {
 	return &kafka.Transport{TLS: s.TLS, SASL: s.SASL, DialTimeout: 10 * time.Second}
 }
 
+// Client returns a client for requests to the cluster (metadata, offsets)
+// through brokers, each bounded by timeout.
+func (s Security) Client(brokers []string, timeout time.Duration) *kafka.Client {
+	return &kafka.Client{Addr: kafka.TCP(brokers...), Transport: s.Transport(), Timeout: timeout}
+}
+
 // CertificateRefused reports whether err carries a TLS server's alert about
 // the client's certificate: the server wants one and was given none, or
 // does not trust the one it was given. Go reports a received alert only as

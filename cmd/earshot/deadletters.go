@@ -235,7 +235,7 @@ func readTopic(ctx context.Context, brokers []string, sec stream.Security, topic
 // and, when from is set, the first offset written at from or later (in
 // Offsets).
 func topicOffsets(ctx context.Context, brokers []string, sec stream.Security, topic string, from time.Time) ([]kafka.PartitionOffsets, error) {
-	client := &kafka.Client{Addr: kafka.TCP(brokers...), Transport: sec.Transport(), Timeout: 10 * time.Second}
+	client := sec.Client(brokers, 10*time.Second)
 	meta, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the metadata of %s: %w", topic, err)

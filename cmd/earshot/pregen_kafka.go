@@ -181,7 +181,7 @@ func (e *stepEncoder) flush(out *encodedStep, part int) error {
 // took), encodes every step for that start, waits for it, says "sending",
 // and sends each step when it is due.
 func (o *genOptions) runEncoded(ctx context.Context, g *firehose.Generator, kf kafkaFlags, sec stream.Security, sent *atomic.Int64) error {
-	client := &kafka.Client{Addr: kafka.TCP(kf.brokers...), Timeout: 30 * time.Second, Transport: sec.Transport()}
+	client := sec.Client(kf.brokers, 30*time.Second)
 	leaders, err := partitionLeaders(ctx, client, kf.topic)
 	if err != nil {
 		return err

@@ -61,7 +61,7 @@ func cmdStatus(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%w (has earshot migrate or run used the database %s?)", err, sc.Database)
 	}
-	client := &kafka.Client{Addr: kafka.TCP(kf.brokers...), Transport: sec.Transport(), Timeout: 10 * time.Second}
+	client := sec.Client(kf.brokers, 10*time.Second)
 	ids := make([]int, len(offs))
 	for i, po := range offs {
 		ids[i] = po.Partition
