@@ -206,7 +206,7 @@ func (r *Reloader) reloadLocked() (Change, error) {
 		log.Error("rules reload failed; keeping the active rules", "path", r.cfg.Path, "err", err.Error())
 		return Change{Rules: len(old.Rules())}, err
 	}
-	ch := diffRules(old.Rules(), e.Rules())
+	ch := Diff(old.Rules(), e.Rules())
 	r.engine.Store(e)
 	r.hash = hash
 	r.reloads.WithLabelValues("ok").Inc()
@@ -262,8 +262,10 @@ func (r *Reloader) Run(ctx context.Context) {
 	}
 }
 
-// diffRules compares rule sets by id.
-func diffRules(old, cur []Rule) Change {
+// Diff compares two rule sets by id, as a reload does: added, removed, and
+// changed in anything but their place in the file. Give it the engines'
+// Rules() to compare what is in force (disabled rules are not).
+func Diff(old, cur []Rule) Change {
 	prev := make(map[string]*Rule, len(old))
 	for i := range old {
 		prev[old[i].ID] = &old[i]

@@ -148,6 +148,33 @@ func TestRulesCheck(t *testing.T) {
 	}
 }
 
+// TestRulesDiff compares a keyword list with a directory that drops one of
+// its terms, adds one, redefines one as a YAML rule and disables another.
+func TestRulesDiff(t *testing.T) {
+	old := writeFile(t, "old.txt", "sismo\ntemblor\nflood\ntsunami\n")
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"a.txt":  "sismo\nterremoto\n",
+		"b.yaml": "rules:\n  - id: flood\n    query: flood OR flooding\n  - id: tsunami\n    query: tsunami\n    enabled: false\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, errOut, status := earshot(t, "", "rules", "diff", old, dir)
+	if want := "+ terremoto\n- temblor\n- tsunami\n~ flood\n1 added, 2 removed, 1 changed; 3 rules in force after\n"; status != 0 || out != want {
+		t.Fatalf("status %d\n%s%s\nwant\n%s", status, out, errOut, want)
+	}
+	out, _, status = earshot(t, "", "rules", "diff", "--json", dir, old)
+	if want := `{"added":["temblor","tsunami"],"changed":["flood"],"removed":["terremoto"],"rules":4}` + "\n"; status != 0 || out != want {
+		t.Fatalf("--json: status %d\n%s", status, out)
+	}
+	bad := writeFile(t, "bad.txt", "ear*th\n")
+	if _, errOut, status := earshot(t, "", "rules", "diff", old, bad); status != 1 || !strings.Contains(errOut, bad+" rejected") {
+		t.Fatalf("a new file that does not compile: status %d\n%s", status, errOut)
+	}
+}
+
 type explained struct {
 	ID    string `json:"id"`
 	Rules []struct {

@@ -37,7 +37,7 @@ var commands = []command{
 	{"status", "how far behind the stream the stored mentions are, per partition (from Kafka and ClickHouse)", cmdStatus},
 	{"dead-letters", "summarise the dead-letter topic by reason, print it as JSON, or replay it", cmdDeadLetters},
 	{"prune", "drop the months of stored mentions, aggregates and alerts older than --keep", cmdPrune},
-	{"rules", "check rules (rules check FILE|DIR) or test them on posts (rules test FILE|DIR)", cmdRules},
+	{"rules", "check rules (rules check), test them on posts (rules test), compare two versions (rules diff)", cmdRules},
 	{"enrich", "print posts as stored: geo fields and tier, author features, language (JSONL)", cmdEnrich},
 	{"detect", "replay posts through matching and the burst detector, print alerts", cmdDetect},
 	{"dashboard", "serve the web dashboard (map, timeline, rules, alerts) from ClickHouse", cmdDashboard},

@@ -19,15 +19,62 @@ import (
 
 func cmdRules(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return usageErr("want a subcommand: rules check FILE|DIR | rules test FILE|DIR [--text T] [--input posts.jsonl|-] [--json]")
+		return usageErr("want a subcommand: rules check FILE|DIR | rules test FILE|DIR [--text T] [--input posts.jsonl|-] [--json] | rules diff OLD NEW [--json]")
 	}
 	switch args[0] {
 	case "check":
 		return rulesCheck(args[1:])
 	case "test":
 		return rulesTest(ctx, args[1:])
+	case "diff":
+		return rulesDiff(args[1:])
 	}
-	return usageErr("unknown subcommand %q: want check or test", args[0])
+	return usageErr("unknown subcommand %q: want check, test or diff", args[0])
+}
+
+// rulesDiff prints which rules in force a reload from OLD to NEW would add,
+// remove and change (a review step before the file is deployed); both must
+// compile.
+func rulesDiff(args []string) error {
+	fs := flag.NewFlagSet("rules diff", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print {\"added\":[…], \"removed\":[…], \"changed\":[…], \"rules\": N}")
+	if err := parse(fs, reorder(args)); err != nil {
+		return err
+	}
+	if fs.NArg() != 2 {
+		return usageErr("usage: earshot rules diff OLD NEW (files or directories)")
+	}
+	var engines [2]*match.Engine
+	for i, path := range fs.Args() {
+		eng, err := loadEngine(path)
+		if err != nil {
+			return fmt.Errorf("%s rejected:\n%w", path, err)
+		}
+		engines[i] = eng
+	}
+	ch := match.Diff(engines[0].Rules(), engines[1].Rules())
+	if *asJSON {
+		return writeJSON(os.Stdout, map[string]any{"added": nonNil(ch.Added), "removed": nonNil(ch.Removed),
+			"changed": nonNil(ch.Changed), "rules": ch.Rules})
+	}
+	for _, c := range []struct {
+		sign string
+		ids  []string
+	}{{"+", ch.Added}, {"-", ch.Removed}, {"~", ch.Changed}} {
+		for _, id := range c.ids {
+			fmt.Printf("%s %s\n", c.sign, id)
+		}
+	}
+	fmt.Printf("%d added, %d removed, %d changed; %d rules in force after\n", len(ch.Added), len(ch.Removed), len(ch.Changed), ch.Rules)
+	return nil
+}
+
+// nonNil makes an empty list a JSON [] rather than null.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 func loadEngine(path string) (*match.Engine, error) {
