@@ -41,6 +41,7 @@ func cmdStatus(ctx context.Context, args []string) error {
 	var sc sink.Config
 	clickhouseFlags(fs, &sc)
 	asJSON := fs.Bool("json", false, "print the status as one JSON object")
+	maxLag := fs.Int64("max-lag", 0, "exit with status 1 when more `messages` than this are not stored yet, for scripts and probes (0: never)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -75,14 +76,7 @@ func cmdStatus(ctx context.Context, args []string) error {
 			}
 		}
 	}
-	var st struct {
-		Topic      string            `json:"topic"`
-		Group      string            `json:"group"`
-		Database   string            `json:"database"`
-		Partitions []partitionStatus `json:"partitions"`
-		Lag        int64             `json:"lag"`
-		LastStored *time.Time        `json:"last_stored,omitempty"`
-	}
+	var st statusReport
 	st.Topic, st.Group, st.Database = kf.topic, *group, sc.Database
 	for _, po := range offs {
 		ps := partitionStatus{Partition: po.Partition, End: po.LastOffset, Stored: -1, Committed: -1}
@@ -103,7 +97,28 @@ func cmdStatus(ctx context.Context, args []string) error {
 	} else if ok {
 		st.LastStored = &at
 	}
-	if *asJSON {
+	if err := st.print(*asJSON); err != nil {
+		return err
+	}
+	if *maxLag > 0 && st.Lag > *maxLag {
+		return fmt.Errorf("%d messages of %s not stored yet, over --max-lag %d", st.Lag, st.Topic, *maxLag)
+	}
+	return nil
+}
+
+// statusReport is what `earshot status` prints.
+type statusReport struct {
+	Topic      string            `json:"topic"`
+	Group      string            `json:"group"`
+	Database   string            `json:"database"`
+	Partitions []partitionStatus `json:"partitions"`
+	Lag        int64             `json:"lag"`
+	LastStored *time.Time        `json:"last_stored,omitempty"`
+}
+
+// print writes the report to stdout as a table, or as one JSON object.
+func (st *statusReport) print(asJSON bool) error {
+	if asJSON {
 		return json.NewEncoder(os.Stdout).Encode(st)
 	}
 	fmt.Printf("topic %s, group %s, ClickHouse database %s\n", st.Topic, st.Group, st.Database)

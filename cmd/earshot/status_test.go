@@ -64,6 +64,12 @@ func TestStatusCommand(t *testing.T) {
 		t.Fatalf("before the pipeline: ends %d, %+v", ends, st)
 	}
 
+	// --max-lag: a failed check for scripts and probes, after printing.
+	out, errOut, code := earshot(t, "", append(args, "--max-lag", "10")...)
+	if code != 1 || !strings.Contains(out, "lag: 40 messages not stored yet") || !strings.Contains(errOut, "over --max-lag 10") {
+		t.Fatalf("--max-lag 10 before the pipeline: status %d\n%s%s", code, out, errOut)
+	}
+
 	rules := writeFile(t, "rules.txt", "sismo\n")
 	runUntilStored(t, store, posts, "--kafka-brokers", kafkaAddr, "--topic", topic, "--group", group,
 		"--clickhouse-addr", chAddr, "--clickhouse-database", db, "--rules", rules)
@@ -76,8 +82,8 @@ func TestStatusCommand(t *testing.T) {
 	if st.Lag != 0 || st.LastStored == nil || time.Since(*st.LastStored) > time.Minute {
 		t.Errorf("after the pipeline: %+v", st)
 	}
-	out, _, _ := earshot(t, "", args...)
-	if !strings.Contains(out, "lag: 0 messages not stored yet") || !strings.Contains(out, "last stored: ") {
-		t.Errorf("text output:\n%s", out)
+	out, _, code = earshot(t, "", append(args, "--max-lag", "10")...)
+	if code != 0 || !strings.Contains(out, "lag: 0 messages not stored yet") || !strings.Contains(out, "last stored: ") {
+		t.Errorf("--max-lag 10 after the pipeline: status %d, text output:\n%s", code, out)
 	}
 }
