@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/RoaringBitmap/roaring/v2/roaring64"
 	"github.com/segmentio/kafka-go"
 
 	"earshot/stream"
@@ -50,9 +51,8 @@ func cmdDeadLetters(ctx context.Context, args []string) error {
 		from = time.Now().Add(-*since)
 	}
 	var sum deadLetterSummary
-	replayed := map[int][]kafka.Message{} // by source partition, -1: unknown
-	var nReplayed int
-	seen := map[string]bool{} // source coordinates replayed: a dead letter may be written twice
+	rp := newReplayer(ctx, kf.brokers, sec, kf.topic)
+	defer rp.closeWriters() // after an error: what is pending is not written
 	enc := json.NewEncoder(os.Stdout)
 	err = readTopic(ctx, kf.brokers, sec, topic, from, func(m kafka.Message) error {
 		dl := parseDeadLetter(m)
@@ -62,11 +62,7 @@ func cmdDeadLetters(ctx context.Context, args []string) error {
 		sum.add(dl)
 		switch {
 		case *replay:
-			if dl.Source == "" || !seen[dl.Source] {
-				seen[dl.Source] = true
-				replayed[dl.srcPartition] = append(replayed[dl.srcPartition], dl.original())
-				nReplayed++
-			}
+			return rp.add(dl)
 		case *asJSON:
 			return enc.Encode(dl)
 		}
@@ -76,11 +72,11 @@ func cmdDeadLetters(ctx context.Context, args []string) error {
 		return err
 	}
 	if *replay {
-		if err := replayTo(ctx, kf.brokers, sec, kf.topic, replayed); err != nil {
+		if err := rp.close(); err != nil {
 			return err
 		}
-		fmt.Printf("replayed %d dead letters of %s to %s", nReplayed, topic, kf.topic)
-		if n := sum.total - nReplayed; n > 0 {
+		fmt.Printf("replayed %d dead letters of %s to %s", rp.n, topic, kf.topic)
+		if n := sum.total - rp.n; n > 0 {
 			fmt.Printf(" (%d more were copies of those: a dead letter may be written twice)", n)
 		}
 		fmt.Println()
@@ -108,7 +104,9 @@ type deadLetter struct {
 	Unread string `json:"original_unread,omitempty"`
 
 	msg          kafka.Message
-	srcPartition int
+	srcTopic     string
+	srcPartition int // -1: unknown
+	srcOffset    int64
 }
 
 func parseDeadLetter(m kafka.Message) deadLetter {
@@ -131,8 +129,10 @@ func parseDeadLetter(m kafka.Message) deadLetter {
 			dl.Unread = string(h.Value)
 		}
 	}
-	if p, err := strconv.Atoi(partition); err == nil && topic != "" && offset != "" {
-		dl.Source, dl.srcPartition = topic+"/"+partition+"/"+offset, p
+	p, perr := strconv.Atoi(partition)
+	o, oerr := strconv.ParseInt(offset, 10, 64)
+	if perr == nil && oerr == nil && topic != "" && p >= 0 && o >= 0 {
+		dl.Source, dl.srcTopic, dl.srcPartition, dl.srcOffset = topic+"/"+partition+"/"+offset, topic, p, o
 	}
 	dl.Reason = cmp.Or(dl.Reason, "(no reason header)")
 	return dl
@@ -304,12 +304,62 @@ func readPartition(ctx context.Context, brokers []string, sec stream.Security, t
 	}
 }
 
-// replayTo writes each partition's messages to that partition of topic,
-// where the pipeline's per-partition dedup expects their post ids; those of
-// partition -1 (no source header) by their keys' murmur2 hash, as earshot's
-// producers place posts.
-func replayTo(ctx context.Context, brokers []string, sec stream.Security, topic string, msgs map[int][]kafka.Message) error {
-	for p, ms := range msgs {
+// replayBatch is how many replayed messages wait per partition before they
+// are written.
+const replayBatch = 1000
+
+// replayer writes dead letters back to the input topic as they are read,
+// each on its source partition, where the pipeline's per-partition dedup
+// expects its post id (by murmur2 of the key when the source is unknown, as
+// earshot's producers place posts), in batches per partition, so that
+// memory stays bounded whatever the dead-letter topic holds. The source
+// messages replayed are remembered as offsets in a roaring bitmap per
+// source partition (dense offsets: a few bytes each), so that a dead
+// letter written twice is replayed once.
+type replayer struct {
+	ctx     context.Context
+	brokers []string
+	sec     stream.Security
+	topic   string
+	writers map[int]*kafka.Writer
+	pending map[int][]kafka.Message
+	seen    map[string]*roaring64.Bitmap // source topic/partition → offsets replayed
+	n       int                          // messages replayed (written or pending)
+	batch   int                          // replayBatch; smaller in tests
+}
+
+func newReplayer(ctx context.Context, brokers []string, sec stream.Security, topic string) *replayer {
+	return &replayer{ctx: ctx, brokers: brokers, sec: sec, topic: topic,
+		writers: map[int]*kafka.Writer{}, pending: map[int][]kafka.Message{}, seen: map[string]*roaring64.Bitmap{}, batch: replayBatch}
+}
+
+func (r *replayer) add(dl deadLetter) error {
+	if dl.srcPartition >= 0 {
+		key := dl.srcTopic + "/" + strconv.Itoa(dl.srcPartition)
+		bm := r.seen[key]
+		if bm == nil {
+			bm = roaring64.New()
+			r.seen[key] = bm
+		}
+		if !bm.CheckedAdd(uint64(dl.srcOffset)) {
+			return nil // a copy
+		}
+	}
+	p := dl.srcPartition
+	r.pending[p] = append(r.pending[p], dl.original())
+	r.n++
+	if len(r.pending[p]) >= r.batch {
+		return r.flush(p)
+	}
+	return nil
+}
+
+func (r *replayer) flush(p int) error {
+	if len(r.pending[p]) == 0 {
+		return nil
+	}
+	w := r.writers[p]
+	if w == nil {
 		var bal kafka.Balancer = &kafka.Murmur2Balancer{}
 		if p >= 0 {
 			bal = kafka.BalancerFunc(func(_ kafka.Message, partitions ...int) int {
@@ -319,15 +369,33 @@ func replayTo(ctx context.Context, brokers []string, sec stream.Security, topic 
 				return partitions[0] // the topic lost partitions; the balancer must return one
 			})
 		}
-		w := &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: topic, Transport: sec.Transport(),
-			Balancer: bal, RequiredAcks: kafka.RequireAll, BatchSize: 1000, BatchTimeout: 5 * time.Millisecond}
-		err := w.WriteMessages(ctx, ms...)
-		if cerr := w.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return fmt.Errorf("cannot replay to %s: %w", topic, err)
+		w = &kafka.Writer{Addr: kafka.TCP(r.brokers...), Topic: r.topic, Transport: r.sec.Transport(),
+			Balancer: bal, RequiredAcks: kafka.RequireAll, BatchSize: r.batch, BatchTimeout: 5 * time.Millisecond}
+		r.writers[p] = w
+	}
+	if err := w.WriteMessages(r.ctx, r.pending[p]...); err != nil {
+		return fmt.Errorf("cannot replay to %s: %w", r.topic, err)
+	}
+	r.pending[p] = r.pending[p][:0]
+	return nil
+}
+
+// close writes what is pending, then closes the writers.
+func (r *replayer) close() error {
+	for p := range r.pending {
+		if err := r.flush(p); err != nil {
+			return err
 		}
 	}
-	return nil
+	return r.closeWriters()
+}
+
+// closeWriters closes the writers; a second call does nothing.
+func (r *replayer) closeWriters() error {
+	var errs []error
+	for p, w := range r.writers {
+		errs = append(errs, w.Close())
+		delete(r.writers, p)
+	}
+	return errors.Join(errs...)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -203,4 +204,59 @@ func pipelineFixture(t *testing.T, prefix string, suffixes ...string) (kafkaAddr
 	}
 	t.Cleanup(func() { store.DropDatabase(context.Background()); store.Close() })
 	return kafkaAddr, chAddr, id, store
+}
+
+// TestReplayerBatches replays 40 dead letters of two source partitions,
+// each fourth one a copy, and one without source headers, in batches of 7:
+// every source message lands once, in order, on its source partition.
+func TestReplayerBatches(t *testing.T) {
+	kafkaAddr, _, id, _ := pipelineFixture(t, "replayer")
+	topic := "replayer-" + id
+	rp := newReplayer(t.Context(), []string{kafkaAddr}, stream.Security{}, topic)
+	rp.batch = 7
+	want := map[int][]string{}
+	for i := range 40 {
+		p, off := i%2+1, int64(i/4)*2+int64(i%2) // offsets repeat: i and i+2 share one
+		m := kafka.Message{Topic: topic + ".dlq", Offset: int64(i), Value: fmt.Appendf(nil, "v%d-%d", p, off),
+			Headers: []kafka.Header{{Key: stream.HeaderSourceTopic, Value: []byte(topic)},
+				{Key: stream.HeaderSourcePartition, Value: []byte(strconv.Itoa(p))},
+				{Key: stream.HeaderSourceOffset, Value: []byte(strconv.FormatInt(off, 10))}}}
+		if i%4 < 2 {
+			want[p] = append(want[p], string(m.Value))
+		}
+		if err := rp.add(parseDeadLetter(m)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := rp.add(parseDeadLetter(kafka.Message{Topic: topic + ".dlq", Key: []byte("k"), Value: []byte("unknown source")})); err != nil {
+		t.Fatal(err)
+	}
+	if err := rp.close(); err != nil {
+		t.Fatal(err)
+	}
+	if rp.n != 21 {
+		t.Errorf("%d replayed, want 21", rp.n)
+	}
+	highs := highWatermarks(t, t.Context(), kafkaAddr, topic, defaultPartitions)
+	var unknown int64
+	for p := range defaultPartitions {
+		var got []string
+		err := readPartition(t.Context(), []string{kafkaAddr}, stream.Security{}, topic, p, 0, highs[p], func(m kafka.Message) error {
+			if string(m.Value) == "unknown source" {
+				unknown++
+			} else {
+				got = append(got, string(m.Value))
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, want[p]) {
+			t.Errorf("partition %d: %v, want %v", p, got, want[p])
+		}
+	}
+	if unknown != 1 {
+		t.Errorf("the message without a source: %d copies, want 1", unknown)
+	}
 }
