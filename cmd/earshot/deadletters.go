@@ -20,7 +20,7 @@ import (
 	"earshot/stream"
 )
 
-// HeaderReplayedFrom marks a message replayed from the dead-letter topic
+// headerReplayedFrom marks a message replayed from the dead-letter topic
 // with the dead letter's own coordinates (topic/partition/offset), so that
 // one that fails again can be traced.
 const headerReplayedFrom = "earshot-replayed-from"

@@ -119,11 +119,7 @@ func (k *kafkaFlags) childArgs() []string {
 // security builds the TLS and SASL settings the flags ask for; a mistake
 // is a usage error naming the flag.
 func (k *kafkaFlags) security() (stream.Security, error) {
-	var sec stream.Security
-	var err error
-	if sec.TLS, err = k.tls.config(); err != nil {
-		return sec, err
-	}
+	sec := stream.Security{TLS: k.tls.cfg} // built and checked by parse
 	if k.saslMechanism == "" {
 		if k.saslUser != "" || k.saslPassw != "" {
 			return sec, usageErr("--kafka-sasl-user and --kafka-sasl-password need --kafka-sasl (plain, scram-sha-256 or scram-sha-512)")
@@ -181,8 +177,9 @@ type tlsFlags struct {
 	prefix        string
 	on            bool
 	ca, cert, key string
-	// dst, when set, receives the configuration once the flags are
-	// parsed (parse calls check).
+	// cfg is the configuration, nil for none, once the flags are parsed
+	// (parse calls check); dst, when set, receives it too.
+	cfg *tls.Config
 	dst **tls.Config
 }
 
@@ -257,10 +254,14 @@ func (s tlsSwitch) IsBoolFlag() bool { return true }
 
 func (s tlsSwitch) check() error {
 	c, err := s.t.config()
-	if err == nil && s.t.dst != nil {
+	if err != nil {
+		return err
+	}
+	s.t.cfg = c
+	if s.t.dst != nil {
 		*s.t.dst = c
 	}
-	return err
+	return nil
 }
 
 // certPool reads a PEM file of CA certificates.
