@@ -56,6 +56,7 @@ type counts struct {
 	consumed, decoded, matched, duplicates, mentions int64
 	reposts, copies                                  int64 // unique matched posts that are reposts, copies
 	skipped                                          int64 // valid messages that are no posts (adapters)
+	stored                                           int64 // mentions a backfill found stored already
 }
 
 // fence records when a consumer-group generation ended for this process
@@ -349,34 +350,7 @@ func (w *writer) write(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
-	// An insert that failed may have been kept, whole or in part (mentions
-	// and the views' tables written before the failure): inserting it again
-	// would count it twice. So after a failure the batch is inserted again
-	// only if mentions does not hold it; if it does, the views' tables that
-	// lack it are completed from mentions.
-	failed, partial := false, false
-	var landing *sink.Landing
-	err := w.retry(ctx, "clickhouse", func() error {
-		if failed && landing == nil {
-			l, err := w.store.Inspect(ctx, w.batch)
-			if err != nil {
-				return err
-			}
-			if l.Stored {
-				landing = &l
-			}
-		}
-		if landing != nil {
-			did, err := w.settle(ctx, landing)
-			partial = partial || did
-			if err != nil {
-				landing = nil // ask again: every table answers for itself by the batch's markers
-			}
-			return err
-		}
-		failed = true
-		return w.store.Insert(ctx, w.batch)
-	})
+	partial, err := land(ctx, w.store, w.batch, w.store.Complete, w.retry, w.log)
 	if err == nil && partial {
 		w.m.partial.Inc()
 		w.log.Warn("ClickHouse kept a failed INSERT in part; the views' tables that lacked it were completed from mentions",
@@ -389,24 +363,69 @@ func (w *writer) write(ctx context.Context) error {
 	return nil
 }
 
-// settle completes the views' tables that a failed insert of the batch left
-// without it (l, from Store.Inspect). It reports whether any table lacked
+// inserter is the part of Store that land uses.
+type inserter interface {
+	Insert(ctx context.Context, rows []sink.Mention) error
+	Inspect(ctx context.Context, rows []sink.Mention) (sink.Landing, error)
+}
+
+// land inserts rows with one INSERT, retried (by retry, target
+// "clickhouse") until it succeeds or ctx ends. An insert that failed may
+// have been kept, whole or in part (mentions and the views' tables written
+// before the failure): inserting it again would count it twice. So after a
+// failure the batch is inserted again only if mentions does not hold it; if
+// it does, the views' tables that lack it are completed from mentions with
+// complete (Store.Complete; a backfill's batches, which share their
+// messages with the pipeline's rows, use sink.Client.CompleteRows). It
+// reports whether any table had to be completed.
+func land(ctx context.Context, st inserter, rows []sink.Mention,
+	complete func(ctx context.Context, rows []sink.Mention, table string) error,
+	retry func(ctx context.Context, target string, op func() error) error, log *slog.Logger) (partial bool, err error) {
+	failed := false
+	var landing *sink.Landing
+	err = retry(ctx, "clickhouse", func() error {
+		if failed && landing == nil {
+			l, err := st.Inspect(ctx, rows)
+			if err != nil {
+				return err
+			}
+			if l.Stored {
+				landing = &l
+			}
+		}
+		if landing != nil {
+			did, err := settle(ctx, landing, rows, complete, log)
+			partial = partial || did
+			if err != nil {
+				landing = nil // ask again: every table answers for itself by the batch's markers
+			}
+			return err
+		}
+		failed = true
+		return st.Insert(ctx, rows)
+	})
+	return partial, err
+}
+
+// settle completes the views' tables that a failed insert of rows left
+// without them (l, from Store.Inspect). It reports whether any table lacked
 // the batch; after an error the batch must be inspected again. A table
 // Inspect cannot tell (an aggregate table, for rows without a progress
 // marker, which the writer's batches always have) is logged and left.
-func (w *writer) settle(ctx context.Context, l *sink.Landing) (partial bool, err error) {
+func settle(ctx context.Context, l *sink.Landing, rows []sink.Mention,
+	complete func(ctx context.Context, rows []sink.Mention, table string) error, log *slog.Logger) (partial bool, err error) {
 	for i := range l.Tables {
 		t := &l.Tables[i]
 		switch t.State {
 		case sink.Missing:
-			if err := w.store.Complete(ctx, w.batch, t.Table); err != nil {
+			if err := complete(ctx, rows, t.Table); err != nil {
 				return true, err
 			}
 			t.State, partial = sink.Written, true
 		case sink.Unknown:
 			partial = true
-			w.log.Error("cannot tell whether a table holds a batch that mentions holds: check it against mentions",
-				"table", t.Table, "rows", len(w.batch), "batch", batchSpan(w.batch))
+			log.Error("cannot tell whether a table holds a batch that mentions holds: check it against mentions",
+				"table", t.Table, "rows", len(rows), "batch", batchSpan(rows))
 		}
 	}
 	return partial, nil
