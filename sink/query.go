@@ -290,6 +290,11 @@ ORDER BY min(kafka_offset)`, topic, partition, sinceArg(since))
 // window and copy counts exactly as the previous owner had them. fn is
 // called while the result streams in.
 func (c *Client) RecentKeys(ctx context.Context, topic string, partition int32, since time.Time, fn func(postID string, copyKey uint64)) error {
+	return c.keys(ctx, topic, partition, math.MaxInt64, since, fn)
+}
+
+// keys is RecentKeys for the posts stored below offset before.
+func (c *Client) keys(ctx context.Context, topic string, partition int32, before int64, since time.Time, fn func(postID string, copyKey uint64)) error {
 	return c.query(ctx, "recent dedup keys", func(scan func(...any) error) error {
 		var id string
 		var key uint64
@@ -299,9 +304,9 @@ func (c *Client) RecentKeys(ctx context.Context, topic string, partition int32, 
 		fn(id, key)
 		return nil
 	}, `SELECT post_id, any(copy_key) FROM {db}.dedup_keys
-WHERE kafka_topic = ? AND kafka_partition = ? AND ingested_at >= toDateTime(?)
+WHERE kafka_topic = ? AND kafka_partition = ? AND ingested_at >= toDateTime(?) AND kafka_offset < ?
 GROUP BY post_id
-ORDER BY min(kafka_offset)`, topic, partition, sinceArg(since))
+ORDER BY min(kafka_offset)`, topic, partition, sinceArg(since), before)
 }
 
 // CopyCounts are the copies among one rule's mentions in one minute: Copies

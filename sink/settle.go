@@ -205,12 +205,18 @@ func (c *Client) Complete(ctx context.Context, rows []Mention, table string) err
 		return fmt.Errorf("cannot complete %s: not a view's table", table)
 	}
 	filter, args := batchFilter(rows)
-	q := "INSERT INTO {db}." + table + "\n" + strings.Replace(views[i].query, mentionsSource,
+	return c.complete(ctx, i, filter, args)
+}
+
+// complete writes the rows of mentions that filter selects into the table of
+// views[i], with the view's query.
+func (c *Client) complete(ctx context.Context, i int, filter string, args []any) error {
+	q := "INSERT INTO {db}." + views[i].table + "\n" + strings.Replace(views[i].query, mentionsSource,
 		"FROM (SELECT * FROM {db}.mentions WHERE "+filter+")", 1)
 	ctx, release := c.sendContext(ctx)
 	defer release()
 	if err := c.conn.Exec(ctx, c.sql(q), args...); err != nil {
-		return fmt.Errorf("cannot complete %s from mentions: %w", table, err)
+		return fmt.Errorf("cannot complete %s from mentions: %w", views[i].table, err)
 	}
 	return nil
 }
