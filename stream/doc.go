@@ -79,6 +79,17 @@
 // is kept and flagged as a copy: copy_of is the first post's id, copy_count
 // the running count; copies_rule_minute sums them for dashboards.
 //
+// # Backfill
+//
+// Backfill gives rules added to a running pipeline their history: it reads
+// again, partition by partition (Parallel at a time), the messages the
+// pipeline stored before it took them up, matches them against those rules
+// alone, and stores the mentions the pipeline would have stored had it run
+// them, deciding duplicates and copies as it would have (from the keys
+// ClickHouse stores with the rows) and leaving alone every mention stored
+// already, so that it can be run again. It exports no metrics: it is a
+// command (earshot backfill) that prints what it did.
+//
 // # Metrics
 //
 //	earshot_consumed_messages_total    messages fetched

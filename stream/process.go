@@ -83,6 +83,11 @@ type processor struct {
 	lazy [batchPosts]Lazy
 
 	norm []byte // scratch for the copy key
+
+	// prior is set by a backfill (nil in the pipeline): it adds to seen and
+	// copies the posts stored before each matched post, and tells the
+	// mentions stored already, which are not made again.
+	prior *prior
 }
 
 // batchPosts is how many decoded posts the processor matches at once with
@@ -157,6 +162,9 @@ func (pr *processor) mentions(c *chunk, rules []match.Rule, k int) {
 	}
 	p, doc := &pr.posts[k], &pr.docs[k]
 	c.n.matched++
+	if pr.prior != nil {
+		pr.prior.feed(pr.offsets[k], pr.seen, pr.copies, pr.now())
+	}
 	if pr.seen.Seen(dedup.Key(p.ID), pr.now()) {
 		c.n.duplicates++
 		return
@@ -177,7 +185,12 @@ func (pr *processor) mentions(c *chunk, rules []match.Rule, k int) {
 	}
 	f := pr.lazy[k].Features()
 	p.Own() // its rows live until they are inserted; its message need not
+	n := len(c.rows)
 	for _, h := range hits {
+		if pr.prior != nil && pr.prior.isStored(rules[h].ID, p.ID) {
+			c.n.stored++
+			continue
+		}
 		c.rows = append(c.rows, mentionRow(rules[h].ID, p, f))
 		row := &c.rows[len(c.rows)-1]
 		row.Topic, row.Partition, row.Offset = pr.topic, int32(pr.partition), pr.offsets[k]
@@ -191,7 +204,10 @@ func (pr *processor) mentions(c *chunk, rules []match.Rule, k int) {
 			c.events = append(c.events, mentionEvent(row, doc.HasLink))
 		}
 	}
-	c.n.mentions += int64(len(hits))
+	if pr.prior != nil && len(c.rows) > n {
+		pr.prior.note(pr.offsets[k], p.ID, n)
+	}
+	c.n.mentions += int64(len(c.rows) - n)
 }
 
 // DocOf is what the rules see of a post. Its Text is a read-only view of

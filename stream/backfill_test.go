@@ -1,0 +1,216 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"earshot/sink"
+	"earshot/stream/dedup"
+)
+
+// backfillStore is ClickHouse as a backfill sees it: the rows stored, the
+// dedup keys they make, and resume offsets that move on between two reads.
+type backfillStore struct {
+	rows    []sink.Mention
+	resume  []int64 // returned one after the other (the last one stays)
+	failOne bool    // the first Insert fails, keeping mentions and all but copies_rule_minute
+	missing []string
+	done    [][]sink.Mention // what CompleteRows was asked to write, per call
+}
+
+func (s *backfillStore) ResumeOffsets(context.Context, string) (map[int32]int64, error) {
+	o := s.resume[0]
+	if len(s.resume) > 1 {
+		s.resume = s.resume[1:]
+	}
+	return map[int32]int64{0: o}, nil
+}
+
+func (s *backfillStore) keyed(fn func(m *sink.Mention)) {
+	rows := slices.Clone(s.rows)
+	slices.SortStableFunc(rows, func(a, b sink.Mention) int { return int(a.Offset - b.Offset) })
+	for i := range rows {
+		if rows[i].PostID != "" {
+			fn(&rows[i])
+		}
+	}
+}
+
+func (s *backfillStore) KeysBefore(_ context.Context, _ string, _ int32, before int64, _ time.Time, fn func(string, uint64)) error {
+	seen := map[string]bool{}
+	s.keyed(func(m *sink.Mention) {
+		if m.Offset < before && !seen[m.PostID] {
+			seen[m.PostID] = true
+			fn(m.PostID, m.CopyKey)
+		}
+	})
+	return nil
+}
+
+func (s *backfillStore) KeysBetween(_ context.Context, _ string, _ int32, from, to int64, fn func(int64, string, uint64)) error {
+	s.keyed(func(m *sink.Mention) {
+		if m.Offset >= from && m.Offset < to {
+			fn(m.Offset, m.PostID, m.CopyKey)
+		}
+	})
+	return nil
+}
+
+func (s *backfillStore) RuleMentions(_ context.Context, _ string, _ int32, rules []string, from int64, fn func(string, string)) error {
+	for _, m := range s.rows {
+		if slices.Contains(rules, m.RuleID) && m.Offset >= from {
+			fn(m.RuleID, m.PostID)
+		}
+	}
+	return nil
+}
+
+func (s *backfillStore) Insert(_ context.Context, rows []sink.Mention) error {
+	s.rows = append(s.rows, rows...)
+	if s.failOne {
+		s.failOne = false
+		s.missing = []string{"copies_rule_minute"}
+		return errors.New("server failed writing copies_rule_minute")
+	}
+	return nil
+}
+
+func (s *backfillStore) Inspect(_ context.Context, rows []sink.Mention) (sink.Landing, error) {
+	if !slices.ContainsFunc(s.rows, func(m sink.Mention) bool { return m == rows[0] }) {
+		return sink.Landing{}, nil
+	}
+	l := sink.Landing{Stored: true}
+	for _, t := range []string{"authors_rule_hour", "copies_rule_minute", "dedup_keys"} {
+		st := sink.Written
+		if slices.Contains(s.missing, t) {
+			st = sink.Missing
+		}
+		l.Tables = append(l.Tables, sink.TableLanding{Table: t, State: st})
+	}
+	return l, nil
+}
+
+func (s *backfillStore) CompleteRows(_ context.Context, rows []sink.Mention, table string) error {
+	s.done = append(s.done, slices.Clone(rows))
+	s.missing = slices.DeleteFunc(s.missing, func(t string) bool { return t == table })
+	return nil
+}
+
+// TestBackfillDecides is one partition the pipeline read with "sismo" and,
+// from offset 7, with "terremoto" too; a backfill of terremoto from offset 2
+// must make the rows the pipeline would have made had it run terremoto from
+// there, no more:
+//   - a duplicate of a post stored before the backfill's start is dropped
+//     (the window rebuilt from the keys stored before it);
+//   - a copy of such a post says so (the copy counts rebuilt with it);
+//   - an edit of a post stored for sismo, under the same id, is a duplicate
+//     (the keys stored within the range, fed as the backfill reaches them);
+//   - a duplicate of a post the backfill stores is dropped;
+//   - the mentions of terremoto stored already are left alone;
+//   - a malformed message is counted and left;
+//   - the messages stored after the backfill began are read too.
+//
+// Its one INSERT, the row of a post the pipeline had not stored first (what
+// Inspect asks dedup_keys about), fails, keeping mentions but not
+// copies_rule_minute: that table is completed with exactly the batch's
+// rows, its own marker included.
+func TestBackfillDecides(t *testing.T) {
+	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	type msg struct {
+		id, text string
+		stored   []string // the rules the pipeline stored it for
+	}
+	msgs := []msg{
+		{"a", "SISMO: terremoto aviso", []string{"sismo"}},
+		{"b", "nada", nil},
+		{"a", "SISMO: terremoto aviso", nil}, // the backfill starts here
+		{"c", "sismo: terremoto aviso", []string{"sismo"}},
+		{"h", "sismo ahora", []string{"sismo"}},
+		{"e", "terremoto nuevo", nil},
+		{"h", "sismo ahora, editado: terremoto", nil},
+		{"f", "terremoto nuevo", []string{"terremoto"}}, // the pipeline runs terremoto from here
+		{"e", "terremoto nuevo", nil},
+		{"g", "sismo y terremoto", []string{"sismo", "terremoto"}},
+		{"", "", nil}, // not json; the pipeline stores its marker after the backfill began
+	}
+	st := &backfillStore{resume: []int64{9, 10}, failOne: true}
+	var norm []byte
+	copies := dedup.NewCopies(time.Hour, 0, at)
+	for off, m := range msgs {
+		if len(m.stored) == 0 {
+			continue
+		}
+		var key uint64
+		key, norm = dedup.CopyKey(norm, []byte(m.text))
+		of, n := copies.Observe(key, m.id, at)
+		for _, r := range m.stored {
+			st.rows = append(st.rows, sink.Mention{RuleID: r, PostID: m.id, CreatedAt: at, Topic: "posts", Offset: int64(off),
+				CopyKey: key, CopyOf: of, CopyCount: n})
+		}
+	}
+	stored := len(st.rows)
+	read := func(_ context.Context, p int, start, end int64, fn func(*kafka.Message) error) error {
+		for off := start; off < end && off < int64(len(msgs)); off++ {
+			m := msgs[off]
+			v := fmt.Sprintf(`{"id":%q,"created_at":"2026-11-23T10:00:00Z","text":%q}`, m.id, m.text)
+			if m.id == "" {
+				v = "not json"
+			}
+			if err := fn(&kafka.Message{Topic: "posts", Partition: p, Offset: off, Value: []byte(v)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	deps := BackfillDeps{Engine: testEngine(t, "terremoto\n"), Store: st, Enricher: fixedEnricher{}, Read: read,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	cfg := BackfillConfig{Topic: "posts", Settle: time.Millisecond, RetryBackoff: time.Millisecond}
+	res, err := Backfill(t.Context(), cfg, deps, []PartitionOffset{{0, 2}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := BackfillPartition{Partition: 0, Start: 2, End: 11, Read: 9, DeadLetters: 1, Matched: 7, Duplicates: 3, Stored: 2, Mentions: 2}
+	if len(res) != 1 || res[0] != want {
+		t.Fatalf("result %+v, want %+v", res, want)
+	}
+	got := st.rows[stored:]
+	if len(got) != 3 {
+		t.Fatalf("%d rows stored, want 2 and a marker: %+v", len(got), got)
+	}
+	for i, w := range []struct {
+		id     string
+		offset int64
+		copyOf string
+		count  uint32
+	}{{"e", 5, "", 1}, {"c", 3, "a", 2}} { // e first: the pipeline stored no row of it
+		m := got[i]
+		if m.RuleID != "terremoto" || m.PostID != w.id || m.Offset != w.offset || m.CopyOf != w.copyOf || m.CopyCount != w.count {
+			t.Errorf("row %d: %s %s at %d, copy of %q (%d); want terremoto %s at %d, copy of %q (%d)",
+				i, m.RuleID, m.PostID, m.Offset, m.CopyOf, m.CopyCount, w.id, w.offset, w.copyOf, w.count)
+		}
+	}
+	if mk := got[2]; mk.RuleID != "" || mk.Offset >= 0 || !mk.CreatedAt.Equal(at) {
+		t.Errorf("marker %+v: want no rule, a negative offset, the first row's time", mk)
+	}
+	if len(st.done) != 1 || !slices.Equal(st.done[0], got) || len(st.missing) != 0 {
+		t.Errorf("completed %d times (%v missing), want once with the batch's rows", len(st.done), st.missing)
+	}
+
+	// Again: everything is stored; a dry run of it stores nothing either.
+	st.resume = []int64{10}
+	for _, dry := range []bool{false, true} {
+		cfg.DryRun = dry
+		res, err = Backfill(t.Context(), cfg, deps, []PartitionOffset{{0, 2}}, nil)
+		if err != nil || res[0].Mentions != 0 || res[0].Stored != 4 || len(st.rows) != stored+3 {
+			t.Fatalf("again (dry run %v): %+v, %v; %d rows, want %d", dry, res, err, len(st.rows), stored+3)
+		}
+	}
+}
