@@ -5,6 +5,7 @@
 //	earshot demo      generator + pipeline on local Kafka and ClickHouse, live
 //	earshot migrate   apply the ClickHouse schema
 //	earshot rules     check a rules file, or test it against posts
+//	earshot backfill  store the mentions rules just added would have had
 //	earshot dashboard serve the web dashboard (map, timeline, rules, alerts) from ClickHouse
 //	earshot bench     measure throughput, CPU per post and latency end to end
 //
@@ -36,6 +37,7 @@ var commands = []command{
 	{"migrate", "apply the ClickHouse schema (idempotent)", cmdMigrate},
 	{"status", "how far behind the stream the stored mentions are, per partition (from Kafka and ClickHouse)", cmdStatus},
 	{"dead-letters", "summarise the dead-letter topic by reason, print it as JSON, or replay it", cmdDeadLetters},
+	{"backfill", "store the mentions that rules just added would have had, from posts the pipeline read before", cmdBackfill},
 	{"prune", "drop the months of stored mentions, aggregates and alerts older than --keep", cmdPrune},
 	{"rules", "check rules (rules check), test them on posts (rules test), compare two versions (rules diff)", cmdRules},
 	{"enrich", "print posts as stored: geo fields and tier, author features, language (JSONL)", cmdEnrich},
