@@ -142,27 +142,31 @@ func TestBackfill(t *testing.T) {
 	nRef := stored(all, "sismo", "terremoto")
 	run(refDB, "g-ref-"+id, both, nRef, ref)
 
-	backfill := func(extra ...string) (rep backfillReport) {
+	// backfill runs `earshot backfill`, with --json unless as text.
+	type result struct {
+		backfillReport
+		text string
+	}
+	backfill := func(extra ...string) (rep result) {
 		t.Helper()
 		args := append([]string{"backfill", "--kafka-brokers", kafkaAddr, "--topic", topic, "--clickhouse-addr", chAddr,
-			"--clickhouse-database", db, "--rules", both, "--rule", "terremoto", "--since", "1h", "--settle", "1s", "--json"}, extra...)
+			"--clickhouse-database", db, "--rules", both, "--rule", "terremoto", "--since", "1h", "--settle", "1s"}, extra...)
 		out, errOut, status := earshot(t, "", args...)
 		if status != 0 {
 			t.Fatalf("earshot %v: status %d\n%s%s", args, status, out, errOut)
 		}
-		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		if !slices.Contains(extra, "--json") {
+			return result{text: out}
+		}
+		if err := json.Unmarshal([]byte(out), &rep.backfillReport); err != nil {
 			t.Fatalf("earshot %v: %v\n%s", args, err, out)
 		}
 		return rep
 	}
 	want := nRef - n1 // what the first half holds for terremoto, less what the pipeline stored of it
-	dry := backfill("--dry-run")
-	if n, _ := store.RawCount(ctx); !dry.DryRun || dry.Mentions != int64(want) || n != n1 {
-		t.Fatalf("dry run: would store %d mentions (dry run %v), want %d; %d stored, want %d unchanged", dry.Mentions, dry.DryRun, want, n, n1)
-	}
-	rep := backfill()
+	dry := backfill("--dry-run", "--json")
 	var read, dead, malformed int64
-	for _, p := range rep.Partitions {
+	for _, p := range dry.Partitions {
 		read, dead = read+p.Read, dead+p.DeadLetters
 	}
 	for _, p := range all {
@@ -170,12 +174,20 @@ func TestBackfill(t *testing.T) {
 			malformed++
 		}
 	}
-	if rep.Mentions != int64(want) || read != int64(len(all)) || dead != malformed {
-		t.Fatalf("backfill: %d mentions from %d messages (%d dead letters), want %d from %d (%d)\n%+v",
-			rep.Mentions, read, dead, want, len(all), malformed, rep)
+	if !dry.DryRun || dry.Mentions != int64(want) || read != int64(len(all)) || dead != malformed {
+		t.Fatalf("dry run: would store %d mentions from %d messages (%d dead letters), want %d from %d (%d)\n%+v",
+			dry.Mentions, read, dead, want, len(all), malformed, dry)
 	}
+	if n, _ := store.RawCount(ctx); n != n1 {
+		t.Fatalf("after a dry run %d mentions, want %d unchanged", n, n1)
+	}
+	out := backfill().text
 	if n, _ := store.RawCount(ctx); n != nRef {
-		t.Fatalf("after the backfill %d mentions, want the reference's %d", n, nRef)
+		t.Fatalf("after the backfill %d mentions, want the reference's %d\n%s", n, nRef, out)
+	}
+	if !strings.Contains(out, fmt.Sprintf("\nstored %d mentions\n", want)) || !strings.Contains(out, "already stored") ||
+		!strings.Contains(out, "restart the pipeline") {
+		t.Errorf("backfill, as text:\n%s", out)
 	}
 	compareRule(t, ctx, chAddr, db, refDB, "terremoto")
 	for _, st := range []*sink.Client{store, ref} { // sismo's untouched: the same in both
@@ -195,9 +207,14 @@ func TestBackfill(t *testing.T) {
 	}
 
 	// Again: everything is there already.
-	again := backfill()
-	if n, _ := store.RawCount(ctx); again.Mentions != 0 || n != nRef {
-		t.Fatalf("backfill again: stored %d mentions (%d in all), want 0 (%d)", again.Mentions, n, nRef)
+	again := backfill("--json")
+	var found int64
+	for _, p := range again.Partitions {
+		found += p.Stored
+	}
+	if n, _ := store.RawCount(ctx); again.Mentions != 0 || found != int64(countRule(all, "terremoto")) || n != nRef {
+		t.Fatalf("backfill again: stored %d mentions (%d in all), found %d stored; want 0 (%d), %d",
+			again.Mentions, n, found, nRef, countRule(all, "terremoto"))
 	}
 	compareRule(t, ctx, chAddr, db, refDB, "terremoto")
 
