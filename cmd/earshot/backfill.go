@@ -72,13 +72,7 @@ func cmdBackfill(ctx context.Context, args []string) error {
 	}
 	var starts []stream.PartitionOffset
 	for _, po := range offs {
-		start := po.LastOffset // no message at from or later
-		for off := range po.Offsets {
-			if off >= 0 {
-				start = max(po.FirstOffset, off)
-			}
-		}
-		starts = append(starts, stream.PartitionOffset{Partition: po.Partition, Offset: start})
+		starts = append(starts, stream.PartitionOffset{Partition: po.Partition, Offset: startOffset(po, from)})
 	}
 	store, err := openStore(ctx, sc)
 	if err != nil {

@@ -215,20 +215,27 @@ func readTopic(ctx context.Context, brokers []string, sec stream.Security, topic
 		return err
 	}
 	for _, po := range parts {
-		start := po.FirstOffset
-		if !from.IsZero() {
-			start = po.LastOffset // no message at from or later
-			for off := range po.Offsets {
-				if off >= 0 {
-					start = max(po.FirstOffset, off)
-				}
-			}
-		}
-		if err := readPartition(ctx, brokers, sec, topic, po.Partition, start, po.LastOffset, fn); err != nil {
+		if err := readPartition(ctx, brokers, sec, topic, po.Partition, startOffset(po, from), po.LastOffset, fn); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// startOffset is the first offset of po written at from or later (from
+// zero: its first offset), as topicOffsets found them; the end offset when
+// none is.
+func startOffset(po kafka.PartitionOffsets, from time.Time) int64 {
+	if from.IsZero() {
+		return po.FirstOffset
+	}
+	start := po.LastOffset
+	for off := range po.Offsets {
+		if off >= 0 {
+			start = max(po.FirstOffset, off)
+		}
+	}
+	return start
 }
 
 // topicOffsets returns, by partition, the first and end offsets of topic
