@@ -6,14 +6,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/segmentio/kafka-go"
 
+	"earshot/match"
 	"earshot/sink"
 	"earshot/stream/dedup"
+	"earshot/stream/post"
 )
 
 // backfillStore is ClickHouse as a backfill sees it: the rows stored, the
@@ -213,4 +216,93 @@ func TestBackfillDecides(t *testing.T) {
 			t.Fatalf("again (dry run %v): %+v, %v; %d rows, want %d", dry, res, err, len(st.rows), stored+3)
 		}
 	}
+}
+
+// FuzzBackfill is a differential test: a partition read by a pipeline that
+// took up "terremoto" at offset k, then backfilled from offset s ≤ k, must
+// hold the mentions of terremoto that a pipeline running it from s holds:
+// each post once, the same posts. The messages repeat post ids (with the
+// same text or an edit), repeat texts under other ids, and include
+// malformed ones.
+func FuzzBackfill(f *testing.F) {
+	for seed := range 64 {
+		f.Add(uint64(seed))
+	}
+	a, ar, r := testEngine(f, "sismo\n"), testEngine(f, "sismo\nterremoto\n"), testEngine(f, "terremoto\n")
+	f.Fuzz(func(t *testing.T, seed uint64) {
+		rng := rand.New(rand.NewPCG(seed, 7))
+		n := 1 + rng.IntN(600)
+		texts := []string{"sismo", "terremoto", "sismo y terremoto", "nada", "un TERREMOTO, sismo", "hola"}
+		type msg struct{ id, text string }
+		msgs := make([]msg, n)
+		for i := range msgs {
+			m := msg{id: fmt.Sprint(rng.IntN(n/2 + 1)), text: fmt.Sprintf("%s %d", texts[rng.IntN(len(texts))], rng.IntN(4))}
+			if k := rng.IntN(i + 1); k < i && rng.IntN(4) == 0 { // an earlier post again, mostly as it was
+				m = msgs[k]
+				if rng.IntN(3) == 0 {
+					m.text = texts[rng.IntN(len(texts))] + " (editado)"
+				}
+			}
+			if rng.IntN(20) == 0 {
+				m.text = "" // malformed
+			}
+			msgs[i] = m
+		}
+		k := rng.IntN(n + 1)
+		s := rng.IntN(k + 1)
+		message := func(off int) *kafka.Message {
+			m := msgs[off]
+			v := fmt.Sprintf(`{"id":%q,"created_at":"2026-11-23T10:00:00Z","text":%q}`, m.id, m.text)
+			if m.text == "" {
+				v = "{"
+			}
+			return &kafka.Message{Topic: "posts", Offset: int64(off), Value: []byte(v)}
+		}
+		// run is a pipeline over the partition that runs "sismo" and, from
+		// offset from on, "terremoto" too; it returns the rows it stores.
+		run := func(from int) []sink.Mention {
+			t0 := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+			eng := a
+			pr := &processor{topic: "posts", engine: func() *match.Engine { return eng }, enricher: fixedEnricher{},
+				dec: post.NewDecoder(post.Limits{}), seen: dedup.NewWindow(time.Hour, 0, t0), copies: dedup.NewCopies(time.Hour, 0, t0),
+				m: newMetrics(nil), now: func() time.Time { return t0 }}
+			c := &chunk{first: -1}
+			for off := range msgs {
+				if off == from {
+					pr.flush(c) // a reload takes effect at the next batch
+					eng = ar
+				}
+				pr.add(message(off), c)
+			}
+			pr.flush(c)
+			return c.rows
+		}
+		st := &backfillStore{rows: run(k), resume: []int64{int64(n - 1)}}
+		read := func(_ context.Context, _ int, start, end int64, fn func(*kafka.Message) error) error {
+			for off := start; off < end; off++ {
+				if err := fn(message(int(off))); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		deps := BackfillDeps{Engine: r, Store: st, Enricher: fixedEnricher{}, Read: read, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		cfg := BackfillConfig{Topic: "posts", Settle: time.Nanosecond, BatchRows: 1 + rng.IntN(50)}
+		if _, err := Backfill(t.Context(), cfg, deps, []PartitionOffset{{0, int64(s)}}, nil); err != nil {
+			t.Fatal(err)
+		}
+		posts := func(rows []sink.Mention) []string {
+			var ids []string
+			for _, m := range rows {
+				if m.RuleID == "terremoto" {
+					ids = append(ids, m.PostID)
+				}
+			}
+			slices.Sort(ids)
+			return ids
+		}
+		if got, want := posts(st.rows), posts(run(s)); !slices.Equal(got, want) {
+			t.Fatalf("%d messages, rule taken up at %d, backfilled from %d: terremoto's posts\n%v\nwant (run from %d)\n%v", n, k, s, got, s, want)
+		}
+	})
 }

@@ -23,7 +23,7 @@ import (
 	"earshot/stream/post"
 )
 
-func testEngine(t *testing.T, lines string) *match.Engine {
+func testEngine(t testing.TB, lines string) *match.Engine {
 	t.Helper()
 	rules, err := match.Parse("rules.txt", []byte(lines))
 	if err != nil {
