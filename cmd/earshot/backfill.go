@@ -39,6 +39,8 @@ func cmdBackfill(ctx context.Context, args []string) error {
 		return err
 	})
 	fs.DurationVar(&cfg.DedupWindow, "dedup-window", 24*time.Hour, "the pipeline's --dedup-window")
+	fs.IntVar(&cfg.DedupMaxKeys, "dedup-max-keys", 0, "the pipeline's --dedup-max-keys (0: 20,000,000)")
+	fs.IntVar(&cfg.CopyMaxKeys, "copy-max-keys", 0, "the pipeline's --copy-max-keys (0: 1,000,000)")
 	fs.IntVar(&cfg.BatchRows, "batch-rows", 5000, "rows per INSERT")
 	fs.DurationVar(&cfg.Settle, "settle", 10*time.Second,
 		"after this long, read the stored offsets again and backfill up to them too: the pipeline may store posts it read before it took up the rules after the backfill began")
@@ -79,6 +81,9 @@ func cmdBackfill(ctx context.Context, args []string) error {
 		return err
 	}
 	defer store.Close()
+	if _, err := store.ResumeOffsets(ctx, kf.topic); err != nil {
+		return fmt.Errorf("%w (does the pipeline store into the database %s?)", err, sc.Database)
+	}
 	en, err := enrich.New(enrich.Config{})
 	if err != nil {
 		return err
@@ -88,7 +93,10 @@ func cmdBackfill(ctx context.Context, args []string) error {
 	}
 	res, err := stream.Backfill(ctx, cfg, stream.BackfillDeps{Engine: eng, Store: store, Enricher: en, Read: read}, starts, nil)
 	if err != nil {
-		return fmt.Errorf("%w (what was stored stays; run the same backfill again to go on)", err)
+		if slices.ContainsFunc(res, func(p stream.BackfillPartition) bool { return p.Mentions > 0 }) {
+			return fmt.Errorf("%w (the mentions stored stay; run the same backfill again to go on)", err)
+		}
+		return err
 	}
 	rep := backfillReport{Topic: kf.topic, Database: sc.Database, Rules: ids, Since: from.UTC(), DryRun: cfg.DryRun, Partitions: res}
 	for _, p := range res {

@@ -224,6 +224,15 @@ func TestBackfill(t *testing.T) {
 	if status != 2 || !strings.Contains(errOut, `rule "temblor" is not in `+both) {
 		t.Errorf("unknown rule: status %d, %s", status, errOut)
 	}
+	_, errOut, status = earshot(t, "", "backfill", "--kafka-brokers", kafkaAddr, "--topic", topic, "--clickhouse-addr", chAddr,
+		"--clickhouse-database", db+"_none", "--rules", both, "--rule", "terremoto", "--since", "1h")
+	if none, err := sink.Open(context.Background(), sink.Config{Addr: chAddr, Database: db + "_none"}); err == nil {
+		none.DropDatabase(context.Background()) // opening the store made it
+		none.Close()
+	}
+	if status != 1 || !strings.Contains(errOut, "does the pipeline store into the database "+db+"_none?") {
+		t.Errorf("a database the pipeline does not use: status %d, %s", status, errOut)
+	}
 	_, errOut, status = earshot(t, "", "backfill", "--rules", both, "--rule", "terremoto")
 	if status != 2 || !strings.Contains(errOut, "--since is required") {
 		t.Errorf("no --since: status %d, %s", status, errOut)
