@@ -45,8 +45,9 @@ ORDER BY kafka_offset`, topic, partition, from, to)
 }
 
 // RuleMentions calls fn for every mention stored of one of rules from the
-// partition at offset from or later.
-func (c *Client) RuleMentions(ctx context.Context, topic string, partition int32, rules []string, from int64, fn func(rule, postID string)) error {
+// partition at offset from or later, by an INSERT at or after since (the
+// client's clock, to the second; zero: any).
+func (c *Client) RuleMentions(ctx context.Context, topic string, partition int32, rules []string, from int64, since time.Time, fn func(rule, postID string)) error {
 	return c.query(ctx, "rule mentions", func(scan func(...any) error) error {
 		var rule, id string
 		if err := scan(&rule, &id); err != nil {
@@ -55,8 +56,55 @@ func (c *Client) RuleMentions(ctx context.Context, topic string, partition int32
 		fn(rule, id)
 		return nil
 	}, `SELECT rule_id, post_id FROM {db}.mentions
-WHERE has(?, rule_id) AND kafka_topic = ? AND kafka_partition = ? AND kafka_offset >= ?`,
-		rules, topic, partition, from)
+WHERE has(?, rule_id) AND kafka_topic = ? AND kafka_partition = ? AND kafka_offset >= ? AND ingested_at >= toDateTime(?)`,
+		rules, topic, partition, from, sinceArg(since))
+}
+
+// BackfillKey is a post a backfill stored that the pipeline had not stored:
+// its id and copy key, for the running pipeline's dedup window.
+type BackfillKey struct {
+	PostID  string
+	CopyKey uint64
+}
+
+// InsertBackfillKeys records keys as stored from the partition by a
+// backfill at time at.
+func (c *Client) InsertBackfillKeys(ctx context.Context, topic string, partition int32, keys []BackfillKey, at time.Time) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	ctx, release := c.sendContext(ctx)
+	defer release()
+	batch, err := c.conn.PrepareBatch(ctx, c.sql("INSERT INTO {db}.backfill_keys (kafka_topic, kafka_partition, post_id, copy_key, ingested_at)"))
+	if err != nil {
+		return fmt.Errorf("cannot prepare INSERT of %d backfill keys: %w", len(keys), err)
+	}
+	defer batch.Abort() //nolint:errcheck // after Send it is a no-op
+	for _, k := range keys {
+		if err := batch.Append(topic, partition, k.PostID, k.CopyKey, at.UTC()); err != nil {
+			return fmt.Errorf("cannot append a backfill key: %w", err)
+		}
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("cannot INSERT %d backfill keys: %w", len(keys), err)
+	}
+	return nil
+}
+
+// BackfillKeys calls fn for every key a backfill recorded for the partition
+// at or after since (to the second), oldest first.
+func (c *Client) BackfillKeys(ctx context.Context, topic string, partition int32, since time.Time, fn func(postID string, copyKey uint64)) error {
+	return c.query(ctx, "backfill keys", func(scan func(...any) error) error {
+		var id string
+		var key uint64
+		if err := scan(&id, &key); err != nil {
+			return err
+		}
+		fn(id, key)
+		return nil
+	}, `SELECT post_id, copy_key FROM {db}.backfill_keys
+WHERE kafka_topic = ? AND kafka_partition = ? AND ingested_at >= toDateTime(?)
+ORDER BY ingested_at`, topic, partition, sinceArg(since))
 }
 
 // CompleteRows is Complete for a batch that shares its messages with rows

@@ -82,13 +82,40 @@ SELECT throwIf(post_id = 'boom') AS x FROM {db}.mentions`,
 	}
 
 	var stored []string
-	if err := ref.RuleMentions(ctx, "posts", 0, []string{"tsunami", "none"}, 100, func(rule, id string) {
-		stored = append(stored, rule+" "+id)
-	}); err != nil {
+	for _, since := range []time.Time{{}, time.Now().Add(time.Hour)} {
+		stored = stored[:0]
+		if err := ref.RuleMentions(ctx, "posts", 0, []string{"tsunami", "none"}, 100, since, func(rule, id string) {
+			stored = append(stored, rule+" "+id)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		want := len(bf) - 2 // neither boom (offset 60) nor the marker
+		if !since.IsZero() {
+			want = 0 // none stored since
+		}
+		if len(stored) != want {
+			t.Errorf("RuleMentions from offset 100, since %v: %d, want %d: %v", since, len(stored), want, stored)
+		}
+	}
+	keys := []BackfillKey{{"boom", 7}, {"1852345678900000103", 9}}
+	now := time.Now()
+	if err := ref.InsertBackfillKeys(ctx, "posts", 0, keys, now); err != nil {
 		t.Fatal(err)
 	}
-	if len(stored) != len(bf)-2 { // neither boom (offset 60) nor the marker
-		t.Errorf("RuleMentions from offset 100: %d, want %d: %v", len(stored), len(bf)-2, stored)
+	for _, c := range []struct {
+		partition int32
+		since     time.Time
+		want      []BackfillKey
+	}{{0, now.Add(-time.Second), keys}, {1, now.Add(-time.Second), nil}, {0, now.Add(2 * time.Second), nil}} {
+		var got []BackfillKey
+		if err := ref.BackfillKeys(ctx, "posts", c.partition, c.since, func(id string, key uint64) {
+			got = append(got, BackfillKey{id, key})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("BackfillKeys of partition %d since %v: %v, want %v", c.partition, c.since, got, c.want)
+		}
 	}
 	var before []string
 	if err := ref.KeysBefore(ctx, "posts", 0, 103, time.Now().Add(-time.Hour), func(id string, _ uint64) {
@@ -106,15 +133,15 @@ SELECT throwIf(post_id = 'boom') AS x FROM {db}.mentions`,
 		t.Errorf("KeysBefore 103: %v, want %v", before, want)
 	}
 	var offs []int64
-	keys := map[string]bool{}
+	keyset := map[string]bool{}
 	if err := ref.KeysBetween(ctx, "posts", 0, 60, 102, func(off int64, id string, _ uint64) {
 		offs = append(offs, off)
-		keys[fmt.Sprint(off, " ", id)] = true
+		keyset[fmt.Sprint(off, " ", id)] = true
 	}); err != nil {
 		t.Fatal(err)
 	}
 	wantKeys := map[string]bool{"60 boom": true, "100 1852345678900000100": true, "101 1852345678900000101": true}
-	if !slices.IsSorted(offs) || !maps.Equal(keys, wantKeys) {
-		t.Errorf("KeysBetween 60-102: offsets %v, keys %v; want in order, %v", offs, keys, wantKeys)
+	if !slices.IsSorted(offs) || !maps.Equal(keyset, wantKeys) {
+		t.Errorf("KeysBetween 60-102: offsets %v, keys %v; want in order, %v", offs, keyset, wantKeys)
 	}
 }

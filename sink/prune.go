@@ -19,6 +19,7 @@ var retained = []string{
 	"copies_rule_minute",
 	"alerts",
 	"authors_rule_hour",
+	"backfill_keys",
 }
 
 // Partition is one month of one table, as ClickHouse stores it.

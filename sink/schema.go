@@ -298,6 +298,19 @@ GROUP BY rule_id, minute, batch`,
 		`DROP TABLE IF EXISTS {db}.mentions_rule_minute_cell_mv`, minuteView("cell"),
 		`DROP TABLE IF EXISTS {db}.mentions_rule_minute_country_mv`, minuteView("country"),
 	}},
+	// The posts a backfill stored that the pipeline had not, by the time
+	// they were stored: the running pipeline's owners read the new ones
+	// every few seconds into their dedup windows (BackfillKeys).
+	{13, "create_backfill_keys", []string{`
+CREATE TABLE IF NOT EXISTS {db}.backfill_keys (
+    kafka_topic     String,
+    kafka_partition Int32,
+    post_id         String,
+    copy_key        UInt64,
+    ingested_at     DateTime('UTC')
+) ENGINE = MergeTree
+PARTITION BY toYYYYMM(ingested_at)
+ORDER BY (kafka_topic, kafka_partition, ingested_at)`}, nil},
 }
 
 // batchKey is the batch column of the aggregate tables' views: a progress

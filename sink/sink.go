@@ -8,7 +8,9 @@
 // the top-authors aggregate authors_rule_hour, the bookkeeping tables
 // ingest_offsets, mention_offsets and dedup_keys, all
 // fed by materialized views from mentions so that they are written by the
-// same INSERT as the rows they describe. That is how the pipeline resumes
+// same INSERT as the rows they describe, and backfill_keys, the posts a
+// backfill stored that the pipeline had not (InsertBackfillKeys,
+// BackfillKeys). That is how the pipeline resumes
 // after a crash: Kafka offsets and the dedup state are stored with the data
 // (ResumeOffsets, RecentKeys). The alerts table (a
 // ReplacingMergeTree by alert id) holds the burst detector's alerts
