@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -99,8 +100,11 @@ type BackfillStore interface {
 	// in offset order.
 	KeysBetween(ctx context.Context, topic string, partition int32, from, to int64, fn func(offset int64, postID string, copyKey uint64)) error
 	// RuleMentions calls fn for the mentions of rules stored from the
-	// partition at offset from or later.
-	RuleMentions(ctx context.Context, topic string, partition int32, rules []string, from int64, fn func(rule, postID string)) error
+	// partition at offset from or later, by an INSERT at since or later.
+	RuleMentions(ctx context.Context, topic string, partition int32, rules []string, from int64, since time.Time, fn func(rule, postID string)) error
+	// InsertBackfillKeys records the posts stored that the pipeline had not
+	// stored, for its owners' dedup windows.
+	InsertBackfillKeys(ctx context.Context, topic string, partition int32, keys []sink.BackfillKey, at time.Time) error
 }
 
 // BackfillDeps are a backfill's collaborators.
@@ -254,7 +258,7 @@ func (b *backfiller) partition(ctx context.Context, s PartitionOffset, ends map[
 	if err != nil {
 		return res, err
 	}
-	pri := &prior{next: s.Offset, stored: map[string]struct{}{}, first: -1,
+	pri := &prior{next: s.Offset, stored: map[string]struct{}{},
 		load: func(from, to int64, fn func(int64, string, uint64)) error {
 			return st.KeysBetween(ctx, cfg.Topic, int32(p), from, to, fn)
 		}}
@@ -266,7 +270,8 @@ func (b *backfiller) partition(ctx context.Context, s PartitionOffset, ends map[
 	// pass reads [from, to) after loading the rules' mentions stored from
 	// there on.
 	pass := func(from, to int64) error {
-		err := st.RuleMentions(ctx, cfg.Topic, int32(p), b.rules, from, pri.addStored)
+		pri.from, pri.checked = from, time.Now()
+		err := st.RuleMentions(ctx, cfg.Topic, int32(p), b.rules, from, time.Time{}, pri.addStored)
 		if err != nil {
 			return err
 		}
@@ -326,35 +331,83 @@ func (b *backfiller) partition(ctx context.Context, s PartitionOffset, ends map[
 // DryRun, counts them), then empties c.
 func (b *backfiller) flush(ctx context.Context, pr *processor, c *chunk, res *BackfillPartition) error {
 	pr.flush(c)
-	if pr.prior.err != nil {
-		return pr.prior.err // the rows' dedup is not known: none is stored
+	pk := pr.prior
+	if pk.err != nil {
+		return pk.err // the rows' dedup is not known: none is stored
 	}
 	res.Matched += c.n.matched
 	res.Duplicates += c.n.duplicates
 	res.Stored += c.n.stored
-	if f := pr.prior.first; f > 0 {
-		c.rows[0], c.rows[f] = c.rows[f], c.rows[0]
-	}
-	pr.prior.first = -1
 	if len(c.rows) > 0 && !b.cfg.DryRun {
-		// A marker of the batch's own: a negative offset is never a resume
-		// point (ingest_offsets keeps the maximum), and no other batch has
-		// it, so that Inspect asks the aggregate tables for this batch
-		// alone. Its time puts it in the month partition of the first row.
-		rows := append(c.rows, sink.Mention{CreatedAt: c.rows[0].CreatedAt,
-			Topic: c.topic, Partition: int32(c.partition), Offset: -time.Now().UnixNano()})
-		partial, err := land(ctx, b.deps.Store, rows, b.deps.Store.CompleteRows, b.retry, b.deps.Logger)
-		if err != nil {
-			return fmt.Errorf("cannot insert %d rows: %w", len(c.rows), err)
-		}
-		if partial {
-			b.deps.Logger.Warn("ClickHouse kept a failed INSERT in part; the views' tables that lacked it were completed from mentions",
-				"rows", len(rows), "batch", batchSpan(rows))
+		if err := b.store(ctx, pk, c, res); err != nil {
+			return err
 		}
 	}
 	res.Mentions += int64(len(c.rows))
 	c.reset()
+	pk.fresh = pk.fresh[:0]
 	return nil
+}
+
+// store inserts c's rows, less those the pipeline stored since they were
+// checked (a post it read again after it took the rules up, while the
+// backfill ran), and then records the posts among them it had not stored.
+func (b *backfiller) store(ctx context.Context, pk *prior, c *chunk, res *BackfillPartition) error {
+	checked := time.Now()
+	// A second of slack: the server's ingested_at is the client's clock at
+	// INSERT, to the second.
+	err := b.deps.Store.RuleMentions(ctx, c.topic, int32(c.partition), b.rules, pk.from, pk.checked.Add(-time.Second), pk.addStored)
+	if err != nil {
+		return err
+	}
+	pk.checked = checked
+	k := 0
+	for i := range c.rows {
+		if pk.isStored(c.rows[i].RuleID, c.rows[i].PostID) {
+			res.Stored++
+			continue
+		}
+		c.rows[k], pk.fresh[k] = c.rows[i], pk.fresh[i]
+		k++
+	}
+	clear(c.rows[k:])
+	c.rows, pk.fresh = c.rows[:k], pk.fresh[:k]
+	if k == 0 {
+		return nil
+	}
+	// Inspect asks dedup_keys and mention_offsets about the batch's first
+	// row, and a post the pipeline stored at that offset is there whatever
+	// became of the batch: a post it did not store goes first. (When there
+	// is none, every post of the batch has its keys there already.)
+	if f := slices.Index(pk.fresh, true); f > 0 {
+		c.rows[0], c.rows[f] = c.rows[f], c.rows[0]
+		pk.fresh[0], pk.fresh[f] = pk.fresh[f], pk.fresh[0]
+	}
+	// A marker of the batch's own: a negative offset is never a resume
+	// point (ingest_offsets keeps the maximum), and no other batch has it,
+	// so that Inspect asks the aggregate tables for this batch alone. Its
+	// time puts it in the month partition of the first row.
+	rows := append(c.rows, sink.Mention{CreatedAt: c.rows[0].CreatedAt,
+		Topic: c.topic, Partition: int32(c.partition), Offset: -time.Now().UnixNano()})
+	partial, err := land(ctx, b.deps.Store, rows, b.deps.Store.CompleteRows, b.retry, b.deps.Logger)
+	if err != nil {
+		return fmt.Errorf("cannot insert %d rows: %w", len(c.rows), err)
+	}
+	if partial {
+		b.deps.Logger.Warn("ClickHouse kept a failed INSERT in part; the views' tables that lacked it were completed from mentions",
+			"rows", len(rows), "batch", batchSpan(rows))
+	}
+	// The running pipeline reads these into its dedup windows (at-least-once:
+	// a key read twice is the same key).
+	pk.found = pk.found[:0]
+	for i := range c.rows { // a post's rows are together (but the first), and a key twice is harmless
+		if n := len(pk.found); pk.fresh[i] && (n == 0 || pk.found[n-1].PostID != c.rows[i].PostID) {
+			pk.found = append(pk.found, sink.BackfillKey{PostID: c.rows[i].PostID, CopyKey: c.rows[i].CopyKey})
+		}
+	}
+	return b.retry(ctx, "clickhouse", func() error {
+		return b.deps.Store.InsertBackfillKeys(ctx, c.topic, int32(c.partition), pk.found, time.Now())
+	})
 }
 
 func (b *backfiller) retry(ctx context.Context, target string, op func() error) error {
@@ -373,13 +426,14 @@ type prior struct {
 	stored map[string]struct{} // rule id + "\x00" + post id
 	key    []byte
 	err    error // the first load that failed
-	// first is the index in the chunk's rows of the first row of a post
-	// the pipeline did not store (-1: none). flush puts it first in the
-	// batch: Inspect asks dedup_keys and mention_offsets about the batch's
-	// first row, and a post the pipeline stored at that offset is there
-	// whatever became of the batch. (When the batch has no such post,
-	// every one of its posts has its keys there already.)
-	first int
+	// from is the first offset of the pass, checked when the mentions
+	// stored from there on were last read.
+	from    int64
+	checked time.Time
+	// fresh tells, for each row of the chunk, whether the pipeline had not
+	// stored its post (note).
+	fresh []bool
+	found []sink.BackfillKey // scratch
 }
 
 type storedKey struct {
@@ -414,18 +468,19 @@ func (pk *prior) feed(o int64, seen *dedup.Window, copies *dedup.Copies, now tim
 	}
 }
 
-// note records that the rows of the post id at offset o start at index row
-// of the chunk's rows; call it after feed(o).
-func (pk *prior) note(o int64, id string, row int) {
-	if pk.first >= 0 {
-		return
-	}
+// note records the rows of the post id at offset o, the chunk's last n:
+// whether the pipeline stored the post (at that offset, for other rules).
+// Call it after feed(o).
+func (pk *prior) note(o int64, id string, n int) {
+	fresh := true
 	for j := pk.i; j < len(pk.keys) && pk.keys[j].offset == o; j++ {
 		if pk.keys[j].postID == id {
-			return // stored by the pipeline
+			fresh = false // stored by the pipeline
 		}
 	}
-	pk.first = row
+	for range n {
+		pk.fresh = append(pk.fresh, fresh)
+	}
 }
 
 func (pk *prior) addStored(rule, postID string) {

@@ -27,6 +27,7 @@ type backfillStore struct {
 	failOne bool    // the first Insert fails, keeping mentions and all but copies_rule_minute
 	missing []string
 	done    [][]sink.Mention // what CompleteRows was asked to write, per call
+	keys    []sink.BackfillKey
 }
 
 func (s *backfillStore) ResumeOffsets(context.Context, string) (map[int32]int64, error) {
@@ -67,12 +68,17 @@ func (s *backfillStore) KeysBetween(_ context.Context, _ string, _ int32, from, 
 	return nil
 }
 
-func (s *backfillStore) RuleMentions(_ context.Context, _ string, _ int32, rules []string, from int64, fn func(string, string)) error {
+func (s *backfillStore) RuleMentions(_ context.Context, _ string, _ int32, rules []string, from int64, _ time.Time, fn func(string, string)) error {
 	for _, m := range s.rows {
 		if slices.Contains(rules, m.RuleID) && m.Offset >= from {
 			fn(m.RuleID, m.PostID)
 		}
 	}
+	return nil
+}
+
+func (s *backfillStore) InsertBackfillKeys(_ context.Context, _ string, _ int32, keys []sink.BackfillKey, _ time.Time) error {
+	s.keys = append(s.keys, keys...)
 	return nil
 }
 
@@ -119,7 +125,9 @@ func (s *backfillStore) CompleteRows(_ context.Context, rows []sink.Mention, tab
 //   - a duplicate of a post the backfill stores is dropped;
 //   - the mentions of terremoto stored already are left alone;
 //   - a malformed message is counted and left;
-//   - the messages stored after the backfill began are read too.
+//   - the messages stored after the backfill began are read too;
+//   - the posts it stores that the pipeline had not are recorded for the
+//     pipeline's dedup windows.
 //
 // Its one INSERT, the row of a post the pipeline had not stored first (what
 // Inspect asks dedup_keys about), fails, keeping mentions but not
@@ -205,6 +213,9 @@ func TestBackfillDecides(t *testing.T) {
 	}
 	if len(st.done) != 1 || !slices.Equal(st.done[0], got) || len(st.missing) != 0 {
 		t.Errorf("completed %d times (%v missing), want once with the batch's rows", len(st.done), st.missing)
+	}
+	if len(st.keys) != 1 || st.keys[0] != (sink.BackfillKey{PostID: "e", CopyKey: got[0].CopyKey}) {
+		t.Errorf("keys recorded for the pipeline: %+v, want e's alone (it stored c)", st.keys)
 	}
 
 	// Again: everything is stored; a dry run of it stores nothing either.
@@ -305,4 +316,23 @@ func FuzzBackfill(f *testing.F) {
 			t.Fatalf("%d messages, rule taken up at %d, backfilled from %d: terremoto's posts\n%v\nwant (run from %d)\n%v", n, k, s, got, s, want)
 		}
 	})
+}
+
+// TestBackfillRechecks: the pipeline stores a post's mention of the rule
+// (its second delivery, after it took the rule up) while the backfill
+// reads the first: the backfill, which loaded the stored mentions before,
+// asks again before it inserts, and stores nothing.
+func TestBackfillRechecks(t *testing.T) {
+	st := &backfillStore{resume: []int64{0}}
+	read := func(_ context.Context, p int, start, end int64, fn func(*kafka.Message) error) error {
+		st.rows = append(st.rows, sink.Mention{RuleID: "terremoto", PostID: "z", Topic: "posts", Offset: 5})
+		return fn(&kafka.Message{Topic: "posts", Partition: p, Offset: 0,
+			Value: []byte(`{"id":"z","created_at":"2026-11-23T10:00:00Z","text":"terremoto"}`)})
+	}
+	deps := BackfillDeps{Engine: testEngine(t, "terremoto\n"), Store: st, Enricher: fixedEnricher{}, Read: read,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	res, err := Backfill(t.Context(), BackfillConfig{Topic: "posts", Settle: time.Nanosecond}, deps, []PartitionOffset{{0, 0}}, nil)
+	if err != nil || len(res) != 1 || res[0].Mentions != 0 || res[0].Stored != 1 || len(st.rows) != 1 || len(st.keys) != 0 {
+		t.Fatalf("%+v, %v; %d rows, %d keys: want nothing stored, the mention found stored", res, err, len(st.rows), len(st.keys))
+	}
 }

@@ -56,6 +56,11 @@ type Config struct {
 	// detection (about 83 bytes each); when full, the older half is
 	// forgotten early. Default 1,000,000.
 	CopyMaxKeys int
+	// BackfillPoll is how often each partition owner reads the posts a
+	// backfill (earshot backfill) stored that the pipeline had not, into
+	// its dedup window and copy counts, so that such a post delivered
+	// again is not counted again. Default 5s.
+	BackfillPoll time.Duration
 	// RetryBackoff is the first wait before retrying a failed insert or
 	// dead-letter write; it doubles up to 10s. Default 200ms.
 	RetryBackoff time.Duration
@@ -130,6 +135,7 @@ func (c *Config) SetDefaults() {
 	def(&c.DedupMaxKeys, 20_000_000)
 	def(&c.CopyMaxKeys, 1_000_000)
 	defd(&c.RetryBackoff, 200*time.Millisecond)
+	defd(&c.BackfillPoll, 5*time.Second)
 	defd(&c.ShutdownTimeout, 30*time.Second)
 	defd(&c.SessionTimeout, 10*time.Second)
 }

@@ -88,7 +88,10 @@
 // them, deciding duplicates and copies as it would have (from the keys
 // ClickHouse stores with the rows) and leaving alone every mention stored
 // already, so that it can be run again. It exports no metrics: it is a
-// command (earshot backfill) that prints what it did.
+// command (earshot backfill) that prints what it did. The posts it stores
+// that the pipeline had not are recorded (sink backfill_keys); every
+// partition owner reads the new ones at most every BackfillPoll, as a chunk
+// begins, into its dedup window and copy counts.
 //
 // # Metrics
 //
@@ -121,6 +124,7 @@
 //	earshot_stale_chunks_total         chunks of an ended generation fenced off unwritten
 //	earshot_partial_inserts_total      failed INSERTs ClickHouse kept in part, completed from mentions
 //	earshot_late_insert_waits_total    generations that waited for INSERTs begun before them to finish
+//	earshot_backfill_keys_learned_total posts a backfill stored that the pipeline had not, added to the owners' dedup windows
 //	earshot_routed_mentions_total{route} mentions of routed rules written to their route topic
 //	earshot_detect_queued_batches      event batches waiting for the burst detector
 //	earshot_detect_watermark_seconds   the detector's watermark (Unix seconds)

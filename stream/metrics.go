@@ -35,6 +35,7 @@ type metrics struct {
 	staleChunks    prometheus.Counter
 	partial        prometheus.Counter
 	lateInserts    prometheus.Counter
+	backfillKeys   prometheus.Counter
 	lost           *prometheus.CounterVec
 
 	routed          *prometheus.CounterVec
@@ -97,6 +98,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Failed INSERTs that ClickHouse kept in mentions but not in every view's table, completed from mentions."}),
 		lateInserts: prometheus.NewCounter(prometheus.CounterOpts{Name: "earshot_late_insert_waits_total",
 			Help: "Generations whose owners waited, before reading the resume offsets, for INSERTs into mentions begun before the generation that ClickHouse was still running."}),
+		backfillKeys: prometheus.NewCounter(prometheus.CounterOpts{Name: "earshot_backfill_keys_learned_total",
+			Help: "Posts a backfill stored that the pipeline had not, added to the owners' dedup windows."}),
 		staleChunks: prometheus.NewCounter(prometheus.CounterOpts{Name: "earshot_stale_chunks_total",
 			Help: "Chunks of a generation that ended too long ago, dropped unwritten (fenced) so a new owner cannot be overtaken."}),
 		lost: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "earshot_lost_messages_total",
@@ -118,7 +121,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		reg.MustRegister(m.consumed, m.decoded, m.deadLetters, m.matched, m.mentions, m.duplicates,
 			m.inserted, m.batches, m.batchSeconds, m.batchRows, m.retries, m.commitErrors, m.lag,
 			m.committed, m.queued, m.partitions, m.dedupKeys, m.dedupBytes, m.reposts, m.copies, m.skipped,
-			m.earlyRotations, m.warmupSeconds, m.staleChunks, m.lost, m.partial, m.lateInserts,
+			m.earlyRotations, m.warmupSeconds, m.staleChunks, m.lost, m.partial, m.lateInserts, m.backfillKeys,
 			m.routed, m.detectQueued, m.detectWatermark, m.detectAlerts)
 	}
 	return m

@@ -346,6 +346,40 @@ func (pl *Pipeline) own(ctx, hard context.Context, gen *kafka.Generation, f *fen
 		}()
 	}
 
+	// Posts a backfill stores after the warm-up are read, at most every
+	// BackfillPoll, as a chunk begins (an idle partition too: before the
+	// message that ends its idleness): a post only the backfilled rules
+	// match, delivered again, must find its id in the window. The backfill
+	// records them after its rows land, with its own clock: reading the
+	// last 30 s again each time covers INSERTs still running and clocks
+	// apart.
+	learned, polled := warmStart.Add(-time.Minute), time.Now()
+	learn := func() {
+		if cfg.DetectOnly || time.Since(polled) < cfg.BackfillPoll {
+			return
+		}
+		start := time.Now()
+		polled = start
+		qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		n := 0
+		err := pl.deps.Store.BackfillKeys(qctx, cfg.Topic, int32(partition), learned, func(id string, copyKey uint64) {
+			if !seen.Seen(dedup.Key(id), start) {
+				copies.Observe(copyKey, id, start)
+				n++
+			}
+		})
+		if err != nil {
+			log.Warn("cannot read the posts backfills stored; trying again later", "err", err)
+			return
+		}
+		learned = start.Add(-30 * time.Second)
+		if n > 0 {
+			pl.m.backfillKeys.Add(float64(n))
+			log.Info("dedup window learned posts a backfill stored", "posts", n)
+		}
+	}
+
 	var reported time.Time // latest event time handed to the detector
 	// send hands c over (barrier: the last chunk, waited for until it is
 	// committed); it returns the next chunk, or false when the owner stops.
@@ -394,7 +428,7 @@ func (pl *Pipeline) own(ctx, hard context.Context, gen *kafka.Generation, f *fen
 		return pl.newChunk(gen, f, partition), true
 	}
 	lp := &partitionLoop{r: r, pr: pr, interval: cfg.ChunkInterval, messages: int64(cfg.ChunkMessages),
-		now: now, log: log, send: send}
+		now: now, log: log, send: send, begin: learn}
 	lp.run(ctx, pl.newChunk(gen, f, partition))
 }
 
@@ -428,6 +462,9 @@ type partitionLoop struct {
 	// send hands c over; it returns the next chunk, or false when the loop
 	// must end (always after a barrier).
 	send func(c *chunk, barrier bool) (*chunk, bool)
+	// begin, when set, is called as a chunk begins, before its first
+	// message is processed.
+	begin func()
 }
 
 // run consumes into c and the chunks after it until ctx ends.
@@ -461,6 +498,9 @@ func (lp *partitionLoop) run(ctx context.Context, c *chunk) {
 			continue
 		}
 		if c.first < 0 {
+			if lp.begin != nil {
+				lp.begin()
+			}
 			c.first, c.started = msg.Offset, lp.now()
 			fctx, cancelF = context.WithDeadline(ctx, c.started.Add(lp.interval))
 		}

@@ -205,7 +205,7 @@ func (pr *processor) mentions(c *chunk, rules []match.Rule, k int) {
 		}
 	}
 	if pr.prior != nil && len(c.rows) > n {
-		pr.prior.note(pr.offsets[k], p.ID, n)
+		pr.prior.note(pr.offsets[k], p.ID, len(c.rows)-n)
 	}
 	c.n.mentions += int64(len(c.rows) - n)
 }

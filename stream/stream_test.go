@@ -285,6 +285,10 @@ func (s *fakeStore) Complete(_ context.Context, _ []sink.Mention, table string) 
 
 func (s *fakeStore) ResumeOffsets(context.Context, string) (map[int32]int64, error) { return nil, nil }
 
+func (s *fakeStore) BackfillKeys(context.Context, string, int32, time.Time, func(string, uint64)) error {
+	return nil
+}
+
 // RecentKeys replays the stored rows' post ids and copy keys in offset
 // order, once per post, like sink.Client.RecentKeys.
 func (s *fakeStore) RecentKeys(_ context.Context, _ string, p int32, _ time.Time, fn func(string, uint64)) error {

@@ -38,6 +38,9 @@ type Store interface {
 	// RecentKeys calls fn with the post ids stored since the given time and
 	// their copy keys, in offset order.
 	RecentKeys(ctx context.Context, topic string, partition int32, since time.Time, fn func(postID string, copyKey uint64)) error
+	// BackfillKeys calls fn with the posts a backfill stored, that the
+	// pipeline had not, since the given time.
+	BackfillKeys(ctx context.Context, topic string, partition int32, since time.Time, fn func(postID string, copyKey uint64)) error
 }
 
 // MessageWriter writes Kafka messages (the dead-letter topic): *kafka.Writer.

@@ -157,7 +157,4 @@ func (r *backfillReport) print() {
 	}
 	tw.Flush()
 	fmt.Printf("%s %d mentions\n", verb, r.Mentions)
-	if r.Mentions > 0 && !r.DryRun {
-		fmt.Println("restart the pipeline (a rolling restart will do) for its dedup windows to learn the posts stored: until then a post stored here and delivered again is counted again (docs/delivery.md)")
-	}
 }

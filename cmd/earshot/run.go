@@ -42,6 +42,8 @@ func cmdRun(ctx context.Context, args []string) error {
 		"post ids remembered per partition; when full the oldest half of the window is forgotten early (0: 20,000,000)")
 	fs.IntVar(&pc.CopyMaxKeys, "copy-max-keys", 0,
 		"texts remembered per partition for copy detection, ~83 bytes each; when full the oldest half is forgotten early (0: 1,000,000)")
+	fs.DurationVar(&pc.BackfillPoll, "backfill-poll", 5*time.Second,
+		"how often each partition reads the posts `earshot backfill` stored into its dedup window, so that one delivered again is not counted twice")
 	rulesPath := fs.String("rules", "", "rules `file`: a keyword list (one term per line) or a YAML rules file, or a directory of them (*.yaml, *.yml, *.txt; required)")
 	rulesPoll := fs.Duration("rules-poll", 2*time.Second, "how often the rules are checked for changes (SIGHUP and POST /admin/rules/reload reload at once)")
 	httpAddr := fs.String("http-addr", "127.0.0.1:9464", "`address` serving /metrics, /healthz, /readyz and /debug/pprof/ (empty: off)")
