@@ -94,15 +94,7 @@ func (c *Client) InsertBackfillKeys(ctx context.Context, topic string, partition
 // BackfillKeys calls fn for every key a backfill recorded for the partition
 // at or after since (to the second), oldest first.
 func (c *Client) BackfillKeys(ctx context.Context, topic string, partition int32, since time.Time, fn func(postID string, copyKey uint64)) error {
-	return c.query(ctx, "backfill keys", func(scan func(...any) error) error {
-		var id string
-		var key uint64
-		if err := scan(&id, &key); err != nil {
-			return err
-		}
-		fn(id, key)
-		return nil
-	}, `SELECT post_id, copy_key FROM {db}.backfill_keys
+	return c.query(ctx, "backfill keys", scanKeys(fn), `SELECT post_id, copy_key FROM {db}.backfill_keys
 WHERE kafka_topic = ? AND kafka_partition = ? AND ingested_at >= toDateTime(?)
 ORDER BY ingested_at`, topic, partition, sinceArg(since))
 }

@@ -293,9 +293,9 @@ func (c *Client) RecentKeys(ctx context.Context, topic string, partition int32, 
 	return c.keys(ctx, topic, partition, math.MaxInt64, since, fn)
 }
 
-// keys is RecentKeys for the posts stored below offset before.
-func (c *Client) keys(ctx context.Context, topic string, partition int32, before int64, since time.Time, fn func(postID string, copyKey uint64)) error {
-	return c.query(ctx, "recent dedup keys", func(scan func(...any) error) error {
+// scanKeys scans rows of (post_id, copy_key) into fn.
+func scanKeys(fn func(postID string, copyKey uint64)) func(scan func(...any) error) error {
+	return func(scan func(...any) error) error {
 		var id string
 		var key uint64
 		if err := scan(&id, &key); err != nil {
@@ -303,7 +303,12 @@ func (c *Client) keys(ctx context.Context, topic string, partition int32, before
 		}
 		fn(id, key)
 		return nil
-	}, `SELECT post_id, any(copy_key) FROM {db}.dedup_keys
+	}
+}
+
+// keys is RecentKeys for the posts stored below offset before.
+func (c *Client) keys(ctx context.Context, topic string, partition int32, before int64, since time.Time, fn func(postID string, copyKey uint64)) error {
+	return c.query(ctx, "recent dedup keys", scanKeys(fn), `SELECT post_id, any(copy_key) FROM {db}.dedup_keys
 WHERE kafka_topic = ? AND kafka_partition = ? AND ingested_at >= toDateTime(?) AND kafka_offset < ?
 GROUP BY post_id
 ORDER BY min(kafka_offset)`, topic, partition, sinceArg(since), before)
