@@ -294,7 +294,7 @@ func Diff(old, cur []Rule) Change {
 // sameRule compares everything but the position in the file.
 func sameRule(a, b *Rule) bool {
 	x, y := *a, *b
-	x.Pos, y.Pos = Pos{}, Pos{}
+	x.Pos, y.Pos, x.IDPos, y.IDPos = Pos{}, Pos{}, Pos{}, Pos{}
 	return reflect.DeepEqual(x, y)
 }
 

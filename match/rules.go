@@ -30,6 +30,7 @@ type Rule struct {
 	// their combining marks, so sismo matches sísmo and sísmo matches sismo.
 	IgnoreDiacritics bool
 	Pos              Pos // where the query text starts (for errors); Col 0 = unknown
+	IDPos            Pos // where the id is: its value in YAML, the line of a keyword list
 }
 
 // Pos is a position in a rules file; Line and Col are 1-based, Col counts
@@ -183,6 +184,7 @@ func parseKeywords(file string, data []byte) ([]Rule, error) {
 		// The line is one term: quote it where the rule language would
 		// read it otherwise (flood victims is a phrase, not an AND).
 		r := Rule{ID: t, Query: query.Literal(t), Enabled: true, Pos: Pos{File: file, Line: n, Col: col}}
+		r.IDPos = r.Pos
 		if _, _, terr := parseQuery(rt, r.Query, false, nil); terr != nil {
 			if len(errs) < maxErrors {
 				se := querySyntaxError(&r, terr)
@@ -354,7 +356,8 @@ func (y *yamlRules) rules(list *yaml.Node) []Rule {
 			y.errorf(idNode, "ids must be unique", "duplicate id %q (first defined at %s)", r.ID, prev)
 			ok = false
 		} else {
-			ids[r.ID] = Pos{File: y.file, Line: idNode.Line, Col: idNode.Column}
+			r.IDPos = Pos{File: y.file, Line: idNode.Line, Col: idNode.Column}
+			ids[r.ID] = r.IDPos
 		}
 		if queryNode == nil {
 			y.errorf(item, "add a `query:` with the term to match", "rule %q has no query", r.ID)

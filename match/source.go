@@ -116,14 +116,14 @@ func parseSource(files []ruleFile) ([]Rule, error) {
 			prev, dup := ids[r.ID]
 			switch {
 			case !dup:
-				ids[r.ID] = def{r.Pos, keyword}
+				ids[r.ID] = def{r.IDPos, keyword}
 				rules = append(rules, r)
 			case prev.keyword && keyword:
 			default:
-				se := &SyntaxError{Pos: r.Pos, Msg: fmt.Sprintf("duplicate id %q (first defined at %s)", r.ID, prev.pos),
+				se := &SyntaxError{Pos: r.IDPos, Msg: fmt.Sprintf("duplicate id %q (first defined at %s)", r.ID, prev.pos),
 					Hint: "ids must be unique across the directory's files"}
-				if lines := strings.Split(string(f.data), "\n"); r.Pos.Line >= 1 && r.Pos.Line <= len(lines) {
-					se.Line = strings.TrimRight(lines[r.Pos.Line-1], "\r")
+				if lines := strings.Split(string(f.data), "\n"); r.IDPos.Line >= 1 && r.IDPos.Line <= len(lines) {
+					se.Line = strings.TrimRight(lines[r.IDPos.Line-1], "\r")
 				}
 				errs = append(errs, se)
 			}

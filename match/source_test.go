@@ -79,7 +79,8 @@ func TestLoadPathDirectory(t *testing.T) {
 	// naming the first; errors of every file are reported.
 	writeFiles(t, dir, map[string]string{"support.yaml": "rules:\n  - id: outage\n    query: outage\n", "zbad.txt": "ear*th\n"})
 	_, err = LoadPath(dir)
-	if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "support.yaml")+":3:12: duplicate id \"outage\" (first defined at "+filepath.Join(dir, "brand.yaml")) ||
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "support.yaml")+":2:9: duplicate id \"outage\" (first defined at "+filepath.Join(dir, "brand.yaml")+":2:9)") ||
+		!strings.Contains(err.Error(), "\t  - id: outage\n\t        ^") ||
 		!strings.Contains(err.Error(), filepath.Join(dir, "zbad.txt")+":1:") {
 		t.Fatalf("got %v", err)
 	}

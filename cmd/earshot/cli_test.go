@@ -143,7 +143,7 @@ func TestRulesCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, errOut, status = earshot(t, "", "rules", "check", dir)
-	if want := filepath.Join(dir, "more.yaml") + `:3:12: duplicate id "tsunami" (first defined at ` + filepath.Join(dir, "extra.txt") + ":1:1)"; status != 1 || !strings.Contains(errOut, want) {
+	if want := filepath.Join(dir, "more.yaml") + `:2:9: duplicate id "tsunami" (first defined at ` + filepath.Join(dir, "extra.txt") + ":1:1)"; status != 1 || !strings.Contains(errOut, want) {
 		t.Fatalf("duplicate id across files: status %d, stderr lacks %q:\n%s", status, want, errOut)
 	}
 }
