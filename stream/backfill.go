@@ -70,13 +70,14 @@ func (c *BackfillConfig) setDefaults() {
 	if c.Format == "" {
 		c.Format = adapt.FormatCanonical
 	}
-	for _, d := range []struct {
-		v *time.Duration
-		d time.Duration
-	}{{&c.DedupWindow, 24 * time.Hour}, {&c.Settle, 10 * time.Second}, {&c.RetryBackoff, 200 * time.Millisecond}} {
-		if *d.v <= 0 {
-			*d.v = d.d
-		}
+	if c.DedupWindow <= 0 {
+		c.DedupWindow = 24 * time.Hour
+	}
+	if c.Settle <= 0 {
+		c.Settle = 10 * time.Second
+	}
+	if c.RetryBackoff <= 0 {
+		c.RetryBackoff = 200 * time.Millisecond
 	}
 	if c.BatchRows <= 0 {
 		c.BatchRows = 5000
@@ -169,7 +170,7 @@ func Backfill(ctx context.Context, cfg BackfillConfig, deps BackfillDeps, starts
 	}
 	ends, err := deps.Store.ResumeOffsets(ctx, cfg.Topic)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("cannot read the stored offsets: %w", err)
 	}
 	// Partitions are independent (each its own dedup state); Parallel of
 	// them at a time, the first error stopping the others.

@@ -81,9 +81,6 @@ func cmdBackfill(ctx context.Context, args []string) error {
 		return err
 	}
 	defer store.Close()
-	if _, err := store.ResumeOffsets(ctx, kf.topic); err != nil {
-		return fmt.Errorf("%w (does the pipeline store into the database %s?)", err, sc.Database)
-	}
 	en, err := enrich.New(enrich.Config{})
 	if err != nil {
 		return err
@@ -92,10 +89,12 @@ func cmdBackfill(ctx context.Context, args []string) error {
 		return readPartition(ctx, kf.brokers, sec, kf.topic, partition, start, end, func(m kafka.Message) error { return fn(&m) })
 	}
 	res, err := stream.Backfill(ctx, cfg, stream.BackfillDeps{Engine: eng, Store: store, Enricher: en, Read: read}, starts, nil)
-	if err != nil {
-		if slices.ContainsFunc(res, func(p stream.BackfillPartition) bool { return p.Mentions > 0 }) {
-			return fmt.Errorf("%w (the mentions stored stay; run the same backfill again to go on)", err)
-		}
+	switch {
+	case err != nil && res == nil: // before any partition: the stored offsets could not be read
+		return fmt.Errorf("%w (does the pipeline store into the database %s?)", err, sc.Database)
+	case err != nil && slices.ContainsFunc(res, func(p stream.BackfillPartition) bool { return p.Mentions > 0 }):
+		return fmt.Errorf("%w (the mentions stored stay; run the same backfill again to go on)", err)
+	case err != nil:
 		return err
 	}
 	rep := backfillReport{Topic: kf.topic, Database: sc.Database, Rules: ids, Since: from.UTC(), DryRun: cfg.DryRun, Partitions: res}
