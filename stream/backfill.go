@@ -149,11 +149,10 @@ type BackfillPartition struct {
 // the messages after that offset are the pipeline's. After Settle it reads
 // the stored offsets again and reads on to them, for the messages the
 // pipeline had read before it took the rules up. Partitions with nothing
-// stored are left to the pipeline. report, when not nil, is called as each
-// partition is done. Backfill returns what it did per partition, in the
-// order of starts; after an error, the partitions it did not reach are
-// zero.
-func Backfill(ctx context.Context, cfg BackfillConfig, deps BackfillDeps, starts []PartitionOffset, report func(BackfillPartition)) ([]BackfillPartition, error) {
+// stored are left to the pipeline. Backfill returns what it did per
+// partition, in the order of starts; after an error, the partitions it did
+// not reach are zero.
+func Backfill(ctx context.Context, cfg BackfillConfig, deps BackfillDeps, starts []PartitionOffset) ([]BackfillPartition, error) {
 	cfg.setDefaults()
 	if deps.Engine == nil || deps.Store == nil || deps.Enricher == nil || deps.Read == nil {
 		return nil, errors.New("backfill needs an engine, a store, an enricher and a reader")
@@ -180,7 +179,6 @@ func Backfill(ctx context.Context, cfg BackfillConfig, deps BackfillDeps, starts
 	errs := make([]error, len(starts))
 	next := make(chan int)
 	var wg sync.WaitGroup
-	var mu sync.Mutex // report's
 	for range min(cfg.Parallel, len(starts)) {
 		wg.Go(func() {
 			for i := range next {
@@ -189,12 +187,6 @@ func Backfill(ctx context.Context, cfg BackfillConfig, deps BackfillDeps, starts
 				if errs[i] != nil {
 					errs[i] = fmt.Errorf("partition %d: %w", s.Partition, errs[i])
 					cancel(errs[i])
-					continue
-				}
-				if report != nil {
-					mu.Lock()
-					report(out[i])
-					mu.Unlock()
 				}
 			}
 		})

@@ -184,7 +184,7 @@ func TestBackfillDecides(t *testing.T) {
 	deps := BackfillDeps{Engine: testEngine(t, "terremoto\n"), Store: st, Enricher: fixedEnricher{}, Read: read,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	cfg := BackfillConfig{Topic: "posts", Settle: time.Millisecond, RetryBackoff: time.Millisecond}
-	res, err := Backfill(t.Context(), cfg, deps, []PartitionOffset{{0, 2}}, nil)
+	res, err := Backfill(t.Context(), cfg, deps, []PartitionOffset{{0, 2}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +222,7 @@ func TestBackfillDecides(t *testing.T) {
 	st.resume = []int64{10}
 	for _, dry := range []bool{false, true} {
 		cfg.DryRun = dry
-		res, err = Backfill(t.Context(), cfg, deps, []PartitionOffset{{0, 2}}, nil)
+		res, err = Backfill(t.Context(), cfg, deps, []PartitionOffset{{0, 2}})
 		if err != nil || res[0].Mentions != 0 || res[0].Stored != 4 || len(st.rows) != stored+3 {
 			t.Fatalf("again (dry run %v): %+v, %v; %d rows, want %d", dry, res, err, len(st.rows), stored+3)
 		}
@@ -299,7 +299,7 @@ func FuzzBackfill(f *testing.F) {
 		}
 		deps := BackfillDeps{Engine: r, Store: st, Enricher: fixedEnricher{}, Read: read, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 		cfg := BackfillConfig{Topic: "posts", Settle: time.Nanosecond, BatchRows: 1 + rng.IntN(50)}
-		if _, err := Backfill(t.Context(), cfg, deps, []PartitionOffset{{0, int64(s)}}, nil); err != nil {
+		if _, err := Backfill(t.Context(), cfg, deps, []PartitionOffset{{0, int64(s)}}); err != nil {
 			t.Fatal(err)
 		}
 		posts := func(rows []sink.Mention) []string {
@@ -331,7 +331,7 @@ func TestBackfillRechecks(t *testing.T) {
 	}
 	deps := BackfillDeps{Engine: testEngine(t, "terremoto\n"), Store: st, Enricher: fixedEnricher{}, Read: read,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	res, err := Backfill(t.Context(), BackfillConfig{Topic: "posts", Settle: time.Nanosecond}, deps, []PartitionOffset{{0, 0}}, nil)
+	res, err := Backfill(t.Context(), BackfillConfig{Topic: "posts", Settle: time.Nanosecond}, deps, []PartitionOffset{{0, 0}})
 	if err != nil || len(res) != 1 || res[0].Mentions != 0 || res[0].Stored != 1 || len(st.rows) != 1 || len(st.keys) != 0 {
 		t.Fatalf("%+v, %v; %d rows, %d keys: want nothing stored, the mention found stored", res, err, len(st.rows), len(st.keys))
 	}

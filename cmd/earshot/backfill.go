@@ -88,7 +88,7 @@ func cmdBackfill(ctx context.Context, args []string) error {
 	read := func(ctx context.Context, partition int, start, end int64, fn func(*kafka.Message) error) error {
 		return readPartition(ctx, kf.brokers, sec, kf.topic, partition, start, end, func(m kafka.Message) error { return fn(&m) })
 	}
-	res, err := stream.Backfill(ctx, cfg, stream.BackfillDeps{Engine: eng, Store: store, Enricher: en, Read: read}, starts, nil)
+	res, err := stream.Backfill(ctx, cfg, stream.BackfillDeps{Engine: eng, Store: store, Enricher: en, Read: read}, starts)
 	switch {
 	case err != nil && res == nil: // before any partition: the stored offsets could not be read
 		return fmt.Errorf("%w (does the pipeline store into the database %s?)", err, sc.Database)
