@@ -3,7 +3,6 @@ package sink
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -108,10 +107,6 @@ func (c *Client) CompleteRows(ctx context.Context, rows []Mention, table string)
 	if len(rows) == 0 {
 		return nil
 	}
-	i := slices.IndexFunc(views, func(v view) bool { return v.table == table })
-	if i < 0 {
-		return fmt.Errorf("cannot complete %s: not a view's table", table)
-	}
 	var b strings.Builder
 	args := make([]any, 0, 2+2*len(rows))
 	b.WriteString("kafka_topic = ? AND kafka_partition = ? AND (kafka_offset, rule_id) IN (")
@@ -130,5 +125,5 @@ func (c *Client) CompleteRows(ctx context.Context, rows []Mention, table string)
 	// The filter lists every row: a batch of thousands is larger than the
 	// server's default max_query_size (256 KiB).
 	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"max_query_size": 64 << 20}))
-	return c.complete(ctx, i, b.String(), args)
+	return c.complete(ctx, table, b.String(), args)
 }

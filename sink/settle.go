@@ -200,17 +200,17 @@ WHERE rule_id = ? AND created_at = toDateTime(?, 'UTC') AND post_id = ?
 // in mentions and with the view's query: what the INSERT would have written
 // there. Call it for a table that Inspect found missing the rows.
 func (c *Client) Complete(ctx context.Context, rows []Mention, table string) error {
+	filter, args := batchFilter(rows)
+	return c.complete(ctx, table, filter, args)
+}
+
+// complete writes the rows of mentions that filter selects into table, one
+// of the views' tables, with the view's query.
+func (c *Client) complete(ctx context.Context, table, filter string, args []any) error {
 	i := slices.IndexFunc(views, func(v view) bool { return v.table == table })
 	if i < 0 {
 		return fmt.Errorf("cannot complete %s: not a view's table", table)
 	}
-	filter, args := batchFilter(rows)
-	return c.complete(ctx, i, filter, args)
-}
-
-// complete writes the rows of mentions that filter selects into the table of
-// views[i], with the view's query.
-func (c *Client) complete(ctx context.Context, i int, filter string, args []any) error {
 	q := "INSERT INTO {db}." + views[i].table + "\n" + strings.Replace(views[i].query, mentionsSource,
 		"FROM (SELECT * FROM {db}.mentions WHERE "+filter+")", 1)
 	ctx, release := c.sendContext(ctx)
