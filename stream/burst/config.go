@@ -60,6 +60,10 @@ type Params struct {
 	// event during a worldwide burst of the same rule triggers once it holds
 	// 5% of the rule's count, or when the worldwide burst has passed.
 	EchoShare float64
+	// Off (Config.Rules only) keeps the rule out of detection: its events
+	// are not counted (earshot_burst_events_total{outcome="off"}) and it
+	// never alerts.
+	Off bool
 }
 
 func (p *Params) inherit(d *Params) {
@@ -103,11 +107,13 @@ var defaultParams = Params{
 	FollowUpRate: 50, MaxFollowUps: 5, EchoShare: 0.05,
 }
 
+// The messages name each parameter as a rules file's `alert:` settings
+// do (docs/rules.md), with the field in parentheses.
 func (p *Params) validate(bin time.Duration) error {
 	for _, w := range []struct {
 		name string
 		d    time.Duration
-	}{{"STA", p.STA}, {"LTA", p.LTA}} {
+	}{{"short_window (STA)", p.STA}, {"long_window (LTA)", p.LTA}} {
 		if w.d < bin || w.d%bin != 0 {
 			return fmt.Errorf("%s window %v is not a positive multiple of the bin %v", w.name, w.d, bin)
 		}
@@ -117,11 +123,11 @@ func (p *Params) validate(bin time.Duration) error {
 	}
 	switch {
 	case !(p.M >= 0) || !(p.B >= 0) || p.M+p.B == 0:
-		return fmt.Errorf("the parameters M %v and B %v must be non-negative and not both zero", p.M, p.B)
+		return fmt.Errorf("factor (M) %v and floor (B) %v must be non-negative and not both zero", p.M, p.B)
 	case !(p.Threshold > 0):
 		return fmt.Errorf("threshold %v must be positive", p.Threshold)
 	case !(p.Rearm >= 0 && p.Rearm < p.Threshold):
-		return fmt.Errorf("re-arm ratio %v must be in [0, threshold %v)", p.Rearm, p.Threshold)
+		return fmt.Errorf("rearm %v must be at least 0 and below the threshold %v", p.Rearm, p.Threshold)
 	case p.RearmAfter < 0:
 		return fmt.Errorf("re-arm delay %v is negative", p.RearmAfter)
 	case !(p.FollowUpRate > 0):
@@ -217,6 +223,20 @@ func (c *Config) setDefaults() {
 	if c.Registerer == nil {
 		c.Registerer = prometheus.NewRegistry()
 	}
+}
+
+// CheckRule reports whether p, as an entry of Config.Rules, is valid in
+// a detector with this configuration, once its zero fields are inherited
+// from Default: the check New and SetRules make, for a rules file to be
+// rejected before it is made active.
+func (c Config) CheckRule(p Params) error {
+	c.Rules, c.Registerer = nil, prometheus.NewRegistry()
+	c.setDefaults()
+	if err := c.validate(); err != nil {
+		return err
+	}
+	p.inherit(&c.Default)
+	return p.validate(c.Bin)
 }
 
 func (c *Config) validate() error {

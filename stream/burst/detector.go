@@ -152,13 +152,100 @@ func New(cfg Config) (*Detector, error) {
 		d.scopes[sc] = true
 	}
 	d.fb = int64((cfg.AllowedLateness+cfg.MaxAhead)/cfg.Bin) + 2
-	maxWin := d.def.sta + d.def.lta
-	for id := range cfg.Rules {
-		r := d.ruleFor(id)
-		maxWin = max(maxWin, r.sta+r.lta)
-	}
-	d.feed = make([]uint32, maxWin+d.fb)
+	d.feed = make([]uint32, d.maxWindow()+d.fb)
 	return d, nil
+}
+
+// maxWindow is the longest STA+LTA of the default and the rules, in bins.
+func (d *Detector) maxWindow() int64 {
+	w := d.def.sta + d.def.lta
+	for id := range d.cfg.Rules {
+		r := d.ruleFor(id)
+		w = max(w, r.sta+r.lta)
+	}
+	return w
+}
+
+// MaxWindow is the longest STA+LTA of the default and the rules: how much
+// event time a replay needs to give every key its whole history.
+func (d *Detector) MaxWindow() time.Duration { return time.Duration(d.maxWindow()) * d.cfg.Bin }
+
+// SetRules replaces the per-rule parameters (Config.Rules), as a rules
+// reload does. They are checked first (as New checks them); on error
+// nothing changes. The keys of a rule keep their counts, examples and
+// trigger state and are decided with the new parameters from the next
+// bin on: a key whose windows changed keeps the bins its new windows
+// cover (a longer window starts with the history it has). The keys of a
+// rule whose counting mode (Params.Authors) changed are dropped, since
+// their counts mean something else, and so are those of a rule now Off.
+func (d *Detector) SetRules(rules map[string]Params) error {
+	rules = maps.Clone(rules)
+	for id, p := range rules {
+		p.inherit(&d.cfg.Default)
+		if err := p.validate(d.cfg.Bin); err != nil {
+			return fmt.Errorf("rule %q: %w", id, err)
+		}
+		rules[id] = p
+	}
+	d.cfg.Rules = rules
+	clear(d.params)
+	d.growFeed(d.maxWindow() + d.fb)
+	for id, s := range d.keys {
+		r := d.ruleFor(id.rule)
+		if r.p.Off || r.p.Authors != s.r.p.Authors {
+			delete(d.keys, id)
+			delete(d.active, s)
+			continue
+		}
+		if r.sta != s.r.sta || r.lta != s.r.lta {
+			d.resize(s, r)
+		}
+		s.r = r
+		if s.lastBin > d.clock-r.sta || s.triggered {
+			d.active[s] = struct{}{}
+		}
+	}
+	d.m.keys.Set(float64(len(d.keys)))
+	return nil
+}
+
+// growFeed makes the feed ring n bins long if it is shorter, keeping the
+// bins it holds.
+func (d *Detector) growFeed(n int64) {
+	old := d.feed
+	if int64(len(old)) >= n {
+		return
+	}
+	d.feed = make([]uint32, n)
+	for b := d.feedHead - int64(len(old)) + 1; b <= d.feedHead; b++ {
+		d.feed[mod(b, len(d.feed))] = old[mod(b, len(old))]
+	}
+}
+
+// resize gives key s the rings of rule r's windows, with the bins of its
+// rings that they cover.
+func (d *Detector) resize(s *series, r *rule) {
+	old := s.counts
+	s.counts = make([]uint32, r.sta+r.lta+d.fb)
+	s.total = 0
+	n := int64(min(len(old), len(s.counts)))
+	for b := s.head - n + 1; b <= s.head; b++ {
+		v := old[mod(b, len(old))]
+		s.counts[mod(b, len(s.counts))] = v
+		s.total += int64(v)
+	}
+	if r.p.Authors {
+		oldA := s.authors
+		s.authors = make([]authorBin, r.sta)
+		for _, ab := range oldA {
+			if ab.bm == nil {
+				continue
+			}
+			if at := &s.authors[mod(ab.bin, len(s.authors))]; at.bm == nil || at.bin < ab.bin {
+				*at = ab
+			}
+		}
+	}
 }
 
 func (d *Detector) resolve(p Params) *rule {
@@ -250,6 +337,10 @@ func (d *Detector) Observe(e *Event) {
 	}
 	r := d.ruleFor(e.Rule)
 	p := &r.p
+	if p.Off {
+		d.m.off.Inc()
+		return
+	}
 	if !(e.Original || p.CountReposts) || (e.Reply && !p.CountReplies) || (e.HasLink && !p.CountLinks) ||
 		(p.MaxTextLen >= 0 && e.TextLen > p.MaxTextLen) {
 		d.m.filtered.Inc()

@@ -7,17 +7,17 @@ import (
 )
 
 type metrics struct {
-	keys                                    prometheus.Gauge
-	alerts                                  *prometheus.CounterVec
-	counted, late, tooOld, future, filtered prometheus.Counter
-	suppressed, evictedIdle, evictedCap     prometheus.Counter
-	echoes                                  prometheus.Counter
+	keys                                         prometheus.Gauge
+	alerts                                       *prometheus.CounterVec
+	counted, late, tooOld, future, filtered, off prometheus.Counter
+	suppressed, evictedIdle, evictedCap          prometheus.Counter
+	echoes                                       prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	events := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "earshot_burst_events_total",
-		Help: "Events seen by the burst detector, by outcome: counted, late (counted in a decided bin), too_old, future, filtered (not first-hand).",
+		Help: "Events seen by the burst detector, by outcome: counted, late (counted in a decided bin), too_old, future, filtered (not first-hand), off (the rule's alerts are off).",
 	}, []string{"outcome"})
 	evicted := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "earshot_burst_evicted_keys_total",
@@ -45,6 +45,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		tooOld:      events.WithLabelValues("too_old"),
 		future:      events.WithLabelValues("future"),
 		filtered:    events.WithLabelValues("filtered"),
+		off:         events.WithLabelValues("off"),
 		evictedIdle: evicted.WithLabelValues("idle"),
 		evictedCap:  evicted.WithLabelValues("cap"),
 	}
