@@ -44,8 +44,9 @@
 // detector or the other targets; when a queue is full the alert is dropped
 // for that target, counted and logged, as is an alert a target is given up
 // on after its attempts (DispatcherConfig.Log). A trigger for a rule × region within
-// Cooldown of the last delivered trigger of that rule × region is
-// suppressed (its follow-ups too).
+// Cooldown (or the rule's own, Dispatcher.SetCooldowns) of the last
+// delivered trigger of that rule × region is suppressed (its follow-ups
+// too).
 //
 // Metrics, registered on DispatcherConfig.Registerer:
 //

@@ -216,6 +216,47 @@ func TestDispatcherCooldown(t *testing.T) {
 	})
 }
 
+// TestDispatcherRuleCooldowns: a rule's own cooldown (SetCooldowns)
+// replaces the default for that rule only, none (negative) included, and
+// a later SetCooldowns replaces the earlier ones.
+func TestDispatcherRuleCooldowns(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &recorder{name: "rec"}
+		d, err := NewDispatcher(DispatcherConfig{Cooldown: 10 * time.Minute}, rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.SetCooldowns(map[string]time.Duration{"support": time.Hour, "noisy": -1})
+		send := func(id, rule string, want bool) {
+			t.Helper()
+			a := testAlert(id, KindTrigger, "MX")
+			a.Rule = rule
+			if ok, err := d.Send(a); err != nil || ok != want {
+				t.Errorf("Send(%s of %s) = %v, %v; want %v", id, rule, ok, err, want)
+			}
+		}
+		send("s1", "support", true)
+		send("q1", "sismo", true)
+		send("n1", "noisy", true)
+		send("n2", "noisy", true) // no cooldown
+		time.Sleep(30 * time.Minute)
+		send("s2", "support", false) // within its hour
+		send("q2", "sismo", true)    // past the default 10m
+		d.SetCooldowns(map[string]time.Duration{"sismo": time.Hour})
+		time.Sleep(time.Minute)
+		send("s3", "support", true) // back to the default: 31m > 10m
+		send("q3", "sismo", false)  // its new hour since q2
+		send("n3", "noisy", true)
+		send("n4", "noisy", false) // the default again
+		if err := d.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(rec.got, ","); got != "s1,q1,n1,n2,q2,s3,n3" {
+			t.Errorf("delivered %v", got)
+		}
+	})
+}
+
 // TestDispatcherBoundedQueue: a stuck target drops beyond its queue and
 // does not hold up another target; Close with a deadline cancels it.
 func TestDispatcherBoundedQueue(t *testing.T) {

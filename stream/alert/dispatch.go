@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,6 +26,7 @@ type DispatcherConfig struct {
 	// Cooldown suppresses a trigger for a rule × region (and its
 	// follow-ups) within Cooldown of the last trigger sent for that rule ×
 	// region (default 10m; negative: no cooldown). Wall-clock time.
+	// SetCooldowns gives rules cooldowns of their own.
 	Cooldown time.Duration
 	// QueueSize bounds each target's queue (default 256 alerts); Send
 	// drops an alert for a target whose queue is full and counts it.
@@ -74,8 +77,9 @@ type Dispatcher struct {
 
 	mu         sync.Mutex
 	closed     bool
-	last       map[string]time.Time // rule\x00region → last trigger sent
-	suppressed map[string]time.Time // event id → when its trigger was suppressed
+	last       map[string]time.Time     // rule\x00region → last trigger sent
+	suppressed map[string]time.Time     // event id → when its trigger was suppressed
+	cooldowns  map[string]time.Duration // rule → its own cooldown (SetCooldowns)
 
 	alerts     *prometheus.CounterVec
 	suppressN  prometheus.Counter
@@ -198,15 +202,34 @@ func (d *Dispatcher) Send(a *Alert) (bool, error) {
 	return true, nil
 }
 
+// SetCooldowns gives rules a cooldown of their own in place of
+// DispatcherConfig.Cooldown (negative: none), replacing the ones set
+// before: the pipeline sets them from the rules' alert settings at start
+// and on every rules reload. Safe for concurrent use with Send.
+func (d *Dispatcher) SetCooldowns(rules map[string]time.Duration) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.cooldowns = maps.Clone(rules)
+}
+
+// cooldown is rule's cooldown; d.mu is held.
+func (d *Dispatcher) cooldown(rule string) time.Duration {
+	if c, ok := d.cooldowns[rule]; ok {
+		return c
+	}
+	return d.cfg.Cooldown
+}
+
 // admit applies the cooldown; d.mu is held.
 func (d *Dispatcher) admit(a *Alert) bool {
-	if d.cfg.Cooldown < 0 {
+	cool := d.cooldown(a.Rule)
+	if cool < 0 {
 		return true
 	}
 	now := d.now()
 	if len(d.last) > 4096 || len(d.suppressed) > 4096 {
 		for k, t := range d.last {
-			if now.Sub(t) >= d.cfg.Cooldown {
+			if now.Sub(t) >= d.cooldown(k[:strings.IndexByte(k, 0)]) {
 				delete(d.last, k)
 			}
 		}
@@ -221,7 +244,7 @@ func (d *Dispatcher) admit(a *Alert) bool {
 		return !sup
 	}
 	key := a.Rule + "\x00" + a.Scope + "\x00" + a.Region()
-	if t, ok := d.last[key]; ok && now.Sub(t) < d.cfg.Cooldown {
+	if t, ok := d.last[key]; ok && now.Sub(t) < cool {
 		d.suppressed[a.ID] = now
 		return false
 	}
