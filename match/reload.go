@@ -28,6 +28,14 @@ type ReloaderConfig struct {
 	Registerer prometheus.Registerer
 	// Logger receives one line per reload. Default: discard.
 	Logger *slog.Logger
+	// Check, when set, is asked about the parsed rules before an engine is
+	// made active, at start and on every reload; an error rejects the rules
+	// like a syntax error (the active rules stay). The pipeline checks the
+	// rules' alert settings with it. It is given the enabled rules, those
+	// the engine would hold (Engine.Rules: shared, do not modify them); a
+	// *SyntaxError, such as Alert.Errorf returns, is reported with its
+	// file:line:col.
+	Check func(rules []Rule) error
 }
 
 func (c *ReloaderConfig) setDefaults() {
@@ -78,8 +86,9 @@ func (c Change) Empty() bool { return len(c.Added)+len(c.Removed)+len(c.Changed)
 // Reloader keeps a compiled Engine in step with a rules file, or a
 // directory of them (LoadPath). Engine is
 // lock-free and safe to call from any goroutine; Reload and Run may run
-// concurrently (reloads are serialised). A file that fails to read, parse or
-// compile is rejected whole and the engine in force stays active.
+// concurrently (reloads are serialised). A file that fails to read, parse,
+// compile or pass ReloaderConfig.Check is rejected whole and the engine in
+// force stays active.
 //
 // Metrics:
 //
@@ -99,8 +108,8 @@ type Reloader struct {
 	lastSuccess prometheus.Gauge
 }
 
-// NewReloader loads and compiles the rules file; an error rejects the file
-// (there is no engine to fall back to).
+// NewReloader loads and compiles the rules file and puts its rules to
+// cfg.Check; an error rejects the file (there is no engine to fall back to).
 func NewReloader(cfg ReloaderConfig) (*Reloader, error) {
 	cfg.setDefaults()
 	if err := cfg.validate(); err != nil {
@@ -158,8 +167,23 @@ func (r *Reloader) load() (*Engine, [sha256.Size]byte, sourceStamp, error) {
 	if err != nil {
 		return nil, hash, st, err
 	}
-	e, err := compileSource(files)
+	e, err := r.compile(files)
 	return e, sourceHash(files), st, err
+}
+
+// compile parses and compiles the rules and puts the engine's rules to
+// the configured Check.
+func (r *Reloader) compile(files []ruleFile) (*Engine, error) {
+	e, err := compileSource(files)
+	if err != nil {
+		return nil, err
+	}
+	if r.cfg.Check != nil {
+		if err := r.cfg.Check(e.Rules()); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
 }
 
 func compileSource(files []ruleFile) (*Engine, error) {
@@ -200,7 +224,7 @@ func (r *Reloader) reloadLocked() (Change, error) {
 		return Change{Rules: len(old.Rules())}, nil
 	}
 	start := time.Now()
-	e, err := compileSource(files)
+	e, err := r.compile(files)
 	if err != nil {
 		r.reloads.WithLabelValues("error").Inc()
 		log.Error("rules reload failed; keeping the active rules", "path", r.cfg.Path, "err", err.Error())
@@ -291,11 +315,23 @@ func Diff(old, cur []Rule) Change {
 	return ch
 }
 
-// sameRule compares everything but the position in the file.
+// sameRule compares everything but the positions in the file (the
+// rule's and its alert settings').
 func sameRule(a, b *Rule) bool {
 	x, y := *a, *b
 	x.Pos, y.Pos, x.IDPos, y.IDPos = Pos{}, Pos{}, Pos{}, Pos{}
+	x.Alert, y.Alert = alertSettings(x.Alert), alertSettings(y.Alert)
 	return reflect.DeepEqual(x, y)
+}
+
+// alertSettings returns a copy of a without its place in the file.
+func alertSettings(a *Alert) *Alert {
+	if a == nil {
+		return nil
+	}
+	c := *a
+	c.Pos, c.line = Pos{}, ""
+	return &c
 }
 
 // firstIDs formats up to maxLoggedIDs ids for a log line.

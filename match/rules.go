@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"earshot/match/query"
@@ -31,6 +34,50 @@ type Rule struct {
 	IgnoreDiacritics bool
 	Pos              Pos // where the query text starts (for errors); Col 0 = unknown
 	IDPos            Pos // where the id is: its value in YAML, the line of a keyword list
+	// Alert holds the rule's own burst-alert settings (YAML `alert:`,
+	// docs/rules.md); nil: the detector's defaults.
+	Alert *Alert
+}
+
+// Alert is a rule's burst-alert settings as written in its rules file
+// (YAML `alert:`). A zero field is unset: the burst detector's default
+// applies (stream/burst.Params documents them). match only parses them;
+// the pipeline checks them against the detector's defaults through
+// ReloaderConfig.Check and reports a problem at Pos with Alert.Errorf.
+type Alert struct {
+	// Off (`alert: off`) keeps the rule out of burst detection: it is
+	// matched, stored and routed, never alerted on.
+	Off bool
+	// Threshold: trigger when STA/(Factor·LTA + Floor) ≥ Threshold.
+	// Factor and Floor (posts, or authors, per minute) are positive when
+	// set.
+	Threshold, Factor, Floor float64
+	// Rearm is the ratio below which a triggered rule re-arms.
+	Rearm float64
+	// ShortWindow and LongWindow are the STA and LTA windows.
+	ShortWindow, LongWindow time.Duration
+	// Authors (`count: authors`) counts distinct authors instead of posts.
+	Authors bool
+	// Reposts, Replies, Links (`include: [reposts, replies, links]`) count
+	// those posts too; they are left out by default.
+	Reposts, Replies, Links bool
+	// MaxText is the longest text, in characters, counted as first-hand
+	// (`max_text`; -1: no limit, from `max_text: none`).
+	MaxText int
+	// Cooldown is how long after an alert of the rule for a region another
+	// trigger of it is not delivered (-1: never suppressed, from
+	// `cooldown: none`).
+	Cooldown time.Duration
+
+	// Pos is where the settings are: the value of the rule's `alert` key.
+	Pos  Pos
+	line string // the source line at Pos, for the caret
+}
+
+// Errorf returns a *SyntaxError at the rule's alert settings: for
+// problems found outside this package (the detector's checks).
+func (a *Alert) Errorf(hint, format string, args ...any) *SyntaxError {
+	return &SyntaxError{Pos: a.Pos, Msg: fmt.Sprintf(format, args...), Hint: hint, Line: a.line}
 }
 
 // Pos is a position in a rules file; Line and Col are 1-based, Col counts
@@ -340,8 +387,12 @@ func (y *yamlRules) rules(list *yaml.Node) []Rule {
 					}
 					r.Tags = append(r.Tags, tn.Value)
 				}
+			case "alert":
+				a, aok := y.alert(v)
+				r.Alert = a
+				ok = ok && aok
 			default:
-				y.errorf(k, "known keys: id, name, query, diacritics, tags, route, level, enabled", "unknown key %q", k.Value)
+				y.errorf(k, "known keys: id, name, query, diacritics, tags, route, level, enabled, alert", "unknown key %q", k.Value)
 				ok = false
 			}
 		}
@@ -376,6 +427,209 @@ func (y *yamlRules) rules(list *yaml.Node) []Rule {
 		}
 	}
 	return rules
+}
+
+// alertHint shows the two forms of a rule's `alert:`.
+const alertHint = "write `alert: off` never to alert on the rule, or settings such as `alert: {floor: 2, cooldown: 30m}`"
+
+// alertKeys lists the settings of `alert:`, for the unknown-key hint.
+const alertKeys = "threshold, factor, floor, rearm, short_window, long_window, count, include, max_text, cooldown"
+
+// maxAlertWindow bounds short_window and long_window.
+const maxAlertWindow = 24 * time.Hour
+
+// alert parses a rule's `alert:` value v: off or false (Off), on, true or
+// default (nil: the detector's defaults), or a mapping of settings (nil
+// when it holds none), possibly through a YAML alias (`alert: *quiet`).
+// Every error is reported; ok is false if there was any.
+func (y *yamlRules) alert(v *yaml.Node) (a *Alert, ok bool) {
+	at := func(a *Alert) *Alert {
+		a.Pos = Pos{File: y.file, Line: v.Line, Col: v.Column}
+		if v.Line >= 1 && v.Line <= len(y.lines) {
+			a.line = strings.TrimRight(y.lines[v.Line-1], "\r")
+		}
+		return a
+	}
+	m := deref(v)
+	switch m.Kind {
+	case yaml.ScalarNode:
+		switch tag := m.ShortTag(); {
+		case tag == "!!bool":
+			var on bool
+			if m.Decode(&on) == nil {
+				if on {
+					return nil, true
+				}
+				return at(&Alert{Off: true}), true
+			}
+		case tag == "!!str" && (m.Value == "on" || m.Value == "default"):
+			return nil, true
+		case tag == "!!str" && m.Value == "off":
+			return at(&Alert{Off: true}), true
+		case tag == "!!null":
+			y.errorf(m, alertHint, "alert has no value")
+			return nil, false
+		}
+		y.errorf(m, alertHint, "unknown alert %q", m.Value)
+		return nil, false
+	case yaml.MappingNode:
+	default:
+		y.errorf(m, alertHint, "alert must be off, on or a mapping of settings, not a %s", kindName(m))
+		return nil, false
+	}
+	a, ok = &Alert{}, true
+	set := false
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, n := m.Content[i], deref(m.Content[i+1])
+		// bad reports a value of the wrong kind or range: want says what
+		// the setting must be, hint how to write it.
+		bad := func(want, hint string) {
+			got := "a " + kindName(n)
+			switch {
+			case n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" && n.Value == "":
+				got = "nothing"
+			case n.Kind == yaml.ScalarNode:
+				got = strconv.Quote(n.Value)
+			}
+			y.errorf(n, hint, "%s must be %s, not %s", k.Value, want, got)
+			ok = false
+		}
+		// number parses a finite number above 0 (0 would read as unset).
+		number := func(dst *float64, hint string) {
+			var f float64
+			if n.Kind != yaml.ScalarNode || (n.ShortTag() != "!!int" && n.ShortTag() != "!!float") ||
+				n.Decode(&f) != nil || math.IsNaN(f) || math.IsInf(f, 0) || f <= 0 {
+				bad("a number above 0", hint)
+				return
+			}
+			*dst = f
+		}
+		// duration parses a Go duration (or a plain 0) of at least 0.
+		duration := func() (time.Duration, bool) {
+			if n.Kind != yaml.ScalarNode || (n.ShortTag() != "!!str" && n.ShortTag() != "!!int") {
+				return 0, false
+			}
+			d, err := time.ParseDuration(n.Value)
+			return d, err == nil && d >= 0
+		}
+		window := func(dst *time.Duration) {
+			d, dok := duration()
+			if !dok || d <= 0 || d > maxAlertWindow {
+				bad("a duration above 0 and at most 24h", "write a duration such as 1m or 90s, at most 24h")
+				return
+			}
+			*dst = d
+		}
+		if k.Kind != yaml.ScalarNode {
+			y.errorf(k, "known settings: "+alertKeys, "an alert setting's name must be a string")
+			ok = false
+			continue
+		}
+		if seen[k.Value] {
+			y.errorf(k, "write each setting once", "duplicate alert setting %q", k.Value)
+			ok = false
+			continue
+		}
+		seen[k.Value] = true
+		set = true
+		switch k.Value {
+		case "threshold":
+			number(&a.Threshold, "write a number such as 1.5 (default 1; lower is more sensitive)")
+		case "factor":
+			number(&a.Factor, "write a number such as 3 (default 2)")
+		case "floor":
+			number(&a.Floor, "write posts (or authors) per minute such as 2 (default 12; lower is more sensitive)")
+		case "rearm":
+			number(&a.Rearm, "write a number below the threshold such as 0.5 (default 0.25)")
+		case "short_window":
+			window(&a.ShortWindow)
+		case "long_window":
+			window(&a.LongWindow)
+		case "count":
+			switch {
+			case n.Kind == yaml.ScalarNode && n.Value == "posts":
+				a.Authors = false
+			case n.Kind == yaml.ScalarNode && n.Value == "authors":
+				a.Authors = true
+			default:
+				bad("posts or authors", "write posts (the default) or authors (distinct authors)")
+			}
+		case "include":
+			if n.Kind != yaml.SequenceNode {
+				bad("a list", "write a list of reposts, replies and links, e.g. [reposts, replies], or [] for none")
+				break
+			}
+			for _, it := range n.Content {
+				it = deref(it)
+				switch {
+				case it.Kind == yaml.ScalarNode && it.Value == "reposts":
+					a.Reposts = true
+				case it.Kind == yaml.ScalarNode && it.Value == "replies":
+					a.Replies = true
+				case it.Kind == yaml.ScalarNode && it.Value == "links":
+					a.Links = true
+				default:
+					what := "a " + kindName(it)
+					if it.Kind == yaml.ScalarNode {
+						what = strconv.Quote(it.Value)
+					}
+					y.errorf(it, "write reposts, replies or links", "include lists reposts, replies or links, not %s", what)
+					ok = false
+				}
+			}
+		case "max_text":
+			var chars int
+			switch {
+			case n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" && n.Value == "none":
+				a.MaxText = -1
+			case n.Kind == yaml.ScalarNode && n.ShortTag() == "!!int" && n.Decode(&chars) == nil && chars > 0:
+				a.MaxText = chars
+			default:
+				bad("a whole number above 0 or none", "write a number of characters such as 280 (default 140), or none for no limit")
+			}
+		case "cooldown":
+			if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" && n.Value == "none" {
+				a.Cooldown = -1
+				break
+			}
+			d, dok := duration()
+			if !dok {
+				bad("a duration of at least 0 or none", "write a duration such as 30m, or none (or 0) never to suppress a repeated alert")
+				break
+			}
+			if d == 0 {
+				d = -1 // 0 is unset: the --alert-cooldown flag's
+			}
+			a.Cooldown = d
+		default:
+			y.errorf(k, "known settings: "+alertKeys, "unknown alert setting %q", k.Value)
+			ok = false
+		}
+	}
+	if !ok || !set {
+		return nil, ok
+	}
+	return at(a), true
+}
+
+// deref follows a YAML alias to its anchored node.
+func deref(n *yaml.Node) *yaml.Node {
+	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < 100; i++ {
+		n = n.Alias
+	}
+	return n
+}
+
+// kindName names a YAML node's kind in errors.
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "mapping"
+	case yaml.SequenceNode:
+		return "list"
+	}
+	return "value"
 }
 
 // queryPos returns where the text of a query node starts, and whether the
