@@ -15,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"earshot/match"
 	"earshot/sink"
 	"earshot/stream/alert"
 	"earshot/stream/burst"
@@ -87,17 +88,22 @@ type detectBatch struct {
 // detection owns the burst detector: one goroutine, started and awaited by
 // Pipeline.Run, fed by the owners through a bounded channel.
 type detection struct {
-	det    *burst.Detector
-	store  AlertStore  // nil: alerts are not stored
-	sender AlertSender // nil: alerts are not delivered
-	in     chan *detectBatch
-	idle   time.Duration
-	m      *metrics
-	log    *slog.Logger
-	stats  *Stats
-	now    func() time.Time
-	pool   sync.Pool
-	backof time.Duration
+	det *burst.Detector
+	// engine is the active rules engine (Deps.Engine; nil: the detector's
+	// own rules only), whose rules' alert settings the detector takes on
+	// every change (takeRules); rulesOf is the engine they came from.
+	engine  func() *match.Engine
+	rulesOf *match.Engine
+	store   AlertStore  // nil: alerts are not stored
+	sender  AlertSender // nil: alerts are not delivered
+	in      chan *detectBatch
+	idle    time.Duration
+	m       *metrics
+	log     *slog.Logger
+	stats   *Stats
+	now     func() time.Time
+	pool    sync.Pool
+	backof  time.Duration
 
 	src   MentionSource // nil: no warm-up
 	topic string        // the input topic (warm-up)
@@ -145,6 +151,7 @@ func (d *detection) put(b *detectBatch) {
 // only when the shutdown deadline passes.
 func (d *detection) run(ctx context.Context) {
 	d.parts = map[int]*partClock{}
+	d.takeRules()
 	d.warmUp(ctx) // owners queue up (and then block) meanwhile
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
@@ -155,10 +162,12 @@ func (d *detection) run(ctx context.Context) {
 				return
 			}
 			d.m.detectQueued.Set(float64(len(d.in)))
+			d.takeRules()
 			d.apply(b)
 			d.put(b)
 			d.advance(ctx)
 		case <-t.C:
+			d.takeRules()
 			d.advance(ctx) // a partition may have gone idle
 		}
 	}
@@ -414,7 +423,7 @@ func newWarmupHistogram(reg prometheus.Registerer) prometheus.Histogram {
 }
 
 // warmUp rebuilds the detector's state from the mentions stored by earlier
-// runs: the WarmupSpan of event time before the newest stored mention of
+// runs: the WarmupSpan (or a rule's longer windows, warmupSpan) of event time before the newest stored mention of
 // the topic, fed in created_at order through the live path's mapping, one
 // Tick per post, advancing the detector as it goes; its watermark ends at
 // that newest mention. Alerts raised by the replay are delivered (ids are
@@ -433,6 +442,7 @@ func (d *detection) warmUp(ctx context.Context) {
 		return
 	}
 	start := d.now()
+	span := d.warmupSpan()
 	before := d.storedBefore
 	if before.IsZero() {
 		before = start
@@ -454,7 +464,7 @@ func (d *detection) warmUp(ctx context.Context) {
 	var lastPost string
 	var mentions, posts int
 	d.alerts = d.alerts[:0]
-	err = d.src.RecentMentions(qctx, d.topic, newest.Add(-WarmupSpan), before, func(m *sink.Mention) error {
+	err = d.src.RecentMentions(qctx, d.topic, newest.Add(-span), before, func(m *sink.Mention) error {
 		if m.CreatedAt.After(newest) {
 			return nil // dated beyond the bound: the live path ignores it too
 		}
@@ -487,9 +497,9 @@ func (d *detection) warmUp(ctx context.Context) {
 	if d.warmH != nil {
 		d.warmH.Observe(took.Seconds())
 	}
-	repeats := d.dropRaised(ctx, newest.Add(-WarmupSpan))
+	repeats := d.dropRaised(ctx, newest.Add(-span))
 	d.log.Info("burst detector warmed up", "mentions", mentions, "posts", posts,
-		"from", newest.Add(-WarmupSpan), "to", newest, "alerts", len(d.alerts), "already_raised", repeats, "took", took)
+		"from", newest.Add(-span), "to", newest, "alerts", len(d.alerts), "already_raised", repeats, "took", took)
 	if len(d.alerts) > 0 {
 		d.deliver(ctx, d.alerts)
 		clear(d.alerts)

@@ -39,9 +39,13 @@ type Deps struct {
 
 	// Detector, when set, receives the matched, deduplicated mentions of
 	// every partition this process owns (see the package doc); Run owns it.
+	// It takes the alert settings of Engine's rules (match.Rule.Alert) at
+	// start and whenever Engine returns another engine (SetRules).
 	Detector *burst.Detector
 	// AlertStore stores the alerts raised (nil: not stored); AlertSender
-	// delivers them after they are stored (nil: not delivered).
+	// delivers them after they are stored (nil: not delivered); one that
+	// is a RuleCooldowns is given the rules' cooldowns as the detector
+	// its settings.
 	AlertStore  AlertStore
 	AlertSender AlertSender
 }
@@ -156,7 +160,7 @@ func (pl *Pipeline) Run(ctx context.Context) error {
 	var det *detection
 	detDone := make(chan struct{})
 	if pl.deps.Detector != nil {
-		det = &detection{det: pl.deps.Detector, store: pl.deps.AlertStore, sender: pl.deps.AlertSender,
+		det = &detection{det: pl.deps.Detector, engine: pl.deps.Engine, store: pl.deps.AlertStore, sender: pl.deps.AlertSender,
 			in: make(chan *detectBatch, cfg.DetectQueue), idle: cfg.DetectIdle, m: pl.m, log: pl.log,
 			stats: &pl.stats, now: time.Now, backof: cfg.RetryBackoff,
 			src: mentionSource(pl.deps.Store), topic: cfg.Topic, warmH: newWarmupHistogram(pl.deps.Registerer),

@@ -54,6 +54,12 @@ func cmdDetect(ctx context.Context, args []string) error {
 	if err != nil {
 		return usageErr("%v", err)
 	}
+	// The rules' own alert settings (docs/rules.md), as earshot run takes
+	// them; the flags set the defaults they refine.
+	params, _ := stream.AlertSettings(eng.Rules())
+	if err := det.SetRules(params); err != nil {
+		return usageErr("%s: alert settings: %v (with --threshold %v)", *rulesPath, err, *threshold)
+	}
 	out := bufio.NewWriter(os.Stdout)
 	defer out.Flush()
 	pr := &alertPrinter{w: out, json: *asJSON}

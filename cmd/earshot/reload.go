@@ -29,7 +29,7 @@ type liveRules struct {
 // startRules loads path (an error rejects the start) and starts the watcher
 // goroutines, which stop waits for.
 func startRules(path string, poll time.Duration, reg prometheus.Registerer) (*liveRules, error) {
-	r, err := match.NewReloader(match.ReloaderConfig{Path: path, Poll: poll, Registerer: reg, Logger: slog.Default()})
+	r, err := match.NewReloader(match.ReloaderConfig{Path: path, Poll: poll, Registerer: reg, Logger: slog.Default(), Check: checkRules})
 	if err != nil {
 		return nil, fmt.Errorf("rules rejected:\n%w", err)
 	}

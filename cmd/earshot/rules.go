@@ -14,6 +14,7 @@ import (
 	"earshot/match"
 	"earshot/stream"
 	"earshot/stream/adapt"
+	"earshot/stream/burst"
 	"earshot/stream/post"
 )
 
@@ -82,8 +83,20 @@ func loadEngine(path string) (*match.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return match.Compile(rules)
+	e, err := match.Compile(rules)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkRules(e.Rules()); err != nil {
+		return nil, err
+	}
+	return e, nil
 }
+
+// checkRules is what a rules file must pass besides compiling, at start
+// and on every reload: alert settings that earshot run's burst detector
+// takes.
+var checkRules = stream.CheckAlerts(burst.Config{})
 
 func rulesCheck(args []string) error {
 	fs := flag.NewFlagSet("rules check", flag.ContinueOnError)

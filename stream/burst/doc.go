@@ -57,8 +57,10 @@
 // the detector counts as an outage: the first trigger can come after one
 // full STA+LTA (31 minutes) of data — restore a snapshot to avoid that.
 //
-// Every parameter can be overridden per rule (Config.Rules); the bin width
-// is detector-wide.
+// Every parameter can be overridden per rule (Config.Rules: a rules file's
+// `alert:` settings), and the overrides replaced while the detector runs
+// (SetRules, on a rules reload), each key keeping its counts; Params.Off
+// keeps a rule out. The bin width is detector-wide.
 //
 // # Event time, lateness and the watermark
 //
