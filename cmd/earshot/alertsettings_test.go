@@ -229,6 +229,10 @@ func TestDetectAlertSettings(t *testing.T) {
 		t.Errorf("triggers %v, want brand's, counting authors\n%s", rulesAlerted, errOut)
 	}
 
+	out, errOut, status = earshot(t, "", "rules", "check", rules)
+	if status != 0 || !strings.Contains(out, "ok — 3 rules, 1 terms") || !strings.Contains(out, "; 2 with alert settings of their own\n") {
+		t.Errorf("rules check: status %d\nstdout: %s\nstderr: %s", status, out, errOut)
+	}
 	bad := writeFile(t, "bad.yaml", "rules:\n  - id: brand\n    query: xbox\n    alert: {short_window: 7s, threshold: 2}\n")
 	out, errOut, status = earshot(t, "", "rules", "check", bad)
 	want := bad + `:4:12: alert settings of rule "brand": short_window (STA) window 7s is not a positive multiple of the bin 5s`

@@ -111,9 +111,30 @@ func rulesCheck(args []string) error {
 		return fmt.Errorf("%s rejected:\n%w", fs.Arg(0), err)
 	}
 	st := eng.Stats()
-	fmt.Printf("%s: ok — %d rules, %d terms, automaton %d states, %.1f MiB\n",
-		fs.Arg(0), st.Rules, st.Terms, st.States, float64(st.Bytes)/(1<<20))
+	fmt.Printf("%s: ok — %d rules, %d terms, automaton %d states, %.1f MiB%s\n",
+		fs.Arg(0), st.Rules, st.Terms, st.States, float64(st.Bytes)/(1<<20), alertSummary(eng.Rules()))
 	return nil
+}
+
+// alertSummary says how many rules have alert settings of their own, and
+// how many of those never alert: "" when none has.
+func alertSummary(rules []match.Rule) string {
+	var own, off int
+	for i := range rules {
+		if a := rules[i].Alert; a != nil {
+			own++
+			if a.Off {
+				off++
+			}
+		}
+	}
+	switch {
+	case own == 0:
+		return ""
+	case off == 0:
+		return fmt.Sprintf("; %d with alert settings of their own", own)
+	}
+	return fmt.Sprintf("; %d with alert settings of their own (%d never alerting)", own, off)
 }
 
 // reorder moves flags after positional arguments to the front, so that
