@@ -2,6 +2,7 @@ package burst
 
 import (
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -210,5 +211,48 @@ func TestCheckRule(t *testing.T) {
 		if (nerr == nil) != (err == nil) {
 			t.Errorf("%+v: New says %v, CheckRule %v", c.p, nerr, err)
 		}
+	}
+}
+
+// BenchmarkSetRules: a reload's cost in the detector's goroutine, with
+// 10,000 rules of their own settings and 50,000 keys (the cap) tracked,
+// when the rules' floors change and when their windows do (every key's
+// rings made anew).
+func BenchmarkSetRules(b *testing.B) {
+	rules := map[string]Params{}
+	for i := range 10000 {
+		rules[strconv.Itoa(i)] = Params{B: float64(1 + i%5)}
+	}
+	for _, c := range []struct {
+		name   string
+		change func(p Params) Params
+	}{
+		{"floor", func(p Params) Params { p.B++; return p }},
+		{"windows", func(p Params) Params { p.STA = 2 * time.Minute; return p }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			d := newDetector(b, Config{Rules: rules})
+			for i := range 50000 {
+				e := Event{Rule: strconv.Itoa(i % 10000), Country: strconv.Itoa(i / 10000), At: t0, Original: true, TextLen: 10}
+				d.Observe(&e)
+			}
+			if d.Keys() < 40000 {
+				b.Fatalf("%d keys", d.Keys())
+			}
+			other := map[string]Params{}
+			for id, p := range rules {
+				other[id] = c.change(p)
+			}
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				rs := rules
+				if i%2 == 0 {
+					rs = other
+				}
+				if err := d.SetRules(rs); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
