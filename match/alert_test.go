@@ -46,9 +46,9 @@ func TestParseAlert(t *testing.T) {
 		{" {long_window: 2h}", &Alert{LongWindow: 2 * time.Hour}},
 		{" {long_window: 24h}", &Alert{LongWindow: 24 * time.Hour}},
 		{` {short_window: "1m30s"}`, &Alert{ShortWindow: 90 * time.Second}},
-		{" {count: posts}", &Alert{}},
+		{" {count: posts}", nil}, // all defaults: none
 		{" {count: authors}", &Alert{Authors: true}},
-		{" {include: []}", &Alert{}},
+		{" {include: []}", nil},
 		{" {include: [reposts]}", &Alert{Reposts: true}},
 		{" {include: [replies, links]}", &Alert{Replies: true, Links: true}},
 		{"\n      include:\n        - reposts\n        - replies\n        - links", &Alert{Reposts: true, Replies: true, Links: true}},
@@ -76,6 +76,27 @@ func TestParseAlert(t *testing.T) {
 		}
 		if got := alertSettings(rules[0].Alert); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("alert:%s:\n got %+v\nwant %+v", tc.alert, got, tc.want)
+		}
+		// String writes the settings back as a value that parses to them.
+		if a := rules[0].Alert; a != nil {
+			again, err := Parse("r.yaml", []byte(alertRule(" "+a.String())))
+			if err != nil || len(again) != 1 || !reflect.DeepEqual(alertSettings(again[0].Alert), tc.want) {
+				t.Errorf("alert:%s: String %q parses to %+v (%v)", tc.alert, a.String(), again, err)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		a    Alert
+		want string
+	}{
+		{Alert{Off: true, Floor: 2}, "off"},
+		{Alert{}, "{}"},
+		{Alert{Floor: 2, Authors: true, Cooldown: 30 * time.Minute}, "{floor: 2, count: authors, cooldown: 30m}"},
+		{Alert{Threshold: 1.5, ShortWindow: 90 * time.Second, LongWindow: 2 * time.Hour, Replies: true, Links: true,
+			MaxText: -1, Cooldown: -1}, "{threshold: 1.5, short_window: 1m30s, long_window: 2h, include: [replies, links], max_text: none, cooldown: none}"},
+	} {
+		if got := tc.a.String(); got != tc.want {
+			t.Errorf("%+v: String %q, want %q", tc.a, got, tc.want)
 		}
 	}
 	// No alert key, and keyword lists: no settings.

@@ -440,7 +440,7 @@ const maxAlertWindow = 24 * time.Hour
 
 // alert parses a rule's `alert:` value v: off or false (Off), on, true or
 // default (nil: the detector's defaults), or a mapping of settings (nil
-// when it holds none), possibly through a YAML alias (`alert: *quiet`).
+// when they are all defaults), possibly through a YAML alias (`alert: *quiet`).
 // Every error is reported; ok is false if there was any.
 func (y *yamlRules) alert(v *yaml.Node) (a *Alert, ok bool) {
 	at := func(a *Alert) *Alert {
@@ -478,7 +478,6 @@ func (y *yamlRules) alert(v *yaml.Node) (a *Alert, ok bool) {
 		return nil, false
 	}
 	a, ok = &Alert{}, true
-	set := false
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		k, n := m.Content[i], deref(m.Content[i+1])
@@ -532,7 +531,6 @@ func (y *yamlRules) alert(v *yaml.Node) (a *Alert, ok bool) {
 			continue
 		}
 		seen[k.Value] = true
-		set = true
 		switch k.Value {
 		case "threshold":
 			number(&a.Threshold, "write a number such as 1.5 (default 1; lower is more sensitive)")
@@ -607,8 +605,8 @@ func (y *yamlRules) alert(v *yaml.Node) (a *Alert, ok bool) {
 			ok = false
 		}
 	}
-	if !ok || !set {
-		return nil, ok
+	if !ok || *a == (Alert{}) {
+		return nil, ok // settings that are all the defaults are none
 	}
 	return at(a), true
 }
@@ -663,4 +661,64 @@ func (y *yamlRules) queryError(n *yaml.Node, q string, te *termError) *SyntaxErr
 		return &SyntaxError{Pos: p, Msg: te.msg, Hint: te.hint, Line: strings.TrimRight(y.lines[n.Line-1], "\r")}
 	}
 	return &SyntaxError{Pos: p, Msg: te.msg, Hint: te.hint, Line: q, caret: te.col}
+}
+
+// String writes the settings as a YAML flow value that parses back to
+// them: "off", or "{floor: 2, count: authors, cooldown: 30m}" with the
+// settings that are set, in the order docs/rules.md lists them; "{}" when
+// none is.
+func (a *Alert) String() string {
+	if a.Off {
+		return "off"
+	}
+	var parts []string
+	num := func(k string, v float64) {
+		if v != 0 {
+			parts = append(parts, k+": "+strconv.FormatFloat(v, 'g', -1, 64))
+		}
+	}
+	dur := func(k string, d time.Duration) {
+		switch {
+		case d < 0:
+			parts = append(parts, k+": none")
+		case d > 0:
+			s := d.String()
+			if strings.HasSuffix(s, "m0s") {
+				s = s[:len(s)-2]
+			}
+			if strings.HasSuffix(s, "h0m") {
+				s = s[:len(s)-2]
+			}
+			parts = append(parts, k+": "+s)
+		}
+	}
+	num("threshold", a.Threshold)
+	num("factor", a.Factor)
+	num("floor", a.Floor)
+	num("rearm", a.Rearm)
+	dur("short_window", a.ShortWindow)
+	dur("long_window", a.LongWindow)
+	if a.Authors {
+		parts = append(parts, "count: authors")
+	}
+	var inc []string
+	for _, x := range []struct {
+		on   bool
+		name string
+	}{{a.Reposts, "reposts"}, {a.Replies, "replies"}, {a.Links, "links"}} {
+		if x.on {
+			inc = append(inc, x.name)
+		}
+	}
+	if len(inc) > 0 {
+		parts = append(parts, "include: ["+strings.Join(inc, ", ")+"]")
+	}
+	switch {
+	case a.MaxText < 0:
+		parts = append(parts, "max_text: none")
+	case a.MaxText > 0:
+		parts = append(parts, "max_text: "+strconv.Itoa(a.MaxText))
+	}
+	dur("cooldown", a.Cooldown)
+	return "{" + strings.Join(parts, ", ") + "}"
 }
