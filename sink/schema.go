@@ -311,6 +311,24 @@ CREATE TABLE IF NOT EXISTS {db}.backfill_keys (
 ) ENGINE = MergeTree
 PARTITION BY toYYYYMM(ingested_at)
 ORDER BY (kafka_topic, kafka_partition, ingested_at)`}, nil},
+	// The rules in force, as the pipeline last loaded them, for dashboards
+	// to join on rule_id: names, tags, levels, routes and alert settings.
+	// A row per rule and load; the latest version wins (read with FINAL),
+	// and a rule no longer in force has a row with active = 0.
+	{14, "create_rules", []string{`
+CREATE TABLE IF NOT EXISTS {db}.rules (
+    rule_id     String,
+    name        String,
+    query       String,
+    tags        Array(String),
+    level       String,
+    route       String,
+    alert       String,
+    active      UInt8,
+    loaded_at   DateTime('UTC'),
+    version     UInt64
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY rule_id`}, nil},
 }
 
 // batchKey is the batch column of the aggregate tables' views: a progress

@@ -54,10 +54,10 @@ func TestRunAlertSettings(t *testing.T) {
 		c := &kafka.Client{Addr: kafka.TCP(kafkaAddr)}
 		c.DeleteTopics(context.Background(), &kafka.DeleteTopicsRequest{Topics: []string{topic, topic + ".alerts", topic + ".dlq"}})
 	})
-	rules := filepath.Join(t.TempDir(), "rules.yaml")
+	rulesFile := filepath.Join(t.TempDir(), "rules.yaml")
 	write := func(s string) {
 		t.Helper()
-		if err := os.WriteFile(rules, []byte(s), 0o644); err != nil {
+		if err := os.WriteFile(rulesFile, []byte(s), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -79,7 +79,7 @@ func TestRunAlertSettings(t *testing.T) {
 	addr := "127.0.0.1:" + freePort(t)
 	cmd := exec.Command(earshotBin(t), "run", "--http-addr", addr, "--batch-interval", "200ms", "--rules-poll", "1h",
 		"--kafka-brokers", kafkaAddr, "--topic", topic, "--group", "g-"+id,
-		"--clickhouse-addr", chAddr, "--clickhouse-database", db, "--rules", rules)
+		"--clickhouse-addr", chAddr, "--clickhouse-database", db, "--rules", rulesFile)
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
@@ -134,6 +134,29 @@ func TestRunAlertSettings(t *testing.T) {
 		count()
 		return got
 	}
+	// rules reads the rules table: id, active, alert settings.
+	rules := func(want string) {
+		t.Helper()
+		var got string
+		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			rs, err := store.Rules(ctx)
+			got = fmt.Sprint(err)
+			if err == nil {
+				var parts []string
+				for _, r := range rs {
+					parts = append(parts, fmt.Sprintf("%s %v %s", r.ID, r.Active, r.Alert))
+				}
+				got = strings.Join(parts, "; ")
+			}
+			if got == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("rules table: %s, want %s", got, want)
+			}
+		}
+	}
+	rules("brand true {floor: 2}; twin true ")
 	got := triggers(1)
 	if len(got["brand"]) != 1 || len(got["twin"]) != 0 {
 		t.Fatalf("triggers after the first spike: %v, want brand's alone", got)
@@ -159,6 +182,7 @@ func TestRunAlertSettings(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("reload: %s", resp.Status)
 	}
+	rules("brand true off; twin true {floor: 2}")
 	if err := w.WriteMessages(ctx, quietPosts(base, 47, 60)...); err != nil {
 		t.Fatal(err)
 	}

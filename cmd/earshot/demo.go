@@ -71,7 +71,7 @@ func cmdDemo(ctx context.Context, args []string) error {
 	pc.SetDefaults()
 	p, err := startPipeline(ctx, pipelineSetup{cfg: pc, sink: sc, reg: reg, migrate: true,
 		engine: func() *match.Engine { return eng },
-		alerts: alertFlags{detect: true, cooldown: 10 * time.Minute, routePrefix: "earshot.route."}})
+		alerts: alertFlags{detect: true, cooldown: 10 * time.Minute, routePrefix: "earshot.route."}, ruleTable: true})
 	if err != nil {
 		return err
 	}

@@ -91,7 +91,7 @@ func cmdRun(ctx context.Context, args []string) error {
 		return err
 	}
 	p, err := startPipeline(ctx, pipelineSetup{cfg: pc, sink: sc, reg: reg, migrate: *migrate,
-		engine: rules.r.Engine, alerts: af})
+		engine: rules.r.Engine, alerts: af, ruleTable: true})
 	if err != nil {
 		return err
 	}
@@ -121,6 +121,8 @@ type pipelineSetup struct {
 	migrate bool
 	engine  func() *match.Engine
 	alerts  alertFlags
+	// ruleTable keeps the rules table in step with the rules in force.
+	ruleTable bool
 }
 
 type running struct {
@@ -287,6 +289,10 @@ func startPipeline(ctx context.Context, s pipelineSetup) (*running, error) {
 		return nil, &usageError{err}
 	}
 	r.pipeline = pl
+	if s.ruleTable {
+		stop := publishRules(store, s.engine, ruleTablePoll)
+		r.closers = append(r.closers, func() error { stop(); return nil })
+	}
 	return r, nil
 }
 

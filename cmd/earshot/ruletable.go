@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"earshot/match"
+	"earshot/sink"
+)
+
+// ruleStore is where the rules in force are recorded for dashboards:
+// *sink.Client (the rules table).
+type ruleStore interface {
+	StoreRules(ctx context.Context, rules []sink.Rule, at time.Time) error
+	Rules(ctx context.Context) ([]sink.Rule, error)
+}
+
+// ruleTable keeps the rules table in step with the rules in force: at
+// start and after every reload (the engine changed) it stores each rule in
+// force, and the rules in force before but not now as inactive. A store
+// that fails is tried again at the next poll.
+type ruleTable struct {
+	store  ruleStore
+	engine func() *match.Engine
+	log    *slog.Logger
+
+	last   *match.Engine        // the engine last stored
+	stored map[string]sink.Rule // rule id → its row as last stored (nil until read)
+}
+
+// ruleTablePoll is how often the rules table is compared with the rules in
+// force: a pointer compare, whatever reloaded them (the file's poll,
+// SIGHUP, the admin endpoint).
+const ruleTablePoll = time.Second
+
+// publishRules runs a ruleTable every poll, from now until the returned
+// stop is called; stop waits for it.
+func publishRules(store ruleStore, engine func() *match.Engine, poll time.Duration) (stop func()) {
+	t := &ruleTable{store: store, engine: engine, log: slog.Default()}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		tick := time.NewTicker(poll)
+		defer tick.Stop()
+		for {
+			t.sync(ctx)
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	})
+	return func() { cancel(); wg.Wait() }
+}
+
+// sync stores the rules of the engine in force if they were not stored.
+func (t *ruleTable) sync(ctx context.Context) {
+	e := t.engine()
+	if e == t.last {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if t.stored == nil {
+		rows, err := t.store.Rules(ctx)
+		if err != nil {
+			t.log.Warn("rules table not updated; retrying", "err", err)
+			return
+		}
+		t.stored = map[string]sink.Rule{}
+		for _, r := range rows {
+			t.stored[r.ID] = r
+		}
+	}
+	rows := ruleRows(e.Rules())
+	inForce := make(map[string]bool, len(rows))
+	for _, r := range rows {
+		inForce[r.ID] = true
+	}
+	active := len(rows)
+	for id, r := range t.stored {
+		if r.Active && !inForce[id] {
+			r.Active = false
+			rows = append(rows, r)
+		}
+	}
+	at := time.Now()
+	if err := t.store.StoreRules(ctx, rows, at); err != nil {
+		t.log.Warn("rules table not updated; retrying", "err", err)
+		return
+	}
+	for _, r := range rows {
+		r.LoadedAt = at.UTC().Truncate(time.Second)
+		t.stored[r.ID] = r
+	}
+	t.last = e
+	t.log.Info("rules table updated", "in_force", active, "no_longer", len(rows)-active)
+}
+
+// ruleRows are rules as the rules table keeps them, in force.
+func ruleRows(rules []match.Rule) []sink.Rule {
+	rows := make([]sink.Rule, 0, len(rules))
+	for i := range rules {
+		r := &rules[i]
+		row := sink.Rule{ID: r.ID, Name: r.Name, Query: r.Query, Tags: r.Tags, Level: r.Level, Route: r.Route, Active: true}
+		if r.Alert != nil {
+			row.Alert = r.Alert.String()
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"earshot/match"
+	"earshot/sink"
+)
+
+// fakeRuleStore is a rules table: the latest row of each id.
+type fakeRuleStore struct {
+	rows   map[string]sink.Rule
+	stores int
+	fail   error
+}
+
+func (f *fakeRuleStore) StoreRules(_ context.Context, rules []sink.Rule, at time.Time) error {
+	if f.fail != nil {
+		return f.fail
+	}
+	f.stores++
+	for _, r := range rules {
+		r.LoadedAt = at
+		f.rows[r.ID] = r
+	}
+	return nil
+}
+
+func (f *fakeRuleStore) Rules(context.Context) ([]sink.Rule, error) {
+	if f.fail != nil {
+		return nil, f.fail
+	}
+	var out []sink.Rule
+	for _, r := range f.rows {
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func (f *fakeRuleStore) summary() string {
+	var s []string
+	for id, r := range f.rows {
+		state := "in force"
+		if !r.Active {
+			state = "gone"
+		}
+		s = append(s, id+" "+state+" "+r.Name+" ["+strings.Join(r.Tags, ",")+"] "+r.Level+" "+r.Route+" "+r.Alert)
+	}
+	slices.Sort(s)
+	return strings.Join(s, "; ")
+}
+
+// TestRuleTable: the rules table follows the rules in force: stored at
+// start, again after a reload only, the rules gone marked so (with what
+// they were), and a failed store tried again at the next poll.
+func TestRuleTable(t *testing.T) {
+	compile := func(src string) *match.Engine {
+		t.Helper()
+		rules, err := match.Parse("r.yaml", []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := match.Compile(rules)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	// A rule stored by an earlier run, no longer in force.
+	store := &fakeRuleStore{rows: map[string]sink.Rule{"old": {ID: "old", Name: "Old", Active: true}}}
+	e := compile(`rules:
+  - id: sismo
+    name: Sismos
+    query: sismo
+    tags: [disaster, es]
+    level: primary
+    route: crisis-desk
+  - id: xbox
+    query: xbox
+    alert: {floor: 2, cooldown: 30m}
+`)
+	tb := &ruleTable{store: store, engine: func() *match.Engine { return e }, log: slog.New(slog.DiscardHandler)}
+	ctx := context.Background()
+	tb.sync(ctx)
+	want := "old gone Old []   ; sismo in force Sismos [disaster,es] primary crisis-desk ; xbox in force  []   {floor: 2, cooldown: 30m}"
+	if got := store.summary(); got != want || store.stores != 1 {
+		t.Fatalf("after start (%d stores):\n got %s\nwant %s", store.stores, got, want)
+	}
+	tb.sync(ctx)
+	if store.stores != 1 {
+		t.Errorf("stored again without a reload")
+	}
+	e = compile("rules:\n  - id: xbox\n    query: xbox\n    alert: off\n")
+	store.fail = errors.New("down")
+	tb.sync(ctx)
+	store.fail = nil
+	tb.sync(ctx)
+	want = "old gone Old []   ; sismo gone Sismos [disaster,es] primary crisis-desk ; xbox in force  []   off"
+	if got := store.summary(); got != want || store.stores != 2 {
+		t.Fatalf("after a reload and a failure (%d stores):\n got %s\nwant %s", store.stores, got, want)
+	}
+	if n := len(tb.stored); n != 3 {
+		t.Errorf("%d rows remembered, want 3", n)
+	}
+}

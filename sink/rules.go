@@ -1,0 +1,116 @@
+package sink
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Rule is a listening rule as the rules table keeps it: what dashboards
+// join on rule_id to name, group (tags, level) and route the aggregates.
+type Rule struct {
+	ID, Name, Query string
+	Tags            []string
+	Level, Route    string
+	// Alert is the rule's own alert settings as written ("off",
+	// "{floor: 2, …}"); "" for the detector's defaults.
+	Alert string
+	// Active is false for a rule no longer in force (removed or
+	// disabled since it was).
+	Active bool
+	// LoadedAt is when the pipeline loaded this version of the rule.
+	LoadedAt time.Time
+}
+
+// rulesColumns is the INSERT column list of rules, in the order
+// StoreRules appends them.
+const rulesColumns = `rule_id, name, query, tags, level, route, alert, active, loaded_at, version`
+
+// StoreRules records rules as loaded at at, in one INSERT: the rules table
+// is a ReplacingMergeTree whose version is at (nanoseconds), so the latest
+// load of each rule id is the one Rules reads, and storing the same load
+// again (another replica, a retry) changes nothing.
+func (c *Client) StoreRules(ctx context.Context, rules []Rule, at time.Time) error {
+	if len(rules) == 0 {
+		return nil
+	}
+	ctx, release := c.sendContext(ctx)
+	defer release()
+	batch, err := c.conn.PrepareBatch(ctx, c.sql(`INSERT INTO {db}.rules (`+rulesColumns+`)`))
+	if err != nil {
+		return fmt.Errorf("cannot prepare INSERT of %d rules: %w", len(rules), err)
+	}
+	defer batch.Abort() //nolint:errcheck // after Send it is a no-op
+	version := uint64(max(at.UnixNano(), 0))
+	for i := range rules {
+		r := &rules[i]
+		tags := r.Tags
+		if tags == nil {
+			tags = []string{}
+		}
+		active := uint8(0)
+		if r.Active {
+			active = 1
+		}
+		if err := batch.Append(r.ID, r.Name, r.Query, tags, r.Level, r.Route, r.Alert, active,
+			clampTime(at), version); err != nil {
+			return fmt.Errorf("cannot append rule %q: %w", r.ID, err)
+		}
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("cannot INSERT %d rules: %w", len(rules), err)
+	}
+	return nil
+}
+
+// Rules returns the latest stored version of every rule, in force or not,
+// by id.
+func (c *Client) Rules(ctx context.Context) ([]Rule, error) {
+	var out []Rule
+	err := c.query(ctx, "rules", func(scan func(...any) error) error {
+		var r Rule
+		var active uint8
+		if err := scan(&r.ID, &r.Name, &r.Query, &r.Tags, &r.Level, &r.Route, &r.Alert, &active, &r.LoadedAt); err != nil {
+			return err
+		}
+		r.Active = active != 0
+		out = append(out, r)
+		return nil
+	}, `SELECT rule_id, name, query, tags, level, route, alert, active, loaded_at
+FROM {db}.rules FINAL
+ORDER BY rule_id`)
+	return out, err
+}
+
+// TagCount is the activity of the rules in force that carry one tag.
+type TagCount struct {
+	Tag                                   string
+	Mentions, Originals, Reposts, Authors uint64
+}
+
+// TagCounts returns the activity per tag since the given minute, most
+// mentioned first (limit <= 0: all): the mentions of the rules in force
+// carrying the tag, by their tags as the rules table holds them now. A
+// post that two rules of a tag match counts twice in Mentions, once in
+// Authors.
+func (c *Client) TagCounts(ctx context.Context, since time.Time, limit int) ([]TagCount, error) {
+	var out []TagCount
+	err := c.query(ctx, "mentions by tag", func(scan func(...any) error) error {
+		var r TagCount
+		if err := scan(&r.Tag, &r.Mentions, &r.Originals, &r.Reposts, &r.Authors); err != nil {
+			return err
+		}
+		out = append(out, r)
+		return nil
+	}, `SELECT tag, `+mergeCounts+`
+FROM (
+    SELECT tags, mentions, originals, reposts, authors
+    FROM {db}.mentions_rule_minute_country
+    ANY INNER JOIN (SELECT rule_id, tags FROM {db}.rules FINAL WHERE active = 1) USING rule_id
+    WHERE rule_id != '' AND minute >= toDateTime(?)
+)
+ARRAY JOIN tags AS tag
+GROUP BY tag
+ORDER BY m DESC, tag`+limitClause(limit), sinceArg(since))
+	return out, err
+}

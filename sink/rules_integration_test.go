@@ -1,0 +1,122 @@
+package sink
+
+import (
+	"context"
+	"reflect"
+	"testing"
+	"time"
+)
+
+// TestIntegrationRules: the rules table keeps each rule's latest load
+// (a load stored twice is one), and TagCounts counts the mentions of the
+// rules in force per tag, against counts made from the rows.
+func TestIntegrationRules(t *testing.T) {
+	c := migratedClient(t, nil)
+	ctx := context.Background()
+	t1 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	first := []Rule{
+		{ID: "quake", Name: "Quakes", Query: "earthquake OR quake", Tags: []string{"disaster", "en"}, Level: "primary", Active: true},
+		{ID: "quake_es", Name: "Sismos", Query: "sismo", Tags: []string{"disaster", "es"}, Route: "crisis-desk",
+			Alert: "{floor: 2}", Active: true},
+		{ID: "fire", Query: "fire", Tags: []string{"disaster"}, Active: true},
+		{ID: "flood", Query: "flood", Active: true},
+	}
+	for range 2 { // a replica stores the same load
+		if err := c.StoreRules(ctx, first, t1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := c.Rules(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]Rule{}
+	for _, r := range first {
+		r.LoadedAt = t1
+		if r.Tags == nil {
+			r.Tags = []string{}
+		}
+		want[r.ID] = r
+	}
+	check := func(when string) {
+		t.Helper()
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d rules, want %d: %+v", when, len(got), len(want), got)
+		}
+		for _, r := range got {
+			if !reflect.DeepEqual(r, want[r.ID]) {
+				t.Errorf("%s: %+v\nwant %+v", when, r, want[r.ID])
+			}
+		}
+	}
+	check("first load")
+
+	// A reload a second later: fire gone, quake renamed and retagged.
+	t2 := t1.Add(time.Second)
+	second := []Rule{
+		{ID: "quake", Name: "Earthquakes", Query: "earthquake OR quake", Tags: []string{"disaster"}, Level: "primary", Active: true},
+		first[1], first[3],
+		{ID: "fire", Query: "fire", Tags: []string{"disaster"}, Active: false},
+	}
+	if err := c.StoreRules(ctx, second, t2); err != nil {
+		t.Fatal(err)
+	}
+	if got, err = c.Rules(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range second {
+		r.LoadedAt = t2
+		if r.Tags == nil {
+			r.Tags = []string{}
+		}
+		want[r.ID] = r
+	}
+	check("after the reload")
+
+	// Mentions of the four rules; fire's no longer count for its tag.
+	rows := synthetic(3000, "posts", 3, 0, t1)
+	if err := c.Insert(ctx, rows); err != nil {
+		t.Fatal(err)
+	}
+	tags := map[string][]string{"quake": {"disaster"}, "quake_es": {"disaster", "es"}}
+	type acc struct {
+		c       TagCount
+		authors map[string]bool
+	}
+	exp := map[string]*acc{}
+	for i := range rows {
+		m := &rows[i]
+		for _, tag := range tags[m.RuleID] {
+			a := exp[tag]
+			if a == nil {
+				a = &acc{c: TagCount{Tag: tag}, authors: map[string]bool{}}
+				exp[tag] = a
+			}
+			a.c.Mentions++
+			if m.IsRepost {
+				a.c.Reposts++
+			} else {
+				a.c.Originals++
+			}
+			if !a.authors[m.AuthorID] {
+				a.authors[m.AuthorID] = true
+				a.c.Authors++
+			}
+		}
+	}
+	counts, err := c.TagCounts(ctx, t1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(counts) != len(exp) {
+		t.Fatalf("tags %+v, want %d", counts, len(exp))
+	}
+	for _, tc := range counts {
+		if e := exp[tc.Tag]; e == nil || tc != e.c {
+			t.Errorf("tag %q: %+v, want %+v", tc.Tag, tc, exp[tc.Tag])
+		}
+	}
+	if counts[0].Tag != "disaster" {
+		t.Errorf("most mentioned tag %q, want disaster", counts[0].Tag)
+	}
+}
