@@ -44,6 +44,7 @@ import (
 // Store is what the dashboard reads; *sink.Client is one.
 type Store interface {
 	TopRules(ctx context.Context, since time.Time, limit int) ([]sink.RuleCount, error)
+	TagCounts(ctx context.Context, since time.Time, limit int) ([]sink.TagCount, error)
 	ByCountry(ctx context.Context, since time.Time, limit int) ([]sink.CountryCount, error)
 	PerMinute(ctx context.Context, since time.Time, limit int) ([]sink.MinuteCount, error)
 	RulePerMinute(ctx context.Context, rule string, since time.Time, limit int) ([]sink.MinuteCount, error)
@@ -77,6 +78,7 @@ type Config struct {
 // Limits of what one summary holds.
 const (
 	maxRules     = 50
+	maxTags      = 30
 	maxCountries = 30
 	maxCells     = 5000
 	maxAlerts    = 50
@@ -221,6 +223,7 @@ type Summary struct {
 	Rule        string             `json:"rule"`
 	Precision   int                `json:"precision"`
 	Rules       []Count            `json:"rules"`
+	Tags        []Count            `json:"tags"` // the rules in force, by their tags (the rules table)
 	Countries   []Count            `json:"countries"`
 	Minutes     []Count            `json:"minutes"`      // all rules
 	RuleMinutes []Count            `json:"rule_minutes"` // Rule's timeline
@@ -357,6 +360,13 @@ func (s *server) read(ctx context.Context, q query, now time.Time) (*Summary, er
 	}
 	for _, c := range rules {
 		sum.Rules = append(sum.Rules, Count{Key: c.Rule, Mentions: c.Mentions, Originals: c.Originals, Reposts: c.Reposts, Authors: c.Authors})
+	}
+	tags, err := s.store.TagCounts(ctx, since, maxTags)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range tags {
+		sum.Tags = append(sum.Tags, Count{Key: c.Tag, Mentions: c.Mentions, Originals: c.Originals, Reposts: c.Reposts, Authors: c.Authors})
 	}
 	countries, err := s.store.ByCountry(ctx, since, maxCountries)
 	if err != nil {

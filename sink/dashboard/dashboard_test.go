@@ -33,6 +33,10 @@ func (f *fakeStore) TopRules(_ context.Context, since time.Time, _ int) ([]sink.
 	f.since = append(f.since, since)
 	return f.rules, f.err
 }
+func (f *fakeStore) TagCounts(_ context.Context, since time.Time, _ int) ([]sink.TagCount, error) {
+	f.since = append(f.since, since)
+	return []sink.TagCount{{Tag: "disaster", Mentions: 5, Originals: 4, Reposts: 1, Authors: 3}}, nil
+}
 func (f *fakeStore) ByCountry(_ context.Context, since time.Time, _ int) ([]sink.CountryCount, error) {
 	f.since = append(f.since, since)
 	return []sink.CountryCount{{Country: "MX", Mentions: 7}, {Country: "", Mentions: 2}}, nil
@@ -115,7 +119,7 @@ func TestSummary(t *testing.T) {
 			t.Errorf("queried since %v, want %v", got, since)
 		}
 	}
-	if len(f.since) != 8 || !s.Since.Equal(since) || s.Window != "1h0m0s" || !s.GeneratedAt.Equal(clock) {
+	if len(f.since) != 9 || !s.Since.Equal(since) || s.Window != "1h0m0s" || !s.GeneratedAt.Equal(clock) {
 		t.Errorf("%d queries; summary since %v window %q at %v", len(f.since), s.Since, s.Window, s.GeneratedAt)
 	}
 	// The map shows the most mentioned rule unless asked, at the default precision.
@@ -124,6 +128,9 @@ func TestSummary(t *testing.T) {
 	}
 	if len(s.Rules) != 2 || s.Rules[0].Key != "sismo" || s.Rules[0].Mentions != 9 || s.Rules[0].Authors != 4 {
 		t.Errorf("rules %+v", s.Rules)
+	}
+	if len(s.Tags) != 1 || s.Tags[0].Key != "disaster" || s.Tags[0].Mentions != 5 || s.Tags[0].Authors != 3 {
+		t.Errorf("tags %+v", s.Tags)
 	}
 	if len(s.Countries) != 2 || s.Countries[1].Key != "" || s.Countries[1].Mentions != 2 {
 		t.Errorf("countries %+v", s.Countries)
