@@ -2,6 +2,7 @@ package firehose
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -82,6 +83,25 @@ var (
 	}
 	markerPairs = []string{"zv", "kx", "qz", "vq", "jx", "xk", "zq", "vx", "xv", "qj", "fq", "wq", "xj", "jq"}
 )
+
+// RuleTags returns the tags of a keyword of Rules, for rules files and the
+// demo: its topic (disaster, support or brand; the synthetic tokens are
+// brand-like) and the languages it is planted into by preference (none
+// for terms used everywhere).
+func RuleTags(term string) []string {
+	i := slices.IndexFunc(keywords, func(k keyword) bool { return k.term == term })
+	if i < 0 {
+		return []string{"brand"}
+	}
+	topic := "disaster"
+	switch {
+	case i >= slices.IndexFunc(keywords, func(k keyword) bool { return k.term == "#blackfriday" }):
+		topic = "brand"
+	case i >= slices.IndexFunc(keywords, func(k keyword) bool { return k.term == `"red light flashing"` }):
+		topic = "support"
+	}
+	return append([]string{topic}, strings.Fields(keywords[i].lang)...)
+}
 
 // Rules returns a deterministic list of n listening keywords: real
 // multilingual crisis, product and brand keywords first (words, a few

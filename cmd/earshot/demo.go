@@ -57,6 +57,9 @@ func cmdDemo(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	for i := range rules { // for the dashboard's tags and the rules table
+		rules[i].Tags = firehose.RuleTags(rules[i].ID)
+	}
 	eng, err := match.Compile(rules)
 	if err != nil {
 		return err
