@@ -14,7 +14,9 @@
 // after a crash: Kafka offsets and the dedup state are stored with the data
 // (ResumeOffsets, RecentKeys). The alerts table (a
 // ReplacingMergeTree by alert id) holds the burst detector's alerts
-// (InsertAlerts, Alerts).
+// (InsertAlerts, Alerts), and the rules table (one by rule id) the rules in
+// force, for dashboards to name and group the aggregates (StoreRules,
+// Rules, TagCounts).
 //
 // Client.Insert sends one batch as one INSERT carrying one native block,
 // appended column by column from buffers that are reused across calls. The
@@ -26,7 +28,7 @@
 // what a failed INSERT left, and Client.Complete writes a batch into a
 // view's table from its copy in mentions.
 //
-// Every table but ingest_offsets and schema_migrations is partitioned by
+// Every table but ingest_offsets, rules and schema_migrations is partitioned by
 // month; Client.Prune drops the months that ended before a cutoff from all
 // of them at once (retention; 18.16 has no TTL).
 //
