@@ -26,8 +26,9 @@ type ruleTable struct {
 	engine func() *match.Engine
 	log    *slog.Logger
 
-	last   *match.Engine        // the engine last stored
-	stored map[string]sink.Rule // rule id → its row as last stored (nil until read)
+	last    *match.Engine        // the engine last stored
+	stored  map[string]sink.Rule // rule id → its row as last stored (nil until read)
+	failing bool                 // the last attempt failed (logged once)
 }
 
 // ruleTablePoll is how often the rules table is compared with the rules in
@@ -67,7 +68,7 @@ func (t *ruleTable) sync(ctx context.Context) {
 	if t.stored == nil {
 		rows, err := t.store.Rules(ctx)
 		if err != nil {
-			t.log.Warn("rules table not updated; retrying", "err", err)
+			t.fail(err)
 			return
 		}
 		t.stored = map[string]sink.Rule{}
@@ -89,15 +90,25 @@ func (t *ruleTable) sync(ctx context.Context) {
 	}
 	at := time.Now()
 	if err := t.store.StoreRules(ctx, rows, at); err != nil {
-		t.log.Warn("rules table not updated; retrying", "err", err)
+		t.fail(err)
 		return
 	}
+	t.failing = false
 	for _, r := range rows {
 		r.LoadedAt = at.UTC().Truncate(time.Second)
 		t.stored[r.ID] = r
 	}
 	t.last = e
 	t.log.Info("rules table updated", "in_force", active, "no_longer", len(rows)-active)
+}
+
+// fail logs the first of a run of failures; the writer's retries already
+// say that ClickHouse is unreachable.
+func (t *ruleTable) fail(err error) {
+	if !t.failing {
+		t.log.Warn("rules table not updated; retrying every second", "err", err)
+	}
+	t.failing = true
 }
 
 // ruleRows are rules as the rules table keeps them, in force.

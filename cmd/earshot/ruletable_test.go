@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -85,7 +86,8 @@ func TestRuleTable(t *testing.T) {
     query: xbox
     alert: {floor: 2, cooldown: 30m}
 `)
-	tb := &ruleTable{store: store, engine: func() *match.Engine { return e }, log: slog.New(slog.DiscardHandler)}
+	var logged bytes.Buffer
+	tb := &ruleTable{store: store, engine: func() *match.Engine { return e }, log: slog.New(slog.NewTextHandler(&logged, nil))}
 	ctx := context.Background()
 	tb.sync(ctx)
 	want := "old gone Old []   ; sismo in force Sismos [disaster,es] primary crisis-desk ; xbox in force  []   {floor: 2, cooldown: 30m}"
@@ -99,8 +101,12 @@ func TestRuleTable(t *testing.T) {
 	e = compile("rules:\n  - id: xbox\n    query: xbox\n    alert: off\n")
 	store.fail = errors.New("down")
 	tb.sync(ctx)
+	tb.sync(ctx)
 	store.fail = nil
 	tb.sync(ctx)
+	if n := strings.Count(logged.String(), "rules table not updated"); n != 1 {
+		t.Errorf("%d failure lines for a run of failures, want 1:\n%s", n, logged.String())
+	}
 	want = "old gone Old []   ; sismo gone Sismos [disaster,es] primary crisis-desk ; xbox in force  []   off"
 	if got := store.summary(); got != want || store.stores != 2 {
 		t.Fatalf("after a reload and a failure (%d stores):\n got %s\nwant %s", store.stores, got, want)
