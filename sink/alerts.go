@@ -155,6 +155,33 @@ ORDER BY infl DESC, m DESC, author_id`+limitClause(limit), rule, sinceArg(since)
 	return out, err
 }
 
+// Reach is how many people a rule's mentions could have reached: the
+// followers of its distinct authors.
+type Reach struct {
+	Authors   uint64 `json:"authors"`   // distinct authors
+	Known     uint64 `json:"known"`     // of them, those whose followers are known
+	Followers uint64 `json:"followers"` // the sum of their followers (each author once, at their most)
+}
+
+// RuleReach returns the potential reach of a rule's mentions since the
+// given time, from the hour it is in (authors_rule_hour): each distinct
+// author counts once, with the most followers a mention of theirs showed.
+// Reposts of one another by two authors are not told apart: it is the
+// audience the authors have, not the people who saw the posts.
+func (c *Client) RuleReach(ctx context.Context, rule string, since time.Time) (Reach, error) {
+	var r Reach
+	err := c.query(ctx, "rule reach", func(scan func(...any) error) error {
+		return scan(&r.Authors, &r.Known, &r.Followers)
+	}, `SELECT count(), countIf(f >= 0), toUInt64(sumIf(f, f > 0))
+FROM (
+    SELECT author_id, maxMerge(followers) AS f
+    FROM {db}.authors_rule_hour
+    WHERE rule_id = ? AND hour >= toStartOfHour(toDateTime(?))
+    GROUP BY author_id
+)`, rule, sinceArg(since))
+	return r, err
+}
+
 // Reposted is a post whose reposts matched a rule: what is spreading.
 type Reposted struct {
 	PostID  string    `json:"post_id"` // the reposted post (repost_of)

@@ -58,6 +58,8 @@ func TestIntegrationAlerts(t *testing.T) {
 		{RuleID: "sismo", PostID: "2", CreatedAt: at, AuthorID: "u1", AuthorHandle: "ana", AuthorFollowers: 12, Influence: 0.3, Topic: "t", Offset: 2},
 		{RuleID: "sismo", PostID: "3", CreatedAt: at, AuthorID: "u2", AuthorHandle: "bob", AuthorFollowers: 9000, Influence: 0.9, Topic: "t", Offset: 3},
 		{RuleID: "other", PostID: "3", CreatedAt: at, AuthorID: "u3", Influence: 1, Topic: "t", Offset: 3},
+		{RuleID: "sismo", PostID: "4", CreatedAt: at, AuthorID: "u4", AuthorFollowers: -1, Topic: "t", Offset: 4},
+		{RuleID: "sismo", PostID: "5", CreatedAt: at.Add(-3 * time.Hour), AuthorID: "u5", AuthorFollowers: 50000, Topic: "t", Offset: 5},
 	}
 	if err := c.Insert(ctx, rows); err != nil {
 		t.Fatal(err)
@@ -66,9 +68,18 @@ func TestIntegrationAlerts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(top) != 2 || top[0].AuthorID != "u2" || top[0].Handle != "bob" || top[1].Mentions != 2 ||
+	if len(top) != 3 || top[0].AuthorID != "u2" || top[0].Handle != "bob" || top[1].Mentions != 2 ||
 		top[1].Followers != 12 || top[1].Influence < 0.29 {
 		t.Errorf("top authors: %+v", top)
+	}
+	// Reach: u1 once at its most (12), u2, u4 unknown; u5 before since,
+	// other's author not sismo's.
+	reach, err := c.RuleReach(ctx, "sismo", at.Add(-time.Hour))
+	if err != nil || reach != (Reach{Authors: 3, Known: 2, Followers: 9012}) {
+		t.Errorf("reach of sismo: %+v, %v", reach, err)
+	}
+	if reach, err := c.RuleReach(ctx, "none", at.Add(-time.Hour)); err != nil || reach != (Reach{}) {
+		t.Errorf("reach of a rule without mentions: %+v, %v", reach, err)
 	}
 }
 

@@ -49,6 +49,7 @@ type Store interface {
 	PerMinute(ctx context.Context, since time.Time, limit int) ([]sink.MinuteCount, error)
 	RulePerMinute(ctx context.Context, rule string, since time.Time, limit int) ([]sink.MinuteCount, error)
 	TopAuthors(ctx context.Context, rule string, since time.Time, limit int) ([]sink.AuthorCount, error)
+	RuleReach(ctx context.Context, rule string, since time.Time) (sink.Reach, error)
 	TopReposted(ctx context.Context, rule string, since time.Time, limit int) ([]sink.Reposted, error)
 	ByCell(ctx context.Context, rule string, since time.Time, precision, limit int) ([]sink.CellCount, error)
 	Alerts(ctx context.Context, since time.Time, limit int) ([]alert.Alert, error)
@@ -229,6 +230,7 @@ type Summary struct {
 	RuleMinutes []Count            `json:"rule_minutes"` // Rule's timeline
 	Cells       []Count            `json:"cells"`
 	Authors     []sink.AuthorCount `json:"authors"`  // Rule's most influential authors, from the hour Since is in
+	Reach       *sink.Reach        `json:"reach"`    // the followers of Rule's authors, from the hour Since is in
 	Reposted    []sink.Reposted    `json:"reposted"` // the posts most reposted among Rule's mentions
 	Alerts      []Alert            `json:"alerts"`
 }
@@ -393,6 +395,11 @@ func (s *server) read(ctx context.Context, q query, now time.Time) (*Summary, er
 		if sum.Authors, err = s.store.TopAuthors(ctx, rule, since, maxAuthors); err != nil {
 			return nil, err
 		}
+		reach, err := s.store.RuleReach(ctx, rule, since)
+		if err != nil {
+			return nil, err
+		}
+		sum.Reach = &reach
 		if sum.Reposted, err = s.store.TopReposted(ctx, rule, since, maxReposted); err != nil {
 			return nil, err
 		}

@@ -55,6 +55,11 @@ func (f *fakeStore) TopAuthors(_ context.Context, rule string, since time.Time, 
 	f.asked = append(f.asked, "authors:"+rule)
 	return []sink.AuthorCount{{AuthorID: "7", Handle: "ana", Mentions: 2, Influence: 0.5, Followers: 1200}}, nil
 }
+func (f *fakeStore) RuleReach(_ context.Context, rule string, since time.Time) (sink.Reach, error) {
+	f.since = append(f.since, since)
+	f.asked = append(f.asked, "reach:"+rule)
+	return sink.Reach{Authors: 3, Known: 2, Followers: 9012}, nil
+}
 func (f *fakeStore) TopReposted(_ context.Context, rule string, since time.Time, _ int) ([]sink.Reposted, error) {
 	f.since = append(f.since, since)
 	f.asked = append(f.asked, "reposted:"+rule)
@@ -119,7 +124,7 @@ func TestSummary(t *testing.T) {
 			t.Errorf("queried since %v, want %v", got, since)
 		}
 	}
-	if len(f.since) != 9 || !s.Since.Equal(since) || s.Window != "1h0m0s" || !s.GeneratedAt.Equal(clock) {
+	if len(f.since) != 10 || !s.Since.Equal(since) || s.Window != "1h0m0s" || !s.GeneratedAt.Equal(clock) {
 		t.Errorf("%d queries; summary since %v window %q at %v", len(f.since), s.Since, s.Window, s.GeneratedAt)
 	}
 	// The map shows the most mentioned rule unless asked, at the default precision.
@@ -140,7 +145,8 @@ func TestSummary(t *testing.T) {
 	}
 	if len(s.RuleMinutes) != 1 || s.RuleMinutes[0].Key != "09:32" || len(s.Authors) != 1 || s.Authors[0].Handle != "ana" ||
 		len(s.Reposted) != 1 || s.Reposted[0].PostID != "10" || s.Reposted[0].Reposts != 3 ||
-		strings.Join(f.asked, " ") != "minutes:sismo authors:sismo reposted:sismo" {
+		s.Reach == nil || s.Reach.Followers != 9012 ||
+		strings.Join(f.asked, " ") != "minutes:sismo authors:sismo reach:sismo reposted:sismo" {
 		t.Errorf("rule minutes %+v, authors %+v, reposted %+v, asked %v", s.RuleMinutes, s.Authors, s.Reposted, f.asked)
 	}
 	// A cell carries its centre; one that is not a geohash is left out.
