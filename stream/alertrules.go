@@ -90,6 +90,11 @@ func (d *detection) takeRules() {
 	if rc, ok := d.sender.(RuleCooldowns); ok {
 		rc.SetCooldowns(cooldowns)
 	}
+	rules := e.Rules()
+	d.rules = make(map[string]*match.Rule, len(rules))
+	for i := range rules {
+		d.rules[rules[i].ID] = &rules[i]
+	}
 	d.rulesOf = e
 }
 

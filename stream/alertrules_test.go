@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -30,7 +31,8 @@ func (s *cooldownSender) SetCooldowns(m map[string]time.Duration) { s.cooldowns,
 
 func engineWith(t *testing.T, a *match.Alert) *match.Engine {
 	t.Helper()
-	e, err := match.Compile([]match.Rule{{ID: "brand", Query: "xbox", Enabled: true, Alert: a},
+	e, err := match.Compile([]match.Rule{{ID: "brand", Name: "Console outages", Query: "xbox", Enabled: true, Alert: a,
+		Tags: []string{"support", "en"}, Level: "primary", Route: "support"},
 		{ID: "sismo", Query: "sismo", Enabled: true}})
 	if err != nil {
 		t.Fatal(err)
@@ -96,6 +98,10 @@ func TestDetectionTakesRules(t *testing.T) {
 	settle()
 	if len(rec.got) != 1 || rec.got[0].Rule != "brand" || rec.got[0].DetectedAt.After(t0.Add(43*time.Minute+10*time.Second)) {
 		t.Fatalf("alerts after the reload: %+v, want brand's at once", rec.got)
+	}
+	if len(snd.sent) != 1 || snd.sent[0].RuleName != "Console outages" || strings.Join(snd.sent[0].Tags, ",") != "support,en" ||
+		snd.sent[0].Level != "primary" || snd.sent[0].Route != "support" {
+		t.Errorf("alert sent %+v, want the rule's name, tags, level and route", snd.sent)
 	}
 	if snd.sets != 2 || snd.cooldowns["brand"] != time.Hour || len(snd.cooldowns) != 1 {
 		t.Errorf("cooldowns %v (set %d times), want brand's hour", snd.cooldowns, snd.sets)

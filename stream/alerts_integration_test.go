@@ -40,7 +40,7 @@ func TestPipelineAlertsAndRoutes(t *testing.T) {
 	for _, term := range terms {
 		fmt.Fprintf(&y, "  - id: %s\n    query: %s\n", strconv.Quote(term), strconv.Quote(term))
 		if term == "sismo" {
-			y.WriteString("    route: crisis-desk\n")
+			y.WriteString("    route: crisis-desk\n    name: Sismos\n    tags: [disaster, es]\n    level: primary\n")
 		}
 	}
 	e := newEnv(t, ctx, nil)
@@ -182,6 +182,7 @@ func TestPipelineAlertsAndRoutes(t *testing.T) {
 	for _, m := range readTopic(t, ctx, e.brokers, routeTopic, 2) {
 		var rm stream.RoutedMention
 		if err := json.Unmarshal(m.Value, &rm); err != nil || rm.Rule != "sismo" || rm.Route != "crisis-desk" ||
+			rm.RuleName != "Sismos" || strings.Join(rm.Tags, ",") != "disaster,es" || rm.Level != "primary" ||
 			rm.PostID == "" || (rm.Author.ID != "" && string(m.Key) != rm.Author.ID) {
 			t.Fatalf("unexpected routed message key %q: %s (%v)", m.Key, m.Value, err)
 		}

@@ -94,6 +94,7 @@ type detection struct {
 	// every change (takeRules); rulesOf is the engine they came from.
 	engine  func() *match.Engine
 	rulesOf *match.Engine
+	rules   map[string]*match.Rule // rulesOf's rules by id, for the alerts' rule fields
 	store   AlertStore  // nil: alerts are not stored
 	sender  AlertSender // nil: alerts are not delivered
 	in      chan *detectBatch
@@ -345,6 +346,9 @@ func (d *detection) dropRaised(ctx context.Context, since time.Time) int {
 func (d *detection) deliver(ctx context.Context, alerts []alert.Alert) {
 	for i := range alerts {
 		a := &alerts[i]
+		if r := d.rules[a.Rule]; r != nil {
+			a.RuleName, a.Tags, a.Level, a.Route = r.Name, r.Tags, r.Level, r.Route
+		}
 		d.log.Info("burst alert", "id", a.ID, "kind", a.Kind, "rule", a.Rule, "scope", a.Scope,
 			"region", a.Region(), "detected_at", a.DetectedAt, "sta", a.STA, "lta", a.LTA, "ratio", a.Ratio)
 	}

@@ -195,8 +195,8 @@ func (pr *processor) mentions(c *chunk, rules []match.Rule, k int) {
 		row := &c.rows[len(c.rows)-1]
 		row.Topic, row.Partition, row.Offset = pr.topic, int32(pr.partition), pr.offsets[k]
 		row.CopyKey, row.CopyOf, row.CopyCount = copyKey, copyOf, copyCount
-		if route := rules[h].Route; route != "" {
-			if rm, err := routeMessage(pr.routePrefix, route, row); err == nil {
+		if rules[h].Route != "" {
+			if rm, err := routeMessage(pr.routePrefix, &rules[h], row); err == nil {
 				c.routed = append(c.routed, rm)
 			}
 		}

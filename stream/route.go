@@ -6,6 +6,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"earshot/match"
 	"earshot/sink"
 )
 
@@ -19,8 +20,14 @@ const (
 // matched, deduplicated post × routed rule, enriched. docs/alerts.md
 // documents the fields.
 type RoutedMention struct {
-	Route     string    `json:"route"`
-	Rule      string    `json:"rule"`
+	Route string `json:"route"`
+	Rule  string `json:"rule"`
+	// RuleName, Tags and Level are the rule's, as in force when the
+	// mention was matched: a receiver can sort the messages of one route
+	// by them.
+	RuleName  string    `json:"rule_name,omitempty"`
+	Tags      []string  `json:"tags,omitempty"`
+	Level     string    `json:"level,omitempty"`
 	PostID    string    `json:"post_id"`
 	CreatedAt time.Time `json:"created_at"`
 	Text      string    `json:"text"`
@@ -55,12 +62,14 @@ type RoutedMention struct {
 	} `json:"kafka"`
 }
 
-// routeMessage builds the route-topic message for mention m of a rule
-// routed to route: keyed by author id (post id when the author is unknown)
-// so one author's mentions stay in order on one partition.
-func routeMessage(prefix, route string, m *sink.Mention) (kafka.Message, error) {
+// routeMessage builds the route-topic message for mention m of rule,
+// which has a route: keyed by author id (post id when the author is
+// unknown) so one author's mentions stay in order on one partition.
+func routeMessage(prefix string, rule *match.Rule, m *sink.Mention) (kafka.Message, error) {
 	var r RoutedMention
+	route := rule.Route
 	r.Route, r.Rule, r.PostID, r.CreatedAt, r.Text = route, m.RuleID, m.PostID, m.CreatedAt.UTC(), m.Text
+	r.RuleName, r.Tags, r.Level = rule.Name, rule.Tags, rule.Level
 	r.Lang, r.Source = m.Lang, m.Source
 	r.Author.ID, r.Author.Handle, r.Author.Followers = m.AuthorID, m.AuthorHandle, m.AuthorFollowers
 	r.Author.Influence, r.Author.Segment, r.Author.Bot = m.Influence, m.Segment, m.Bot

@@ -84,10 +84,18 @@ type Alert struct {
 	Kind    string `json:"kind"`
 	Seq     int    `json:"seq"`
 
-	Rule    string `json:"rule"`
-	Scope   string `json:"scope"`
-	Country string `json:"country,omitempty"`
-	Cell    string `json:"cell,omitempty"`
+	Rule string `json:"rule"`
+	// RuleName, Tags, Level and Route are the rule's, as in force when the
+	// alert is delivered (the pipeline fills them in; the alerts table
+	// keeps the rule id alone, and the rules table the rest): a webhook or
+	// a consumer of the alerts topic can dispatch on them.
+	RuleName string   `json:"rule_name,omitempty"`
+	Tags     []string `json:"tags,omitempty"`
+	Level    string   `json:"level,omitempty"`
+	Route    string   `json:"route,omitempty"`
+	Scope    string   `json:"scope"`
+	Country  string   `json:"country,omitempty"`
+	Cell     string   `json:"cell,omitempty"`
 
 	DetectedAt time.Time `json:"detected_at"`
 	Onset      time.Time `json:"onset"`
