@@ -72,37 +72,44 @@ func migratedClient(tb testing.TB, reg prometheus.Registerer) *Client {
 	return c
 }
 
+// tally counts mentions as the aggregates do: mentions, originals,
+// reposts and exact distinct authors.
+type tally struct {
+	c       Counts
+	authors map[string]bool
+}
+
+func (a *tally) add(m *Mention) {
+	if a.authors == nil {
+		a.authors = map[string]bool{}
+	}
+	a.c.Mentions++
+	if m.IsRepost {
+		a.c.Reposts++
+	} else {
+		a.c.Originals++
+	}
+	if !a.authors[m.AuthorID] {
+		a.authors[m.AuthorID] = true
+		a.c.Authors++
+	}
+}
+
 func groundTruth(rows []Mention) truth {
-	type acc struct {
-		c       Counts
-		authors map[string]bool
-	}
-	rm := map[RuleMinuteKey]*acc{}
-	rc := map[RuleCountryKey]*acc{}
-	add := func(a *acc, m *Mention) {
-		a.c.Mentions++
-		if m.IsRepost {
-			a.c.Reposts++
-		} else {
-			a.c.Originals++
-		}
-		if !a.authors[m.AuthorID] {
-			a.authors[m.AuthorID] = true
-			a.c.Authors++
-		}
-	}
+	rm := map[RuleMinuteKey]*tally{}
+	rc := map[RuleCountryKey]*tally{}
 	for i := range rows {
 		m := &rows[i]
 		k1 := RuleMinuteKey{m.RuleID, m.CreatedAt.UTC().Truncate(time.Minute)}
 		if rm[k1] == nil {
-			rm[k1] = &acc{authors: map[string]bool{}}
+			rm[k1] = &tally{}
 		}
-		add(rm[k1], m)
+		rm[k1].add(m)
 		k2 := RuleCountryKey{m.RuleID, m.Country}
 		if rc[k2] == nil {
-			rc[k2] = &acc{authors: map[string]bool{}}
+			rc[k2] = &tally{}
 		}
-		add(rc[k2], m)
+		rc[k2].add(m)
 	}
 	t := truth{map[RuleMinuteKey]Counts{}, map[RuleCountryKey]Counts{}}
 	for k, v := range rm {
