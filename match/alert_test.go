@@ -545,3 +545,43 @@ func TestDocAlertExample(t *testing.T) {
 		t.Fatalf("docs/rules.md example: %+v", got)
 	}
 }
+
+// TestChanges: every setting of a rule shows in Changes (a field added to
+// Rule must be added there too), and nothing else does.
+func TestChanges(t *testing.T) {
+	base := Rule{ID: "r", Query: "x", Enabled: true}
+	values := map[string]any{
+		"Name": "R", "Query": "y", "Tags": []string{"a", "b"}, "Route": "desk", "Level": "primary",
+		"IgnoreDiacritics": true, "Alert": &Alert{Floor: 2},
+	}
+	typ := reflect.TypeFor[Rule]()
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		switch f.Name {
+		case "ID", "Enabled", "Pos", "IDPos": // the key, always true in force, places
+			continue
+		}
+		v, ok := values[f.Name]
+		if !ok {
+			t.Errorf("Rule.%s: no value in this test; add it to Changes and here", f.Name)
+			continue
+		}
+		cur := base
+		reflect.ValueOf(&cur).Elem().Field(i).Set(reflect.ValueOf(v))
+		ch := Changes(&base, &cur)
+		if len(ch) != 1 || sameRule(&base, &cur) {
+			t.Errorf("Rule.%s changed: Changes %+v, sameRule %v", f.Name, ch, sameRule(&base, &cur))
+		}
+	}
+	moved := base
+	moved.Pos, moved.IDPos = Pos{File: "b.yaml", Line: 9, Col: 3}, Pos{File: "b.yaml", Line: 8, Col: 9}
+	if ch := Changes(&base, &moved); len(ch) != 0 {
+		t.Errorf("a moved rule: %+v", ch)
+	}
+	cur := base
+	cur.Query, cur.Tags, cur.Alert = "x OR y", []string{"disaster"}, &Alert{Off: true}
+	want := []FieldChange{{"query", "x", "x OR y"}, {"tags", "[]", "[disaster]"}, {"alert", "default", "off"}}
+	if got := Changes(&base, &cur); !reflect.DeepEqual(got, want) {
+		t.Errorf("Changes %+v, want %+v", got, want)
+	}
+}

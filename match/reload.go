@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -348,4 +349,45 @@ func firstIDs(ids []string) string {
 		fmt.Fprintf(&b, "%q", id)
 	}
 	return b.String()
+}
+
+// FieldChange is one setting of a rule that differs between two versions
+// of it, each side written as a rules file writes it.
+type FieldChange struct {
+	Field string `json:"field"`
+	Old   string `json:"old"`
+	New   string `json:"new"`
+}
+
+// Changes lists what differs between two versions of a rule, in the order
+// a YAML rule lists its keys: name, query, diacritics, tags, route, level,
+// alert. Positions in the file are not settings.
+func Changes(old, cur *Rule) []FieldChange {
+	var out []FieldChange
+	add := func(field, o, n string) {
+		if o != n {
+			out = append(out, FieldChange{field, o, n})
+		}
+	}
+	diacritics := func(r *Rule) string {
+		if r.IgnoreDiacritics {
+			return "insensitive"
+		}
+		return "sensitive"
+	}
+	tags := func(r *Rule) string { return "[" + strings.Join(r.Tags, ", ") + "]" }
+	alert := func(r *Rule) string {
+		if r.Alert == nil {
+			return "default"
+		}
+		return r.Alert.String()
+	}
+	add("name", old.Name, cur.Name)
+	add("query", old.Query, cur.Query)
+	add("diacritics", diacritics(old), diacritics(cur))
+	add("tags", tags(old), tags(cur))
+	add("route", old.Route, cur.Route)
+	add("level", old.Level, cur.Level)
+	add("alert", alert(old), alert(cur))
+	return out
 }

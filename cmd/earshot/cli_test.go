@@ -162,11 +162,11 @@ func TestRulesDiff(t *testing.T) {
 		}
 	}
 	out, errOut, status := earshot(t, "", "rules", "diff", old, dir)
-	if want := "+ terremoto\n- temblor\n- tsunami\n~ flood\n1 added, 2 removed, 1 changed; 3 rules in force after\n"; status != 0 || out != want {
+	if want := "+ terremoto\n- temblor\n- tsunami\n~ flood: query flood → flood OR flooding\n1 added, 2 removed, 1 changed; 3 rules in force after\n"; status != 0 || out != want {
 		t.Fatalf("status %d\n%s%s\nwant\n%s", status, out, errOut, want)
 	}
 	out, _, status = earshot(t, "", "rules", "diff", "--json", dir, old)
-	if want := `{"added":["temblor","tsunami"],"changed":["flood"],"removed":["terremoto"],"rules":4}` + "\n"; status != 0 || out != want {
+	if want := `{"added":["temblor","tsunami"],"changed":["flood"],"changes":{"flood":[{"field":"query","old":"flood OR flooding","new":"flood"}]},"removed":["terremoto"],"rules":4}` + "\n"; status != 0 || out != want {
 		t.Fatalf("--json: status %d\n%s", status, out)
 	}
 	bad := writeFile(t, "bad.txt", "ear*th\n")
