@@ -79,6 +79,8 @@ const maxLoggedIDs = 10
 type Change struct {
 	Added, Removed, Changed []string // sorted
 	Rules                   int      // enabled rules now active
+	// Fields says what changed in each rule of Changed (Changes).
+	Fields map[string][]FieldChange
 }
 
 // Empty reports whether the reload changed no rule.
@@ -240,6 +242,7 @@ func (r *Reloader) reloadLocked() (Change, error) {
 	log.Info("rules reloaded", "path", r.cfg.Path, "rules", ch.Rules,
 		"added", len(ch.Added), "removed", len(ch.Removed), "changed", len(ch.Changed),
 		"added_ids", firstIDs(ch.Added), "removed_ids", firstIDs(ch.Removed), "changed_ids", firstIDs(ch.Changed),
+		"changes", firstChanges(ch),
 		"compile", time.Since(start).Round(time.Millisecond))
 	return ch, nil
 }
@@ -304,6 +307,10 @@ func Diff(old, cur []Rule) Change {
 			ch.Added = append(ch.Added, r.ID)
 		case !sameRule(p, r):
 			ch.Changed = append(ch.Changed, r.ID)
+			if ch.Fields == nil {
+				ch.Fields = map[string][]FieldChange{}
+			}
+			ch.Fields[r.ID] = Changes(p, r)
 		}
 		delete(prev, r.ID)
 	}
@@ -335,6 +342,31 @@ func alertSettings(a *Alert) *Alert {
 	return &c
 }
 
+// firstChanges formats what changed in up to maxLoggedIDs changed rules
+// for a log line: "xbox: alert {floor: 2} → off; tags [] → [support]; …".
+func firstChanges(ch Change) string {
+	var b strings.Builder
+	for i, id := range ch.Changed {
+		if i == maxLoggedIDs {
+			fmt.Fprintf(&b, " … (%d more)", len(ch.Changed)-i)
+			break
+		}
+		if i > 0 {
+			b.WriteString(" | ")
+		}
+		b.WriteString(id)
+		for j, fc := range ch.Fields[id] {
+			if j == 0 {
+				b.WriteString(": ")
+			} else {
+				b.WriteString("; ")
+			}
+			b.WriteString(fc.String())
+		}
+	}
+	return b.String()
+}
+
 // firstIDs formats up to maxLoggedIDs ids for a log line.
 func firstIDs(ids []string) string {
 	var b bytes.Buffer
@@ -357,6 +389,17 @@ type FieldChange struct {
 	Field string `json:"field"`
 	Old   string `json:"old"`
 	New   string `json:"new"`
+}
+
+// String writes the change as "field old → new", an empty side as (none).
+func (c FieldChange) String() string {
+	none := func(s string) string {
+		if s == "" {
+			return "(none)"
+		}
+		return s
+	}
+	return c.Field + " " + none(c.Old) + " → " + none(c.New)
 }
 
 // Changes lists what differs between two versions of a rule, in the order

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -103,6 +104,12 @@ func TestReloaderChange(t *testing.T) {
 	if strings.Join(ch.Added, ",") != "fire" || strings.Join(ch.Removed, ",") != "flood" ||
 		strings.Join(ch.Changed, ",") != "quake" || ch.Rules != 3 || ch.Empty() {
 		t.Fatalf("change = %+v", ch)
+	}
+	if want := map[string][]FieldChange{"quake": {{"query", "earthquake", "quake"}}}; !reflect.DeepEqual(ch.Fields, want) {
+		t.Errorf("fields changed %+v, want %+v", ch.Fields, want)
+	}
+	if log := f.log.String(); !strings.Contains(log, `changes="quake: query earthquake → quake"`) {
+		t.Errorf("reload log line without the changes:\n%s", log)
 	}
 	if f.r.Engine() == e0 {
 		t.Fatal("engine not swapped")

@@ -78,6 +78,6 @@ func (l *liveRules) reloadHandler() http.Handler {
 			return
 		}
 		json.NewEncoder(w).Encode(map[string]any{"ok": true, "rules": ch.Rules,
-			"added": ch.Added, "removed": ch.Removed, "changed": ch.Changed})
+			"added": ch.Added, "removed": ch.Removed, "changed": ch.Changed, "changes": ch.Fields})
 	})
 }

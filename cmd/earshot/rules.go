@@ -54,9 +54,9 @@ func rulesDiff(args []string) error {
 		engines[i] = eng
 	}
 	ch := match.Diff(engines[0].Rules(), engines[1].Rules())
-	changes := map[string][]match.FieldChange{} // what changed in each rule changed
-	for _, id := range ch.Changed {
-		changes[id] = match.Changes(ruleByID(engines[0], id), ruleByID(engines[1], id))
+	changes := ch.Fields
+	if changes == nil {
+		changes = map[string][]match.FieldChange{}
 	}
 	if *asJSON {
 		return writeJSON(os.Stdout, map[string]any{"added": nonNil(ch.Added), "removed": nonNil(ch.Removed),
@@ -73,32 +73,13 @@ func rulesDiff(args []string) error {
 				if i == 0 {
 					sep = ": "
 				}
-				fmt.Printf("%s%s %s → %s", sep, fc.Field, orNone(fc.Old), orNone(fc.New))
+				fmt.Print(sep, fc.String())
 			}
 			fmt.Println()
 		}
 	}
 	fmt.Printf("%d added, %d removed, %d changed; %d rules in force after\n", len(ch.Added), len(ch.Removed), len(ch.Changed), ch.Rules)
 	return nil
-}
-
-// ruleByID is the rule in force with that id in e.
-func ruleByID(e *match.Engine, id string) *match.Rule {
-	rules := e.Rules()
-	for i := range rules {
-		if rules[i].ID == id {
-			return &rules[i]
-		}
-	}
-	return nil
-}
-
-// orNone writes an empty setting as (none).
-func orNone(s string) string {
-	if s == "" {
-		return "(none)"
-	}
-	return s
 }
 
 // nonNil makes an empty list a JSON [] rather than null.
