@@ -55,8 +55,9 @@ type MentionSource interface {
 // start.
 const WarmupSpan = 35 * time.Minute
 
-// warmupTimeout bounds the warm-up queries; past it the detector starts
-// with what it has replayed.
+// warmupTimeout bounds the warm-up queries of the default WarmupSpan; past
+// it the detector starts with what it has replayed. A longer span (a
+// rule's longer windows) gets proportionally longer.
 const warmupTimeout = 2 * time.Minute
 
 // maxAhead: a post dated more than this beyond the wall clock does not move
@@ -451,7 +452,7 @@ func (d *detection) warmUp(ctx context.Context) {
 	if before.IsZero() {
 		before = start
 	}
-	qctx, cancel := context.WithTimeout(ctx, warmupTimeout)
+	qctx, cancel := context.WithTimeout(ctx, time.Duration(float64(warmupTimeout)*float64(span)/float64(WarmupSpan)))
 	defer cancel()
 	newest, err := d.src.NewestMention(qctx, d.topic, start.Add(maxAhead), before)
 	if err != nil {
