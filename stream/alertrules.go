@@ -99,7 +99,8 @@ func (d *detection) takeRules() {
 }
 
 // warmupSpan is how much event time the warm-up replays: WarmupSpan, or
-// more when a rule's windows are longer than the default's.
+// more by as much as a rule's windows are longer than the default's
+// (WarmUp: the default STA+LTA).
 func (d *detection) warmupSpan() time.Duration {
-	return max(WarmupSpan, d.det.MaxWindow()+WarmupSpan-31*time.Minute)
+	return max(WarmupSpan, d.det.MaxWindow()+WarmupSpan-d.det.WarmUp())
 }
