@@ -12,6 +12,9 @@ func FuzzParse(f *testing.F) {
 		"rules:\n  - id: a\n    query: sismo\n    tags: [x]\n",
 		"rules:\n  - id: a\n    query: \"ear*th\"\n  - id: a\n",
 		"\xEF\xBB\xBF@\n*\n\"\n", "rules: [", "rules:\n  - [1, 2]\n",
+		"rules:\n  - id: a\n    query: x\n    alert: {floor: 2, count: authors, include: [links], cooldown: none}\n",
+		"rules:\n  - id: a\n    query: x\n    alert:\n      threshold: 1.5\n      short_window: 90s\n      max_text: none\n",
+		"rules:\n  - id: a\n    query: x\n    alert: off\n  - id: b\n    query: y\n    alert: {rearm: .5, long_window: 2h}\n",
 	} {
 		f.Add(s)
 	}
@@ -27,6 +30,17 @@ func FuzzParse(f *testing.F) {
 		}
 		if _, err := Compile(rules); err != nil {
 			t.Fatalf("parsed rules do not compile: %v", err)
+		}
+		// Alert settings write back as a value that parses to them.
+		for i := range rules {
+			a := rules[i].Alert
+			if a == nil {
+				continue
+			}
+			again, err := Parse("r.yaml", []byte(alertRule(" "+a.String())))
+			if err != nil || len(again) != 1 || *alertSettings(again[0].Alert) != *alertSettings(a) {
+				t.Fatalf("alert %+v written as %q parses to %+v (%v)", *a, a.String(), again, err)
+			}
 		}
 	})
 }
