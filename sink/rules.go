@@ -26,10 +26,11 @@ type Rule struct {
 // StoreRules appends them.
 const rulesColumns = `rule_id, name, query, tags, level, route, alert, active, loaded_at, version`
 
-// StoreRules records rules as loaded at at, in one INSERT: the rules table
-// is a ReplacingMergeTree whose version is at (nanoseconds), so the latest
-// load of each rule id is the one Rules reads, and storing the same load
-// again (another replica, a retry) changes nothing.
+// StoreRules records rules as loaded at at, in one INSERT: a row per rule
+// and version (at, in nanoseconds). The rules table keeps every version
+// (ordered by rule id and version; storing the same version again, a
+// retry, collapses with it): Rules reads the latest of each rule,
+// RuleHistory all of one. Store the rules that changed.
 func (c *Client) StoreRules(ctx context.Context, rules []Rule, at time.Time) error {
 	if len(rules) == 0 {
 		return nil
@@ -63,6 +64,9 @@ func (c *Client) StoreRules(ctx context.Context, rules []Rule, at time.Time) err
 	return nil
 }
 
+// latestRules is the latest version of each rule in the rules table.
+const latestRules = `(SELECT * FROM {db}.rules ORDER BY rule_id, version DESC LIMIT 1 BY rule_id)`
+
 // Rules returns the latest stored version of every rule, in force or not,
 // by id.
 func (c *Client) Rules(ctx context.Context) ([]Rule, error) {
@@ -77,8 +81,29 @@ func (c *Client) Rules(ctx context.Context) ([]Rule, error) {
 		out = append(out, r)
 		return nil
 	}, `SELECT rule_id, name, query, tags, level, route, alert, active, loaded_at
-FROM {db}.rules FINAL
+FROM `+latestRules+`
 ORDER BY rule_id`)
+	return out, err
+}
+
+// RuleHistory returns every stored version of one rule, oldest first:
+// what its query, tags and alert settings were, and from when.
+func (c *Client) RuleHistory(ctx context.Context, id string) ([]Rule, error) {
+	var out []Rule
+	err := c.query(ctx, "rule history", func(scan func(...any) error) error {
+		var r Rule
+		var active uint8
+		if err := scan(&r.ID, &r.Name, &r.Query, &r.Tags, &r.Level, &r.Route, &r.Alert, &active, &r.LoadedAt); err != nil {
+			return err
+		}
+		r.Active = active != 0
+		out = append(out, r)
+		return nil
+	}, `SELECT rule_id, name, query, tags, level, route, alert, active, loaded_at
+FROM {db}.rules
+WHERE rule_id = ?
+ORDER BY version
+LIMIT 1 BY version`, id)
 	return out, err
 }
 
@@ -106,7 +131,7 @@ func (c *Client) TagCounts(ctx context.Context, since time.Time, limit int) ([]T
 FROM (
     SELECT tags, mentions, originals, reposts, authors
     FROM {db}.mentions_rule_minute_country
-    ANY INNER JOIN (SELECT rule_id, tags FROM {db}.rules FINAL WHERE active = 1) USING rule_id
+    ANY INNER JOIN (SELECT rule_id, tags FROM `+latestRules+` WHERE active = 1) USING rule_id
     WHERE rule_id != '' AND minute >= toDateTime(?)
 )
 ARRAY JOIN tags AS tag

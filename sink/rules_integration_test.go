@@ -3,6 +3,7 @@ package sink
 import (
 	"context"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -51,11 +52,11 @@ func TestIntegrationRules(t *testing.T) {
 	}
 	check("first load")
 
-	// A reload a second later: fire gone, quake renamed and retagged.
+	// A reload a second later: fire gone, quake renamed and retagged (the
+	// rules that did not change are not stored again).
 	t2 := t1.Add(time.Second)
 	second := []Rule{
 		{ID: "quake", Name: "Earthquakes", Query: "earthquake OR quake", Tags: []string{"disaster"}, Level: "primary", Active: true},
-		first[1], first[3],
 		{ID: "fire", Query: "fire", Tags: []string{"disaster"}, Active: false},
 	}
 	if err := c.StoreRules(ctx, second, t2); err != nil {
@@ -72,6 +73,19 @@ func TestIntegrationRules(t *testing.T) {
 		want[r.ID] = r
 	}
 	check("after the reload")
+
+	// Every version stays, each once.
+	hist, err := c.RuleHistory(ctx, "quake")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) != 2 || hist[0].Name != "Quakes" || !hist[0].LoadedAt.Equal(t1) || hist[1].Name != "Earthquakes" ||
+		!hist[1].LoadedAt.Equal(t2) || strings.Join(hist[1].Tags, ",") != "disaster" {
+		t.Errorf("history of quake: %+v", hist)
+	}
+	if hist, err := c.RuleHistory(ctx, "fire"); err != nil || len(hist) != 2 || !hist[0].Active || hist[1].Active {
+		t.Errorf("history of fire: %+v, %v", hist, err)
+	}
 
 	// Mentions of the four rules; fire's no longer count for its tag.
 	rows := synthetic(3000, "posts", 3, 0, t1)

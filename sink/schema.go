@@ -329,6 +329,26 @@ CREATE TABLE IF NOT EXISTS {db}.rules (
     version     UInt64
 ) ENGINE = ReplacingMergeTree(version)
 ORDER BY rule_id`}, nil},
+	// The rules table keeps every version of each rule (a row per change,
+	// ordered by rule and version), not the latest alone: what a rule's
+	// query, tags and alert settings were when its mentions were stored.
+	// Its rows are the pipeline's to write again at start, so the table of
+	// step 14 is dropped, not converted.
+	{15, "rules_history", []string{
+		`DROP TABLE IF EXISTS {db}.rules`, `
+CREATE TABLE IF NOT EXISTS {db}.rules (
+    rule_id     String,
+    name        String,
+    query       String,
+    tags        Array(String),
+    level       String,
+    route       String,
+    alert       String,
+    active      UInt8,
+    loaded_at   DateTime('UTC'),
+    version     UInt64
+) ENGINE = ReplacingMergeTree
+ORDER BY (rule_id, version)`}, nil},
 }
 
 // batchKey is the batch column of the aggregate tables' views: a progress

@@ -14,9 +14,9 @@
 // after a crash: Kafka offsets and the dedup state are stored with the data
 // (ResumeOffsets, RecentKeys). The alerts table (a
 // ReplacingMergeTree by alert id) holds the burst detector's alerts
-// (InsertAlerts, Alerts), and the rules table (one by rule id) the rules in
-// force, for dashboards to name and group the aggregates (StoreRules,
-// Rules, TagCounts).
+// (InsertAlerts, Alerts), and the rules table every version of the rules,
+// for dashboards to name and group the aggregates and to tell what a rule
+// was when (StoreRules, Rules, RuleHistory, TagCounts).
 //
 // Client.Insert sends one batch as one INSERT carrying one native block,
 // appended column by column from buffers that are reused across calls. The

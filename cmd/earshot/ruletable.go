@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -19,8 +20,9 @@ type ruleStore interface {
 
 // ruleTable keeps the rules table in step with the rules in force: at
 // start and after every reload (the engine changed) it stores each rule in
-// force, and the rules in force before but not now as inactive. A store
-// that fails is tried again at the next poll.
+// force that is new or changed since the table's latest version of it,
+// and the rules in force before but not now as inactive. A store that
+// fails is tried again at the next poll.
 type ruleTable struct {
 	store  ruleStore
 	engine func() *match.Engine
@@ -76,30 +78,45 @@ func (t *ruleTable) sync(ctx context.Context) {
 			t.stored[r.ID] = r
 		}
 	}
-	rows := ruleRows(e.Rules())
-	inForce := make(map[string]bool, len(rows))
-	for _, r := range rows {
-		inForce[r.ID] = true
+	// The rules table keeps every version: store the rules that changed
+	// since they were stored, and those no longer in force.
+	inForce := ruleRows(e.Rules())
+	var rows []sink.Rule
+	ids := make(map[string]bool, len(inForce))
+	for _, r := range inForce {
+		ids[r.ID] = true
+		if prev, ok := t.stored[r.ID]; !ok || !sameRow(prev, r) {
+			rows = append(rows, r)
+		}
 	}
-	active := len(rows)
+	changed := len(rows)
 	for id, r := range t.stored {
-		if r.Active && !inForce[id] {
+		if r.Active && !ids[id] {
 			r.Active = false
 			rows = append(rows, r)
 		}
 	}
-	at := time.Now()
-	if err := t.store.StoreRules(ctx, rows, at); err != nil {
-		t.fail(err)
-		return
+	if len(rows) > 0 {
+		at := time.Now()
+		if err := t.store.StoreRules(ctx, rows, at); err != nil {
+			t.fail(err)
+			return
+		}
+		for _, r := range rows {
+			r.LoadedAt = at.UTC().Truncate(time.Second)
+			t.stored[r.ID] = r
+		}
 	}
 	t.failing = false
-	for _, r := range rows {
-		r.LoadedAt = at.UTC().Truncate(time.Second)
-		t.stored[r.ID] = r
-	}
 	t.last = e
-	t.log.Info("rules table updated", "in_force", active, "no_longer", len(rows)-active)
+	t.log.Info("rules table updated", "in_force", len(inForce), "new_or_changed", changed, "no_longer", len(rows)-changed)
+}
+
+// sameRow reports whether two rows of the rules table say the same of a
+// rule, whenever they were loaded.
+func sameRow(a, b sink.Rule) bool {
+	return a.ID == b.ID && a.Name == b.Name && a.Query == b.Query && slices.Equal(a.Tags, b.Tags) &&
+		a.Level == b.Level && a.Route == b.Route && a.Alert == b.Alert && a.Active == b.Active
 }
 
 // fail logs the first of a run of failures; the writer's retries already

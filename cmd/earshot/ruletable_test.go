@@ -18,6 +18,7 @@ import (
 type fakeRuleStore struct {
 	rows   map[string]sink.Rule
 	stores int
+	last   []string // the ids of the last store
 	fail   error
 }
 
@@ -26,7 +27,9 @@ func (f *fakeRuleStore) StoreRules(_ context.Context, rules []sink.Rule, at time
 		return f.fail
 	}
 	f.stores++
+	f.last = nil
 	for _, r := range rules {
+		f.last = append(f.last, r.ID)
 		r.LoadedAt = at
 		f.rows[r.ID] = r
 	}
@@ -113,5 +116,15 @@ func TestRuleTable(t *testing.T) {
 	}
 	if n := len(tb.stored); n != 3 {
 		t.Errorf("%d rows remembered, want 3", n)
+	}
+	// Only the rules that changed were stored again.
+	if slices.Sort(store.last); strings.Join(store.last, ",") != "sismo,xbox" {
+		t.Errorf("stored %v on the reload, want the changed xbox and the gone sismo", store.last)
+	}
+	// A new run with the same rules stores nothing.
+	again := &ruleTable{store: store, engine: func() *match.Engine { return e }, log: slog.New(slog.DiscardHandler)}
+	again.sync(ctx)
+	if store.stores != 2 || again.last != e {
+		t.Errorf("a run with the rules stored: %d stores (want 2), engine taken %v", store.stores, again.last == e)
 	}
 }
