@@ -12,6 +12,9 @@ type Rule struct {
 	ID, Name, Query string
 	Tags            []string
 	Level, Route    string
+	// Diacritics is "sensitive" or "insensitive" (the rule's YAML
+	// diacritics:).
+	Diacritics string
 	// Alert is the rule's own alert settings as written ("off",
 	// "{floor: 2, …}"); "" for the detector's defaults.
 	Alert string
@@ -24,7 +27,7 @@ type Rule struct {
 
 // rulesColumns is the INSERT column list of rules, in the order
 // StoreRules appends them.
-const rulesColumns = `rule_id, name, query, tags, level, route, alert, active, loaded_at, version`
+const rulesColumns = `rule_id, name, query, tags, level, route, diacritics, alert, active, loaded_at, version`
 
 // StoreRules records rules as loaded at at, in one INSERT: a row per rule
 // and version (at, in nanoseconds). The rules table keeps every version
@@ -53,7 +56,11 @@ func (c *Client) StoreRules(ctx context.Context, rules []Rule, at time.Time) err
 		if r.Active {
 			active = 1
 		}
-		if err := batch.Append(r.ID, r.Name, r.Query, tags, r.Level, r.Route, r.Alert, active,
+		diacritics := r.Diacritics
+		if diacritics == "" {
+			diacritics = "sensitive"
+		}
+		if err := batch.Append(r.ID, r.Name, r.Query, tags, r.Level, r.Route, diacritics, r.Alert, active,
 			clampTime(at), version); err != nil {
 			return fmt.Errorf("cannot append rule %q: %w", r.ID, err)
 		}
@@ -74,13 +81,13 @@ func (c *Client) Rules(ctx context.Context) ([]Rule, error) {
 	err := c.query(ctx, "rules", func(scan func(...any) error) error {
 		var r Rule
 		var active uint8
-		if err := scan(&r.ID, &r.Name, &r.Query, &r.Tags, &r.Level, &r.Route, &r.Alert, &active, &r.LoadedAt); err != nil {
+		if err := scan(&r.ID, &r.Name, &r.Query, &r.Tags, &r.Level, &r.Route, &r.Diacritics, &r.Alert, &active, &r.LoadedAt); err != nil {
 			return err
 		}
 		r.Active = active != 0
 		out = append(out, r)
 		return nil
-	}, `SELECT rule_id, name, query, tags, level, route, alert, active, loaded_at
+	}, `SELECT rule_id, name, query, tags, level, route, diacritics, alert, active, loaded_at
 FROM `+latestRules+`
 ORDER BY rule_id`)
 	return out, err
@@ -93,13 +100,13 @@ func (c *Client) RuleHistory(ctx context.Context, id string) ([]Rule, error) {
 	err := c.query(ctx, "rule history", func(scan func(...any) error) error {
 		var r Rule
 		var active uint8
-		if err := scan(&r.ID, &r.Name, &r.Query, &r.Tags, &r.Level, &r.Route, &r.Alert, &active, &r.LoadedAt); err != nil {
+		if err := scan(&r.ID, &r.Name, &r.Query, &r.Tags, &r.Level, &r.Route, &r.Diacritics, &r.Alert, &active, &r.LoadedAt); err != nil {
 			return err
 		}
 		r.Active = active != 0
 		out = append(out, r)
 		return nil
-	}, `SELECT rule_id, name, query, tags, level, route, alert, active, loaded_at
+	}, `SELECT rule_id, name, query, tags, level, route, diacritics, alert, active, loaded_at
 FROM {db}.rules
 WHERE rule_id = ?
 ORDER BY version

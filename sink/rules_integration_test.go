@@ -18,7 +18,7 @@ func TestIntegrationRules(t *testing.T) {
 	first := []Rule{
 		{ID: "quake", Name: "Quakes", Query: "earthquake OR quake", Tags: []string{"disaster", "en"}, Level: "primary", Active: true},
 		{ID: "quake_es", Name: "Sismos", Query: "sismo", Tags: []string{"disaster", "es"}, Route: "crisis-desk",
-			Alert: "{floor: 2}", Active: true},
+			Diacritics: "insensitive", Alert: "{floor: 2}", Active: true},
 		{ID: "fire", Query: "fire", Tags: []string{"disaster"}, Active: true},
 		{ID: "flood", Query: "flood", Active: true},
 	}
@@ -36,6 +36,9 @@ func TestIntegrationRules(t *testing.T) {
 		r.LoadedAt = t1
 		if r.Tags == nil {
 			r.Tags = []string{}
+		}
+		if r.Diacritics == "" {
+			r.Diacritics = "sensitive" // the column's default
 		}
 		want[r.ID] = r
 	}
@@ -69,6 +72,9 @@ func TestIntegrationRules(t *testing.T) {
 		r.LoadedAt = t2
 		if r.Tags == nil {
 			r.Tags = []string{}
+		}
+		if r.Diacritics == "" {
+			r.Diacritics = "sensitive" // the column's default
 		}
 		want[r.ID] = r
 	}

@@ -349,6 +349,11 @@ CREATE TABLE IF NOT EXISTS {db}.rules (
     version     UInt64
 ) ENGINE = ReplacingMergeTree
 ORDER BY (rule_id, version)`}, nil},
+	// A rule's diacritics setting changes what it matches, so its versions
+	// record it too.
+	{version: 16, name: "rules_diacritics", columns: []addColumn{
+		{"rules", "diacritics", "String DEFAULT 'sensitive'"},
+	}},
 }
 
 // batchKey is the batch column of the aggregate tables' views: a progress

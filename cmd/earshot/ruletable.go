@@ -116,7 +116,7 @@ func (t *ruleTable) sync(ctx context.Context) {
 // rule, whenever they were loaded.
 func sameRow(a, b sink.Rule) bool {
 	return a.ID == b.ID && a.Name == b.Name && a.Query == b.Query && slices.Equal(a.Tags, b.Tags) &&
-		a.Level == b.Level && a.Route == b.Route && a.Alert == b.Alert && a.Active == b.Active
+		a.Level == b.Level && a.Route == b.Route && a.Diacritics == b.Diacritics && a.Alert == b.Alert && a.Active == b.Active
 }
 
 // fail logs the first of a run of failures; the writer's retries already
@@ -133,7 +133,11 @@ func ruleRows(rules []match.Rule) []sink.Rule {
 	rows := make([]sink.Rule, 0, len(rules))
 	for i := range rules {
 		r := &rules[i]
-		row := sink.Rule{ID: r.ID, Name: r.Name, Query: r.Query, Tags: r.Tags, Level: r.Level, Route: r.Route, Active: true}
+		row := sink.Rule{ID: r.ID, Name: r.Name, Query: r.Query, Tags: r.Tags, Level: r.Level, Route: r.Route,
+			Diacritics: "sensitive", Active: true}
+		if r.IgnoreDiacritics {
+			row.Diacritics = "insensitive"
+		}
 		if r.Alert != nil {
 			row.Alert = r.Alert.String()
 		}

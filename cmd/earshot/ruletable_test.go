@@ -85,6 +85,7 @@ func TestRuleTable(t *testing.T) {
     tags: [disaster, es]
     level: primary
     route: crisis-desk
+    diacritics: insensitive
   - id: xbox
     query: xbox
     alert: {floor: 2, cooldown: 30m}
@@ -100,6 +101,9 @@ func TestRuleTable(t *testing.T) {
 	tb.sync(ctx)
 	if store.stores != 1 {
 		t.Errorf("stored again without a reload")
+	}
+	if d, d2 := store.rows["sismo"].Diacritics, store.rows["xbox"].Diacritics; d != "insensitive" || d2 != "sensitive" {
+		t.Errorf("diacritics stored %q and %q", d, d2)
 	}
 	e = compile("rules:\n  - id: xbox\n    query: xbox\n    alert: off\n")
 	store.fail = errors.New("down")
