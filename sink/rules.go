@@ -9,20 +9,23 @@ import (
 // Rule is a listening rule as the rules table keeps it: what dashboards
 // join on rule_id to name, group (tags, level) and route the aggregates.
 type Rule struct {
-	ID, Name, Query string
-	Tags            []string
-	Level, Route    string
+	ID    string   `json:"id"`
+	Name  string   `json:"name,omitempty"`
+	Query string   `json:"query"`
+	Tags  []string `json:"tags"`
+	Level string   `json:"level,omitempty"`
+	Route string   `json:"route,omitempty"`
 	// Diacritics is "sensitive" or "insensitive" (the rule's YAML
 	// diacritics:).
-	Diacritics string
+	Diacritics string `json:"diacritics"`
 	// Alert is the rule's own alert settings as written ("off",
 	// "{floor: 2, …}"); "" for the detector's defaults.
-	Alert string
+	Alert string `json:"alert,omitempty"`
 	// Active is false for a rule no longer in force (removed or
 	// disabled since it was).
-	Active bool
+	Active bool `json:"active"`
 	// LoadedAt is when the pipeline loaded this version of the rule.
-	LoadedAt time.Time
+	LoadedAt time.Time `json:"loaded_at"`
 }
 
 // rulesColumns is the INSERT column list of rules, in the order

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"slices"
@@ -130,5 +131,48 @@ func TestRuleTable(t *testing.T) {
 	again.sync(ctx)
 	if store.stores != 2 || again.last != e {
 		t.Errorf("a run with the rules stored: %d stores (want 2), engine taken %v", store.stores, again.last == e)
+	}
+}
+
+// TestRulesHistory: earshot rules history prints a rule's versions from
+// the real rules table: in force, each change, no longer in force; --json
+// gives them whole; a rule never stored is an error.
+func TestRulesHistory(t *testing.T) {
+	_, chAddr, id, store := pipelineFixture(t, "rulehist")
+	ctx := t.Context()
+	if _, err := store.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	v := sink.Rule{ID: "xbox", Query: "xbox", Tags: []string{"support"}, Diacritics: "sensitive", Alert: "{floor: 2}", Active: true}
+	for i, change := range []func(r *sink.Rule){
+		func(*sink.Rule) {},
+		func(r *sink.Rule) { r.Name, r.Alert = "Console outages", "off" },
+		func(*sink.Rule) {}, // another process of the group stores the same
+		func(r *sink.Rule) { r.Active = false },
+	} {
+		change(&v)
+		if err := store.StoreRules(ctx, []sink.Rule{v}, t0.Add(time.Duration(i)*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db := "earshot_" + id
+	out, errOut, status := earshot(t, "", "rules", "history", "xbox", "--clickhouse-addr", chAddr, "--clickhouse-database", db)
+	want := "2026-11-24 09:00:00  in force   query xbox; tags [support]; alert {floor: 2}\n" +
+		"2026-11-24 10:00:00  changed    name (none) → Console outages; alert {floor: 2} → off\n" +
+		"2026-11-24 11:00:00  changed    stored again, unchanged\n" +
+		"2026-11-24 12:00:00  no longer in force\n"
+	if status != 0 || out != want {
+		t.Fatalf("status %d\n%s%s\nwant\n%s", status, out, errOut, want)
+	}
+	out, _, status = earshot(t, "", "rules", "history", "--json", "xbox", "--clickhouse-addr", chAddr, "--clickhouse-database", db)
+	var versions []sink.Rule
+	if err := json.Unmarshal([]byte(out), &versions); status != 0 || err != nil || len(versions) != 4 ||
+		versions[1].Name != "Console outages" || versions[3].Active {
+		t.Fatalf("--json: status %d, %v: %s", status, err, out)
+	}
+	_, errOut, status = earshot(t, "", "rules", "history", "nope", "--clickhouse-addr", chAddr, "--clickhouse-database", db)
+	if status == 0 || !strings.Contains(errOut, `rule "nope" has no stored version`) {
+		t.Fatalf("a rule never stored: status %d\n%s", status, errOut)
 	}
 }

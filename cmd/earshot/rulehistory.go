@@ -1,0 +1,100 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"earshot/match"
+	"earshot/sink"
+)
+
+// rulesHistory prints the versions of a rule the pipeline stored in the
+// rules table: when it came into force, what changed and when, and when
+// it left.
+func rulesHistory(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("rules history", flag.ContinueOnError)
+	var sc sink.Config
+	clickhouseFlags(fs, &sc)
+	asJSON := fs.Bool("json", false, "print the versions as one JSON array")
+	if err := parse(fs, reorder(args)); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageErr("usage: earshot rules history ID [--json] [--clickhouse-addr …]")
+	}
+	id := fs.Arg(0)
+	store, err := openStore(ctx, sc)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	versions, err := store.RuleHistory(ctx, id)
+	if err != nil {
+		return fmt.Errorf("%w (has earshot run used the database %s?)", err, sc.Database)
+	}
+	if *asJSON {
+		if versions == nil {
+			versions = []sink.Rule{}
+		}
+		return writeJSON(os.Stdout, versions)
+	}
+	if len(versions) == 0 {
+		return fmt.Errorf("rule %q has no stored version in %s (the pipeline stores its rules at start and on every reload)", id, sc.Database)
+	}
+	for i, v := range versions {
+		at := v.LoadedAt.UTC().Format("2006-01-02 15:04:05")
+		switch {
+		case i == 0 || !versions[i-1].Active && v.Active:
+			fmt.Printf("%s  in force   %s\n", at, strings.Join(versionFields(v), "; "))
+		case !v.Active:
+			fmt.Printf("%s  no longer in force\n", at)
+		default:
+			var ch []string
+			for _, fc := range versionChanges(versions[i-1], v) {
+				ch = append(ch, fc.String())
+			}
+			if len(ch) == 0 {
+				ch = []string{"stored again, unchanged"} // another process of the group
+			}
+			fmt.Printf("%s  changed    %s\n", at, strings.Join(ch, "; "))
+		}
+	}
+	return nil
+}
+
+// versionFields writes a version's settings as rules diff does, those set.
+func versionFields(v sink.Rule) []string {
+	var out []string
+	for _, fc := range versionChanges(sink.Rule{Diacritics: "sensitive"}, v) {
+		out = append(out, fc.Field+" "+fc.New)
+	}
+	return out
+}
+
+// versionChanges lists the settings that differ between two versions of
+// a rule, as match.Changes does between two rules.
+func versionChanges(a, b sink.Rule) []match.FieldChange {
+	var out []match.FieldChange
+	add := func(field, o, n string) {
+		if o != n {
+			out = append(out, match.FieldChange{Field: field, Old: o, New: n})
+		}
+	}
+	tags := func(t []string) string { return "[" + strings.Join(t, ", ") + "]" }
+	alert := func(s string) string { return cmp.Or(s, "default") }
+	add("name", a.Name, b.Name)
+	add("query", a.Query, b.Query)
+	add("diacritics", a.Diacritics, b.Diacritics)
+	if !slices.Equal(a.Tags, b.Tags) {
+		add("tags", tags(a.Tags), tags(b.Tags))
+	}
+	add("route", a.Route, b.Route)
+	add("level", a.Level, b.Level)
+	add("alert", alert(a.Alert), alert(b.Alert))
+	return out
+}
