@@ -77,11 +77,13 @@ func (c *Client) StoreRules(ctx context.Context, rules []Rule, at time.Time) err
 // latestRules is the latest version of each rule in the rules table.
 const latestRules = `(SELECT * FROM {db}.rules ORDER BY rule_id, version DESC LIMIT 1 BY rule_id)`
 
-// Rules returns the latest stored version of every rule, in force or not,
-// by id.
-func (c *Client) Rules(ctx context.Context) ([]Rule, error) {
+// ruleColumns are the SELECT list scanRules reads.
+const ruleColumns = `rule_id, name, query, tags, level, route, diacritics, alert, active, loaded_at`
+
+// scanRules runs q, which selects ruleColumns, and returns its rows.
+func (c *Client) scanRules(ctx context.Context, what, q string, args ...any) ([]Rule, error) {
 	var out []Rule
-	err := c.query(ctx, "rules", func(scan func(...any) error) error {
+	err := c.query(ctx, what, func(scan func(...any) error) error {
 		var r Rule
 		var active uint8
 		if err := scan(&r.ID, &r.Name, &r.Query, &r.Tags, &r.Level, &r.Route, &r.Diacritics, &r.Alert, &active, &r.LoadedAt); err != nil {
@@ -90,31 +92,24 @@ func (c *Client) Rules(ctx context.Context) ([]Rule, error) {
 		r.Active = active != 0
 		out = append(out, r)
 		return nil
-	}, `SELECT rule_id, name, query, tags, level, route, diacritics, alert, active, loaded_at
-FROM `+latestRules+`
-ORDER BY rule_id`)
+	}, q, args...)
 	return out, err
+}
+
+// Rules returns the latest stored version of every rule, in force or not,
+// by id.
+func (c *Client) Rules(ctx context.Context) ([]Rule, error) {
+	return c.scanRules(ctx, "rules", `SELECT `+ruleColumns+` FROM `+latestRules+` ORDER BY rule_id`)
 }
 
 // RuleHistory returns every stored version of one rule, oldest first:
 // what its query, tags and alert settings were, and from when.
 func (c *Client) RuleHistory(ctx context.Context, id string) ([]Rule, error) {
-	var out []Rule
-	err := c.query(ctx, "rule history", func(scan func(...any) error) error {
-		var r Rule
-		var active uint8
-		if err := scan(&r.ID, &r.Name, &r.Query, &r.Tags, &r.Level, &r.Route, &r.Diacritics, &r.Alert, &active, &r.LoadedAt); err != nil {
-			return err
-		}
-		r.Active = active != 0
-		out = append(out, r)
-		return nil
-	}, `SELECT rule_id, name, query, tags, level, route, diacritics, alert, active, loaded_at
+	return c.scanRules(ctx, "rule history", `SELECT `+ruleColumns+`
 FROM {db}.rules
 WHERE rule_id = ?
 ORDER BY version
 LIMIT 1 BY version`, id)
-	return out, err
 }
 
 // TagCount is the activity of the rules in force that carry one tag.

@@ -32,16 +32,21 @@ func TestIntegrationRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]Rule{}
-	for _, r := range first {
-		r.LoadedAt = t1
-		if r.Tags == nil {
-			r.Tags = []string{}
+	// stored is how a load reads back: empty tags a list, diacritics the
+	// column's default.
+	stored := func(rules []Rule, at time.Time) {
+		for _, r := range rules {
+			r.LoadedAt = at
+			if r.Tags == nil {
+				r.Tags = []string{}
+			}
+			if r.Diacritics == "" {
+				r.Diacritics = "sensitive"
+			}
+			want[r.ID] = r
 		}
-		if r.Diacritics == "" {
-			r.Diacritics = "sensitive" // the column's default
-		}
-		want[r.ID] = r
 	}
+	stored(first, t1)
 	check := func(when string) {
 		t.Helper()
 		if len(got) != len(want) {
@@ -68,16 +73,7 @@ func TestIntegrationRules(t *testing.T) {
 	if got, err = c.Rules(ctx); err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range second {
-		r.LoadedAt = t2
-		if r.Tags == nil {
-			r.Tags = []string{}
-		}
-		if r.Diacritics == "" {
-			r.Diacritics = "sensitive" // the column's default
-		}
-		want[r.ID] = r
-	}
+	stored(second, t2)
 	check("after the reload")
 
 	// Every version stays, each once.
