@@ -97,6 +97,18 @@ func cmdStatus(ctx context.Context, args []string) error {
 	} else if ok {
 		st.LastStored = &at
 	}
+	rules, err := store.Rules(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range rules {
+		if r.Active {
+			st.Rules++
+		}
+		if st.RulesChanged == nil || r.LoadedAt.After(*st.RulesChanged) {
+			st.RulesChanged = &r.LoadedAt
+		}
+	}
 	if err := st.print(*asJSON); err != nil {
 		return err
 	}
@@ -114,6 +126,11 @@ type statusReport struct {
 	Partitions []partitionStatus `json:"partitions"`
 	Lag        int64             `json:"lag"`
 	LastStored *time.Time        `json:"last_stored,omitempty"`
+	// Rules is how many rules are in force by the rules table, and
+	// RulesChanged when its latest version was stored (nil: no rules
+	// stored).
+	Rules        int        `json:"rules"`
+	RulesChanged *time.Time `json:"rules_changed,omitempty"`
 }
 
 // print writes the report to stdout as a table, or as one JSON object.
@@ -133,6 +150,11 @@ func (st *statusReport) print(asJSON bool) error {
 		fmt.Printf("last stored: %s UTC (%s ago)\n", st.LastStored.Format(time.DateTime), time.Since(*st.LastStored).Round(time.Second))
 	} else {
 		fmt.Println("last stored: nothing in the last hour")
+	}
+	if st.RulesChanged != nil {
+		fmt.Printf("rules in force: %d, last changed %s UTC (earshot rules history ID for one)\n", st.Rules, st.RulesChanged.Format(time.DateTime))
+	} else {
+		fmt.Println("rules in force: none stored yet (earshot run stores them at start)")
 	}
 	return nil
 }

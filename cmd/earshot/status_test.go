@@ -40,6 +40,7 @@ func TestStatusCommand(t *testing.T) {
 		Partitions []partitionStatus
 		Lag        int64
 		LastStored *time.Time `json:"last_stored"`
+		Rules      int
 	}
 	args := []string{"status", "--kafka-brokers", kafkaAddr, "--topic", topic, "--group", group,
 		"--clickhouse-addr", chAddr, "--clickhouse-database", db}
@@ -60,13 +61,14 @@ func TestStatusCommand(t *testing.T) {
 			t.Errorf("before the pipeline: %+v", p)
 		}
 	}
-	if ends != posts || st.Lag != posts || st.LastStored != nil {
+	if ends != posts || st.Lag != posts || st.LastStored != nil || st.Rules != 0 {
 		t.Fatalf("before the pipeline: ends %d, %+v", ends, st)
 	}
 
 	// --max-lag: a failed check for scripts and probes, after printing.
 	out, errOut, code := earshot(t, "", append(args, "--max-lag", "10")...)
-	if code != 1 || !strings.Contains(out, "lag: 40 messages not stored yet") || !strings.Contains(errOut, "over --max-lag 10") {
+	if code != 1 || !strings.Contains(out, "lag: 40 messages not stored yet") || !strings.Contains(errOut, "over --max-lag 10") ||
+		!strings.Contains(out, "rules in force: none stored yet") {
 		t.Fatalf("--max-lag 10 before the pipeline: status %d\n%s%s", code, out, errOut)
 	}
 
@@ -79,11 +81,12 @@ func TestStatusCommand(t *testing.T) {
 			t.Errorf("after the pipeline: %+v", p)
 		}
 	}
-	if st.Lag != 0 || st.LastStored == nil || time.Since(*st.LastStored) > time.Minute {
+	if st.Lag != 0 || st.LastStored == nil || time.Since(*st.LastStored) > time.Minute || st.Rules != 1 {
 		t.Errorf("after the pipeline: %+v", st)
 	}
 	out, _, code = earshot(t, "", append(args, "--max-lag", "10")...)
-	if code != 0 || !strings.Contains(out, "lag: 0 messages not stored yet") || !strings.Contains(out, "last stored: ") {
+	if code != 0 || !strings.Contains(out, "lag: 0 messages not stored yet") || !strings.Contains(out, "last stored: ") ||
+		!strings.Contains(out, "rules in force: 1, last changed ") {
 		t.Errorf("--max-lag 10 after the pipeline: status %d, text output:\n%s", code, out)
 	}
 }
