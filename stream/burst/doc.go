@@ -136,7 +136,7 @@
 //	earshot_burst_alerts_total{kind}         alerts raised (trigger, followup)
 //	earshot_burst_suppressed_total           triggers suppressed by a feed outage
 //	earshot_burst_echoes_total               country and cell triggers suppressed as echoes
-//	earshot_burst_events_total{outcome}      counted, late, too_old, future, filtered
+//	earshot_burst_events_total{outcome}      counted, late, too_old, future, filtered, off
 //	earshot_burst_evicted_keys_total{reason} keys forgotten: idle, cap
 //
 // A Detector is not safe for concurrent use: one goroutine owns it.
