@@ -161,22 +161,28 @@ type Reach struct {
 	Authors   uint64 `json:"authors"`   // distinct authors
 	Known     uint64 `json:"known"`     // of them, those whose followers are known
 	Followers uint64 `json:"followers"` // the sum of their followers (each author once, at their most)
+	// Zombies are the authors the enrichment classed as zombie accounts
+	// (bot-like, or follow many and are followed by few), whose followers
+	// a brand discounts; RealFollowers leaves them out.
+	Zombies       uint64 `json:"zombies"`
+	RealFollowers uint64 `json:"real_followers"`
 }
 
 // RuleReach returns the potential reach of a rule's mentions since the
-// given time, from the hour it is in (authors_rule_hour): each distinct
-// author counts once, with the most followers a mention of theirs showed.
+// given time: each distinct author counts once, with the most followers a
+// mention of theirs showed, and once more without the zombie accounts. It
+// reads the rule's rows of mentions in the window by the table's key.
 // Reposts of one another by two authors are not told apart: it is the
 // audience the authors have, not the people who saw the posts.
 func (c *Client) RuleReach(ctx context.Context, rule string, since time.Time) (Reach, error) {
 	var r Reach
 	err := c.query(ctx, "rule reach", func(scan func(...any) error) error {
-		return scan(&r.Authors, &r.Known, &r.Followers)
-	}, `SELECT count(), countIf(f >= 0), toUInt64(sumIf(f, f > 0))
+		return scan(&r.Authors, &r.Known, &r.Followers, &r.Zombies, &r.RealFollowers)
+	}, `SELECT count(), countIf(f >= 0), toUInt64(sumIf(f, f > 0)), countIf(z = 1), toUInt64(sumIf(f, f > 0 AND z = 0))
 FROM (
-    SELECT author_id, maxMerge(followers) AS f
-    FROM {db}.authors_rule_hour
-    WHERE rule_id = ? AND hour >= toStartOfHour(toDateTime(?))
+    SELECT author_id, max(author_followers) AS f, max(author_segment = 'zombie') AS z
+    FROM {db}.mentions
+    WHERE rule_id = ? AND created_at >= toDateTime(?) AND author_id != ''
     GROUP BY author_id
 )`, rule, sinceArg(since))
 	return r, err

@@ -60,6 +60,7 @@ func TestIntegrationAlerts(t *testing.T) {
 		{RuleID: "other", PostID: "3", CreatedAt: at, AuthorID: "u3", Influence: 1, Topic: "t", Offset: 3},
 		{RuleID: "sismo", PostID: "4", CreatedAt: at, AuthorID: "u4", AuthorFollowers: -1, Topic: "t", Offset: 4},
 		{RuleID: "sismo", PostID: "5", CreatedAt: at.Add(-3 * time.Hour), AuthorID: "u5", AuthorFollowers: 50000, Topic: "t", Offset: 5},
+		{RuleID: "sismo", PostID: "6", CreatedAt: at, AuthorID: "u6", AuthorFollowers: 5000, Segment: "zombie", Topic: "t", Offset: 6},
 	}
 	if err := c.Insert(ctx, rows); err != nil {
 		t.Fatal(err)
@@ -68,14 +69,14 @@ func TestIntegrationAlerts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(top) != 3 || top[0].AuthorID != "u2" || top[0].Handle != "bob" || top[1].Mentions != 2 ||
+	if len(top) != 4 || top[0].AuthorID != "u2" || top[0].Handle != "bob" || top[1].Mentions != 2 ||
 		top[1].Followers != 12 || top[1].Influence < 0.29 {
 		t.Errorf("top authors: %+v", top)
 	}
-	// Reach: u1 once at its most (12), u2, u4 unknown; u5 before since,
-	// other's author not sismo's.
+	// Reach: u1 once at its most (12), u2, u4 unknown, u6 a zombie; u5
+	// before since, other's author not sismo's.
 	reach, err := c.RuleReach(ctx, "sismo", at.Add(-time.Hour))
-	if err != nil || reach != (Reach{Authors: 3, Known: 2, Followers: 9012}) {
+	if err != nil || reach != (Reach{Authors: 4, Known: 3, Followers: 14012, Zombies: 1, RealFollowers: 9012}) {
 		t.Errorf("reach of sismo: %+v, %v", reach, err)
 	}
 	if reach, err := c.RuleReach(ctx, "none", at.Add(-time.Hour)); err != nil || reach != (Reach{}) {

@@ -230,7 +230,7 @@ type Summary struct {
 	RuleMinutes []Count            `json:"rule_minutes"` // Rule's timeline
 	Cells       []Count            `json:"cells"`
 	Authors     []sink.AuthorCount `json:"authors"`  // Rule's most influential authors, from the hour Since is in
-	Reach       *sink.Reach        `json:"reach"`    // the followers of Rule's authors, from the hour Since is in
+	Reach       *sink.Reach        `json:"reach"`    // the followers of Rule's authors since Since
 	Reposted    []sink.Reposted    `json:"reposted"` // the posts most reposted among Rule's mentions
 	Alerts      []Alert            `json:"alerts"`
 }

@@ -58,7 +58,7 @@ func (f *fakeStore) TopAuthors(_ context.Context, rule string, since time.Time, 
 func (f *fakeStore) RuleReach(_ context.Context, rule string, since time.Time) (sink.Reach, error) {
 	f.since = append(f.since, since)
 	f.asked = append(f.asked, "reach:"+rule)
-	return sink.Reach{Authors: 3, Known: 2, Followers: 9012}, nil
+	return sink.Reach{Authors: 4, Known: 3, Followers: 14012, Zombies: 1, RealFollowers: 9012}, nil
 }
 func (f *fakeStore) TopReposted(_ context.Context, rule string, since time.Time, _ int) ([]sink.Reposted, error) {
 	f.since = append(f.since, since)
@@ -145,7 +145,7 @@ func TestSummary(t *testing.T) {
 	}
 	if len(s.RuleMinutes) != 1 || s.RuleMinutes[0].Key != "09:32" || len(s.Authors) != 1 || s.Authors[0].Handle != "ana" ||
 		len(s.Reposted) != 1 || s.Reposted[0].PostID != "10" || s.Reposted[0].Reposts != 3 ||
-		s.Reach == nil || s.Reach.Followers != 9012 ||
+		s.Reach == nil || s.Reach.Followers != 14012 || s.Reach.RealFollowers != 9012 ||
 		strings.Join(f.asked, " ") != "minutes:sismo authors:sismo reach:sismo reposted:sismo" {
 		t.Errorf("rule minutes %+v, authors %+v, reposted %+v, asked %v", s.RuleMinutes, s.Authors, s.Reposted, f.asked)
 	}
