@@ -96,8 +96,8 @@ type detection struct {
 	engine  func() *match.Engine
 	rulesOf *match.Engine
 	rules   map[string]*match.Rule // rulesOf's rules by id, for the alerts' rule fields
-	store   AlertStore  // nil: alerts are not stored
-	sender  AlertSender // nil: alerts are not delivered
+	store   AlertStore             // nil: alerts are not stored
+	sender  AlertSender            // nil: alerts are not delivered
 	in      chan *detectBatch
 	idle    time.Duration
 	m       *metrics
