@@ -45,6 +45,7 @@ import (
 type Store interface {
 	TopRules(ctx context.Context, since time.Time, limit int) ([]sink.RuleCount, error)
 	TagCounts(ctx context.Context, since time.Time, limit int) ([]sink.TagCount, error)
+	Rules(ctx context.Context) ([]sink.Rule, error)
 	ByCountry(ctx context.Context, since time.Time, limit int) ([]sink.CountryCount, error)
 	PerMinute(ctx context.Context, since time.Time, limit int) ([]sink.MinuteCount, error)
 	RulePerMinute(ctx context.Context, rule string, since time.Time, limit int) ([]sink.MinuteCount, error)
@@ -238,7 +239,10 @@ type Summary struct {
 // Count is one group's activity: a rule, a country ("" unknown), a minute
 // or a map cell (with its centre).
 type Count struct {
-	Key       string     `json:"key"`
+	Key string `json:"key"`
+	// Name and Tags are a rule's, from the rules table (rules only).
+	Name      string     `json:"name,omitempty"`
+	Tags      []string   `json:"tags,omitempty"`
 	Minute    *time.Time `json:"minute,omitempty"`
 	Lat       *float64   `json:"lat,omitempty"`
 	Lon       *float64   `json:"lon,omitempty"`
@@ -360,8 +364,20 @@ func (s *server) read(ctx context.Context, q query, now time.Time) (*Summary, er
 	if err != nil {
 		return nil, err
 	}
+	defs, err := s.store.Rules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]*sink.Rule, len(defs))
+	for i := range defs {
+		byID[defs[i].ID] = &defs[i]
+	}
 	for _, c := range rules {
-		sum.Rules = append(sum.Rules, Count{Key: c.Rule, Mentions: c.Mentions, Originals: c.Originals, Reposts: c.Reposts, Authors: c.Authors})
+		rc := Count{Key: c.Rule, Mentions: c.Mentions, Originals: c.Originals, Reposts: c.Reposts, Authors: c.Authors}
+		if d := byID[c.Rule]; d != nil {
+			rc.Name, rc.Tags = d.Name, d.Tags
+		}
+		sum.Rules = append(sum.Rules, rc)
 	}
 	tags, err := s.store.TagCounts(ctx, since, maxTags)
 	if err != nil {

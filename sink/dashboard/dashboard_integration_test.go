@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
+	"reflect"
 	"testing"
 	"time"
 
@@ -60,6 +61,10 @@ func TestIntegrationSummary(t *testing.T) {
 	if err := store.Insert(ctx, rows); err != nil {
 		t.Fatal(err)
 	}
+	if err := store.StoreRules(ctx, []sink.Rule{{ID: "sismo", Name: "Sismos", Query: "sismo", Tags: []string{"disaster", "es"}, Active: true},
+		{ID: "fire", Query: "fire", Tags: []string{"disaster"}, Active: true}}, now); err != nil {
+		t.Fatal(err)
+	}
 	at := now.Add(-9 * time.Minute)
 	if err := store.InsertAlerts(ctx, []alert.Alert{{ID: "a1", EventID: "a1", Kind: alert.KindTrigger, Rule: "sismo",
 		Scope: alert.ScopeCountry, Country: "MX", DetectedAt: at, Onset: at, Unit: "posts", STA: 6, LTA: 0.5, Ratio: 6,
@@ -78,9 +83,15 @@ func TestIntegrationSummary(t *testing.T) {
 	if code := get(t, srv.URL+"/api/summary?precision=4", &s); code != 200 {
 		t.Fatalf("status %d", code)
 	}
-	if len(s.Rules) != 2 || s.Rules[0] != (Count{Key: "sismo", Mentions: 7, Originals: 5, Reposts: 2, Authors: 4}) ||
+	if len(s.Rules) != 2 || !reflect.DeepEqual(s.Rules[0], Count{Key: "sismo", Name: "Sismos", Tags: []string{"disaster", "es"},
+		Mentions: 7, Originals: 5, Reposts: 2, Authors: 4}) ||
 		s.Rules[1].Key != "fire" || s.Rules[1].Mentions != 1 {
 		t.Errorf("rules %+v", s.Rules)
+	}
+	// Tags: sismo's 7 and fire's 1 are disaster, sismo's es.
+	if len(s.Tags) != 2 || s.Tags[0].Key != "disaster" || s.Tags[0].Mentions != 8 || s.Tags[0].Authors != 5 ||
+		s.Tags[1].Key != "es" || s.Tags[1].Mentions != 7 {
+		t.Errorf("tags %+v", s.Tags)
 	}
 	countries := map[string]uint64{}
 	for _, c := range s.Countries {

@@ -37,6 +37,9 @@ func (f *fakeStore) TagCounts(_ context.Context, since time.Time, _ int) ([]sink
 	f.since = append(f.since, since)
 	return []sink.TagCount{{Tag: "disaster", Mentions: 5, Originals: 4, Reposts: 1, Authors: 3}}, nil
 }
+func (f *fakeStore) Rules(context.Context) ([]sink.Rule, error) {
+	return []sink.Rule{{ID: "sismo", Name: "Sismos", Tags: []string{"disaster", "es"}, Active: true}}, nil
+}
 func (f *fakeStore) ByCountry(_ context.Context, since time.Time, _ int) ([]sink.CountryCount, error) {
 	f.since = append(f.since, since)
 	return []sink.CountryCount{{Country: "MX", Mentions: 7}, {Country: "", Mentions: 2}}, nil
@@ -131,7 +134,8 @@ func TestSummary(t *testing.T) {
 	if s.Rule != "sismo" || f.cellRule != "sismo" || f.prec != 4 || s.Precision != 4 {
 		t.Errorf("map of %q (asked %q) at precision %d (asked %d)", s.Rule, f.cellRule, s.Precision, f.prec)
 	}
-	if len(s.Rules) != 2 || s.Rules[0].Key != "sismo" || s.Rules[0].Mentions != 9 || s.Rules[0].Authors != 4 {
+	if len(s.Rules) != 2 || s.Rules[0].Key != "sismo" || s.Rules[0].Mentions != 9 || s.Rules[0].Authors != 4 ||
+		s.Rules[0].Name != "Sismos" || strings.Join(s.Rules[0].Tags, ",") != "disaster,es" || s.Rules[1].Name != "" {
 		t.Errorf("rules %+v", s.Rules)
 	}
 	if len(s.Tags) != 1 || s.Tags[0].Key != "disaster" || s.Tags[0].Mentions != 5 || s.Tags[0].Authors != 3 {
