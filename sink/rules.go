@@ -97,9 +97,15 @@ func (c *Client) scanRules(ctx context.Context, what, q string, args ...any) ([]
 }
 
 // Rules returns the latest stored version of every rule, in force or not,
-// by id.
-func (c *Client) Rules(ctx context.Context) ([]Rule, error) {
-	return c.scanRules(ctx, "rules", `SELECT `+ruleColumns+` FROM `+latestRules+` ORDER BY rule_id`)
+// by id; of the rules ids names when there are any (a dashboard's page of
+// rules, not all 100,000).
+func (c *Client) Rules(ctx context.Context, ids ...string) ([]Rule, error) {
+	if len(ids) == 0 {
+		return c.scanRules(ctx, "rules", `SELECT `+ruleColumns+` FROM `+latestRules+` ORDER BY rule_id`)
+	}
+	return c.scanRules(ctx, "rules", `SELECT `+ruleColumns+`
+FROM (SELECT * FROM {db}.rules WHERE rule_id IN (SELECT arrayJoin(?)) ORDER BY rule_id, version DESC LIMIT 1 BY rule_id)
+ORDER BY rule_id`, ids)
 }
 
 // RuleHistory returns every stored version of one rule, oldest first:

@@ -75,6 +75,10 @@ func TestIntegrationRules(t *testing.T) {
 	}
 	stored(second, t2)
 	check("after the reload")
+	if some, err := c.Rules(ctx, "fire", "quake", "none"); err != nil || len(some) != 2 || some[0].ID != "fire" ||
+		some[1].Name != "Earthquakes" {
+		t.Errorf("rules fire, quake, none: %+v, %v", some, err)
+	}
 
 	// Every version stays, each once.
 	hist, err := c.RuleHistory(ctx, "quake")

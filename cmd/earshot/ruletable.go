@@ -15,7 +15,7 @@ import (
 // *sink.Client (the rules table).
 type ruleStore interface {
 	StoreRules(ctx context.Context, rules []sink.Rule, at time.Time) error
-	Rules(ctx context.Context) ([]sink.Rule, error)
+	Rules(ctx context.Context, ids ...string) ([]sink.Rule, error)
 }
 
 // ruleTable keeps the rules table in step with the rules in force: at

@@ -37,7 +37,7 @@ func (f *fakeRuleStore) StoreRules(_ context.Context, rules []sink.Rule, at time
 	return nil
 }
 
-func (f *fakeRuleStore) Rules(context.Context) ([]sink.Rule, error) {
+func (f *fakeRuleStore) Rules(context.Context, ...string) ([]sink.Rule, error) {
 	if f.fail != nil {
 		return nil, f.fail
 	}

@@ -45,7 +45,7 @@ import (
 type Store interface {
 	TopRules(ctx context.Context, since time.Time, limit int) ([]sink.RuleCount, error)
 	TagCounts(ctx context.Context, since time.Time, limit int) ([]sink.TagCount, error)
-	Rules(ctx context.Context) ([]sink.Rule, error)
+	Rules(ctx context.Context, ids ...string) ([]sink.Rule, error)
 	ByCountry(ctx context.Context, since time.Time, limit int) ([]sink.CountryCount, error)
 	PerMinute(ctx context.Context, since time.Time, limit int) ([]sink.MinuteCount, error)
 	RulePerMinute(ctx context.Context, rule string, since time.Time, limit int) ([]sink.MinuteCount, error)
@@ -364,9 +364,15 @@ func (s *server) read(ctx context.Context, q query, now time.Time) (*Summary, er
 	if err != nil {
 		return nil, err
 	}
-	defs, err := s.store.Rules(ctx)
-	if err != nil {
-		return nil, err
+	ids := make([]string, 0, len(rules))
+	for _, c := range rules {
+		ids = append(ids, c.Rule)
+	}
+	var defs []sink.Rule
+	if len(ids) > 0 { // no ids would read every rule
+		if defs, err = s.store.Rules(ctx, ids...); err != nil {
+			return nil, err
+		}
 	}
 	byID := make(map[string]*sink.Rule, len(defs))
 	for i := range defs {

@@ -37,7 +37,8 @@ func (f *fakeStore) TagCounts(_ context.Context, since time.Time, _ int) ([]sink
 	f.since = append(f.since, since)
 	return []sink.TagCount{{Tag: "disaster", Mentions: 5, Originals: 4, Reposts: 1, Authors: 3}}, nil
 }
-func (f *fakeStore) Rules(context.Context) ([]sink.Rule, error) {
+func (f *fakeStore) Rules(_ context.Context, ids ...string) ([]sink.Rule, error) {
+	f.asked = append(f.asked, "rules:"+strings.Join(ids, ","))
 	return []sink.Rule{{ID: "sismo", Name: "Sismos", Tags: []string{"disaster", "es"}, Active: true}}, nil
 }
 func (f *fakeStore) ByCountry(_ context.Context, since time.Time, _ int) ([]sink.CountryCount, error) {
@@ -150,7 +151,7 @@ func TestSummary(t *testing.T) {
 	if len(s.RuleMinutes) != 1 || s.RuleMinutes[0].Key != "09:32" || len(s.Authors) != 1 || s.Authors[0].Handle != "ana" ||
 		len(s.Reposted) != 1 || s.Reposted[0].PostID != "10" || s.Reposted[0].Reposts != 3 ||
 		s.Reach == nil || s.Reach.Followers != 14012 || s.Reach.RealFollowers != 9012 ||
-		strings.Join(f.asked, " ") != "minutes:sismo authors:sismo reach:sismo reposted:sismo" {
+		strings.Join(f.asked, " ") != "rules:sismo,fire minutes:sismo authors:sismo reach:sismo reposted:sismo" {
 		t.Errorf("rule minutes %+v, authors %+v, reposted %+v, asked %v", s.RuleMinutes, s.Authors, s.Reposted, f.asked)
 	}
 	// A cell carries its centre; one that is not a geohash is left out.
