@@ -254,7 +254,7 @@ func TestDetectAlertSettings(t *testing.T) {
 	}
 
 	out, errOut, status = earshot(t, "", "rules", "check", rules)
-	if status != 0 || !strings.Contains(out, "ok — 3 rules, 1 terms") || !strings.Contains(out, "; 2 with alert settings of their own\n") {
+	if status != 0 || !strings.Contains(out, "ok — 3 rules, 1 term,") || !strings.Contains(out, "; 2 with alert settings of their own\n") {
 		t.Errorf("rules check: status %d\nstdout: %s\nstderr: %s", status, out, errOut)
 	}
 	bad := writeFile(t, "bad.yaml", "rules:\n  - id: brand\n    query: xbox\n    alert: {short_window: 7s, threshold: 2}\n")

@@ -125,9 +125,17 @@ func rulesCheck(args []string) error {
 		return fmt.Errorf("%s rejected:\n%w", fs.Arg(0), err)
 	}
 	st := eng.Stats()
-	fmt.Printf("%s: ok — %d rules, %d terms, automaton %d states, %.1f MiB%s\n",
-		fs.Arg(0), st.Rules, st.Terms, st.States, float64(st.Bytes)/(1<<20), alertSummary(eng.Rules()))
+	fmt.Printf("%s: ok — %s, %s, automaton %d states, %.1f MiB%s\n",
+		fs.Arg(0), counted(st.Rules, "rule"), counted(st.Terms, "term"), st.States, float64(st.Bytes)/(1<<20), alertSummary(eng.Rules()))
 	return nil
+}
+
+// counted writes n things: "1 rule", "3 rules".
+func counted(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }
 
 // alertSummary says how many rules have alert settings of their own, and
