@@ -193,10 +193,17 @@ func (c *Config) Validate() error {
 }
 
 // fenceAfter is how long after its generation ended a chunk may still be
-// written: the rebalance timeout (ShutdownTimeout) minus two heartbeat
-// intervals, the longest this process can take to notice that the
-// generation ended. A new generation cannot complete sooner, so no insert
-// of the old one overlaps a new owner's start.
+// written: the sooner of the rebalance timeout (ShutdownTimeout) and the
+// session timeout, minus two heartbeat intervals, the longest this process
+// can take to notice that the generation ended. A new generation cannot
+// complete sooner, so no insert of the old one overlaps a new owner's
+// start. The session timeout bounds it too: kafka-go stops heartbeating
+// when the generation ends, while the owners flush, so the coordinator
+// drops a member whose final flush outlasts its session (ClickHouse down)
+// and completes the next generation then, before the rebalance timeout
+// (TestFaultsClickHouseKill9 stored 38 rows twice once so: a flush retried
+// 6.3 s after the end, 0.3 s after the next owner had read its resume
+// offsets, with the fence at 7.6 s).
 func (c *Config) fenceAfter() time.Duration {
-	return c.ShutdownTimeout - 2*(c.SessionTimeout/5)
+	return min(c.ShutdownTimeout, c.SessionTimeout) - 2*(c.SessionTimeout/5)
 }

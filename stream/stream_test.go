@@ -506,6 +506,25 @@ func TestWriterBarrier(t *testing.T) {
 	}
 }
 
+// TestFenceAfter: an ended generation's chunks are written no later than
+// the new generation can complete: before the rebalance timeout
+// (ShutdownTimeout) and before the session timeout (kafka-go heartbeats
+// no more while the owners flush), less two heartbeats each.
+func TestFenceAfter(t *testing.T) {
+	for _, c := range []struct {
+		session, shutdown, want time.Duration
+	}{
+		{6 * time.Second, 10 * time.Second, 3600 * time.Millisecond}, // the fault tests': 7.6 s before
+		{10 * time.Second, 30 * time.Second, 6 * time.Second},        // the defaults
+		{10 * time.Second, 8 * time.Second, 4 * time.Second},
+	} {
+		cfg := Config{SessionTimeout: c.session, ShutdownTimeout: c.shutdown}
+		if got := cfg.fenceAfter(); got != c.want {
+			t.Errorf("session %v, shutdown %v: fence after %v, want %v", c.session, c.shutdown, got, c.want)
+		}
+	}
+}
+
 func TestConfigValidate(t *testing.T) {
 	var c Config
 	c.SetDefaults()
