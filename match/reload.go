@@ -2,6 +2,7 @@ package match
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -402,35 +403,53 @@ func (c FieldChange) String() string {
 	return c.Field + " " + none(c.Old) + " → " + none(c.New)
 }
 
-// Changes lists what differs between two versions of a rule, in the order
-// a YAML rule lists its keys: name, query, diacritics, tags, route, level,
-// alert. Positions in the file are not settings.
-func Changes(old, cur *Rule) []FieldChange {
+// Settings are a rule's settings as a rules file writes them: what rules
+// diff and a reload's log line compare, and what the pipeline's rules
+// table stores. Diacritics is "sensitive" or "insensitive"; Alert is the
+// rule's own alert settings (Alert.String), "" for the detector's
+// defaults.
+type Settings struct {
+	Name, Query, Diacritics string
+	Tags                    []string
+	Route, Level, Alert     string
+}
+
+// Settings returns the rule's settings as written.
+func (r *Rule) Settings() Settings {
+	s := Settings{Name: r.Name, Query: r.Query, Diacritics: "sensitive", Tags: r.Tags, Route: r.Route, Level: r.Level}
+	if r.IgnoreDiacritics {
+		s.Diacritics = "insensitive"
+	}
+	if r.Alert != nil {
+		s.Alert = r.Alert.String()
+	}
+	return s
+}
+
+// Changes lists what differs from s to cur, in the order a YAML rule
+// lists its keys: name, query, diacritics, tags, route, level, alert.
+func (s Settings) Changes(cur Settings) []FieldChange {
 	var out []FieldChange
 	add := func(field, o, n string) {
 		if o != n {
 			out = append(out, FieldChange{field, o, n})
 		}
 	}
-	diacritics := func(r *Rule) string {
-		if r.IgnoreDiacritics {
-			return "insensitive"
-		}
-		return "sensitive"
+	add("name", s.Name, cur.Name)
+	add("query", s.Query, cur.Query)
+	add("diacritics", s.Diacritics, cur.Diacritics)
+	if !slices.Equal(s.Tags, cur.Tags) {
+		tags := func(t []string) string { return "[" + strings.Join(t, ", ") + "]" }
+		out = append(out, FieldChange{"tags", tags(s.Tags), tags(cur.Tags)})
 	}
-	tags := func(r *Rule) string { return "[" + strings.Join(r.Tags, ", ") + "]" }
-	alert := func(r *Rule) string {
-		if r.Alert == nil {
-			return "default"
-		}
-		return r.Alert.String()
-	}
-	add("name", old.Name, cur.Name)
-	add("query", old.Query, cur.Query)
-	add("diacritics", diacritics(old), diacritics(cur))
-	add("tags", tags(old), tags(cur))
-	add("route", old.Route, cur.Route)
-	add("level", old.Level, cur.Level)
-	add("alert", alert(old), alert(cur))
+	add("route", s.Route, cur.Route)
+	add("level", s.Level, cur.Level)
+	add("alert", cmp.Or(s.Alert, "default"), cmp.Or(cur.Alert, "default"))
 	return out
+}
+
+// Changes lists what differs between two versions of a rule (their
+// Settings); positions in the file are not settings.
+func Changes(old, cur *Rule) []FieldChange {
+	return old.Settings().Changes(cur.Settings())
 }

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"flag"
 	"fmt"
 	"os"
-	"slices"
 	"strings"
 
 	"earshot/match"
@@ -70,31 +68,12 @@ func rulesHistory(ctx context.Context, args []string) error {
 // versionFields writes a version's settings as rules diff does, those set.
 func versionFields(v sink.Rule) []string {
 	var out []string
-	for _, fc := range versionChanges(sink.Rule{Diacritics: "sensitive"}, v) {
+	for _, fc := range (match.Settings{Diacritics: "sensitive"}).Changes(settingsOf(v)) {
 		out = append(out, fc.Field+" "+fc.New)
 	}
 	return out
 }
 
 // versionChanges lists the settings that differ between two versions of
-// a rule, as match.Changes does between two rules.
-func versionChanges(a, b sink.Rule) []match.FieldChange {
-	var out []match.FieldChange
-	add := func(field, o, n string) {
-		if o != n {
-			out = append(out, match.FieldChange{Field: field, Old: o, New: n})
-		}
-	}
-	tags := func(t []string) string { return "[" + strings.Join(t, ", ") + "]" }
-	alert := func(s string) string { return cmp.Or(s, "default") }
-	add("name", a.Name, b.Name)
-	add("query", a.Query, b.Query)
-	add("diacritics", a.Diacritics, b.Diacritics)
-	if !slices.Equal(a.Tags, b.Tags) {
-		add("tags", tags(a.Tags), tags(b.Tags))
-	}
-	add("route", a.Route, b.Route)
-	add("level", a.Level, b.Level)
-	add("alert", alert(a.Alert), alert(b.Alert))
-	return out
-}
+// a rule.
+func versionChanges(a, b sink.Rule) []match.FieldChange { return settingsOf(a).Changes(settingsOf(b)) }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"log/slog"
-	"slices"
 	"sync"
 	"time"
 
@@ -115,8 +114,7 @@ func (t *ruleTable) sync(ctx context.Context) {
 // sameRow reports whether two rows of the rules table say the same of a
 // rule, whenever they were loaded.
 func sameRow(a, b sink.Rule) bool {
-	return a.ID == b.ID && a.Name == b.Name && a.Query == b.Query && slices.Equal(a.Tags, b.Tags) &&
-		a.Level == b.Level && a.Route == b.Route && a.Diacritics == b.Diacritics && a.Alert == b.Alert && a.Active == b.Active
+	return a.ID == b.ID && a.Active == b.Active && len(versionChanges(a, b)) == 0
 }
 
 // fail logs the first of a run of failures; the writer's retries already
@@ -132,16 +130,15 @@ func (t *ruleTable) fail(err error) {
 func ruleRows(rules []match.Rule) []sink.Rule {
 	rows := make([]sink.Rule, 0, len(rules))
 	for i := range rules {
-		r := &rules[i]
-		row := sink.Rule{ID: r.ID, Name: r.Name, Query: r.Query, Tags: r.Tags, Level: r.Level, Route: r.Route,
-			Diacritics: "sensitive", Active: true}
-		if r.IgnoreDiacritics {
-			row.Diacritics = "insensitive"
-		}
-		if r.Alert != nil {
-			row.Alert = r.Alert.String()
-		}
-		rows = append(rows, row)
+		st := rules[i].Settings()
+		rows = append(rows, sink.Rule{ID: rules[i].ID, Name: st.Name, Query: st.Query, Tags: st.Tags, Level: st.Level,
+			Route: st.Route, Diacritics: st.Diacritics, Alert: st.Alert, Active: true})
 	}
 	return rows
+}
+
+// settingsOf is a row's rule settings as match writes them.
+func settingsOf(r sink.Rule) match.Settings {
+	return match.Settings{Name: r.Name, Query: r.Query, Diacritics: r.Diacritics, Tags: r.Tags, Route: r.Route,
+		Level: r.Level, Alert: r.Alert}
 }
