@@ -220,9 +220,6 @@ func (c *Config) setDefaults() {
 		c.GeoSamples = 64
 	}
 	c.Default.inherit(&defaultParams)
-	if c.Registerer == nil {
-		c.Registerer = prometheus.NewRegistry()
-	}
 }
 
 // CheckRule reports whether p, as an entry of Config.Rules, is valid in
@@ -230,7 +227,7 @@ func (c *Config) setDefaults() {
 // from Default: the check New and SetRules make, for a rules file to be
 // rejected before it is made active.
 func (c Config) CheckRule(p Params) error {
-	c.Rules, c.Registerer = nil, prometheus.NewRegistry()
+	c.Rules = nil
 	c.setDefaults()
 	if err := c.validate(); err != nil {
 		return err
