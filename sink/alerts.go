@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"time"
 
 	"earshot/stream/alert"
@@ -202,6 +203,16 @@ type Reposted struct {
 // the given time, most reposts first (then id); limit <= 0 means all. It
 // reads the raw mentions table, by its key (rule_id, created_at).
 func (c *Client) TopReposted(ctx context.Context, rule string, since time.Time, limit int) ([]Reposted, error) {
+	return c.RepostedBetween(ctx, rule, since, time.Time{}, limit)
+}
+
+// RepostedBetween is TopReposted over the mentions of [from, to), or since
+// from when to is zero: what spread in one episode of a topic.
+func (c *Client) RepostedBetween(ctx context.Context, rule string, from, to time.Time, limit int) ([]Reposted, error) {
+	until := uint32(math.MaxUint32)
+	if !to.IsZero() {
+		until = sinceArg(to)
+	}
 	var out []Reposted
 	err := c.query(ctx, "top reposted", func(scan func(...any) error) error {
 		var r Reposted
@@ -213,8 +224,8 @@ func (c *Client) TopReposted(ctx context.Context, rule string, since time.Time, 
 		return nil
 	}, `SELECT repost_of, count() AS n, uniqExact(author_id), min(created_at), max(created_at), any(text)
 FROM {db}.mentions
-WHERE rule_id = ? AND created_at >= toDateTime(?) AND is_repost != 0 AND repost_of != ''
+WHERE rule_id = ? AND created_at >= toDateTime(?) AND created_at < toDateTime(?) AND is_repost != 0 AND repost_of != ''
 GROUP BY repost_of
-ORDER BY n DESC, repost_of`+limitClause(limit), rule, sinceArg(since))
+ORDER BY n DESC, repost_of`+limitClause(limit), rule, sinceArg(from), until)
 	return out, err
 }

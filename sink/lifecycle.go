@@ -1,0 +1,108 @@
+package sink
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// The queries of a topic's life cycle (earshot/stream/lifecycle): a rule's
+// mentions in bins over days or weeks, whether it had any before, and the
+// mentions that began an episode.
+
+// Series returns, for each rule with mentions in [start, start+n·bin), its
+// mentions in n consecutive bins of bin from start (minutes: start is
+// truncated to its minute, bin must be a whole number of minutes); of the
+// rules named, or of every rule when none is. It reads the minute
+// aggregates (mentions_rule_minute_country), by their key.
+func (c *Client) Series(ctx context.Context, start time.Time, bin time.Duration, n int, rules ...string) (map[string][]uint64, error) {
+	if bin < time.Minute || bin%time.Minute != 0 || n <= 0 {
+		return nil, fmt.Errorf("series: bin %v and %d bins: want whole minutes and at least one bin", bin, n)
+	}
+	start = start.Truncate(time.Minute)
+	end := start.Add(time.Duration(n) * bin)
+	out := make(map[string][]uint64)
+	where, args := ruleFilter(rules)
+	args = append([]any{sinceArg(start), uint32(bin / time.Second)}, append(args, sinceArg(start), sinceArg(end))...)
+	err := c.query(ctx, "series", func(scan func(...any) error) error {
+		var rule string
+		var b, m uint64
+		if err := scan(&rule, &b, &m); err != nil {
+			return err
+		}
+		s := out[rule]
+		if s == nil {
+			s = make([]uint64, n)
+			out[rule] = s
+		}
+		if b < uint64(n) {
+			s[b] = m
+		}
+		return nil
+	}, `SELECT rule_id, toUInt64(intDiv(toUInt32(minute) - ?, ?)) AS b, countMerge(mentions)
+FROM {db}.mentions_rule_minute_country
+WHERE `+where+` AND minute >= toDateTime(?) AND minute < toDateTime(?)
+GROUP BY rule_id, b`, args...)
+	return out, err
+}
+
+// FirstMentions returns the minute of each rule's first stored mention;
+// of the rules named, or of every rule when none is. It reads all of
+// their minute aggregates: ask for the rules you show.
+func (c *Client) FirstMentions(ctx context.Context, rules ...string) (map[string]time.Time, error) {
+	out := make(map[string]time.Time)
+	where, args := ruleFilter(rules)
+	err := c.query(ctx, "first mentions", func(scan func(...any) error) error {
+		var rule string
+		var at time.Time
+		if err := scan(&rule, &at); err != nil {
+			return err
+		}
+		out[rule] = at.UTC()
+		return nil
+	}, `SELECT rule_id, min(minute) FROM {db}.mentions_rule_minute_country WHERE `+where+` GROUP BY rule_id`, args...)
+	return out, err
+}
+
+// ruleFilter returns the WHERE condition on rule_id of the rules named, or
+// of every rule (not the batch markers) when none is, and its argument.
+func ruleFilter(rules []string) (string, []any) {
+	if len(rules) == 0 {
+		return `rule_id != ''`, nil
+	}
+	return `rule_id IN (SELECT arrayJoin(?))`, []any{rules}
+}
+
+// Spark is one of the mentions that began an episode, with its author's
+// audience: a repost by a large account that revived a quiet topic.
+type Spark struct {
+	PostID    string    `json:"post_id"`
+	At        time.Time `json:"at"`
+	Author    string    `json:"author"`    // handle
+	Followers int64     `json:"followers"` // -1 when unknown
+	Segment   string    `json:"segment"`   // the author's segment (enrich.Segment)
+	IsRepost  bool      `json:"is_repost"`
+	RepostOf  string    `json:"repost_of,omitempty"`
+	Text      string    `json:"text"`
+}
+
+// Sparks returns a rule's mentions in [from, to) with the largest
+// audiences, most followers first (then the earliest, then the id); limit
+// <= 0 means all. It reads the raw mentions by their key.
+func (c *Client) Sparks(ctx context.Context, rule string, from, to time.Time, limit int) ([]Spark, error) {
+	var out []Spark
+	err := c.query(ctx, "sparks", func(scan func(...any) error) error {
+		var s Spark
+		var repost uint8
+		if err := scan(&s.PostID, &s.At, &s.Author, &s.Followers, &s.Segment, &repost, &s.RepostOf, &s.Text); err != nil {
+			return err
+		}
+		s.At, s.IsRepost = s.At.UTC(), repost != 0
+		out = append(out, s)
+		return nil
+	}, `SELECT post_id, created_at, author_handle, author_followers, author_segment, is_repost, repost_of, text
+FROM {db}.mentions
+WHERE rule_id = ? AND created_at >= toDateTime(?) AND created_at < toDateTime(?)
+ORDER BY author_followers DESC, created_at, post_id`+limitClause(limit), rule, sinceArg(from), sinceArg(to))
+	return out, err
+}

@@ -1,0 +1,87 @@
+package sink
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// TestIntegrationLifecycle stores a topic that went quiet for a week and
+// came back with a large account's repost, and reads its series, its first
+// mention, the mentions that began the revival and what spread in it.
+func TestIntegrationLifecycle(t *testing.T) {
+	c := migratedClient(t, nil)
+	ctx := context.Background()
+	old := time.Date(2026, 10, 1, 9, 15, 30, 0, time.UTC)
+	back := time.Date(2026, 10, 10, 13, 4, 0, 0, time.UTC)
+	var rows []Mention
+	add := func(rule, id string, at time.Time, country string, followers int64, repostOf string) {
+		rows = append(rows, Mention{RuleID: rule, PostID: id, CreatedAt: at, AuthorID: "a" + id, AuthorHandle: "u" + id,
+			AuthorFollowers: followers, Segment: "spectator", Country: country, IsRepost: repostOf != "", RepostOf: repostOf,
+			Text: "brand " + id, Topic: "t", Offset: int64(len(rows))})
+	}
+	add("brand", "o1", old, "US", 10, "")
+	add("brand", "o2", old.Add(time.Minute), "MX", 20, "")
+	add("brand", "r0", back, "US", 30000, "p0") // the spark
+	for i := range 9 {                          // its echo over the next two hours, in three countries
+		add("brand", fmt.Sprintf("e%d", i), back.Add(time.Duration(i)*13*time.Minute), []string{"US", "MX", "JP"}[i%3], int64(100+i), "p0")
+	}
+	add("brand", "x1", back.Add(-2*time.Hour), "US", 90000, "p9")                      // before the revival's window
+	add("brand", "x2", back.Add(5*time.Hour), "US", 80000, "p9")                       // after it
+	add("other", "z1", back.Add(time.Hour), "", 5, "")                                 // another rule
+	rows = append(rows, Mention{PostID: "m", CreatedAt: back, Topic: "t", Offset: 99}) // a progress marker
+	if err := c.Insert(ctx, rows); err != nil {
+		t.Fatal(err)
+	}
+
+	// Hourly bins over the day of the revival, from 10:00.
+	start := time.Date(2026, 10, 10, 10, 0, 0, 0, time.UTC)
+	series, err := c.Series(ctx, start, time.Hour, 12, "brand")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([]uint64, 12)
+	want[1] = 1             // x1 at 11:04
+	want[3], want[4] = 6, 4 // r0 and e0-e4 (13:04 … 13:56), e5-e8 (14:09 … 14:48)
+	want[8] = 1             // x2 at 18:04
+	if len(series) != 1 || fmt.Sprint(series["brand"]) != fmt.Sprint(want) {
+		t.Fatalf("series of brand: %v, want %v", series, want)
+	}
+	all, err := c.Series(ctx, start, 30*time.Minute, 24)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 2 || all["other"][8] != 1 || all["brand"][6] != 3 || all[""] != nil {
+		t.Errorf("series of every rule in half hours: %v", all)
+	}
+	if _, err := c.Series(ctx, start, 90*time.Second, 4); err == nil {
+		t.Error("a bin of 90 s accepted")
+	}
+
+	first, err := c.FirstMentions(ctx, "brand", "nobody")
+	if err != nil || len(first) != 1 || !first["brand"].Equal(old.Truncate(time.Minute)) {
+		t.Errorf("first mentions: %v, %v", first, err)
+	}
+	if every, err := c.FirstMentions(ctx); err != nil || len(every) != 2 || !every["other"].Equal(back.Add(time.Hour)) {
+		t.Errorf("first mentions of every rule: %v, %v", every, err)
+	}
+
+	sparks, err := c.Sparks(ctx, "brand", back, back.Add(2*time.Hour), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sparks) != 3 || sparks[0].PostID != "r0" || sparks[0].Followers != 30000 || !sparks[0].IsRepost ||
+		sparks[0].RepostOf != "p0" || sparks[0].Author != "ur0" || sparks[0].Segment != "spectator" ||
+		!sparks[0].At.Equal(back) || sparks[1].PostID != "e8" || sparks[2].PostID != "e7" {
+		t.Errorf("sparks: %+v", sparks)
+	}
+	spread, err := c.RepostedBetween(ctx, "brand", back, back.Add(2*time.Hour), 0)
+	if err != nil || len(spread) != 1 || spread[0].PostID != "p0" || spread[0].Reposts != 10 || spread[0].Authors != 10 {
+		t.Errorf("reposted in the revival: %+v, %v", spread, err)
+	}
+	if since, err := c.TopReposted(ctx, "brand", back.Add(-3*time.Hour), 0); err != nil || len(since) != 2 ||
+		since[0].PostID != "p0" || since[1].Reposts != 2 {
+		t.Errorf("top reposted since before the revival: %+v, %v", since, err)
+	}
+}
