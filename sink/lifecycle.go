@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"earshot/stream/lifecycle"
 )
 
 // The queries of a topic's life cycle (earshot/stream/lifecycle): a rule's
@@ -105,4 +107,44 @@ FROM {db}.mentions
 WHERE rule_id = ? AND created_at >= toDateTime(?) AND created_at < toDateTime(?)
 ORDER BY author_followers DESC, created_at, post_id`+limitClause(limit), rule, sinceArg(from), sinceArg(to))
 	return out, err
+}
+
+// Lifecycles places each rule in its life cycle over the n bins of the
+// analyzer's width that end at end (truncated to its minute): of the rules
+// named, or of every rule with a mention in those bins when none is. A
+// rule named without a mention there gets a report too (dormant, or none
+// if it never had one). It runs Series and FirstMentions.
+func (c *Client) Lifecycles(ctx context.Context, a *lifecycle.Analyzer, end time.Time, n int, rules ...string) (map[string]lifecycle.Report, error) {
+	bin := a.Config().Bin
+	start := end.Truncate(time.Minute).Add(-time.Duration(n) * bin)
+	series, err := c.Series(ctx, start, bin, n, rules...)
+	if err != nil {
+		return nil, err
+	}
+	if len(rules) == 0 {
+		for r := range series {
+			rules = append(rules, r)
+		}
+		if len(rules) == 0 {
+			return map[string]lifecycle.Report{}, nil
+		}
+	}
+	first, err := c.FirstMentions(ctx, rules...)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]lifecycle.Report, len(rules))
+	for _, r := range rules {
+		s := series[r]
+		if s == nil {
+			s = make([]uint64, n)
+		}
+		f, ok := first[r]
+		rep, err := a.Analyze(lifecycle.Series{Start: start, Mentions: s, Earlier: ok && f.Before(start)})
+		if err != nil {
+			return nil, err
+		}
+		out[r] = rep
+	}
+	return out, nil
 }

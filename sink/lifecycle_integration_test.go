@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"earshot/stream/lifecycle"
 )
 
 // TestIntegrationLifecycle stores a topic that went quiet for a week and
@@ -83,5 +85,30 @@ func TestIntegrationLifecycle(t *testing.T) {
 	if since, err := c.TopReposted(ctx, "brand", back.Add(-3*time.Hour), 0); err != nil || len(since) != 2 ||
 		since[0].PostID != "p0" || since[1].Reposts != 2 {
 		t.Errorf("top reposted since before the revival: %+v, %v", since, err)
+	}
+
+	// The life cycle over two weeks of hourly bins ending at 16:04: new on
+	// October 1, revived at 13:04 (x1 at 11:04, alone in its hour, is
+	// below the floor), rising since.
+	a, err := lifecycle.NewAnalyzer(lifecycle.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reps, err := c.Lifecycles(ctx, a, back.Add(3*time.Hour+30*time.Second), 14*24, "brand", "nobody")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := reps["brand"]
+	if len(reps) != 2 || b.Phase != lifecycle.Rising || !b.Since.Equal(back) || len(b.Episodes) != 2 ||
+		b.Episodes[0].Origin != lifecycle.New || b.Episodes[0].Mentions != 2 ||
+		b.Episodes[1].Origin != lifecycle.Revived || !b.Episodes[1].Start.Equal(back) || b.Episodes[1].Mentions != 10 {
+		t.Errorf("life cycle of brand: %v since %v, episodes %+v", b.Phase, b.Since, b.Episodes)
+	}
+	if n := reps["nobody"]; n.Phase != lifecycle.None || len(n.Episodes) != 0 {
+		t.Errorf("life cycle of a rule without mentions: %+v", n)
+	}
+	every, err := c.Lifecycles(ctx, a, back.Add(3*time.Hour), 14*24)
+	if err != nil || len(every) != 2 || every["other"].Phase != lifecycle.Dormant || every["brand"].Phase != lifecycle.Rising {
+		t.Errorf("life cycles of every rule: %+v, %v", every, err)
 	}
 }
