@@ -89,8 +89,9 @@ type Spark struct {
 }
 
 // Sparks returns a rule's mentions in [from, to) with the largest
-// audiences, most followers first (then the earliest, then the id); limit
-// <= 0 means all. It reads the raw mentions by their key.
+// audiences, one per author (their first), most followers first (then the
+// earliest, then the id); limit <= 0 means all. It reads the raw mentions
+// by their key.
 func (c *Client) Sparks(ctx context.Context, rule string, from, to time.Time, limit int) ([]Spark, error) {
 	var out []Spark
 	err := c.query(ctx, "sparks", func(scan func(...any) error) error {
@@ -105,18 +106,24 @@ func (c *Client) Sparks(ctx context.Context, rule string, from, to time.Time, li
 	}, `SELECT post_id, created_at, author_handle, author_followers, author_segment, is_repost, repost_of, text
 FROM {db}.mentions
 WHERE rule_id = ? AND created_at >= toDateTime(?) AND created_at < toDateTime(?)
-ORDER BY author_followers DESC, created_at, post_id`+limitClause(limit), rule, sinceArg(from), sinceArg(to))
+ORDER BY author_followers DESC, created_at, post_id
+LIMIT 1 BY author_id`+limitClause(limit), rule, sinceArg(from), sinceArg(to))
 	return out, err
 }
 
-// Lifecycles places each rule in its life cycle over the n bins of the
-// analyzer's width that end at end (truncated to its minute): of the rules
+// Lifecycles places each rule in its life cycle over n bins of the
+// analyzer's width, the last of which holds now and is partial (bins are
+// aligned to their width: hourly bins start on the hour); of the rules
 // named, or of every rule with a mention in those bins when none is. A
 // rule named without a mention there gets a report too (dormant, or none
 // if it never had one). It runs Series and FirstMentions.
-func (c *Client) Lifecycles(ctx context.Context, a *lifecycle.Analyzer, end time.Time, n int, rules ...string) (map[string]lifecycle.Report, error) {
+func (c *Client) Lifecycles(ctx context.Context, a *lifecycle.Analyzer, now time.Time, n int, rules ...string) (map[string]lifecycle.Report, error) {
 	bin := a.Config().Bin
-	start := end.Truncate(time.Minute).Add(-time.Duration(n) * bin)
+	end := now.Truncate(bin)
+	if end.Before(now) {
+		end = end.Add(bin)
+	}
+	start := end.Add(-time.Duration(n) * bin)
 	series, err := c.Series(ctx, start, bin, n, rules...)
 	if err != nil {
 		return nil, err
@@ -143,6 +150,9 @@ func (c *Client) Lifecycles(ctx context.Context, a *lifecycle.Analyzer, end time
 		rep, err := a.Analyze(lifecycle.Series{Start: start, Mentions: s, Earlier: ok && f.Before(start)})
 		if err != nil {
 			return nil, err
+		}
+		if k := len(rep.Episodes) - 1; k >= 0 && rep.Episodes[k].End.After(now) {
+			rep.Episodes[k].End = now // its last active bin is the current one
 		}
 		out[r] = rep
 	}

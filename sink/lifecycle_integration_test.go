@@ -26,7 +26,9 @@ func TestIntegrationLifecycle(t *testing.T) {
 	add("brand", "o1", old, "US", 10, "")
 	add("brand", "o2", old.Add(time.Minute), "MX", 20, "")
 	add("brand", "r0", back, "US", 30000, "p0") // the spark
-	for i := range 9 {                          // its echo over the next two hours, in three countries
+	add("brand", "r0b", back.Add(10*time.Second), "US", 30000, "p0")
+	rows[len(rows)-1].AuthorID = "ar0" // its author again: one spark each
+	for i := range 9 {                 // its echo over the next two hours, in three countries
 		add("brand", fmt.Sprintf("e%d", i), back.Add(time.Duration(i)*13*time.Minute), []string{"US", "MX", "JP"}[i%3], int64(100+i), "p0")
 	}
 	add("brand", "x1", back.Add(-2*time.Hour), "US", 90000, "p9")                      // before the revival's window
@@ -45,7 +47,7 @@ func TestIntegrationLifecycle(t *testing.T) {
 	}
 	want := make([]uint64, 12)
 	want[1] = 1             // x1 at 11:04
-	want[3], want[4] = 6, 4 // r0 and e0-e4 (13:04 … 13:56), e5-e8 (14:09 … 14:48)
+	want[3], want[4] = 7, 4 // r0, r0b and e0-e4 (13:04 … 13:56), e5-e8 (14:09 … 14:48)
 	want[8] = 1             // x2 at 18:04
 	if len(series) != 1 || fmt.Sprint(series["brand"]) != fmt.Sprint(want) {
 		t.Fatalf("series of brand: %v, want %v", series, want)
@@ -54,7 +56,7 @@ func TestIntegrationLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(all) != 2 || all["other"][8] != 1 || all["brand"][6] != 3 || all[""] != nil {
+	if len(all) != 2 || all["other"][8] != 1 || all["brand"][6] != 4 || all[""] != nil {
 		t.Errorf("series of every rule in half hours: %v", all)
 	}
 	if _, err := c.Series(ctx, start, 90*time.Second, 4); err == nil {
@@ -79,7 +81,7 @@ func TestIntegrationLifecycle(t *testing.T) {
 		t.Errorf("sparks: %+v", sparks)
 	}
 	spread, err := c.RepostedBetween(ctx, "brand", back, back.Add(2*time.Hour), 0)
-	if err != nil || len(spread) != 1 || spread[0].PostID != "p0" || spread[0].Reposts != 10 || spread[0].Authors != 10 {
+	if err != nil || len(spread) != 1 || spread[0].PostID != "p0" || spread[0].Reposts != 11 || spread[0].Authors != 10 {
 		t.Errorf("reposted in the revival: %+v, %v", spread, err)
 	}
 	if since, err := c.TopReposted(ctx, "brand", back.Add(-3*time.Hour), 0); err != nil || len(since) != 2 ||
@@ -87,9 +89,9 @@ func TestIntegrationLifecycle(t *testing.T) {
 		t.Errorf("top reposted since before the revival: %+v, %v", since, err)
 	}
 
-	// The life cycle over two weeks of hourly bins ending at 16:04: new on
-	// October 1, revived at 13:04 (x1 at 11:04, alone in its hour, is
-	// below the floor), rising since.
+	// The life cycle over two weeks of hourly bins, the last one 16:00-17:00
+	// (now is 16:04:30): new on October 1, revived in the hour of 13:00
+	// (x1 at 11:04, alone in its hour, is below the floor), rising since.
 	a, err := lifecycle.NewAnalyzer(lifecycle.Config{})
 	if err != nil {
 		t.Fatal(err)
@@ -99,13 +101,20 @@ func TestIntegrationLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := reps["brand"]
-	if len(reps) != 2 || b.Phase != lifecycle.Rising || !b.Since.Equal(back) || len(b.Episodes) != 2 ||
+	if len(reps) != 2 || b.Phase != lifecycle.Rising || !b.Since.Equal(back.Truncate(time.Hour)) || len(b.Episodes) != 2 ||
 		b.Episodes[0].Origin != lifecycle.New || b.Episodes[0].Mentions != 2 ||
-		b.Episodes[1].Origin != lifecycle.Revived || !b.Episodes[1].Start.Equal(back) || b.Episodes[1].Mentions != 10 {
+		b.Episodes[1].Origin != lifecycle.Revived || !b.Episodes[1].Start.Equal(back.Truncate(time.Hour)) || b.Episodes[1].Mentions != 11 || !b.Episodes[1].End.Equal(back.Truncate(time.Hour).Add(2*time.Hour)) {
 		t.Errorf("life cycle of brand: %v since %v, episodes %+v", b.Phase, b.Since, b.Episodes)
 	}
 	if n := reps["nobody"]; n.Phase != lifecycle.None || len(n.Episodes) != 0 {
 		t.Errorf("life cycle of a rule without mentions: %+v", n)
+	}
+	// Now within the episode's last active bin: it ends now, not at the
+	// bin's end.
+	now := back.Add(30 * time.Minute)
+	if reps, err := c.Lifecycles(ctx, a, now, 48, "brand"); err != nil || len(reps["brand"].Episodes) != 1 ||
+		!reps["brand"].Episodes[0].End.Equal(now) {
+		t.Errorf("life cycle of brand at %v: %+v, %v", now, reps["brand"].Episodes, err)
 	}
 	every, err := c.Lifecycles(ctx, a, back.Add(3*time.Hour), 14*24)
 	if err != nil || len(every) != 2 || every["other"].Phase != lifecycle.Dormant || every["brand"].Phase != lifecycle.Rising {

@@ -183,7 +183,11 @@ type Report struct {
 	Phase Phase `json:"phase"` // at the series' end
 	// Since is the start of the bin from which Phase has held (the series'
 	// start if it held throughout).
-	Since    time.Time `json:"since"`
+	Since time.Time `json:"since"`
+	// Recent holds the mentions of the last Config.Recent, Before those of
+	// the Recent before it (within the series).
+	Recent   uint64    `json:"recent"`
+	Before   uint64    `json:"before"`
 	Episodes []Episode `json:"episodes"` // oldest first
 	// Phases holds the phase at the end of each bin of the series.
 	Phases []Phase `json:"-"`
@@ -290,6 +294,7 @@ func (a *Analyzer) Analyze(s Series) (Report, error) {
 		}
 	}
 	r.Phase = r.Phases[n-1]
+	r.Recent, r.Before = span(n-R, n), span(n-2*R, n-R)
 	k := n - 1
 	for k > 0 && r.Phases[k-1] == r.Phase {
 		k--

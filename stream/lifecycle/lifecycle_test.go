@@ -114,6 +114,10 @@ func TestAnalyze(t *testing.T) {
 			if got := phases(r.Phases); got != tc.phases {
 				t.Errorf("phases %s, want %s", got, tc.phases)
 			}
+			n := len(tc.counts)
+			if last2, before2 := sum(tc.counts[max(n-2, 0):]), sum(tc.counts[max(n-4, 0):max(n-2, 0)]); r.Recent != last2 || r.Before != before2 {
+				t.Errorf("recent %d before %d, want %d and %d", r.Recent, r.Before, last2, before2)
+			}
 			if r.Phase != tc.phase || !r.Since.Equal(hour(tc.since)) {
 				t.Errorf("phase %v since %v, want %v since %v", r.Phase, r.Since, tc.phase, hour(tc.since))
 			}
@@ -133,6 +137,13 @@ func TestAnalyze(t *testing.T) {
 			}
 		})
 	}
+}
+
+func sum(s []uint64) (n uint64) {
+	for _, v := range s {
+		n += v
+	}
+	return n
 }
 
 func TestDefaults(t *testing.T) {
