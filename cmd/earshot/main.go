@@ -41,6 +41,7 @@ var commands = []command{
 	{"prune", "drop the months of stored mentions, aggregates and alerts older than --keep", cmdPrune},
 	{"rules", "check rules (rules check), test them on posts (rules test), compare two versions (rules diff)", cmdRules},
 	{"enrich", "print posts as stored: geo fields and tier, author features, language (JSONL)", cmdEnrich},
+	{"lifecycle", "where each rule stands: rising, at its peak, decaying or dormant, since when, and what revived it", cmdLifecycle},
 	{"detect", "replay posts through matching and the burst detector, print alerts", cmdDetect},
 	{"dashboard", "serve the web dashboard (map, timeline, rules, alerts) from ClickHouse", cmdDashboard},
 	{"bench", "measure posts/s, CPU per post and latency end to end on a Kafka and a ClickHouse", cmdBench},

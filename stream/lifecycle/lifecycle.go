@@ -131,6 +131,19 @@ func (p Phase) String() string {
 // MarshalText writes the phase's name (JSON: a string).
 func (p Phase) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
 
+// UnmarshalText reads a phase's name.
+func (p *Phase) UnmarshalText(b []byte) error { return unmarshalName(phaseNames[:], "phase", b, (*uint8)(p)) }
+
+func unmarshalName(names []string, what string, b []byte, v *uint8) error {
+	for i, n := range names {
+		if n == string(b) {
+			*v = uint8(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("lifecycle: unknown %s %q", what, b)
+}
+
 // Origin says how an episode began.
 type Origin uint8
 
@@ -152,6 +165,11 @@ func (o Origin) String() string {
 
 // MarshalText writes the origin's name (JSON: a string).
 func (o Origin) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
+
+// UnmarshalText reads an origin's name.
+func (o *Origin) UnmarshalText(b []byte) error {
+	return unmarshalName(originNames[:], "origin", b, (*uint8)(o))
+}
 
 // Series is a topic's mentions in consecutive bins of Config.Bin.
 type Series struct {

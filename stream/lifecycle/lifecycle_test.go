@@ -208,6 +208,14 @@ func TestJSON(t *testing.T) {
 			t.Errorf("%s lacks %s", b, want)
 		}
 	}
+	var back Report
+	if err := json.Unmarshal(b, &back); err != nil || back.Phase != r.Phase || !back.Since.Equal(r.Since) ||
+		len(back.Episodes) != 2 || back.Episodes[1] != r.Episodes[1] {
+		t.Errorf("read back %+v, %v; want %+v", back, err, r)
+	}
+	if err := json.Unmarshal([]byte(`{"phase":"soaring"}`), &back); err == nil || !strings.Contains(err.Error(), `unknown phase "soaring"`) {
+		t.Errorf("an unknown phase: %v", err)
+	}
 }
 
 // FuzzAnalyze holds reports on any series to the model's definitions,

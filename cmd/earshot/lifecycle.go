@@ -1,0 +1,240 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"earshot/sink"
+	"earshot/stream/lifecycle"
+)
+
+// topicLife is one rule in `earshot lifecycle`.
+type topicLife struct {
+	Rule string `json:"rule"`
+	lifecycle.Report
+	// Sparks and Spread are those of the current or last episode (one
+	// rule asked for): the mentions with the largest audiences in its
+	// first --spark, and the posts most reposted in it.
+	Sparks []sink.Spark    `json:"sparks,omitempty"`
+	Spread []sink.Reposted `json:"spread,omitempty"`
+}
+
+// cmdLifecycle prints where rules stand in their life cycle: rising, at
+// their peak, decaying or dormant, since when, and their episodes of
+// activity, new or revived after a quiet stretch; for one rule, what began
+// its last episode.
+func cmdLifecycle(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("lifecycle", flag.ContinueOnError)
+	var sc sink.Config
+	clickhouseFlags(fs, &sc)
+	window, quiet := days(30*24*time.Hour), days(72*time.Hour)
+	fs.Var(&window, "window", "how far back to look: whole days (30d) or a duration; a multiple of --bin")
+	var lc lifecycle.Config
+	fs.DurationVar(&lc.Bin, "bin", time.Hour, "the width of the bins the mentions are counted in (whole minutes)")
+	fs.Uint64Var(&lc.Floor, "floor", 2, "the fewest `mentions` of an active bin: fewer is quiet")
+	fs.Var(&quiet, "quiet", "how long a topic stays quiet before its episode ends and it is dormant (72h, 3d)")
+	fs.DurationVar(&lc.Recent, "recent", 6*time.Hour, "the span compared with the span before it and with the episode's busiest")
+	fs.Float64Var(&lc.Rise, "rise", 1.5, "the `factor` by which the last --recent must exceed the one before for a rising topic")
+	fs.Float64Var(&lc.PeakShare, "peak-share", 0.5, "the `share` of the episode's busiest --recent a topic at its peak holds")
+	spark := fs.Duration("spark", 2*time.Hour, "one rule: the span from its episode's start whose largest audiences are shown")
+	limit := fs.Int("limit", 50, "rules listed, most active phases first (0: all)")
+	asJSON := fs.Bool("json", false, "print one JSON array")
+	if err := parse(fs, reorder(args)); err != nil {
+		return err
+	}
+	lc.Quiet = time.Duration(quiet)
+	a, err := lifecycle.NewAnalyzer(lc)
+	if err != nil {
+		return usageErr("%v (flags --bin, --floor, --quiet, --recent, --rise, --peak-share)", err)
+	}
+	w := time.Duration(window)
+	if lc.Bin%time.Minute != 0 || w < lc.Bin || w%lc.Bin != 0 || w/lc.Bin > 100_000 {
+		return usageErr("--window %v and --bin %v: want bins of whole minutes and a window of 1 to 100,000 bins", w, lc.Bin)
+	}
+	if *spark <= 0 {
+		return usageErr("--spark %v: want more than 0", *spark)
+	}
+	store, err := openStore(ctx, sc)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	ids := fs.Args()
+	if len(ids) == 0 { // the rules in force, or every rule with mentions when none is stored
+		stored, err := store.Rules(ctx)
+		if err != nil {
+			return fmt.Errorf("%w (has earshot run used the database %s?)", err, sc.Database)
+		}
+		for _, r := range stored {
+			if r.Active {
+				ids = append(ids, r.ID)
+			}
+		}
+	}
+	now := time.Now().UTC()
+	reps, err := store.Lifecycles(ctx, a, now, int(w/lc.Bin), ids...)
+	if err != nil {
+		return fmt.Errorf("%w (has earshot run used the database %s?)", err, sc.Database)
+	}
+	lives := make([]topicLife, 0, len(reps))
+	for id, r := range reps {
+		lives = append(lives, topicLife{Rule: id, Report: r})
+	}
+	slices.SortFunc(lives, func(x, y topicLife) int {
+		return cmp.Or(cmp.Compare(phaseOrder(x.Phase), phaseOrder(y.Phase)), cmp.Compare(y.Recent, x.Recent), strings.Compare(x.Rule, y.Rule))
+	})
+	if *limit > 0 && len(lives) > *limit {
+		lives = lives[:*limit]
+	}
+	one := len(fs.Args()) == 1
+	if one && len(lives) == 1 && len(lives[0].Episodes) > 0 {
+		l := &lives[0]
+		e := l.Episodes[len(l.Episodes)-1]
+		if l.Sparks, err = store.Sparks(ctx, l.Rule, e.Start, e.Start.Add(*spark), 5); err == nil {
+			to := e.End
+			if e.Ongoing {
+				to = time.Time{}
+			}
+			l.Spread, err = store.RepostedBetween(ctx, l.Rule, e.Start, to, 5)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if *asJSON {
+		return writeJSON(os.Stdout, lives)
+	}
+	cfg := a.Config()
+	fmt.Printf("Life cycle over the last %s to %s UTC, in bins of %s (the last one partial): a bin of %d mentions or more is active; %s quiet ends an episode; the last %s is compared with the %s before.\n",
+		fmtSpan(w), now.Format("2006-01-02 15:04"), fmtSpan(cfg.Bin), cfg.Floor, fmtSpan(cfg.Quiet), fmtSpan(cfg.Recent), fmtSpan(cfg.Recent))
+	if len(lives) == 0 {
+		fmt.Println("No rule in force and no mention in the window.")
+		return nil
+	}
+	if one {
+		printLife(lives[0], cfg, *spark)
+		return nil
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "RULE\tPHASE\tSINCE\tLAST %s\tBEFORE\tEPISODE\n", strings.ToUpper(fmtSpan(cfg.Recent)))
+	for _, l := range lives {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", l.Rule, l.Phase, l.Since.Format("2006-01-02 15:04"),
+			thousands(l.Recent), thousands(l.Before), episodeLine(l.Report))
+	}
+	return tw.Flush()
+}
+
+// phaseOrder lists the phases an operator looks at first first.
+func phaseOrder(p lifecycle.Phase) int {
+	return slices.Index([]lifecycle.Phase{lifecycle.Rising, lifecycle.Peak, lifecycle.Decaying, lifecycle.Dormant, lifecycle.None}, p)
+}
+
+// episodeLine sums up a report's last episode in a line.
+func episodeLine(r lifecycle.Report) string {
+	if len(r.Episodes) == 0 {
+		return "none in the window"
+	}
+	e := r.Episodes[len(r.Episodes)-1]
+	s := fmt.Sprintf("%s %s, busiest bin %s (%s)", e.Origin, e.Start.Format("2006-01-02 15:04"),
+		e.Peak.Format("01-02 15:04"), thousands(e.PeakMentions))
+	if !e.Ongoing {
+		s += ", ended " + e.End.Format("2006-01-02 15:04")
+	}
+	return s
+}
+
+// printLife prints one rule's life cycle: its phase, its episodes, and what
+// began and spread in the last.
+func printLife(l topicLife, cfg lifecycle.Config, spark time.Duration) {
+	fmt.Printf("\n%s: %s since %s UTC; %s mentions in the last %s, %s in the %s before.\n", l.Rule, l.Phase,
+		l.Since.Format("2006-01-02 15:04"), thousands(l.Recent), fmtSpan(cfg.Recent), thousands(l.Before), fmtSpan(cfg.Recent))
+	if len(l.Episodes) == 0 {
+		fmt.Println("No episode in the window: no bin reached the floor.")
+		return
+	}
+	fmt.Println("\nEpisodes:")
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	for _, e := range l.Episodes {
+		end := e.End.Format("2006-01-02 15:04")
+		if e.Ongoing {
+			end = "ongoing"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s mentions\tbusiest bin %s (%s)\n", e.Origin, e.Start.Format("2006-01-02 15:04"), end,
+			thousands(e.Mentions), e.Peak.Format("2006-01-02 15:04"), thousands(e.PeakMentions))
+	}
+	tw.Flush()
+	e := l.Episodes[len(l.Episodes)-1]
+	if len(l.Sparks) > 0 {
+		fmt.Printf("\nHow it began: the largest audiences in its first %s:\n", fmtSpan(spark))
+		for _, s := range l.Sparks {
+			fmt.Printf("  %s  %s\n", s.At.Format("2006-01-02 15:04:05"), sparkLine(s))
+		}
+	}
+	if len(l.Spread) > 0 {
+		fmt.Printf("\nMost reposted since %s:\n", e.Start.Format("2006-01-02 15:04"))
+		for _, r := range l.Spread {
+			fmt.Printf("  %s  %s reposts by %s authors, %s to %s: %s\n", r.PostID, thousands(r.Reposts), thousands(r.Authors),
+				r.First.Format("01-02 15:04"), r.Last.Format("01-02 15:04"), quoteText(r.Text, 80))
+		}
+	}
+}
+
+// sparkLine writes a mention that began an episode: who, their audience,
+// and what they posted.
+func sparkLine(s sink.Spark) string {
+	who := "@" + s.Author
+	if s.Author == "" {
+		who = "an unknown author"
+	}
+	audience := "followers unknown"
+	if s.Followers >= 0 {
+		audience = thousands(uint64(s.Followers)) + " followers"
+	}
+	if s.Segment != "" {
+		audience += ", " + s.Segment
+	}
+	what := "posted"
+	if s.IsRepost {
+		what = "reposted " + s.RepostOf
+	}
+	return fmt.Sprintf("%s (%s) %s: %s", who, audience, what, quoteText(s.Text, 80))
+}
+
+// quoteText quotes a post's text on one line, cut to max runes.
+func quoteText(s string, max int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > max {
+		s = string(r[:max-1]) + "…"
+	}
+	return strconv.Quote(s)
+}
+
+// fmtSpan writes a duration in days or hours when it is whole ones.
+func fmtSpan(d time.Duration) string {
+	switch {
+	case d >= 24*time.Hour && d%(24*time.Hour) == 0:
+		return strconv.Itoa(int(d/(24*time.Hour))) + "d"
+	case d >= time.Hour && d%time.Hour == 0:
+		return strconv.Itoa(int(d/time.Hour)) + "h"
+	case d >= time.Minute && d%time.Minute == 0:
+		return strconv.Itoa(int(d/time.Minute)) + "m"
+	}
+	return d.String()
+}
+
+// thousands writes n with commas between groups of three digits.
+func thousands(n uint64) string {
+	s := strconv.FormatUint(n, 10)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}

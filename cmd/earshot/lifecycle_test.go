@@ -1,0 +1,125 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"earshot/sink"
+)
+
+// TestLifecycleCommand stores four topics in different phases and reads
+// them back with `earshot lifecycle`, the list and one rule's detail.
+func TestLifecycleCommand(t *testing.T) {
+	_, chAddr, id, store := pipelineFixture(t, "lifecycle")
+	ctx := t.Context()
+	if _, err := store.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if time.Until(time.Now().Truncate(time.Hour).Add(time.Hour)) < 30*time.Second {
+		time.Sleep(time.Minute) // the command's hourly bins must be those the rows were placed in
+	}
+	h := time.Now().UTC().Truncate(time.Hour) // the current hour's start
+	var rows []sink.Mention
+	add := func(rule string, at time.Time, n int, author string, followers int64, repostOf string) {
+		for i := range n {
+			rows = append(rows, sink.Mention{RuleID: rule, PostID: fmt.Sprintf("%s-%d", rule, len(rows)),
+				CreatedAt: at.Add(time.Duration(i) * time.Second), AuthorID: fmt.Sprintf("%s%d", author, i),
+				AuthorHandle: author, AuthorFollowers: followers, Segment: "creator", IsRepost: repostOf != "",
+				RepostOf: repostOf, Text: rule + " post", Topic: "t", Offset: int64(len(rows))})
+		}
+	}
+	// brand: an episode 20 days ago, quiet since, revived an hour ago by a
+	// large account's repost (its author twice: one spark).
+	add("brand", h.Add(-20*24*time.Hour), 5, "fan", 10, "")
+	add("brand", h.Add(-time.Hour+5*time.Minute), 1, "bigaccount", 30000, "p1")
+	rows[len(rows)-1].AuthorID = "big"
+	add("brand", h.Add(-time.Hour+6*time.Minute), 1, "bigaccount", 30000, "p1")
+	rows[len(rows)-1].AuthorID = "big"
+	add("brand", h.Add(-time.Hour+10*time.Minute), 6, "echo", 50, "p1")
+	// fading: peaked a day ago, a few mentions since.
+	for k, n := range []int{10, 20, 30, 20} {
+		add("fading", h.Add(time.Duration(k-30)*time.Hour), n, "f", 5, "")
+	}
+	add("fading", h.Add(-8*time.Hour), 6, "f", 5, "")
+	add("fading", h.Add(-3*time.Hour), 2, "f", 5, "")
+	add("gone", h.Add(-10*24*time.Hour), 3, "g", 5, "") // dormant
+	add("removed", h.Add(-time.Hour), 3, "r", 5, "")    // not in force: not listed
+	if err := store.Insert(ctx, rows); err != nil {
+		t.Fatal(err)
+	}
+	var rules []sink.Rule
+	for _, r := range []string{"brand", "fading", "gone", "silent", "removed"} {
+		rules = append(rules, sink.Rule{ID: r, Query: r, Diacritics: "sensitive", Active: true})
+	}
+	if err := store.StoreRules(ctx, rules, h.Add(-30*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	rules[4].Active = false
+	if err := store.StoreRules(ctx, rules[4:], h.Add(-2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	db := []string{"--clickhouse-addr", chAddr, "--clickhouse-database", "earshot_" + id}
+	at := func(t time.Time) string { return t.Format("2006-01-02 15:04") }
+
+	out, errOut, status := earshot(t, "", append([]string{"lifecycle"}, db...)...)
+	if status != 0 {
+		t.Fatalf("status %d\n%s%s", status, out, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	want := [][]string{
+		{"RULE", "PHASE", "SINCE", "LAST 6H", "BEFORE", "EPISODE"},
+		{"brand", "rising", at(h.Add(-time.Hour)), "8", "0", "revived " + at(h.Add(-time.Hour))},
+		{"fading", "decaying"},
+		{"gone", "dormant", at(h.Add(-10*24*time.Hour + 72*time.Hour)), "0", "0", "new " + at(h.Add(-10*24*time.Hour)), "ended"},
+		{"silent", "none", "", "0", "0", "none in the window"},
+	}
+	if len(lines) != len(want)+1 || !strings.HasPrefix(lines[0], "Life cycle over the last 30d") {
+		t.Fatalf("want a header and %d lines:\n%s", len(want), out)
+	}
+	for i, w := range want {
+		for _, s := range w {
+			if !strings.Contains(lines[i+1], s) {
+				t.Errorf("line %d lacks %q:\n%s", i+1, s, out)
+			}
+		}
+	}
+
+	out, errOut, status = earshot(t, "", append([]string{"lifecycle", "brand"}, db...)...)
+	for _, s := range []string{
+		"brand: rising since " + at(h.Add(-time.Hour)) + " UTC; 8 mentions in the last 6h, 0 in the 6h before.",
+		"new      " + at(h.Add(-20*24*time.Hour)),
+		"revived  " + at(h.Add(-time.Hour)) + "  ongoing",
+		"@bigaccount (30,000 followers, creator) reposted p1",
+		"p1  8 reposts by 7 authors",
+	} {
+		if status != 0 || !strings.Contains(out, s) {
+			t.Errorf("lifecycle brand lacks %q: status %d\n%s%s", s, status, out, errOut)
+		}
+	}
+	if strings.Count(out, "@bigaccount") != 1 {
+		t.Errorf("one spark per author:\n%s", out)
+	}
+
+	out, _, status = earshot(t, "", append([]string{"lifecycle", "--json", "fading", "gone"}, db...)...)
+	var lives []topicLife
+	if err := json.Unmarshal([]byte(out), &lives); status != 0 || err != nil || len(lives) != 2 ||
+		lives[0].Rule != "fading" || lives[0].Phase.String() != "decaying" || lives[0].Recent != 2 || lives[0].Before != 6 ||
+		len(lives[0].Episodes) != 1 || lives[0].Episodes[0].PeakMentions != 30 || lives[1].Rule != "gone" || lives[1].Sparks != nil {
+		t.Fatalf("--json: status %d, %v: %s", status, err, out)
+	}
+	if !strings.Contains(out, `"phase":"decaying"`) {
+		t.Errorf("phases are written as names: %s", out)
+	}
+
+	_, errOut, status = earshot(t, "", append([]string{"lifecycle", "--quiet", "90m"}, db...)...)
+	if status != 2 || !strings.Contains(errOut, "quiet 1h30m0s: want a multiple of the bin 1h0m0s") {
+		t.Errorf("--quiet 90m: status %d\n%s", status, errOut)
+	}
+	_, errOut, status = earshot(t, "", append([]string{"lifecycle", "--window", "90m"}, db...)...)
+	if status != 2 || !strings.Contains(errOut, "--window 1h30m0s and --bin 1h0m0s") {
+		t.Errorf("--window 90m: status %d\n%s", status, errOut)
+	}
+}
