@@ -132,7 +132,9 @@ func (p Phase) String() string {
 func (p Phase) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
 
 // UnmarshalText reads a phase's name.
-func (p *Phase) UnmarshalText(b []byte) error { return unmarshalName(phaseNames[:], "phase", b, (*uint8)(p)) }
+func (p *Phase) UnmarshalText(b []byte) error {
+	return unmarshalName(phaseNames[:], "phase", b, (*uint8)(p))
+}
 
 func unmarshalName(names []string, what string, b []byte, v *uint8) error {
 	for i, n := range names {
