@@ -118,6 +118,14 @@ LIMIT 1 BY author_id`+limitClause(limit), rule, sinceArg(from), sinceArg(to))
 // rule named without a mention there gets a report too (dormant, or none
 // if it never had one). It runs Series and FirstMentions.
 func (c *Client) Lifecycles(ctx context.Context, a *lifecycle.Analyzer, now time.Time, n int, rules ...string) (map[string]lifecycle.Report, error) {
+	return c.LifecyclesKnown(ctx, a, now, n, map[string]time.Time{}, rules...)
+}
+
+// LifecyclesKnown is Lifecycles with the first mentions known so far:
+// first is asked only for the rules it lacks, and given those found (a
+// rule's first mention does not change, and FirstMentions reads all of
+// a rule's aggregates).
+func (c *Client) LifecyclesKnown(ctx context.Context, a *lifecycle.Analyzer, now time.Time, n int, first map[string]time.Time, rules ...string) (map[string]lifecycle.Report, error) {
 	bin := a.Config().Bin
 	end := now.Truncate(bin)
 	if end.Before(now) {
@@ -132,13 +140,21 @@ func (c *Client) Lifecycles(ctx context.Context, a *lifecycle.Analyzer, now time
 		for r := range series {
 			rules = append(rules, r)
 		}
-		if len(rules) == 0 {
-			return map[string]lifecycle.Report{}, nil
+	}
+	var unknown []string
+	for _, r := range rules {
+		if _, ok := first[r]; !ok {
+			unknown = append(unknown, r)
 		}
 	}
-	first, err := c.FirstMentions(ctx, rules...)
-	if err != nil {
-		return nil, err
+	if len(unknown) > 0 {
+		found, err := c.FirstMentions(ctx, unknown...)
+		if err != nil {
+			return nil, err
+		}
+		for r, t := range found {
+			first[r] = t
+		}
 	}
 	out := make(map[string]lifecycle.Report, len(rules))
 	for _, r := range rules {

@@ -96,7 +96,8 @@ func TestIntegrationLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reps, err := c.Lifecycles(ctx, a, back.Add(3*time.Hour+30*time.Second), 14*24, "brand", "nobody")
+	now0 := back.Add(3*time.Hour + 30*time.Second)
+	reps, err := c.Lifecycles(ctx, a, now0, 14*24, "brand", "nobody")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,6 +110,18 @@ func TestIntegrationLifecycle(t *testing.T) {
 	if n := reps["nobody"]; n.Phase != lifecycle.None || len(n.Episodes) != 0 {
 		t.Errorf("life cycle of a rule without mentions: %+v", n)
 	}
+	// Known first mentions are used as given: a rule without mentions
+	// said to have had one before the window is dormant, not none.
+	known := map[string]time.Time{}
+	if _, err := c.LifecyclesKnown(ctx, a, now0, 14*24, known, "brand", "nobody"); err != nil || len(known) != 1 ||
+		!known["brand"].Equal(old.Truncate(time.Minute)) {
+		t.Errorf("first mentions found: %v, %v", known, err)
+	}
+	known["nobody"] = old
+	if reps, err := c.LifecyclesKnown(ctx, a, now0, 48, known, "nobody"); err != nil || reps["nobody"].Phase != lifecycle.Dormant {
+		t.Errorf("nobody with a first mention given as %v: %+v, %v", old, reps["nobody"], err)
+	}
+
 	// Now within the episode's last active bin: it ends now, not at the
 	// bin's end.
 	now := back.Add(30 * time.Minute)
