@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"earshot/stream/adapt"
+	"earshot/stream/lifecycle"
 	"earshot/stream/post"
 )
 
@@ -96,6 +97,16 @@ type Config struct {
 	// that its detector sees every partition. Requires Deps.Detector.
 	// Default false.
 	DetectOnly bool
+
+	// RevivalEvery is how often the detection looks for topics back after
+	// a quiet stretch and raises a "revival" alert for each (revival.go).
+	// It needs Deps.Detector and a Store that answers life-cycle queries
+	// (*sink.Client). Default 1m; negative: no revival alerts.
+	RevivalEvery time.Duration
+	// Revival says what a revival is (lifecycle.Config; zero fields take
+	// its defaults: hourly bins, 2 mentions an active hour, 72h of quiet
+	// before, begun within the last 6h).
+	Revival lifecycle.Config
 }
 
 // SetDefaults fills zero fields with their defaults.
@@ -124,6 +135,7 @@ func (c *Config) SetDefaults() {
 	}
 	def(&c.DetectQueue, 64)
 	defd(&c.DetectIdle, 10*time.Second)
+	defd(&c.RevivalEvery, time.Minute)
 	def(&c.BatchRows, 50_000)
 	defd(&c.BatchInterval, time.Second)
 	def(&c.ChunkMessages, 5_000)
@@ -179,6 +191,11 @@ func (c *Config) Validate() error {
 	posd("chunk interval", c.ChunkInterval)
 	posd("retry backoff", c.RetryBackoff)
 	posd("shutdown timeout", c.ShutdownTimeout)
+	if c.RevivalEvery >= 0 {
+		if err := c.Revival.Validate(); err != nil {
+			bad("revival: %v", err)
+		}
+	}
 	if c.DedupWindow != 0 && c.DedupWindow < time.Minute {
 		bad("dedup window: at least 1m, got %s", c.DedupWindow)
 	}

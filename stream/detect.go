@@ -107,6 +107,8 @@ type detection struct {
 	pool    sync.Pool
 	backof  time.Duration
 
+	revive *revivals // nil: no revival alerts
+
 	src   MentionSource // nil: no warm-up
 	topic string        // the input topic (warm-up)
 	// storedBefore bounds the rows the warm-up reads by ingested_at: this
@@ -155,10 +157,23 @@ func (d *detection) run(ctx context.Context) {
 	d.parts = map[int]*partClock{}
 	d.takeRules()
 	d.warmUp(ctx) // owners queue up (and then block) meanwhile
+	// revived carries the revival alerts' looks (nil: none).
+	var revived chan []alert.Alert
+	if d.revive != nil {
+		revived = make(chan []alert.Alert)
+		rctx, cancel := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() { defer wg.Done(); d.revive.run(rctx, revived) }()
+		defer wg.Wait()
+		defer cancel()
+	}
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
 		select {
+		case as := <-revived:
+			d.deliver(ctx, as)
 		case b, ok := <-d.in:
 			if !ok {
 				return
@@ -350,7 +365,7 @@ func (d *detection) deliver(ctx context.Context, alerts []alert.Alert) {
 		if r := d.rules[a.Rule]; r != nil {
 			a.RuleName, a.Tags, a.Level, a.Route = r.Name, r.Tags, r.Level, r.Route
 		}
-		d.log.Info("burst alert", "id", a.ID, "kind", a.Kind, "rule", a.Rule, "scope", a.Scope,
+		d.log.Info("alert raised", "id", a.ID, "kind", a.Kind, "rule", a.Rule, "scope", a.Scope,
 			"region", a.Region(), "detected_at", a.DetectedAt, "sta", a.STA, "lta", a.LTA, "ratio", a.Ratio)
 	}
 	if d.store != nil {

@@ -42,6 +42,7 @@ type metrics struct {
 	detectQueued    prometheus.Gauge
 	detectWatermark prometheus.Gauge
 	detectAlerts    prometheus.Counter
+	revivalLooks    *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -112,7 +113,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Burst detector watermark: the least latest event time over the partitions owned (Unix seconds)."}),
 		detectAlerts: prometheus.NewCounter(prometheus.CounterOpts{Name: "earshot_detect_alerts_stored_total",
 			Help: "Alerts written to ClickHouse's alerts table by the pipeline."}),
+		revivalLooks: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "earshot_revival_looks_total",
+			Help: "Looks for topics back after a quiet stretch (revival alerts), by outcome: ok, error."}, []string{"outcome"}),
 	}
+	m.revivalLooks.WithLabelValues("ok")
+	m.revivalLooks.WithLabelValues("error")
 	for _, r := range post.Reasons {
 		m.deadLetters.WithLabelValues(string(r))
 	}
@@ -122,7 +127,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			m.inserted, m.batches, m.batchSeconds, m.batchRows, m.retries, m.commitErrors, m.lag,
 			m.committed, m.queued, m.partitions, m.dedupKeys, m.dedupBytes, m.reposts, m.copies, m.skipped,
 			m.earlyRotations, m.warmupSeconds, m.staleChunks, m.lost, m.partial, m.lateInserts, m.backfillKeys,
-			m.routed, m.detectQueued, m.detectWatermark, m.detectAlerts)
+			m.routed, m.detectQueued, m.detectWatermark, m.detectAlerts, m.revivalLooks)
 	}
 	return m
 }

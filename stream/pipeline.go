@@ -17,6 +17,7 @@ import (
 	"earshot/stream/adapt"
 	"earshot/stream/burst"
 	"earshot/stream/dedup"
+	"earshot/stream/lifecycle"
 )
 
 // Deps are the collaborators a Pipeline runs with.
@@ -107,6 +108,13 @@ func (pl *Pipeline) Ready() bool { return pl.ready.Load() }
 // returns nil after a clean stop.
 func (pl *Pipeline) Run(ctx context.Context) error {
 	cfg := &pl.cfg
+	var revival *lifecycle.Analyzer // nil: no revival alerts
+	if cfg.RevivalEvery > 0 && pl.deps.Detector != nil {
+		var err error
+		if revival, err = lifecycle.NewAnalyzer(cfg.Revival); err != nil {
+			return fmt.Errorf("revival alerts: %w", err)
+		}
+	}
 	// hard is cancelled ShutdownTimeout after ctx: the final flush's deadline.
 	hard, cancelHard := context.WithCancelCause(context.Background())
 	defer cancelHard(nil)
@@ -165,6 +173,12 @@ func (pl *Pipeline) Run(ctx context.Context) error {
 			stats: &pl.stats, now: time.Now, backof: cfg.RetryBackoff,
 			src: mentionSource(pl.deps.Store), topic: cfg.Topic, warmH: newWarmupHistogram(pl.deps.Registerer),
 			skipReplayed: cfg.DetectOnly, storedBefore: epoch}
+		if src, ok := pl.deps.Store.(RevivalSource); ok && revival != nil && pl.deps.Engine != nil {
+			raised, _ := pl.deps.AlertStore.(RaisedAlerts)
+			det.revive = &revivals{src: src, a: revival, every: cfg.RevivalEvery, rules: revivalRules(pl.deps.Engine),
+				raised: raised, now: time.Now, log: pl.log, m: pl.m,
+				first: map[string]time.Time{}, seen: map[string]time.Time{}}
+		}
 		go func() { defer close(detDone); det.run(hard) }()
 	} else {
 		close(detDone)

@@ -50,10 +50,19 @@ func cmdRun(ctx context.Context, args []string) error {
 	migrate := fs.Bool("migrate", true, "apply the ClickHouse schema at start")
 	var af alertFlags
 	af.register(fs)
+	fs.DurationVar(&pc.RevivalEvery, "revival-every", time.Minute,
+		"how often to look for rules back after a quiet stretch, raising a revival alert for each (0: never)")
+	revivalQuiet := days(72 * time.Hour)
+	fs.Var(&revivalQuiet, "revival-quiet", "how long a rule must have gone without an hour of --revival-floor mentions for its return to raise a revival alert (72h, 3d)")
+	fs.Uint64Var(&pc.Revival.Floor, "revival-floor", 2, "the fewest `mentions` of an hour that count as activity, for revival alerts")
 	detectOnly := fs.Bool("detect-only", false,
 		"detect bursts and deliver alerts on every partition, writing no mentions; run one such process in a group of its own (default group: GROUP-detect) and the others with --detect=false")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	pc.Revival.Quiet = time.Duration(revivalQuiet)
+	if pc.RevivalEvery == 0 {
+		pc.RevivalEvery = -1 // never
 	}
 	if *detectOnly {
 		if !af.detect {

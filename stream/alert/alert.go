@@ -1,6 +1,7 @@
 // Package alert defines earshot's alert record — what the burst detector
-// raises when a rule's first-hand mentions suddenly rise in a region — and
-// delivers alerts to a Kafka topic and to HTTP webhooks.
+// raises when a rule's first-hand mentions suddenly rise in a region, and
+// what the detection raises when a topic comes back after a quiet
+// stretch — and delivers alerts to a Kafka topic and to HTTP webhooks.
 //
 // # Record and encoding
 //
@@ -10,7 +11,7 @@
 //	{
 //	  "id": "9f2c4e1a7b3d5e60",        16 hex digits, stable across replays
 //	  "event_id": "9f2c4e1a7b3d5e60",  id of the trigger alert of this event
-//	  "kind": "trigger",               "trigger" | "followup"
+//	  "kind": "trigger",               "trigger" | "followup" | "revival"
 //	  "seq": 0,                        0 for the trigger, n for the nth follow-up
 //	  "rule": "sismo",
 //	  "scope": "country",              "rule" | "country" | "cell"
@@ -27,6 +28,14 @@
 //	               "posts": 40, "country": "MX"},
 //	  "examples": [{"id": "…", "at": "…", "text": "…", "lat": 19.4, "lon": -99.1, "tier": 3}]
 //	}
+//
+// A revival (a rule quiet for days that comes back; earshot/stream's
+// revival alerts, earshot/stream/lifecycle) has scope "rule", unit
+// "mentions", its onset the first hour of the new episode, sta_count and
+// lta_count the mentions of the last six hours and of the six before (sta
+// and lta per minute), ratio 0, no location, and as examples the mentions
+// with the largest audiences in the episode's first two hours, with
+// "author" (handle) and "followers".
 //
 // The id is a function of rule, scope, region, the trigger's bin and the
 // follow-up number, so replaying the same posts gives the same ids: Kafka
@@ -67,6 +76,7 @@ import (
 const (
 	KindTrigger  = "trigger"
 	KindFollowUp = "followup"
+	KindRevival  = "revival" // a topic back after a quiet stretch (no cooldown: days apart by definition)
 )
 
 // Scopes: what region a detector key covers.
@@ -131,6 +141,9 @@ type Example struct {
 	Lat  float64   `json:"lat,omitempty"`
 	Lon  float64   `json:"lon,omitempty"`
 	Tier uint8     `json:"tier,omitempty"`
+	// Author (handle) and Followers (-1: unknown) are set in revivals.
+	Author    string `json:"author,omitempty"`
+	Followers int64  `json:"followers,omitempty"`
 }
 
 // Region is the alert's region as one string: "" for scope rule, the

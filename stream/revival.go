@@ -1,0 +1,187 @@
+package stream
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+
+	"earshot/match"
+	"earshot/sink"
+	"earshot/stream/alert"
+	"earshot/stream/lifecycle"
+)
+
+// Revival alerts: a topic that comes back after a quiet stretch.
+//
+// The burst detector decides on minutes and needs a dozen first-hand posts
+// a minute (or a rule's own floor): a complaint, a recall or a product
+// name that returns after days of silence with a few mentions an hour
+// never triggers it. So the detection also looks, every
+// Config.RevivalEvery, at the life cycle of the rules in force
+// (earshot/stream/lifecycle, over hourly bins of the stored mentions) and
+// raises an alert of kind "revival" for each rule whose current episode is
+// revived — it follows Config.Revival's Quiet (72h) or more of quiet
+// hours, and the topic had mentions before — and began within its Recent
+// (6h). The alert's onset is the episode's first hour; its examples are
+// the mentions with the largest audiences in the episode's first two
+// hours, one per author, with the author and their followers (what revived
+// it). Its id is a function of the rule and that hour: a restart or a
+// second process raises the same id, and an id the alerts table holds is
+// not raised again. A rule with `alert: off` raises none.
+
+// RevivalSource answers the life-cycle queries (*sink.Client).
+type RevivalSource interface {
+	LifecyclesKnown(ctx context.Context, a *lifecycle.Analyzer, now time.Time, n int, first map[string]time.Time, rules ...string) (map[string]lifecycle.Report, error)
+	Sparks(ctx context.Context, rule string, from, to time.Time, limit int) ([]sink.Spark, error)
+}
+
+// revivalTimeout bounds one look's queries.
+const revivalTimeout = 30 * time.Second
+
+// revivalSparks is how much of an episode's start its examples come from.
+const revivalSparks = 2 * time.Hour
+
+// revivals looks for revived topics; its run is owned by detection.run.
+type revivals struct {
+	src    RevivalSource
+	a      *lifecycle.Analyzer
+	every  time.Duration
+	rules  func() []string // the rules in force whose alerts are on
+	raised RaisedAlerts    // nil: the alerts table is not asked
+	now    func() time.Time
+	log    *slog.Logger
+	m      *metrics
+
+	first  map[string]time.Time // the rules' first mentions, once known
+	seen   map[string]time.Time // ids raised by this process -> the episode's start
+	failed bool                 // the last look failed (logged once per run of failures)
+}
+
+// run looks at once and then every r.every, handing each look's alerts to
+// out, until ctx ends.
+func (r *revivals) run(ctx context.Context, out chan<- []alert.Alert) {
+	t := time.NewTicker(r.every)
+	defer t.Stop()
+	for {
+		if as := r.look(ctx); len(as) > 0 {
+			select {
+			case out <- as:
+				for _, a := range as {
+					r.seen[a.ID] = a.Onset
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// look returns the revival alerts of the rules in force not raised yet.
+func (r *revivals) look(ctx context.Context) []alert.Alert {
+	ids := r.rules()
+	if len(ids) == 0 {
+		return nil
+	}
+	slices.Sort(ids)
+	now := r.now().UTC()
+	cfg := r.a.Config()
+	for id, start := range r.seen {
+		if now.Sub(start) > cfg.Recent+cfg.Bin {
+			delete(r.seen, id) // no longer raised: it began too long ago
+		}
+	}
+	qctx, cancel := context.WithTimeout(ctx, revivalTimeout)
+	defer cancel()
+	as, err := r.revived(qctx, now, ids)
+	if err == nil && len(as) > 0 && r.raised != nil {
+		var held map[string]bool
+		if held, err = r.raised.AlertIDs(qctx, now.Add(-cfg.Recent-cfg.Bin)); err == nil {
+			as = slices.DeleteFunc(as, func(a alert.Alert) bool { return held[a.ID] })
+		}
+	}
+	if err != nil {
+		r.m.revivalLooks.WithLabelValues("error").Inc()
+		if !r.failed && ctx.Err() == nil {
+			r.log.Warn("cannot look for revived topics; retrying", "every", r.every, "err", err)
+		}
+		r.failed = true
+		return nil
+	}
+	if r.failed {
+		r.log.Info("looking for revived topics again")
+	}
+	r.failed = false
+	r.m.revivalLooks.WithLabelValues("ok").Inc()
+	return as
+}
+
+// revived builds the alerts of the rules whose current episode is a
+// revival begun within Recent, but those this process raised.
+func (r *revivals) revived(ctx context.Context, now time.Time, ids []string) ([]alert.Alert, error) {
+	cfg := r.a.Config()
+	n := int((cfg.Quiet+cfg.Recent)/cfg.Bin) + 1 // a revival begun within Recent has Quiet before it
+	reps, err := r.src.LifecyclesKnown(ctx, r.a, now, n, r.first, ids...)
+	if err != nil {
+		return nil, err
+	}
+	var out []alert.Alert
+	for _, id := range ids {
+		rep := reps[id]
+		e, ok := rep.Current()
+		if !ok || e.Origin != lifecycle.Revived || now.Sub(e.Start) > cfg.Recent {
+			continue
+		}
+		a := revivalAlert(id, &rep, e, cfg, now)
+		if _, ok := r.seen[a.ID]; ok {
+			continue
+		}
+		sparks, err := r.src.Sparks(ctx, id, e.Start, e.Start.Add(revivalSparks), 3)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range sparks {
+			a.Examples = append(a.Examples, alert.Example{ID: s.PostID, At: s.At, Text: s.Text,
+				Author: s.Author, Followers: s.Followers})
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// revivalAlert is the alert of a rule's revived episode e: its onset the
+// episode's start, its counts the mentions of the last Recent (sta) and of
+// the Recent before (lta), per minute and in all.
+func revivalAlert(rule string, rep *lifecycle.Report, e lifecycle.Episode, cfg lifecycle.Config, now time.Time) alert.Alert {
+	id := fmt.Sprintf("%016x", xxhash.Sum64String("revival\x00"+rule+"\x00"+e.Start.UTC().Format(time.RFC3339)))
+	mins := cfg.Recent.Minutes()
+	return alert.Alert{ID: id, EventID: id, Kind: alert.KindRevival, Rule: rule, Scope: alert.ScopeRule,
+		DetectedAt: now, Onset: e.Start, Unit: "mentions",
+		STA: float64(rep.Recent) / mins, LTA: float64(rep.Before) / mins,
+		STACount: int64(rep.Recent), LTACount: int64(rep.Before)}
+}
+
+// revivalRules returns the ids of the engine's rules whose alerts are on.
+func revivalRules(engine func() *match.Engine) func() []string {
+	return func() []string {
+		e := engine()
+		if e == nil {
+			return nil
+		}
+		var ids []string
+		for _, r := range e.Rules() {
+			if r.Alert == nil || !r.Alert.Off {
+				ids = append(ids, r.ID)
+			}
+		}
+		return ids
+	}
+}

@@ -1,0 +1,140 @@
+package stream
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"earshot/match"
+	"earshot/sink"
+	"earshot/stream/alert"
+	"earshot/stream/lifecycle"
+)
+
+// fakeLifecycles answers the revival queries from fixed reports.
+type fakeLifecycles struct {
+	reps   map[string]lifecycle.Report
+	err    error
+	asked  [][]string // the rules of each LifecyclesKnown call
+	n      int        // its bins
+	sparks map[string][]sink.Spark
+}
+
+func (f *fakeLifecycles) LifecyclesKnown(_ context.Context, _ *lifecycle.Analyzer, _ time.Time, n int, _ map[string]time.Time, rules ...string) (map[string]lifecycle.Report, error) {
+	f.asked, f.n = append(f.asked, rules), n
+	return f.reps, f.err
+}
+
+func (f *fakeLifecycles) Sparks(_ context.Context, rule string, _, _ time.Time, _ int) ([]sink.Spark, error) {
+	return f.sparks[rule], nil
+}
+
+type fakeRaised map[string]bool
+
+func (f fakeRaised) AlertIDs(context.Context, time.Time) (map[string]bool, error) { return f, nil }
+
+func TestRevivals(t *testing.T) {
+	now := time.Date(2026, 11, 24, 15, 20, 0, 0, time.UTC)
+	h := now.Truncate(time.Hour)
+	ongoing := func(o lifecycle.Origin, start time.Time) lifecycle.Report {
+		return lifecycle.Report{Phase: lifecycle.Rising, Since: start, Recent: 12, Before: 1,
+			Episodes: []lifecycle.Episode{{Origin: lifecycle.New, Start: h.Add(-200 * time.Hour), End: h.Add(-199 * time.Hour)},
+				{Origin: o, Start: start, End: now, Ongoing: true, Mentions: 12}}}
+	}
+	src := &fakeLifecycles{
+		reps: map[string]lifecycle.Report{
+			"back":  ongoing(lifecycle.Revived, h.Add(-time.Hour)),
+			"fresh": ongoing(lifecycle.New, h.Add(-time.Hour)),       // a first episode is no revival
+			"stale": ongoing(lifecycle.Revived, h.Add(-7*time.Hour)), // begun more than Recent ago
+			"held":  ongoing(lifecycle.Revived, h),                   // the alerts table holds it
+			"quiet": {Phase: lifecycle.Dormant},
+		},
+		sparks: map[string][]sink.Spark{"back": {{PostID: "p1", At: h.Add(-55 * time.Minute), Author: "bigaccount",
+			Followers: 30000, IsRepost: true, RepostOf: "p0", Text: "RT brand is back"}}},
+	}
+	a, err := lifecycle.NewAnalyzer(lifecycle.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	heldID := revivalAlert("held", new(lifecycle.Report), lifecycle.Episode{Start: h}, a.Config(), now).ID
+	var logs bytes.Buffer
+	r := &revivals{src: src, a: a, every: time.Minute, raised: fakeRaised{heldID: true},
+		rules: func() []string { return []string{"quiet", "stale", "held", "fresh", "back"} },
+		now:   func() time.Time { return now }, log: slog.New(slog.NewTextHandler(&logs, nil)), m: newMetrics(nil),
+		first: map[string]time.Time{}, seen: map[string]time.Time{}}
+
+	as := r.look(context.Background())
+	if len(as) != 1 {
+		t.Fatalf("alerts %+v, want back's alone", as)
+	}
+	got := as[0]
+	want := alert.Alert{ID: got.ID, EventID: got.ID, Kind: "revival", Rule: "back", Scope: "rule", DetectedAt: now,
+		Onset: h.Add(-time.Hour), Unit: "mentions", STA: 12.0 / 360, LTA: 1.0 / 360, STACount: 12, LTACount: 1,
+		Examples: []alert.Example{{ID: "p1", At: h.Add(-55 * time.Minute), Text: "RT brand is back", Author: "bigaccount", Followers: 30000}}}
+	if len(got.ID) != 16 || got.ID == heldID || !equalAlerts(got, want) {
+		t.Errorf("alert\n%+v\nwant\n%+v", got, want)
+	}
+	if src.n != 72+6+1 || len(src.asked) != 1 || len(src.asked[0]) != 5 {
+		t.Errorf("asked %v over %d bins, want the 5 rules over 79", src.asked, src.n)
+	}
+	if again := revivalAlert("back", new(lifecycle.Report), lifecycle.Episode{Start: h.Add(-time.Hour)}, a.Config(), now.Add(time.Hour)); again.ID != got.ID {
+		t.Errorf("the id changes with the time of the look: %s, %s", again.ID, got.ID)
+	}
+
+	// Handed over by run, an alert is not raised again by this process.
+	ctx, cancel := context.WithCancel(context.Background())
+	out := make(chan []alert.Alert)
+	done := make(chan struct{})
+	go func() { defer close(done); r.run(ctx, out) }()
+	if as := <-out; len(as) != 1 || as[0].ID != got.ID {
+		t.Fatalf("run handed %+v", as)
+	}
+	cancel()
+	<-done
+	if as := r.look(context.Background()); len(as) != 0 {
+		t.Errorf("raised again: %+v", as)
+	}
+
+	// Failures: nothing raised, counted, logged once per run of them.
+	src.err = errors.New("clickhouse down")
+	r.look(context.Background())
+	r.look(context.Background())
+	if n := testutil.ToFloat64(r.m.revivalLooks.WithLabelValues("error")); n != 2 || strings.Count(logs.String(), "cannot look for revived topics") != 1 {
+		t.Errorf("%v failed looks, logs:\n%s", n, logs.String())
+	}
+	src.err = nil
+	r.look(context.Background())
+	if !strings.Contains(logs.String(), "looking for revived topics again") {
+		t.Errorf("no line after the failures:\n%s", logs.String())
+	}
+}
+
+func equalAlerts(a, b alert.Alert) bool {
+	x, _ := a.AppendJSON(nil)
+	y, _ := b.AppendJSON(nil)
+	return bytes.Equal(x, y)
+}
+
+func TestRevivalRules(t *testing.T) {
+	e, err := match.Compile([]match.Rule{
+		{ID: "on", Query: "xbox", Enabled: true},
+		{ID: "off", Query: "xbox", Enabled: true, Alert: &match.Alert{Off: true}},
+		{ID: "floor", Query: "xbox", Enabled: true, Alert: &match.Alert{Floor: 2}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := revivalRules(func() *match.Engine { return e })()
+	if strings.Join(got, ",") != "on,floor" && strings.Join(got, ",") != "floor,on" {
+		t.Errorf("rules %v, want on and floor (off's alerts are off)", got)
+	}
+	if got := revivalRules(func() *match.Engine { return nil })(); got != nil {
+		t.Errorf("no engine: %v", got)
+	}
+}
