@@ -174,3 +174,23 @@ func (c *Client) LifecyclesKnown(ctx context.Context, a *lifecycle.Analyzer, now
 	}
 	return out, nil
 }
+
+// FeedHours returns the hours of [from, to) in which the pipeline stored
+// something: every batch it writes holds a progress marker per partition
+// it read (a row with no rule, dated like the batch's first post), so an
+// hour without one is an hour the pipeline read nothing — it was stopped,
+// or the feed was. It reads the markers' rows of the minute aggregates.
+func (c *Client) FeedHours(ctx context.Context, from, to time.Time) (map[time.Time]bool, error) {
+	out := make(map[time.Time]bool)
+	err := c.query(ctx, "feed hours", func(scan func(...any) error) error {
+		var h time.Time
+		if err := scan(&h); err != nil {
+			return err
+		}
+		out[h.UTC()] = true
+		return nil
+	}, `SELECT DISTINCT toStartOfHour(minute)
+FROM {db}.mentions_rule_minute_country
+WHERE rule_id = '' AND minute >= toDateTime(?) AND minute < toDateTime(?)`, sinceArg(from), sinceArg(to))
+	return out, err
+}

@@ -133,4 +133,13 @@ func TestIntegrationLifecycle(t *testing.T) {
 	if err != nil || len(every) != 2 || every["other"].Phase != lifecycle.Dormant || every["brand"].Phase != lifecycle.Rising {
 		t.Errorf("life cycles of every rule: %+v, %v", every, err)
 	}
+
+	// The progress marker at 13:04 is the one hour the pipeline read.
+	hours, err := c.FeedHours(ctx, back.Add(-24*time.Hour), back.Add(24*time.Hour))
+	if err != nil || len(hours) != 1 || !hours[back.Truncate(time.Hour)] {
+		t.Errorf("feed hours: %v, %v", hours, err)
+	}
+	if hours, err := c.FeedHours(ctx, back.Add(time.Hour), back.Add(24*time.Hour)); err != nil || len(hours) != 0 {
+		t.Errorf("feed hours after the marker: %v, %v", hours, err)
+	}
 }

@@ -24,6 +24,7 @@ type fakeLifecycles struct {
 	asked  [][]string // the rules of each LifecyclesKnown call
 	n      int        // its bins
 	sparks map[string][]sink.Spark
+	feed   map[time.Time]bool // the hours the pipeline read posts in
 }
 
 func (f *fakeLifecycles) LifecyclesKnown(_ context.Context, _ *lifecycle.Analyzer, _ time.Time, n int, _ map[string]time.Time, rules ...string) (map[string]lifecycle.Report, error) {
@@ -33,6 +34,16 @@ func (f *fakeLifecycles) LifecyclesKnown(_ context.Context, _ *lifecycle.Analyze
 
 func (f *fakeLifecycles) Sparks(_ context.Context, rule string, _, _ time.Time, _ int) ([]sink.Spark, error) {
 	return f.sparks[rule], nil
+}
+
+func (f *fakeLifecycles) FeedHours(_ context.Context, from, to time.Time) (map[time.Time]bool, error) {
+	out := map[time.Time]bool{}
+	for h := range f.feed {
+		if !h.Before(from) && h.Before(to) {
+			out[h] = true
+		}
+	}
+	return out, nil
 }
 
 type fakeRaised map[string]bool
@@ -54,7 +65,9 @@ func TestRevivals(t *testing.T) {
 			"stale": ongoing(lifecycle.Revived, h.Add(-7*time.Hour)), // begun more than Recent ago
 			"held":  ongoing(lifecycle.Revived, h),                   // the alerts table holds it
 			"quiet": {Phase: lifecycle.Dormant},
+			"blind": ongoing(lifecycle.Revived, h.Add(-5*time.Hour)), // the pipeline read nothing for hours before it
 		},
+		feed: map[time.Time]bool{},
 		sparks: map[string][]sink.Spark{"back": {{PostID: "p1", At: h.Add(-55 * time.Minute), Author: "bigaccount",
 			Followers: 30000, IsRepost: true, RepostOf: "p0", Text: "RT brand is back"}}},
 	}
@@ -62,10 +75,18 @@ func TestRevivals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The pipeline read posts every hour of the last four days but from
+	// h-77h to h-70h: back's quiet (h-73h to h-1h) was seen in 68 of its 72
+	// hours, blind's (h-77h to h-5h) in 64, under feedShare.
+	for k := 1; k <= 96; k++ {
+		if k < 70 || k > 77 {
+			src.feed[h.Add(-time.Duration(k)*time.Hour)] = true
+		}
+	}
 	heldID := revivalAlert("held", new(lifecycle.Report), lifecycle.Episode{Start: h}, a.Config(), now).ID
 	var logs bytes.Buffer
 	r := &revivals{src: src, a: a, every: time.Minute, raised: fakeRaised{heldID: true},
-		rules: func() []string { return []string{"quiet", "stale", "held", "fresh", "back"} },
+		rules: func() []string { return []string{"quiet", "stale", "held", "fresh", "back", "blind"} },
 		now:   func() time.Time { return now }, log: slog.New(slog.NewTextHandler(&logs, nil)), m: newMetrics(nil),
 		first: map[string]time.Time{}, seen: map[string]time.Time{}}
 
@@ -80,8 +101,8 @@ func TestRevivals(t *testing.T) {
 	if len(got.ID) != 16 || got.ID == heldID || !equalAlerts(got, want) {
 		t.Errorf("alert\n%+v\nwant\n%+v", got, want)
 	}
-	if src.n != 72+6+1 || len(src.asked) != 1 || len(src.asked[0]) != 5 {
-		t.Errorf("asked %v over %d bins, want the 5 rules over 79", src.asked, src.n)
+	if src.n != 72+6+1 || len(src.asked) != 1 || len(src.asked[0]) != 6 {
+		t.Errorf("asked %v over %d bins, want the 6 rules over 79", src.asked, src.n)
 	}
 	if again := revivalAlert("back", new(lifecycle.Report), lifecycle.Episode{Start: h.Add(-time.Hour)}, a.Config(), now.Add(time.Hour)); again.ID != got.ID {
 		t.Errorf("the id changes with the time of the look: %s, %s", again.ID, got.ID)
@@ -105,6 +126,10 @@ func TestRevivals(t *testing.T) {
 	src.err = errors.New("clickhouse down")
 	r.look(context.Background())
 	r.look(context.Background())
+	if !strings.Contains(logs.String(), `revival not raised: the pipeline read nothing in part of the quiet before it" rule=blind`) ||
+		!strings.Contains(logs.String(), "hours_read=64 hours=72") {
+		t.Errorf("blind's revival not logged:\n%s", logs.String())
+	}
 	if n := testutil.ToFloat64(r.m.revivalLooks.WithLabelValues("error")); n != 2 || strings.Count(logs.String(), "cannot look for revived topics") != 1 {
 		t.Errorf("%v failed looks, logs:\n%s", n, logs.String())
 	}
