@@ -9,6 +9,14 @@
 // and styles, no external assets, so it works where the machine has no
 // internet access.
 //
+// It also places each listed rule in its life cycle (earshot/stream/lifecycle:
+// rising, at its peak, decaying or dormant) over Config.LifecycleWindow of
+// hourly bins, whatever the page's window, and for the mapped rule shows its
+// current or last episode (new, or revived after a quiet stretch) and the
+// mentions with the largest audiences in the episode's first 2 hours: what
+// began it. Those queries read days of aggregates and change slowly, so they
+// run at most once per Config.LifecycleReuse for one set of rules.
+//
 // Routes, under wherever the handler is mounted:
 //
 //	/                 the page
@@ -31,6 +39,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,6 +48,7 @@ import (
 	"earshot/enrich/geo"
 	"earshot/sink"
 	"earshot/stream/alert"
+	"earshot/stream/lifecycle"
 )
 
 // Store is what the dashboard reads; *sink.Client is one.
@@ -54,7 +64,11 @@ type Store interface {
 	TopReposted(ctx context.Context, rule string, since time.Time, limit int) ([]sink.Reposted, error)
 	ByCell(ctx context.Context, rule string, since time.Time, precision, limit int) ([]sink.CellCount, error)
 	Alerts(ctx context.Context, since time.Time, limit int) ([]alert.Alert, error)
+	LifecyclesKnown(ctx context.Context, a *lifecycle.Analyzer, now time.Time, n int, first map[string]time.Time, rules ...string) (map[string]lifecycle.Report, error)
+	Sparks(ctx context.Context, rule string, from, to time.Time, limit int) ([]sink.Spark, error)
 }
+
+var _ Store = (*sink.Client)(nil)
 
 // Config configures the dashboard. The zero value is usable.
 type Config struct {
@@ -73,6 +87,16 @@ type Config struct {
 	// pages (a wall display, a team) cost the queries of one. Default 2s;
 	// negative: never reused.
 	Reuse time.Duration
+	// LifecycleWindow is how far back the rules' life cycles look, in
+	// hourly bins, whatever the page's window: a whole number of hours
+	// from 4 days (a revival follows 72 quiet hours) to 90 days. Default
+	// 14 days.
+	LifecycleWindow time.Duration
+	// LifecycleReuse is how long the life cycles of one set of rules (the
+	// listed rules and the mapped one) and the mapped rules' sparks are
+	// served again before ClickHouse is asked again. Default 1m; negative:
+	// never reused.
+	LifecycleReuse time.Duration
 	// Now is the clock (tests). Default time.Now.
 	Now func() time.Time
 }
@@ -87,6 +111,9 @@ const (
 	maxAuthors   = 20
 	maxReposted  = 10
 	maxMinutes   = 7 * 24 * 60
+	maxSparks    = 3
+	sparkSpan    = 2 * time.Hour // from an episode's start, where its sparks are looked for
+	maxCycles    = 8             // sets of rules whose life cycles are kept for reuse
 	maxRuleLen   = 256
 	outlineStep  = 0.25 // degrees between the outlines' points
 )
@@ -108,6 +135,12 @@ func (c *Config) SetDefaults() {
 	if c.Reuse == 0 {
 		c.Reuse = 2 * time.Second
 	}
+	if c.LifecycleWindow == 0 {
+		c.LifecycleWindow = 14 * 24 * time.Hour
+	}
+	if c.LifecycleReuse == 0 {
+		c.LifecycleReuse = time.Minute
+	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -124,6 +157,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("dashboard: precision %d: want 1 to 5 geohash characters", c.Precision)
 	case c.Timeout <= 0:
 		return fmt.Errorf("dashboard: timeout %v: want more than 0", c.Timeout)
+	case c.LifecycleWindow < 4*24*time.Hour || c.LifecycleWindow > 90*24*time.Hour || c.LifecycleWindow%time.Hour != 0:
+		return fmt.Errorf("dashboard: life cycle window %v: want whole hours from 96h (4 days) to 2160h (90 days)", c.LifecycleWindow)
 	}
 	return nil
 }
@@ -137,8 +172,24 @@ type server struct {
 	world []byte // the outlines' SVG path
 	gz    []byte // world gzip-compressed
 
+	life *lifecycle.Analyzer // the default one: hourly bins
+	bins int                 // cfg.LifecycleWindow in bins
+
+	// firstMu guards first, the rules' first mentions found so far
+	// (LifecyclesKnown asks only for the others).
+	firstMu sync.Mutex
+	first   map[string]time.Time
+
 	mu     sync.Mutex
 	recent map[query]*Summary // summaries younger than cfg.Reuse, by parameters
+	cycles map[string]*cycles // life cycles younger than cfg.LifecycleReuse, by their sorted rules
+}
+
+// cycles is the life cycles of a set of rules, computed at once.
+type cycles struct {
+	at      time.Time // when: the series' end
+	reports map[string]lifecycle.Report
+	sparks  map[string][]sink.Spark // of the rules mapped so far (guarded by server.mu)
 }
 
 // query is a summary request's parameters.
@@ -162,7 +213,12 @@ func New(store Store, cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dashboard: %w", err)
 	}
-	s := &server{store: store, cfg: cfg, world: worldSVG(lines), recent: map[query]*Summary{}}
+	life, err := lifecycle.NewAnalyzer(lifecycle.Config{})
+	if err != nil {
+		return nil, fmt.Errorf("dashboard: %w", err)
+	}
+	s := &server{store: store, cfg: cfg, world: worldSVG(lines), recent: map[query]*Summary{},
+		life: life, bins: int(cfg.LifecycleWindow / life.Config().Bin), cycles: map[string]*cycles{}, first: map[string]time.Time{}}
 	var b bytes.Buffer
 	zw := gzip.NewWriter(&b)
 	zw.Write(s.world)
@@ -220,8 +276,8 @@ type Summary struct {
 	GeneratedAt time.Time `json:"generated_at"`
 	Since       time.Time `json:"since"`
 	Window      string    `json:"window"`
-	// Rule is the rule of Cells, RuleMinutes and Authors ("" when there
-	// are no mentions).
+	// Rule is the rule of Cells, RuleMinutes, Authors and LifeCycle (""
+	// when there are no mentions).
 	Rule        string             `json:"rule"`
 	Precision   int                `json:"precision"`
 	Rules       []Count            `json:"rules"`
@@ -234,6 +290,41 @@ type Summary struct {
 	Reach       *sink.Reach        `json:"reach"`    // the followers of Rule's authors since Since
 	Reposted    []sink.Reposted    `json:"reposted"` // the posts most reposted among Rule's mentions
 	Alerts      []Alert            `json:"alerts"`
+	LifeCycle   *LifeCycle         `json:"life_cycle"` // Rule's (nil without a rule)
+}
+
+// LifeCycle is where a rule stands over Config.LifecycleWindow of hourly
+// bins (earshot/stream/lifecycle), as of ComputedAt.
+type LifeCycle struct {
+	Phase string    `json:"phase"` // none, rising, peak, decaying or dormant
+	Since time.Time `json:"since"` // the start of the hour from which Phase has held (From if throughout)
+	// Recent holds the mentions of the last 6 hours (the current one
+	// partial), Before those of the 6 before.
+	Recent uint64 `json:"recent"`
+	Before uint64 `json:"before"`
+	// From is the start of the hours looked at (on the hour), ComputedAt
+	// the end of the last, partial, one (up to Config.LifecycleReuse
+	// before the summary).
+	From       time.Time `json:"from"`
+	ComputedAt time.Time `json:"computed_at"`
+	Episodes   int       `json:"episodes"` // episodes of activity since From
+	// Episode is the ongoing episode, or else the last one (nil without
+	// any since From).
+	Episode *Episode `json:"episode"`
+	// Sparks are Episode's mentions with the largest audiences in its
+	// first 2 hours, one per author, most followers first: what began it.
+	Sparks []sink.Spark `json:"sparks"`
+}
+
+// Episode is a run of a rule's activity (lifecycle.Episode).
+type Episode struct {
+	Origin       string    `json:"origin"` // new, revived (after a quiet stretch) or continuing (from before From)
+	Start        time.Time `json:"start"`  // the start of its first active hour
+	End          time.Time `json:"end"`    // the end of its last active hour (ComputedAt if that is the current one)
+	Ongoing      bool      `json:"ongoing"`
+	Peak         time.Time `json:"peak"`          // the start of its busiest hour
+	PeakMentions uint64    `json:"peak_mentions"` // that hour's mentions
+	Mentions     uint64    `json:"mentions"`      // from Start to End
 }
 
 // Count is one group's activity: a rule, a country ("" unknown), a minute
@@ -250,6 +341,11 @@ type Count struct {
 	Originals uint64     `json:"originals"`
 	Reposts   uint64     `json:"reposts"`
 	Authors   uint64     `json:"authors"`
+
+	// Phase is a rule's phase in its life cycle, from PhaseSince (rules
+	// only; see LifeCycle).
+	Phase      string     `json:"phase,omitempty"`
+	PhaseSince *time.Time `json:"phase_since,omitempty"`
 }
 
 // Alert is what the page shows of an alert.
@@ -438,6 +534,11 @@ func (s *server) read(ctx context.Context, q query, now time.Time) (*Summary, er
 			sum.Cells = append(sum.Cells, Count{Key: c.Cell, Lat: &lat, Lon: &lon, Mentions: c.Mentions, Originals: c.Originals, Reposts: c.Reposts, Authors: c.Authors})
 		}
 	}
+	if len(ids) > 0 { // no ids would read every rule
+		if err := s.lifeCycles(ctx, sum, ids, now); err != nil {
+			return nil, err
+		}
+	}
 	alerts, err := s.store.Alerts(ctx, since, maxAlerts)
 	if err != nil {
 		return nil, err
@@ -468,4 +569,103 @@ func alertOf(a *alert.Alert) Alert {
 		v.Example = a.Examples[0].Text
 	}
 	return v
+}
+
+// lifeCycles fills in the phases of the listed rules, ids, and sum.Rule's
+// life cycle, from life cycles of the same rules computed within
+// cfg.LifecycleReuse or from the store.
+func (s *server) lifeCycles(ctx context.Context, sum *Summary, ids []string, now time.Time) error {
+	set := slices.Clone(ids)
+	if sum.Rule != "" {
+		set = append(set, sum.Rule)
+	}
+	slices.Sort(set)
+	set = slices.Compact(set)
+	key := strings.Join(set, "\x00")
+	s.mu.Lock()
+	c := s.cycles[key]
+	if c != nil && now.Sub(c.at) >= s.cfg.LifecycleReuse {
+		c = nil
+	}
+	var sparks []sink.Spark
+	sparked := false
+	if c != nil {
+		sparks, sparked = c.sparks[sum.Rule]
+	}
+	s.mu.Unlock()
+
+	if c == nil {
+		s.firstMu.Lock()
+		reports, err := s.store.LifecyclesKnown(ctx, s.life, now, s.bins, s.first, set...)
+		s.firstMu.Unlock()
+		if err != nil {
+			return fmt.Errorf("life cycle: %w", err)
+		}
+		c = &cycles{at: now, reports: reports, sparks: map[string][]sink.Spark{}}
+	}
+	rep, ok := c.reports[sum.Rule]
+	ep, episode := lastEpisode(rep)
+	var err error
+	if sum.Rule != "" && ok && episode && !sparked {
+		sparks, err = s.store.Sparks(ctx, sum.Rule, ep.Start, ep.Start.Add(sparkSpan), maxSparks)
+	}
+	if s.cfg.LifecycleReuse > 0 { // the life cycles even if the sparks failed
+		s.mu.Lock()
+		if sum.Rule != "" && err == nil {
+			c.sparks[sum.Rule] = sparks
+		}
+		s.keepCycles(key, c, now)
+		s.mu.Unlock()
+	}
+	if err != nil {
+		return fmt.Errorf("life cycle: sparks of %s: %w", sum.Rule, err)
+	}
+
+	for i := range sum.Rules {
+		if r, ok := c.reports[sum.Rules[i].Key]; ok {
+			since := r.Since.UTC()
+			sum.Rules[i].Phase, sum.Rules[i].PhaseSince = r.Phase.String(), &since
+		}
+	}
+	if sum.Rule != "" && ok {
+		lc := &LifeCycle{Phase: rep.Phase.String(), Since: rep.Since.UTC(), Recent: rep.Recent, Before: rep.Before,
+			From: rep.From.UTC(), ComputedAt: c.at, Episodes: len(rep.Episodes), Sparks: sparks}
+		if episode {
+			lc.Episode = &Episode{Origin: ep.Origin.String(), Start: ep.Start.UTC(), End: ep.End.UTC(), Ongoing: ep.Ongoing,
+				Peak: ep.Peak.UTC(), PeakMentions: ep.PeakMentions, Mentions: ep.Mentions}
+		}
+		sum.LifeCycle = lc
+	}
+	return nil
+}
+
+// keepCycles keeps c under key, dropping the life cycles too old to be
+// served again and, beyond maxCycles, the oldest. s.mu is held.
+func (s *server) keepCycles(key string, c *cycles, now time.Time) {
+	s.cycles[key] = c
+	for k, v := range s.cycles {
+		if now.Sub(v.at) >= s.cfg.LifecycleReuse {
+			delete(s.cycles, k)
+		}
+	}
+	for len(s.cycles) > maxCycles {
+		oldest := ""
+		for k, v := range s.cycles {
+			if oldest == "" || v.at.Before(s.cycles[oldest].at) {
+				oldest = k
+			}
+		}
+		delete(s.cycles, oldest)
+	}
+}
+
+// lastEpisode returns the report's ongoing episode, or else its last one.
+func lastEpisode(r lifecycle.Report) (lifecycle.Episode, bool) {
+	if ep, ok := r.Current(); ok {
+		return ep, true
+	}
+	if n := len(r.Episodes); n > 0 {
+		return r.Episodes[n-1], true
+	}
+	return lifecycle.Episode{}, false
 }

@@ -200,7 +200,8 @@ type Episode struct {
 
 // Report is a topic's life cycle over a series.
 type Report struct {
-	Phase Phase `json:"phase"` // at the series' end
+	From  time.Time `json:"from"`  // the series' start
+	Phase Phase     `json:"phase"` // at the series' end
 	// Since is the start of the bin from which Phase has held (the series'
 	// start if it held throughout).
 	Since time.Time `json:"since"`
@@ -256,7 +257,7 @@ func (a *Analyzer) Analyze(s Series) (Report, error) {
 	}
 	span := func(from, to int) uint64 { return sum[max(to, 0)] - sum[max(from, 0)] } // bins [from, to)
 
-	r := Report{Phases: make([]Phase, n)}
+	r := Report{From: s.Start, Phases: make([]Phase, n)}
 	var (
 		ep       *Episode
 		lastAct  = -1   // the last active bin
