@@ -165,7 +165,11 @@ loop:
 	if err := printSummary(qctx, p.store, demoStart, st); err != nil {
 		return err
 	}
-	return printAlerts(qctx, p.store, demoStart)
+	if err := printAlerts(qctx, p.store, demoStart); err != nil {
+		return err
+	}
+	fmt.Printf("\nMore on what was stored: earshot dashboard (map, timelines, life cycles), earshot lifecycle (where each rule stands over days), earshot rules history ID, earshot status.\n")
+	return nil
 }
 
 // runCatchUp sends the generator's posts as fast as possible while their
