@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -77,20 +75,9 @@ func TestRunAlertSettings(t *testing.T) {
 	}
 
 	addr := "127.0.0.1:" + freePort(t)
-	cmd := exec.Command(earshotBin(t), "run", "--http-addr", addr, "--batch-interval", "200ms", "--rules-poll", "1h",
+	log := startRun(t, "--http-addr", addr, "--batch-interval", "200ms", "--rules-poll", "1h",
 		"--kafka-brokers", kafkaAddr, "--topic", topic, "--group", "g-"+id,
 		"--clickhouse-addr", chAddr, "--clickhouse-database", db, "--rules", rulesFile)
-	var log bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		if err := cmd.Wait(); err != nil {
-			t.Errorf("earshot run: %v\n%s", err, log.String())
-		}
-	}()
 	// A cold detector starts at its first watermark, and that start counts
 	// as a feed outage for the 31 minutes of its windows: the first three
 	// minutes are read first, so that it starts there, not at the spike.

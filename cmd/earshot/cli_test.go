@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -53,6 +54,25 @@ func TestMain(m *testing.M) {
 
 // earshot runs the command with stdin and returns its stdout, stderr and
 // exit status.
+// startRun starts `earshot run` with args and stops it when the test ends
+// (SIGTERM; it must exit cleanly); it returns the process's output.
+func startRun(t *testing.T, args ...string) *bytes.Buffer {
+	t.Helper()
+	cmd := exec.Command(earshotBin(t), append([]string{"run"}, args...)...)
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("earshot run: %v\n%s", err, log.String())
+		}
+	})
+	return &log
+}
+
 func earshot(t *testing.T, stdin string, args ...string) (stdout, stderr string, status int) {
 	t.Helper()
 	cmd := exec.Command(earshotBin(t), args...)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,10 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -75,20 +72,9 @@ func TestRunRevivalAlert(t *testing.T) {
 	defer hook.Close()
 
 	addr := "127.0.0.1:" + freePort(t)
-	cmd := exec.Command(earshotBin(t), "run", "--http-addr", addr, "--batch-interval", "200ms", "--revival-every", "1s",
+	log := startRun(t, "--http-addr", addr, "--batch-interval", "200ms", "--revival-every", "1s",
 		"--kafka-brokers", kafkaAddr, "--topic", topic, "--group", "g-"+id, "--webhook-url", hook.URL,
 		"--clickhouse-addr", chAddr, "--clickhouse-database", db, "--rules", rulesFile)
-	var log bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		if err := cmd.Wait(); err != nil {
-			t.Errorf("earshot run: %v\n%s", err, log.String())
-		}
-	}()
 	now := time.Now().UTC().Add(-3 * time.Second)
 	var msgs []kafka.Message
 	for i, f := range []int{30000, 12, 40} {
