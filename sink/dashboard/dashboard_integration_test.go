@@ -55,12 +55,7 @@ func TestIntegrationSummary(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	h, err := New(store, Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
+	srv := serve(t, store)
 	var s Summary
 	if code := get(t, srv.URL+"/api/summary?precision=4", &s); code != 200 {
 		t.Fatalf("status %d", code)
@@ -172,12 +167,7 @@ func TestIntegrationLifeCycle(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	h, err := New(store, Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
+	srv := serve(t, store)
 	var s Summary
 	if code := get(t, srv.URL+"/api/summary?window=168h", &s); code != 200 {
 		t.Fatalf("status %d", code)
@@ -239,4 +229,16 @@ func testStore(t *testing.T) *sink.Client {
 		t.Fatal(err)
 	}
 	return store
+}
+
+// serve serves the dashboard of store until the test ends.
+func serve(t *testing.T, store Store) *httptest.Server {
+	t.Helper()
+	h, err := New(store, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
 }
