@@ -35,7 +35,10 @@
 //	     for DetectIdle does not count); buffered events are fed to the
 //	     detector in event-time order up to it. Alerts are inserted into the
 //	     AlertStore, then handed to the AlertSender. docs/alerts.md has the
-//	     details and what several consumers get.
+//	     details and what several consumers get. Every RevivalEvery a
+//	     goroutine the detector's owns looks at the rules' life cycles in
+//	     ClickHouse (revival.go) and hands it a "revival" alert for each rule
+//	     back after a quiet stretch, delivered the same way.
 //
 //	  └─ with Config.DetectOnly, the writer writes nothing and only commits
 //	     offsets; partitions resume from the group's commits, not from the
@@ -129,6 +132,7 @@
 //	earshot_detect_queued_batches      event batches waiting for the burst detector
 //	earshot_detect_watermark_seconds   the detector's watermark (Unix seconds)
 //	earshot_detect_alerts_stored_total alerts written to ClickHouse's alerts table
+//	earshot_revival_looks_total{outcome} looks for rules back after a quiet stretch (ok, error)
 //
 // The burst detector (Deps.Detector) and the alert dispatcher register
 // their own metrics (earshot_burst_*, earshot_alert*); see stream/burst and

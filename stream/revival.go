@@ -116,7 +116,12 @@ func (r *revivals) look(ctx context.Context) []alert.Alert {
 	if err == nil && len(as) > 0 && r.raised != nil {
 		var held map[string]bool
 		if held, err = r.raised.AlertIDs(qctx, now.Add(-cfg.Recent-cfg.Bin)); err == nil {
-			as = slices.DeleteFunc(as, func(a alert.Alert) bool { return held[a.ID] })
+			as = slices.DeleteFunc(as, func(a alert.Alert) bool {
+				if held[a.ID] {
+					r.seen[a.ID] = a.Onset // raised before this process: not looked at again
+				}
+				return held[a.ID]
+			})
 		}
 	}
 	if err != nil {
