@@ -36,7 +36,7 @@
 //	     detector in event-time order up to it. Alerts are inserted into the
 //	     AlertStore, then handed to the AlertSender. docs/alerts.md has the
 //	     details and what several consumers get. Every RevivalEvery a
-//	     goroutine the detector's owns looks at the rules' life cycles in
+//	     goroutine the detector owns looks at the rules' life cycles in
 //	     ClickHouse (revival.go) and hands it a "revival" alert for each rule
 //	     back after a quiet stretch, delivered the same way.
 //
