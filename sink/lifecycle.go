@@ -3,6 +3,7 @@ package sink
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"earshot/stream/lifecycle"
@@ -156,23 +157,52 @@ func (c *Client) LifecyclesKnown(ctx context.Context, a *lifecycle.Analyzer, now
 			first[r] = t
 		}
 	}
+	// Each rule first as if the pipeline had read every hour; the rules
+	// with a revived episode again with the hours it did read, so that a
+	// quiet it did not see is no revival (lifecycle.Series.Read).
 	out := make(map[string]lifecycle.Report, len(rules))
-	for _, r := range rules {
-		s := series[r]
-		if s == nil {
-			s = make([]uint64, n)
+	var read []bool
+	for pass := 0; pass < 2; pass++ {
+		again := false
+		for _, r := range rules {
+			if pass == 1 && !revived(out[r]) {
+				continue
+			}
+			s := series[r]
+			if s == nil {
+				s = make([]uint64, n)
+			}
+			f, ok := first[r]
+			rep, err := a.Analyze(lifecycle.Series{Start: start, Mentions: s, Earlier: ok && f.Before(start), Read: read})
+			if err != nil {
+				return nil, err
+			}
+			if k := len(rep.Episodes) - 1; k >= 0 && rep.Episodes[k].End.After(now) {
+				rep.Episodes[k].End = now // its last active bin is the current one
+			}
+			out[r] = rep
+			again = again || revived(rep)
 		}
-		f, ok := first[r]
-		rep, err := a.Analyze(lifecycle.Series{Start: start, Mentions: s, Earlier: ok && f.Before(start)})
+		if !again {
+			break
+		}
+		hours, err := c.FeedHours(ctx, start, end)
 		if err != nil {
 			return nil, err
 		}
-		if k := len(rep.Episodes) - 1; k >= 0 && rep.Episodes[k].End.After(now) {
-			rep.Episodes[k].End = now // its last active bin is the current one
+		read = make([]bool, n)
+		for h := range hours { // the bins each hour overlaps
+			for k := max(int(h.Sub(start)/bin), 0); k < n && start.Add(time.Duration(k)*bin).Before(h.Add(time.Hour)); k++ {
+				read[k] = true
+			}
 		}
-		out[r] = rep
 	}
 	return out, nil
+}
+
+// revived reports whether a report has a revived episode.
+func revived(r lifecycle.Report) bool {
+	return slices.ContainsFunc(r.Episodes, func(e lifecycle.Episode) bool { return e.Origin == lifecycle.Revived })
 }
 
 // FeedHours returns the hours of [from, to) in which the pipeline stored

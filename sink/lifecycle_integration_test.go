@@ -35,6 +35,18 @@ func TestIntegrationLifecycle(t *testing.T) {
 	add("brand", "x2", back.Add(5*time.Hour), "US", 80000, "p9")                       // after it
 	add("other", "z1", back.Add(time.Hour), "", 5, "")                                 // another rule
 	rows = append(rows, Mention{PostID: "m", CreatedAt: back, Topic: "t", Offset: 99}) // a progress marker
+	// The pipeline read the feed every hour from October 3 to October 10
+	// 12:00 (its progress markers): brand's quiet before its revival was
+	// seen; blind's, active September 25 and back October 4 10:00, was not
+	// (the 38 hours before October 3 are part of it).
+	feedFrom, feedTo := time.Date(2026, 10, 3, 0, 0, 0, 0, time.UTC), time.Date(2026, 10, 10, 12, 0, 0, 0, time.UTC)
+	for h := feedFrom; h.Before(feedTo); h = h.Add(time.Hour) {
+		rows = append(rows, Mention{CreatedAt: h.Add(17 * time.Minute), Topic: "t", Offset: 1000 + int64(len(rows))})
+	}
+	for i, at := range []time.Time{time.Date(2026, 9, 25, 8, 0, 0, 0, time.UTC), time.Date(2026, 10, 4, 10, 1, 0, 0, time.UTC)} {
+		add("blind", fmt.Sprintf("b%d", 2*i), at, "US", 5, "")
+		add("blind", fmt.Sprintf("b%d", 2*i+1), at.Add(time.Minute), "US", 5, "")
+	}
 	if err := c.Insert(ctx, rows); err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +79,7 @@ func TestIntegrationLifecycle(t *testing.T) {
 	if err != nil || len(first) != 1 || !first["brand"].Equal(old.Truncate(time.Minute)) {
 		t.Errorf("first mentions: %v, %v", first, err)
 	}
-	if every, err := c.FirstMentions(ctx); err != nil || len(every) != 2 || !every["other"].Equal(back.Add(time.Hour)) {
+	if every, err := c.FirstMentions(ctx); err != nil || len(every) != 3 || !every["other"].Equal(back.Add(time.Hour)) {
 		t.Errorf("first mentions of every rule: %v, %v", every, err)
 	}
 
@@ -130,16 +142,22 @@ func TestIntegrationLifecycle(t *testing.T) {
 		t.Errorf("life cycle of brand at %v: %+v, %v", now, reps["brand"].Episodes, err)
 	}
 	every, err := c.Lifecycles(ctx, a, back.Add(3*time.Hour), 14*24)
-	if err != nil || len(every) != 2 || every["other"].Phase != lifecycle.Dormant || every["brand"].Phase != lifecycle.Rising {
+	if err != nil || len(every) != 3 || every["other"].Phase != lifecycle.Dormant || every["brand"].Phase != lifecycle.Rising {
 		t.Errorf("life cycles of every rule: %+v, %v", every, err)
 	}
 
-	// The progress marker at 13:04 is the one hour the pipeline read.
+	// The hours of the markers: the hourly ones, and 13:00 (none at 12:00).
 	hours, err := c.FeedHours(ctx, back.Add(-24*time.Hour), back.Add(24*time.Hour))
-	if err != nil || len(hours) != 1 || !hours[back.Truncate(time.Hour)] {
+	if err != nil || len(hours) != 23+1 || !hours[back.Truncate(time.Hour)] || hours[feedTo] || !hours[feedTo.Add(-time.Hour)] {
 		t.Errorf("feed hours: %v, %v", hours, err)
 	}
 	if hours, err := c.FeedHours(ctx, back.Add(time.Hour), back.Add(24*time.Hour)); err != nil || len(hours) != 0 {
 		t.Errorf("feed hours after the marker: %v, %v", hours, err)
+	}
+	// blind's return on October 4: its quiet was not seen whole.
+	at := time.Date(2026, 10, 4, 12, 30, 0, 0, time.UTC)
+	reps, err = c.Lifecycles(ctx, a, at, 14*24, "blind")
+	if e, ok := reps["blind"].Current(); err != nil || !ok || e.Origin != lifecycle.Continuing || !e.Unseen {
+		t.Errorf("life cycle of blind: %+v, %v", reps["blind"].Episodes, err)
 	}
 }

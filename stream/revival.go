@@ -35,15 +35,15 @@ import (
 //
 // A quiet the pipeline did not see is no quiet: a pipeline stopped for
 // four days, or a feed that delivered nothing, would make every rule
-// "revive" at once. So a revival is raised only if the pipeline stored
-// progress markers (one per partition of every batch it writes) in at
-// least feedShare of the Quiet hours before it (sink.Client.FeedHours).
+// "revive" at once. The life cycles know when the pipeline read posts (its
+// progress markers, sink.Client.FeedHours): an episode after a quiet read
+// in fewer than lifecycle.MinRead of its hours is continuing and Unseen,
+// and raises no alert (it is logged once).
 
 // RevivalSource answers the life-cycle queries (*sink.Client).
 type RevivalSource interface {
 	LifecyclesKnown(ctx context.Context, a *lifecycle.Analyzer, now time.Time, n int, first map[string]time.Time, rules ...string) (map[string]lifecycle.Report, error)
 	Sparks(ctx context.Context, rule string, from, to time.Time, limit int) ([]sink.Spark, error)
-	FeedHours(ctx context.Context, from, to time.Time) (map[time.Time]bool, error)
 }
 
 // revivalTimeout bounds one look's queries.
@@ -51,10 +51,6 @@ const revivalTimeout = 30 * time.Second
 
 // revivalSparks is how much of an episode's start its examples come from.
 const revivalSparks = 2 * time.Hour
-
-// feedShare is the share of the Quiet hours before a revival in which the
-// pipeline must have read posts for the quiet to count.
-const feedShare = 0.9
 
 // revivals looks for revived topics; its run is owned by detection.run.
 type revivals struct {
@@ -150,33 +146,20 @@ func (r *revivals) revived(ctx context.Context, now time.Time, ids []string) ([]
 		return nil, err
 	}
 	var out []alert.Alert
-	var feed map[time.Time]bool
 	for _, id := range ids {
 		rep := reps[id]
 		e, ok := rep.Current()
-		if !ok || e.Origin != lifecycle.Revived || now.Sub(e.Start) > cfg.Recent {
+		if !ok || e.Origin != lifecycle.Revived && !e.Unseen || now.Sub(e.Start) > cfg.Recent {
 			continue
 		}
 		a := revivalAlert(id, &rep, e, cfg, now)
 		if _, ok := r.seen[a.ID]; ok {
 			continue
 		}
-		if feed == nil {
-			if feed, err = r.src.FeedHours(ctx, now.Add(-time.Duration(n)*cfg.Bin), now); err != nil {
-				return nil, err
-			}
-		}
-		quiet, seen := 0, 0
-		for h := e.Start.Add(-cfg.Quiet).Truncate(time.Hour); h.Before(e.Start); h = h.Add(time.Hour) {
-			quiet++
-			if feed[h] {
-				seen++
-			}
-		}
-		if float64(seen) < feedShare*float64(quiet) {
+		if e.Unseen {
 			r.seen[a.ID] = e.Start // not raised, and not looked at again
 			r.log.Info("revival not raised: the pipeline read nothing in part of the quiet before it",
-				"rule", id, "onset", e.Start, "hours_read", seen, "hours", quiet)
+				"rule", id, "onset", e.Start, "quiet", cfg.Quiet)
 			continue
 		}
 		sparks, err := r.src.Sparks(ctx, id, e.Start, e.Start.Add(revivalSparks), 3)

@@ -24,7 +24,6 @@ type fakeLifecycles struct {
 	asked  [][]string // the rules of each LifecyclesKnown call
 	n      int        // its bins
 	sparks map[string][]sink.Spark
-	feed   map[time.Time]bool // the hours the pipeline read posts in
 }
 
 func (f *fakeLifecycles) LifecyclesKnown(_ context.Context, _ *lifecycle.Analyzer, _ time.Time, n int, _ map[string]time.Time, rules ...string) (map[string]lifecycle.Report, error) {
@@ -34,16 +33,6 @@ func (f *fakeLifecycles) LifecyclesKnown(_ context.Context, _ *lifecycle.Analyze
 
 func (f *fakeLifecycles) Sparks(_ context.Context, rule string, _, _ time.Time, _ int) ([]sink.Spark, error) {
 	return f.sparks[rule], nil
-}
-
-func (f *fakeLifecycles) FeedHours(_ context.Context, from, to time.Time) (map[time.Time]bool, error) {
-	out := map[time.Time]bool{}
-	for h := range f.feed {
-		if !h.Before(from) && h.Before(to) {
-			out[h] = true
-		}
-	}
-	return out, nil
 }
 
 type fakeRaised map[string]bool
@@ -58,6 +47,8 @@ func TestRevivals(t *testing.T) {
 			Episodes: []lifecycle.Episode{{Origin: lifecycle.New, Start: h.Add(-200 * time.Hour), End: h.Add(-199 * time.Hour)},
 				{Origin: o, Start: start, End: now, Ongoing: true, Mentions: 12}}}
 	}
+	unseen := ongoing(lifecycle.Continuing, h.Add(-2*time.Hour))
+	unseen.Episodes[1].Unseen = true
 	src := &fakeLifecycles{
 		reps: map[string]lifecycle.Report{
 			"back":  ongoing(lifecycle.Revived, h.Add(-time.Hour)),
@@ -65,23 +56,14 @@ func TestRevivals(t *testing.T) {
 			"stale": ongoing(lifecycle.Revived, h.Add(-7*time.Hour)), // begun more than Recent ago
 			"held":  ongoing(lifecycle.Revived, h),                   // the alerts table holds it
 			"quiet": {Phase: lifecycle.Dormant},
-			"blind": ongoing(lifecycle.Revived, h.Add(-5*time.Hour)), // the pipeline read nothing for hours before it
+			"blind": unseen, // the pipeline read nothing for hours before it
 		},
-		feed: map[time.Time]bool{},
 		sparks: map[string][]sink.Spark{"back": {{PostID: "p1", At: h.Add(-55 * time.Minute), Author: "bigaccount",
 			Followers: 30000, IsRepost: true, RepostOf: "p0", Text: "RT brand is back"}}},
 	}
 	a, err := lifecycle.NewAnalyzer(lifecycle.Config{})
 	if err != nil {
 		t.Fatal(err)
-	}
-	// The pipeline read posts every hour of the last four days but from
-	// h-77h to h-70h: back's quiet (h-73h to h-1h) was seen in 68 of its 72
-	// hours, blind's (h-77h to h-5h) in 64, under feedShare.
-	for k := 1; k <= 96; k++ {
-		if k < 70 || k > 77 {
-			src.feed[h.Add(-time.Duration(k)*time.Hour)] = true
-		}
 	}
 	heldID := revivalAlert("held", new(lifecycle.Report), lifecycle.Episode{Start: h}, a.Config(), now).ID
 	var logs bytes.Buffer
@@ -127,7 +109,7 @@ func TestRevivals(t *testing.T) {
 	r.look(context.Background())
 	r.look(context.Background())
 	if !strings.Contains(logs.String(), `revival not raised: the pipeline read nothing in part of the quiet before it" rule=blind`) ||
-		!strings.Contains(logs.String(), "hours_read=64 hours=72") {
+		!strings.Contains(logs.String(), "quiet=72h0m0s") {
 		t.Errorf("blind's revival not logged:\n%s", logs.String())
 	}
 	if n := testutil.ToFloat64(r.m.revivalLooks.WithLabelValues("error")); n != 2 || strings.Count(logs.String(), "cannot look for revived topics") != 1 {

@@ -113,7 +113,7 @@ func cmdLifecycle(ctx context.Context, args []string) error {
 		return writeJSON(os.Stdout, lives)
 	}
 	cfg := a.Config()
-	fmt.Printf("Life cycle over the last %s to %s UTC, in bins of %s (the last one partial): a bin of %d mentions or more is active; %s quiet ends an episode; the last %s is compared with the %s before.\n",
+	fmt.Printf("Life cycle over the last %s to %s UTC, in bins of %s (the last one partial): a bin of %d mentions or more is active; %s quiet ends an episode (unseen if the pipeline read nothing in a tenth of it); the last %s is compared with the %s before.\n",
 		fmtSpan(w), now.Format("2006-01-02 15:04"), fmtSpan(cfg.Bin), cfg.Floor, fmtSpan(cfg.Quiet), fmtSpan(cfg.Recent), fmtSpan(cfg.Recent))
 	if len(lives) == 0 {
 		fmt.Println("No rule in force and no mention in the window.")
@@ -143,12 +143,21 @@ func episodeLine(r lifecycle.Report) string {
 		return "none in the window"
 	}
 	e := r.Episodes[len(r.Episodes)-1]
-	s := fmt.Sprintf("%s %s, busiest bin %s (%s)", e.Origin, e.Start.Format("2006-01-02 15:04"),
+	s := fmt.Sprintf("%s %s, busiest bin %s (%s)", origin(e), e.Start.Format("2006-01-02 15:04"),
 		e.Peak.Format("01-02 15:04"), thousands(e.PeakMentions))
 	if !e.Ongoing {
 		s += ", ended " + e.End.Format("2006-01-02 15:04")
 	}
 	return s
+}
+
+// origin writes how an episode began, and that the quiet before it was
+// not seen when the pipeline read nothing in part of it.
+func origin(e lifecycle.Episode) string {
+	if e.Unseen {
+		return e.Origin.String() + " (quiet unseen)"
+	}
+	return e.Origin.String()
 }
 
 // printLife prints one rule's life cycle: its phase, its episodes, and what
@@ -167,7 +176,7 @@ func printLife(l topicLife, cfg lifecycle.Config, spark time.Duration) {
 		if e.Ongoing {
 			end = "ongoing"
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s mentions\tbusiest bin %s (%s)\n", e.Origin, e.Start.Format("2006-01-02 15:04"), end,
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s mentions\tbusiest bin %s (%s)\n", origin(e), e.Start.Format("2006-01-02 15:04"), end,
 			thousands(e.Mentions), e.Peak.Format("2006-01-02 15:04"), thousands(e.PeakMentions))
 	}
 	tw.Flush()

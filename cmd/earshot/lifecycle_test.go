@@ -47,18 +47,29 @@ func TestLifecycleCommand(t *testing.T) {
 	add("fading", h.Add(-3*time.Hour), 2, "f", 5, "")
 	add("gone", h.Add(-10*24*time.Hour), 3, "g", 5, "") // dormant
 	add("removed", h.Add(-time.Hour), 3, "r", 5, "")    // not in force: not listed
+	// lapsed: back 140 hours ago after a quiet in 51 of whose 72 hours the
+	// pipeline was stopped (no progress markers from 200 to 150 hours ago).
+	add("lapsed", h.Add(-300*time.Hour), 2, "l", 5, "")
+	add("lapsed", h.Add(-140*time.Hour), 2, "l", 5, "")
+	// The pipeline read the feed every hour of the last 30 days but those
+	// (its progress markers).
+	for k := 1; k <= 30*24; k++ {
+		if k < 150 || k > 200 {
+			rows = append(rows, sink.Mention{CreatedAt: h.Add(-time.Duration(k) * time.Hour), Topic: "t", Offset: int64(10_000 + k)})
+		}
+	}
 	if err := store.Insert(ctx, rows); err != nil {
 		t.Fatal(err)
 	}
 	var rules []sink.Rule
-	for _, r := range []string{"brand", "fading", "gone", "silent", "removed"} {
+	for _, r := range []string{"brand", "fading", "gone", "lapsed", "silent", "removed"} {
 		rules = append(rules, sink.Rule{ID: r, Query: r, Diacritics: "sensitive", Active: true})
 	}
 	if err := store.StoreRules(ctx, rules, h.Add(-30*24*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	rules[4].Active = false
-	if err := store.StoreRules(ctx, rules[4:], h.Add(-2*time.Hour)); err != nil {
+	rules[5].Active = false
+	if err := store.StoreRules(ctx, rules[5:], h.Add(-2*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	db := []string{"--clickhouse-addr", chAddr, "--clickhouse-database", "earshot_" + id}
@@ -74,6 +85,7 @@ func TestLifecycleCommand(t *testing.T) {
 		{"brand", "rising", at(h.Add(-time.Hour)), "8", "0", "revived " + at(h.Add(-time.Hour))},
 		{"fading", "decaying"},
 		{"gone", "dormant", at(h.Add(-10*24*time.Hour + 72*time.Hour)), "0", "0", "new " + at(h.Add(-10*24*time.Hour)), "ended"},
+		{"lapsed", "dormant", "continuing (quiet unseen) " + at(h.Add(-140*time.Hour)), "ended"},
 		{"silent", "none", "", "0", "0", "none in the window"},
 	}
 	if len(lines) != len(want)+1 || !strings.HasPrefix(lines[0], "Life cycle over the last 30d") {

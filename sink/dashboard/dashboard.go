@@ -318,13 +318,16 @@ type LifeCycle struct {
 
 // Episode is a run of a rule's activity (lifecycle.Episode).
 type Episode struct {
-	Origin       string    `json:"origin"` // new, revived (after a quiet stretch) or continuing (from before From)
+	Origin       string    `json:"origin"` // new, revived (after a quiet stretch) or continuing (from before From, or Unseen)
 	Start        time.Time `json:"start"`  // the start of its first active hour
 	End          time.Time `json:"end"`    // the end of its last active hour (ComputedAt if that is the current one)
 	Ongoing      bool      `json:"ongoing"`
 	Peak         time.Time `json:"peak"`          // the start of its busiest hour
 	PeakMentions uint64    `json:"peak_mentions"` // that hour's mentions
 	Mentions     uint64    `json:"mentions"`      // from Start to End
+	// Unseen: it follows a quiet stretch in part of which the pipeline
+	// read nothing (lifecycle.Episode.Unseen).
+	Unseen bool `json:"unseen,omitempty"`
 }
 
 // Count is one group's activity: a rule, a country ("" unknown), a minute
@@ -632,7 +635,7 @@ func (s *server) lifeCycles(ctx context.Context, sum *Summary, ids []string, now
 			From: rep.From.UTC(), ComputedAt: c.at, Episodes: len(rep.Episodes), Sparks: sparks}
 		if episode {
 			lc.Episode = &Episode{Origin: ep.Origin.String(), Start: ep.Start.UTC(), End: ep.End.UTC(), Ongoing: ep.Ongoing,
-				Peak: ep.Peak.UTC(), PeakMentions: ep.PeakMentions, Mentions: ep.Mentions}
+				Peak: ep.Peak.UTC(), PeakMentions: ep.PeakMentions, Mentions: ep.Mentions, Unseen: ep.Unseen}
 		}
 		sum.LifeCycle = lc
 	}

@@ -163,6 +163,9 @@ func TestIntegrationLifeCycle(t *testing.T) {
 	add("brand", "x2", hour.Add(-49*time.Minute), 5, "")
 	add("calm", "c1", hour.Add(-5*24*time.Hour+5*time.Minute), 10, "") // dormant: active five days ago
 	add("calm", "c2", hour.Add(-5*24*time.Hour+6*time.Minute), 10, "")
+	for k := 1; k <= 14*24; k++ { // the pipeline read the feed every hour (its progress markers)
+		rows = append(rows, sink.Mention{CreatedAt: hour.Add(-time.Duration(k) * time.Hour), Topic: "posts", Offset: int64(1000 + k)})
+	}
 	if err := store.Insert(ctx, rows); err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,10 @@
 //   - new when the topic had no mention before it (none in the series
 //     before its start, and none before the series: Series.Earlier),
 //   - revived when it follows at least Quiet of quiet bins and the topic
-//     had mentions before: what a dashboard wants to explain,
+//     had mentions before: what a dashboard wants to explain (and, when
+//     Series.Read says when the pipeline read posts, when it read them in
+//     at least MinRead of those bins: otherwise the quiet was not seen,
+//     and the episode is continuing and Unseen),
 //   - continuing when fewer than Quiet bins of the series precede it: it
 //     may have begun before the series.
 //
@@ -179,6 +182,31 @@ type Series struct {
 	Mentions []uint64  // one count per bin; the last bin ends "now"
 	// Earlier is true when the topic had mentions before Start.
 	Earlier bool
+	// Read, when set, says for each bin whether the pipeline read posts
+	// in it (its progress markers): a quiet it read in fewer than MinRead
+	// of its bins was not seen, and the episode after it is continuing
+	// (Episode.Unseen), not revived: a pipeline stopped for days, or a
+	// silent feed, is no quiet of the topic's. Nil: every bin was read.
+	Read []bool
+}
+
+// MinRead is the share of the Quiet bins before an episode in which the
+// pipeline must have read posts (Series.Read) for it to be a revival.
+const MinRead = 0.9
+
+// seen reports whether the Quiet bins before bin i were read in MinRead of
+// them or more (bins before the series count as not read).
+func (a *Analyzer) seen(read []bool, i int) bool {
+	if read == nil {
+		return true
+	}
+	n := 0
+	for j := max(i-a.quiet, 0); j < i && j < len(read); j++ {
+		if read[j] {
+			n++
+		}
+	}
+	return float64(n) >= MinRead*float64(a.quiet)
 }
 
 // End returns the end of the series' last bin.
@@ -196,6 +224,10 @@ type Episode struct {
 	Peak         time.Time `json:"peak"`          // the start of its busiest bin (the first of equals)
 	PeakMentions uint64    `json:"peak_mentions"` // that bin's mentions
 	Mentions     uint64    `json:"mentions"`      // from Start to End
+	// Unseen: it follows Quiet or more of quiet bins, but the pipeline read
+	// posts in fewer than MinRead of them (Series.Read): continuing, since
+	// what happened then is not known.
+	Unseen bool `json:"unseen,omitempty"`
 }
 
 // Report is a topic's life cycle over a series.
@@ -215,7 +247,7 @@ type Report struct {
 }
 
 // Current returns the report's last episode when it is ongoing.
-func (r *Report) Current() (Episode, bool) {
+func (r Report) Current() (Episode, bool) {
 	if n := len(r.Episodes); n > 0 && r.Episodes[n-1].Ongoing {
 		return r.Episodes[n-1], true
 	}
@@ -267,16 +299,16 @@ func (a *Analyzer) Analyze(s Series) (Report, error) {
 	for i, m := range s.Mentions {
 		if m >= floor {
 			if epStart < 0 || i-lastAct > a.quiet { // a new episode
-				o := Continuing
+				o, unseen := Continuing, false
 				switch {
-				case lastAct >= 0:
-					o = Revived // after Quiet or more of quiet bins
-				case !s.Earlier && span(0, i) == 0:
+				case lastAct < 0 && !s.Earlier && span(0, i) == 0:
 					o = New
-				case i >= a.quiet:
-					o = Revived // Quiet or more of quiet bins of the series before it
+				case lastAct >= 0 || i >= a.quiet: // after Quiet or more of quiet bins
+					if unseen = !a.seen(s.Read, i); !unseen {
+						o = Revived
+					}
 				}
-				r.Episodes = append(r.Episodes, Episode{Origin: o, Start: at(i), Ongoing: true})
+				r.Episodes = append(r.Episodes, Episode{Origin: o, Start: at(i), Ongoing: true, Unseen: unseen})
 				ep = &r.Episodes[len(r.Episodes)-1]
 				epStart, peakSpan = i, 0
 			}

@@ -139,6 +139,46 @@ func TestAnalyze(t *testing.T) {
 	}
 }
 
+// TestAnalyzeRead: a quiet the pipeline did not read whole is not seen,
+// and the episode after it is continuing, not revived.
+func TestAnalyzeRead(t *testing.T) {
+	counts := []uint64{5, 5, 5, 0, 0, 0, 0, 0, 3, 6} // quiet bins 3-7 (Quiet is 4)
+	for _, tc := range []struct {
+		name    string
+		read    string // '1' for a bin read; "" for nil
+		earlier bool
+		counts  []uint64
+		origin  Origin
+		unseen  bool
+	}{
+		{"read throughout", "1111111111", false, counts, Revived, false},
+		{"no read at all", "", false, counts, Revived, false},
+		{"stopped for the quiet", "1110000011", false, counts, Continuing, true},
+		{"one bin of the four before it unread", "1111110111", false, counts, Continuing, true},
+		{"the bin after the quiet's start unread: not one of the four before", "1110111111", false, counts, Revived, false},
+		{"quiet series start, read", "1111111", true, []uint64{0, 0, 0, 0, 0, 3, 3}, Revived, false},
+		{"quiet series start, not read", "1101111", true, []uint64{0, 0, 0, 0, 0, 3, 3}, Continuing, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var read []bool
+			if tc.read != "" {
+				for _, c := range tc.read {
+					read = append(read, c == '1')
+				}
+			}
+			a, _ := NewAnalyzer(testCfg)
+			r, err := a.Analyze(Series{Start: t0, Mentions: tc.counts, Earlier: tc.earlier, Read: read})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, ok := r.Current()
+			if !ok || e.Origin != tc.origin || e.Unseen != tc.unseen {
+				t.Errorf("current episode %+v (%v), want %v, unseen %v", e, ok, tc.origin, tc.unseen)
+			}
+		})
+	}
+}
+
 func sum(s []uint64) (n uint64) {
 	for _, v := range s {
 		n += v
@@ -221,10 +261,10 @@ func TestJSON(t *testing.T) {
 // FuzzAnalyze holds reports on any series to the model's definitions,
 // checked from the counts alone.
 func FuzzAnalyze(f *testing.F) {
-	f.Add([]byte{5, 5, 5, 0, 0, 0, 0, 0, 3, 6}, false, uint8(4), uint8(2))
-	f.Add([]byte{0, 1, 0, 1, 9}, true, uint8(1), uint8(1))
-	f.Add([]byte{255, 0, 0, 2, 2, 2, 0, 0, 0, 0, 0, 0, 7}, true, uint8(3), uint8(5))
-	f.Fuzz(func(t *testing.T, data []byte, earlier bool, quiet, recent uint8) {
+	f.Add([]byte{5, 5, 5, 0, 0, 0, 0, 0, 3, 6}, false, uint8(4), uint8(2), uint64(0))
+	f.Add([]byte{0, 1, 0, 1, 9}, true, uint8(1), uint8(1), uint64(0b100))
+	f.Add([]byte{255, 0, 0, 2, 2, 2, 0, 0, 0, 0, 0, 0, 7}, true, uint8(3), uint8(5), uint64(0b11000000))
+	f.Fuzz(func(t *testing.T, data []byte, earlier bool, quiet, recent uint8, unread uint64) {
 		if len(data) == 0 {
 			return
 		}
@@ -237,7 +277,14 @@ func FuzzAnalyze(f *testing.F) {
 		for i, b := range data {
 			counts[i] = uint64(b % 8)
 		}
-		r, err := a.Analyze(Series{Start: t0, Mentions: counts, Earlier: earlier})
+		var read []bool // bins not read where unread has a bit (its 64 bits repeated)
+		if unread != 0 {
+			read = make([]bool, len(counts))
+			for i := range read {
+				read[i] = unread&(1<<(i%64)) == 0
+			}
+		}
+		r, err := a.Analyze(Series{Start: t0, Mentions: counts, Earlier: earlier, Read: read})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -289,6 +336,17 @@ func FuzzAnalyze(f *testing.F) {
 				}
 				if run >= q {
 					t.Fatalf("episode %d holds %d quiet bins", k, run)
+				}
+			}
+			if e.Origin == Revived || e.Unseen {
+				n := 0
+				for i := max(s-q, 0); i < s; i++ {
+					if read == nil || read[i] {
+						n++
+					}
+				}
+				if seen := float64(n) >= MinRead*float64(q); seen != (e.Origin == Revived) || seen == e.Unseen {
+					t.Fatalf("episode %d %+v: %d of the %d bins before it read", k, e, n, q)
 				}
 			}
 			if e.Mentions != sum || e.PeakMentions != peak || counts[bin(e.Peak)] != peak {
