@@ -141,7 +141,10 @@ func (r *revivals) look(ctx context.Context) []alert.Alert {
 func (r *revivals) revived(ctx context.Context, now time.Time, ids []string) ([]alert.Alert, error) {
 	cfg := r.a.Config()
 	n := int((cfg.Quiet+cfg.Recent)/cfg.Bin) + 1 // a revival begun within Recent has Quiet before it
-	reps, err := r.src.LifecyclesKnown(ctx, r.a, now, n, r.first, ids...)
+	// Every rule with mentions in the window, not ids by name: a rule
+	// without any cannot revive, and 100,000 rules in force would make a
+	// query of megabytes every minute.
+	reps, err := r.src.LifecyclesKnown(ctx, r.a, now, n, r.first)
 	if err != nil {
 		return nil, err
 	}

@@ -56,7 +56,8 @@ func TestRevivals(t *testing.T) {
 			"stale": ongoing(lifecycle.Revived, h.Add(-7*time.Hour)), // begun more than Recent ago
 			"held":  ongoing(lifecycle.Revived, h),                   // the alerts table holds it
 			"quiet": {Phase: lifecycle.Dormant},
-			"blind": unseen, // the pipeline read nothing for hours before it
+			"blind": unseen,                                        // the pipeline read nothing for hours before it
+			"gone":  ongoing(lifecycle.Revived, h.Add(-time.Hour)), // no longer in force (or alert: off)
 		},
 		sparks: map[string][]sink.Spark{"back": {{PostID: "p1", At: h.Add(-55 * time.Minute), Author: "bigaccount",
 			Followers: 30000, IsRepost: true, RepostOf: "p0", Text: "RT brand is back"}}},
@@ -83,8 +84,8 @@ func TestRevivals(t *testing.T) {
 	if len(got.ID) != 16 || got.ID == heldID || !equalAlerts(got, want) {
 		t.Errorf("alert\n%+v\nwant\n%+v", got, want)
 	}
-	if src.n != 72+6+1 || len(src.asked) != 1 || len(src.asked[0]) != 6 {
-		t.Errorf("asked %v over %d bins, want the 6 rules over 79", src.asked, src.n)
+	if src.n != 72+6+1 || len(src.asked) != 1 || len(src.asked[0]) != 0 {
+		t.Errorf("asked %v over %d bins, want every rule (none named) over 79", src.asked, src.n)
 	}
 	if again := revivalAlert("back", new(lifecycle.Report), lifecycle.Episode{Start: h.Add(-time.Hour)}, a.Config(), now.Add(time.Hour)); again.ID != got.ID {
 		t.Errorf("the id changes with the time of the look: %s, %s", again.ID, got.ID)
