@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -540,8 +541,16 @@ func TestConfigValidate(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if c.DeadLetterTopic != "posts.dlq" || c.Group != "earshot" || c.BatchRows != 50_000 {
+	if c.DeadLetterTopic != "posts.dlq" || c.Group != "earshot" || c.BatchRows != 50_000 || c.RevivalEvery != time.Minute {
 		t.Fatalf("defaults %+v", c)
+	}
+	c.Revival.Quiet = 90 * time.Minute
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "revival: lifecycle: quiet 1h30m0s") {
+		t.Fatalf("a revival quiet of 90m: %v", err)
+	}
+	c.RevivalEvery = -1 // no revival alerts: their settings are not used
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
 	}
 }
 
