@@ -15,6 +15,9 @@ func dashboardFlags(fs *flag.FlagSet, c *dashboard.Config) {
 	d.SetDefaults()
 	fs.DurationVar(&c.Window, "dashboard-window", d.Window, "how far back the dashboard looks unless the page asks for another `window`")
 	fs.IntVar(&c.Precision, "dashboard-precision", d.Precision, "geohash `characters` of the dashboard map's cells (1-5)")
+	c.LifecycleWindow = d.LifecycleWindow
+	fs.Var((*days)(&c.LifecycleWindow), "dashboard-lifecycle-window",
+		"how far back the rules' life cycles look, in hours, whatever the page's window: 4d to 90d")
 }
 
 // cmdDashboard serves the web dashboard (sink/dashboard) from ClickHouse
