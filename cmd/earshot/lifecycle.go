@@ -46,9 +46,13 @@ func cmdLifecycle(ctx context.Context, args []string) error {
 	fs.Float64Var(&lc.PeakShare, "peak-share", 0.5, "the `share` of the episode's busiest --recent a topic at its peak holds")
 	spark := fs.Duration("spark", 2*time.Hour, "one rule: the span from its episode's start whose largest audiences are shown")
 	limit := fs.Int("limit", 50, "rules listed, most active phases first (0: all)")
+	tag := fs.String("tag", "", "list only the rules in force that carry this `tag`")
 	asJSON := fs.Bool("json", false, "print one JSON array")
 	if err := parse(fs, reorder(args)); err != nil {
 		return err
+	}
+	if *tag != "" && fs.NArg() > 0 {
+		return usageErr("--tag %q and rule ids: give one or the other", *tag)
 	}
 	lc.Quiet = time.Duration(quiet)
 	a, err := lifecycle.NewAnalyzer(lc)
@@ -74,9 +78,12 @@ func cmdLifecycle(ctx context.Context, args []string) error {
 			return fmt.Errorf("%w (has earshot run used the database %s?)", err, sc.Database)
 		}
 		for _, r := range stored {
-			if r.Active {
+			if r.Active && (*tag == "" || slices.Contains(r.Tags, *tag)) {
 				ids = append(ids, r.ID)
 			}
+		}
+		if *tag != "" && len(ids) == 0 {
+			return fmt.Errorf("no rule in force carries the tag %q (earshot status lists the rules in force)", *tag)
 		}
 	}
 	now := time.Now().UTC()

@@ -65,6 +65,7 @@ func TestLifecycleCommand(t *testing.T) {
 	for _, r := range []string{"brand", "fading", "gone", "lapsed", "silent", "removed"} {
 		rules = append(rules, sink.Rule{ID: r, Query: r, Diacritics: "sensitive", Active: true})
 	}
+	rules[0].Tags, rules[2].Tags, rules[5].Tags = []string{"support", "en"}, []string{"support"}, []string{"support"}
 	if err := store.StoreRules(ctx, rules, h.Add(-30*24*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
@@ -126,6 +127,20 @@ func TestLifecycleCommand(t *testing.T) {
 		t.Errorf("phases are written as names: %s", out)
 	}
 
+	// --tag: the rules in force with the tag (removed has it too).
+	out, errOut, status = earshot(t, "", append([]string{"lifecycle", "--tag", "support"}, db...)...)
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); status != 0 || len(lines) != 4 ||
+		!strings.HasPrefix(lines[2], "brand ") || !strings.HasPrefix(lines[3], "gone ") {
+		t.Errorf("--tag support: status %d\n%s%s", status, out, errOut)
+	}
+	_, errOut, status = earshot(t, "", append([]string{"lifecycle", "--tag", "nope"}, db...)...)
+	if status != 1 || !strings.Contains(errOut, `no rule in force carries the tag "nope"`) {
+		t.Errorf("--tag nope: status %d\n%s", status, errOut)
+	}
+	_, errOut, status = earshot(t, "", append([]string{"lifecycle", "--tag", "support", "brand"}, db...)...)
+	if status != 2 || !strings.Contains(errOut, "give one or the other") {
+		t.Errorf("--tag and an id: status %d\n%s", status, errOut)
+	}
 	_, errOut, status = earshot(t, "", append([]string{"lifecycle", "--quiet", "90m"}, db...)...)
 	if status != 2 || !strings.Contains(errOut, "quiet 1h30m0s: want a multiple of the bin 1h0m0s") {
 		t.Errorf("--quiet 90m: status %d\n%s", status, errOut)
