@@ -18,7 +18,9 @@ import (
 
 // topicLife is one rule in `earshot lifecycle`.
 type topicLife struct {
-	Rule string `json:"rule"`
+	Rule string   `json:"rule"`
+	Name string   `json:"name,omitempty"` // from the rules table
+	Tags []string `json:"tags,omitempty"`
 	lifecycle.Report
 	// Sparks and Spread are those of the current or last episode (one
 	// rule asked for): the mentions with the largest audiences in its
@@ -72,11 +74,11 @@ func cmdLifecycle(ctx context.Context, args []string) error {
 	}
 	defer store.Close()
 	ids := fs.Args()
+	stored, err := store.Rules(ctx, ids...) // their names and tags; all when none is named
+	if err != nil {
+		return fmt.Errorf("%w (has earshot run used the database %s?)", err, sc.Database)
+	}
 	if len(ids) == 0 { // the rules in force, or every rule with mentions when none is stored
-		stored, err := store.Rules(ctx)
-		if err != nil {
-			return fmt.Errorf("%w (has earshot run used the database %s?)", err, sc.Database)
-		}
 		for _, r := range stored {
 			if r.Active && (*tag == "" || slices.Contains(r.Tags, *tag)) {
 				ids = append(ids, r.ID)
@@ -91,9 +93,13 @@ func cmdLifecycle(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%w (has earshot run used the database %s?)", err, sc.Database)
 	}
+	named := make(map[string]sink.Rule, len(stored))
+	for _, r := range stored {
+		named[r.ID] = r
+	}
 	lives := make([]topicLife, 0, len(reps))
 	for id, r := range reps {
-		lives = append(lives, topicLife{Rule: id, Report: r})
+		lives = append(lives, topicLife{Rule: id, Name: named[id].Name, Tags: named[id].Tags, Report: r})
 	}
 	slices.SortFunc(lives, func(x, y topicLife) int {
 		return cmp.Or(cmp.Compare(phaseOrder(x.Phase), phaseOrder(y.Phase)), cmp.Compare(y.Recent, x.Recent), strings.Compare(x.Rule, y.Rule))
@@ -133,10 +139,22 @@ func cmdLifecycle(ctx context.Context, args []string) error {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "RULE\tPHASE\tSINCE\tLAST %s\tBEFORE\tEPISODE\n", strings.ToUpper(fmtSpan(cfg.Recent)))
 	for _, l := range lives {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", l.Rule, l.Phase, l.Since.Format("2006-01-02 15:04"),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", ruleLabel(l), l.Phase, l.Since.Format("2006-01-02 15:04"),
 			thousands(l.Recent), thousands(l.Before), episodeLine(l.Report))
 	}
 	return tw.Flush()
+}
+
+// ruleLabel writes a rule's id, with its name and tags when it has them.
+func ruleLabel(l topicLife) string {
+	s := l.Rule
+	if l.Name != "" {
+		s += " (" + l.Name + ")"
+	}
+	if len(l.Tags) > 0 {
+		s += " [" + strings.Join(l.Tags, ", ") + "]"
+	}
+	return s
 }
 
 // phaseOrder lists the phases an operator looks at first first.
@@ -170,7 +188,7 @@ func origin(e lifecycle.Episode) string {
 // printLife prints one rule's life cycle: its phase, its episodes, and what
 // began and spread in the last.
 func printLife(l topicLife, cfg lifecycle.Config, spark time.Duration) {
-	fmt.Printf("\n%s: %s since %s UTC; %s mentions in the last %s, %s in the %s before.\n", l.Rule, l.Phase,
+	fmt.Printf("\n%s: %s since %s UTC; %s mentions in the last %s, %s in the %s before.\n", ruleLabel(l), l.Phase,
 		l.Since.Format("2006-01-02 15:04"), thousands(l.Recent), fmtSpan(cfg.Recent), thousands(l.Before), fmtSpan(cfg.Recent))
 	if len(l.Episodes) == 0 {
 		fmt.Println("No episode in the window: no bin reached the floor.")

@@ -65,6 +65,7 @@ func TestLifecycleCommand(t *testing.T) {
 	for _, r := range []string{"brand", "fading", "gone", "lapsed", "silent", "removed"} {
 		rules = append(rules, sink.Rule{ID: r, Query: r, Diacritics: "sensitive", Active: true})
 	}
+	rules[0].Name = "Console outages"
 	rules[0].Tags, rules[2].Tags, rules[5].Tags = []string{"support", "en"}, []string{"support"}, []string{"support"}
 	if err := store.StoreRules(ctx, rules, h.Add(-30*24*time.Hour)); err != nil {
 		t.Fatal(err)
@@ -83,7 +84,7 @@ func TestLifecycleCommand(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	want := [][]string{
 		{"RULE", "PHASE", "SINCE", "LAST 6H", "BEFORE", "EPISODE"},
-		{"brand", "rising", at(h.Add(-time.Hour)), "8", "0", "revived " + at(h.Add(-time.Hour))},
+		{"brand (Console outages) [support, en]", "rising", at(h.Add(-time.Hour)), "8", "0", "revived " + at(h.Add(-time.Hour))},
 		{"fading", "decaying"},
 		{"gone", "dormant", at(h.Add(-10*24*time.Hour + 72*time.Hour)), "0", "0", "new " + at(h.Add(-10*24*time.Hour)), "ended"},
 		{"lapsed", "dormant", "continuing (quiet unseen) " + at(h.Add(-140*time.Hour)), "ended"},
@@ -102,7 +103,7 @@ func TestLifecycleCommand(t *testing.T) {
 
 	out, errOut, status = earshot(t, "", append([]string{"lifecycle", "brand"}, db...)...)
 	for _, s := range []string{
-		"brand: rising since " + at(h.Add(-time.Hour)) + " UTC; 8 mentions in the last 6h, 0 in the 6h before.",
+		"brand (Console outages) [support, en]: rising since " + at(h.Add(-time.Hour)) + " UTC; 8 mentions in the last 6h, 0 in the 6h before.",
 		"new      " + at(h.Add(-20*24*time.Hour)),
 		"revived  " + at(h.Add(-time.Hour)) + "  ongoing",
 		"@bigaccount (30,000 followers, creator) reposted p1",
@@ -119,12 +120,17 @@ func TestLifecycleCommand(t *testing.T) {
 	out, _, status = earshot(t, "", append([]string{"lifecycle", "--json", "fading", "gone"}, db...)...)
 	var lives []topicLife
 	if err := json.Unmarshal([]byte(out), &lives); status != 0 || err != nil || len(lives) != 2 ||
-		lives[0].Rule != "fading" || lives[0].Phase.String() != "decaying" || lives[0].Recent != 2 || lives[0].Before != 6 ||
+		lives[0].Rule != "fading" || lives[0].Name != "" || lives[0].Phase.String() != "decaying" || lives[0].Recent != 2 || lives[0].Before != 6 ||
 		len(lives[0].Episodes) != 1 || lives[0].Episodes[0].PeakMentions != 30 || lives[1].Rule != "gone" || lives[1].Sparks != nil {
 		t.Fatalf("--json: status %d, %v: %s", status, err, out)
 	}
 	if !strings.Contains(out, `"phase":"decaying"`) {
 		t.Errorf("phases are written as names: %s", out)
+	}
+	out, _, _ = earshot(t, "", append([]string{"lifecycle", "--json", "brand"}, db...)...)
+	if err := json.Unmarshal([]byte(out), &lives); err != nil || len(lives) != 1 || lives[0].Name != "Console outages" ||
+		strings.Join(lives[0].Tags, ",") != "support,en" || len(lives[0].Sparks) != 5 || lives[0].Sparks[0].Author != "bigaccount" || len(lives[0].Spread) != 1 {
+		t.Errorf("--json brand: %v: %s", err, out)
 	}
 
 	// --tag: the rules in force with the tag (removed has it too).
