@@ -314,6 +314,11 @@ type LifeCycle struct {
 	// Sparks are Episode's mentions with the largest audiences in its
 	// first 2 hours, one per author, most followers first: what began it.
 	Sparks []sink.Spark `json:"sparks"`
+	// Hours holds the mentions of each hour from From (the last one
+	// partial), Phases the phase at each hour's end, one letter each:
+	// n(one), r(ising), p(eak), d(ecaying), z (dormant).
+	Hours  []uint64 `json:"hours"`
+	Phases string   `json:"phases"`
 }
 
 // Episode is a run of a rule's activity (lifecycle.Episode).
@@ -632,7 +637,8 @@ func (s *server) lifeCycles(ctx context.Context, sum *Summary, ids []string, now
 	}
 	if sum.Rule != "" && ok {
 		lc := &LifeCycle{Phase: rep.Phase.String(), Since: rep.Since.UTC(), Recent: rep.Recent, Before: rep.Before,
-			From: rep.From.UTC(), ComputedAt: c.at, Episodes: len(rep.Episodes), Sparks: sparks}
+			From: rep.From.UTC(), ComputedAt: c.at, Episodes: len(rep.Episodes), Sparks: sparks,
+			Hours: rep.Mentions, Phases: phaseLetters(rep.Phases)}
 		if episode {
 			lc.Episode = &Episode{Origin: ep.Origin.String(), Start: ep.Start.UTC(), End: ep.End.UTC(), Ongoing: ep.Ongoing,
 				Peak: ep.Peak.UTC(), PeakMentions: ep.PeakMentions, Mentions: ep.Mentions, Unseen: ep.Unseen}
@@ -660,6 +666,15 @@ func (s *server) keepCycles(key string, c *cycles, now time.Time) {
 		}
 		delete(s.cycles, oldest)
 	}
+}
+
+// phaseLetters writes phases one letter each (LifeCycle.Phases).
+func phaseLetters(ps []lifecycle.Phase) string {
+	b := make([]byte, len(ps))
+	for i, p := range ps {
+		b[i] = "nrpdz"[p]
+	}
+	return string(b)
 }
 
 // lastEpisode returns the report's ongoing episode, or else its last one.

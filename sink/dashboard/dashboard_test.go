@@ -112,12 +112,19 @@ var clock = time.Date(2026, 11, 22, 10, 30, 40, 0, time.UTC)
 // Life cycles as of clock, in hours from 2026-11-08 11:00: sismo revived
 // three hours ago and rising, fire dormant since its episode ended four
 // days ago.
+// sismoHours and sismoPhases: 336 hours, the last four (from 07:00) rising
+// with 8, 40, 12 and 10 mentions.
+var (
+	sismoHours  = append(make([]uint64, 332), 8, 40, 12, 10)
+	sismoPhases = append(make([]lifecycle.Phase, 332), lifecycle.Rising, lifecycle.Rising, lifecycle.Rising, lifecycle.Rising)
+)
+
 var (
 	lifeFrom = time.Date(2026, 11, 8, 11, 0, 0, 0, time.UTC)
 	revival  = lifecycle.Episode{Origin: lifecycle.Revived, Start: time.Date(2026, 11, 22, 7, 0, 0, 0, time.UTC),
 		End: clock, Ongoing: true, Peak: time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC), PeakMentions: 40, Mentions: 70}
 	reports = map[string]lifecycle.Report{
-		"sismo": {From: lifeFrom, Phase: lifecycle.Rising, Since: revival.Start, Recent: 70, Before: 0, Episodes: []lifecycle.Episode{
+		"sismo": {From: lifeFrom, Phases: sismoPhases, Mentions: sismoHours, Phase: lifecycle.Rising, Since: revival.Start, Recent: 70, Before: 0, Episodes: []lifecycle.Episode{
 			{Origin: lifecycle.New, Start: time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC), End: time.Date(2026, 11, 10, 11, 0, 0, 0, time.UTC),
 				Peak: time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC), PeakMentions: 5, Mentions: 8},
 			revival}},
@@ -225,7 +232,7 @@ func TestSummary(t *testing.T) {
 	want := LifeCycle{Phase: "rising", Since: revival.Start, Recent: 70, From: time.Date(2026, 11, 8, 11, 0, 0, 0, time.UTC), ComputedAt: clock,
 		Episodes: 2, Episode: &Episode{Origin: "revived", Start: revival.Start, End: revival.End, Ongoing: true, Peak: revival.Peak,
 			PeakMentions: 40, Mentions: 70},
-		Sparks: sparks}
+		Sparks: sparks, Hours: sismoHours, Phases: strings.Repeat("n", 332) + "rrrr"}
 	if s.LifeCycle == nil || !reflect.DeepEqual(*s.LifeCycle, want) {
 		t.Errorf("life cycle of sismo:\n%s\nwant\n%s", jsonOf(s.LifeCycle), jsonOf(want))
 	}

@@ -242,8 +242,10 @@ type Report struct {
 	Recent   uint64    `json:"recent"`
 	Before   uint64    `json:"before"`
 	Episodes []Episode `json:"episodes"` // oldest first
-	// Phases holds the phase at the end of each bin of the series.
-	Phases []Phase `json:"-"`
+	// Phases holds the phase at the end of each bin of the series, and
+	// Mentions its counts (the series').
+	Phases   []Phase  `json:"-"`
+	Mentions []uint64 `json:"-"`
 }
 
 // Current returns the report's last episode when it is ongoing.
@@ -289,7 +291,7 @@ func (a *Analyzer) Analyze(s Series) (Report, error) {
 	}
 	span := func(from, to int) uint64 { return sum[max(to, 0)] - sum[max(from, 0)] } // bins [from, to)
 
-	r := Report{From: s.Start, Phases: make([]Phase, n)}
+	r := Report{From: s.Start, Phases: make([]Phase, n), Mentions: s.Mentions}
 	var (
 		ep       *Episode
 		lastAct  = -1   // the last active bin
