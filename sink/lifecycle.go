@@ -117,7 +117,8 @@ LIMIT 1 BY author_id`+limitClause(limit), rule, sinceArg(from), sinceArg(to))
 // aligned to their width: hourly bins start on the hour); of the rules
 // named, or of every rule with a mention in those bins when none is. A
 // rule named without a mention there gets a report too (dormant, or none
-// if it never had one). It runs Series and FirstMentions.
+// if it never had one). It runs Series and FirstMentions, and FeedHours
+// when some rule revives.
 func (c *Client) Lifecycles(ctx context.Context, a *lifecycle.Analyzer, now time.Time, n int, rules ...string) (map[string]lifecycle.Report, error) {
 	return c.LifecyclesKnown(ctx, a, now, n, map[string]time.Time{}, rules...)
 }
@@ -157,44 +158,51 @@ func (c *Client) LifecyclesKnown(ctx context.Context, a *lifecycle.Analyzer, now
 			first[r] = t
 		}
 	}
-	// Each rule first as if the pipeline had read every hour; the rules
+	out := make(map[string]lifecycle.Report, len(rules))
+	analyze := func(r string, read []bool) error {
+		s := series[r]
+		if s == nil {
+			s = make([]uint64, n)
+		}
+		f, ok := first[r]
+		rep, err := a.Analyze(lifecycle.Series{Start: start, Mentions: s, Earlier: ok && f.Before(start), Read: read})
+		if err != nil {
+			return err
+		}
+		if k := len(rep.Episodes) - 1; k >= 0 && rep.Episodes[k].End.After(now) {
+			rep.Episodes[k].End = now // its last active bin is the current one
+		}
+		out[r] = rep
+		return nil
+	}
+	// Each rule as if the pipeline had read every hour, then the rules
 	// with a revived episode again with the hours it did read, so that a
 	// quiet it did not see is no revival (lifecycle.Series.Read).
-	out := make(map[string]lifecycle.Report, len(rules))
-	var read []bool
-	for pass := 0; pass < 2; pass++ {
-		again := false
-		for _, r := range rules {
-			if pass == 1 && !revived(out[r]) {
-				continue
-			}
-			s := series[r]
-			if s == nil {
-				s = make([]uint64, n)
-			}
-			f, ok := first[r]
-			rep, err := a.Analyze(lifecycle.Series{Start: start, Mentions: s, Earlier: ok && f.Before(start), Read: read})
-			if err != nil {
-				return nil, err
-			}
-			if k := len(rep.Episodes) - 1; k >= 0 && rep.Episodes[k].End.After(now) {
-				rep.Episodes[k].End = now // its last active bin is the current one
-			}
-			out[r] = rep
-			again = again || revived(rep)
-		}
-		if !again {
-			break
-		}
-		hours, err := c.FeedHours(ctx, start, end)
-		if err != nil {
+	var again []string
+	for _, r := range rules {
+		if err := analyze(r, nil); err != nil {
 			return nil, err
 		}
-		read = make([]bool, n)
-		for h := range hours { // the bins each hour overlaps
-			for k := max(int(h.Sub(start)/bin), 0); k < n && start.Add(time.Duration(k)*bin).Before(h.Add(time.Hour)); k++ {
-				read[k] = true
-			}
+		if revived(out[r]) {
+			again = append(again, r)
+		}
+	}
+	if len(again) == 0 {
+		return out, nil
+	}
+	hours, err := c.FeedHours(ctx, start, end)
+	if err != nil {
+		return nil, err
+	}
+	read := make([]bool, n)
+	for h := range hours { // the bins each hour overlaps
+		for k := max(int(h.Sub(start)/bin), 0); k < n && start.Add(time.Duration(k)*bin).Before(h.Add(time.Hour)); k++ {
+			read[k] = true
+		}
+	}
+	for _, r := range again {
+		if err := analyze(r, read); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
