@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -48,10 +47,7 @@ func TestRunAlertSettings(t *testing.T) {
 	kafkaAddr, chAddr, id, store := pipelineFixture(t, "alertcfg")
 	ctx := t.Context()
 	topic, db := "alertcfg-"+id, "earshot_"+id
-	t.Cleanup(func() {
-		c := &kafka.Client{Addr: kafka.TCP(kafkaAddr)}
-		c.DeleteTopics(context.Background(), &kafka.DeleteTopicsRequest{Topics: []string{topic, topic + ".alerts", topic + ".dlq"}})
-	})
+	dropTopicsAtEnd(t, []string{kafkaAddr}, topic)
 	rulesFile := filepath.Join(t.TempDir(), "rules.yaml")
 	write := func(s string) {
 		t.Helper()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -12,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+
+	"github.com/segmentio/kafka-go"
 )
 
 // The commands that need no services, run as a user runs them: the binary
@@ -54,6 +57,16 @@ func TestMain(m *testing.M) {
 
 // earshot runs the command with stdin and returns its stdout, stderr and
 // exit status.
+// dropTopicsAtEnd deletes topic, and the dead-letter and alerts topics
+// earshot run makes for it (Config's defaults: topic + ".dlq", ".alerts"),
+// when the test ends.
+func dropTopicsAtEnd(t *testing.T, brokers []string, topic string) {
+	t.Cleanup(func() {
+		c := &kafka.Client{Addr: kafka.TCP(brokers...)}
+		c.DeleteTopics(context.Background(), &kafka.DeleteTopicsRequest{Topics: []string{topic, topic + ".dlq", topic + ".alerts"}})
+	})
+}
+
 // startRun starts `earshot run` with args and stops it when the test ends
 // (SIGTERM; it must exit cleanly); it returns the process's output.
 func startRun(t *testing.T, args ...string) *bytes.Buffer {

@@ -176,11 +176,7 @@ func newFaultRun(t *testing.T, kafkaAddr, chAddr string) *faultRun {
 	if err := stream.EnsureTopics(ctx, brokers, stream.Security{}, r.partitions, 1, r.topic, r.topic+".dlq"); err != nil {
 		t.Fatalf("kafka at %s: %v", kafkaAddr, err)
 	}
-	t.Cleanup(func() {
-		c := &kafka.Client{Addr: kafka.TCP(brokers...)}
-		// earshot run creates the alerts topic (Config's default: topic + ".alerts").
-		c.DeleteTopics(context.Background(), &kafka.DeleteTopicsRequest{Topics: []string{r.topic, r.topic + ".dlq", r.topic + ".alerts"}})
-	})
+	dropTopicsAtEnd(t, brokers, r.topic)
 	store, err := sink.Open(ctx, sink.Config{Addr: chAddr, Database: r.db})
 	if err != nil {
 		t.Fatalf("clickhouse at %s: %v", chAddr, err)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -30,10 +29,7 @@ func TestRunRevivalAlert(t *testing.T) {
 	kafkaAddr, chAddr, id, store := pipelineFixture(t, "revival")
 	ctx := t.Context()
 	topic, db := "revival-"+id, "earshot_"+id
-	t.Cleanup(func() {
-		c := &kafka.Client{Addr: kafka.TCP(kafkaAddr)}
-		c.DeleteTopics(context.Background(), &kafka.DeleteTopicsRequest{Topics: []string{topic, topic + ".alerts", topic + ".dlq"}})
-	})
+	dropTopicsAtEnd(t, []string{kafkaAddr}, topic)
 	if _, err := store.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
