@@ -232,3 +232,28 @@ FROM {db}.mentions_rule_minute_country
 WHERE rule_id = '' AND minute >= toDateTime(?) AND minute < toDateTime(?)`, sinceArg(from), sinceArg(to))
 	return out, err
 }
+
+// LastActive returns the end of a rule's last hour before before that held
+// floor mentions or more (an active hour of the life cycle), and false when
+// there is none: how long a revived topic had been quiet. It reads the
+// rule's minute aggregates before before: few rows for a quiet rule.
+func (c *Client) LastActive(ctx context.Context, rule string, before time.Time, floor uint64) (time.Time, bool, error) {
+	var end time.Time
+	found := false
+	err := c.query(ctx, "last active hour", func(scan func(...any) error) error {
+		var h time.Time
+		var n uint64
+		if err := scan(&h, &n); err != nil {
+			return err
+		}
+		end, found = h.UTC().Add(time.Hour), true
+		return nil
+	}, `SELECT toStartOfHour(minute) AS h, countMerge(mentions) AS n
+FROM {db}.mentions_rule_minute_country
+WHERE rule_id = ? AND minute < toDateTime(?)
+GROUP BY h
+HAVING n >= ?
+ORDER BY h DESC
+LIMIT 1`, rule, sinceArg(before), floor)
+	return end, found, err
+}

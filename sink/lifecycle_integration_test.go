@@ -160,4 +160,13 @@ func TestIntegrationLifecycle(t *testing.T) {
 	if e, ok := reps["blind"].Current(); err != nil || !ok || e.Origin != lifecycle.Continuing || !e.Unseen {
 		t.Errorf("life cycle of blind: %+v, %v", reps["blind"].Episodes, err)
 	}
+
+	// brand's last active hour before its revival: October 1 09:00 (o1, o2).
+	if end, ok, err := c.LastActive(ctx, "brand", back.Truncate(time.Hour), 2); err != nil || !ok ||
+		!end.Equal(time.Date(2026, 10, 1, 10, 0, 0, 0, time.UTC)) {
+		t.Errorf("brand's last active hour: %v %v %v", end, ok, err)
+	}
+	if _, ok, err := c.LastActive(ctx, "brand", back.Truncate(time.Hour), 3); err != nil || ok {
+		t.Errorf("brand never had 3 mentions in an hour before its revival: %v %v", ok, err)
+	}
 }

@@ -26,10 +26,10 @@ import (
 // raises an alert of kind "revival" for each rule whose current episode is
 // revived — it follows Config.Revival's Quiet (72h) or more of quiet
 // hours, and the topic had mentions before — and began within its Recent
-// (6h). The alert's onset is the episode's first hour; its examples are
-// the mentions with the largest audiences in the episode's first two
-// hours, one per author, with the author and their followers (what revived
-// it). Its id is a function of the rule and that hour: a restart or a
+// (6h). The alert's onset is the episode's first hour, its quiet_since
+// the end of the rule's last active hour before; its examples are the
+// mentions with the largest audiences in the episode's first two hours,
+// one per author, with the author and their followers (what revived it). Its id is a function of the rule and that hour: a restart or a
 // second process raises the same id, and an id the alerts table holds is
 // not raised again. A rule with `alert: off` raises none.
 //
@@ -44,6 +44,7 @@ import (
 type RevivalSource interface {
 	LifecyclesKnown(ctx context.Context, a *lifecycle.Analyzer, now time.Time, n int, first map[string]time.Time, rules ...string) (map[string]lifecycle.Report, error)
 	Sparks(ctx context.Context, rule string, from, to time.Time, limit int) ([]sink.Spark, error)
+	LastActive(ctx context.Context, rule string, before time.Time, floor uint64) (time.Time, bool, error)
 }
 
 // revivalTimeout bounds one look's queries.
@@ -172,6 +173,13 @@ func (r *revivals) revived(ctx context.Context, now time.Time, ids []string) ([]
 		for _, s := range sparks {
 			a.Examples = append(a.Examples, alert.Example{ID: s.PostID, At: s.At, Text: s.Text,
 				Author: s.Author, Followers: s.Followers})
+		}
+		since, ok, err := r.src.LastActive(ctx, id, e.Start, cfg.Floor)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			a.QuietSince = &since
 		}
 		out = append(out, a)
 	}

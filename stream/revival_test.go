@@ -31,6 +31,13 @@ func (f *fakeLifecycles) LifecyclesKnown(_ context.Context, _ *lifecycle.Analyze
 	return f.reps, f.err
 }
 
+func (f *fakeLifecycles) LastActive(_ context.Context, rule string, before time.Time, floor uint64) (time.Time, bool, error) {
+	if rule != "back" || floor != 2 {
+		return time.Time{}, false, nil
+	}
+	return before.Add(-9 * 24 * time.Hour), true, nil
+}
+
 func (f *fakeLifecycles) Sparks(_ context.Context, rule string, _, _ time.Time, _ int) ([]sink.Spark, error) {
 	return f.sparks[rule], nil
 }
@@ -78,9 +85,11 @@ func TestRevivals(t *testing.T) {
 		t.Fatalf("alerts %+v, want back's alone", as)
 	}
 	got := as[0]
+	quiet := h.Add(-time.Hour - 9*24*time.Hour) // back's last active hour ended nine days before its revival
 	want := alert.Alert{ID: got.ID, EventID: got.ID, Kind: "revival", Rule: "back", Scope: "rule", DetectedAt: now,
 		Onset: h.Add(-time.Hour), Unit: "mentions", STA: 12.0 / 360, LTA: 1.0 / 360, STACount: 12, LTACount: 1,
-		Examples: []alert.Example{{ID: "p1", At: h.Add(-55 * time.Minute), Text: "RT brand is back", Author: "bigaccount", Followers: 30000}}}
+		Examples:   []alert.Example{{ID: "p1", At: h.Add(-55 * time.Minute), Text: "RT brand is back", Author: "bigaccount", Followers: 30000}},
+		QuietSince: &quiet}
 	if len(got.ID) != 16 || got.ID == heldID || !equalAlerts(got, want) {
 		t.Errorf("alert\n%+v\nwant\n%+v", got, want)
 	}

@@ -33,7 +33,7 @@ func TestRunRevivalAlert(t *testing.T) {
 	if _, err := store.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	long := time.Now().UTC().Add(-5 * 24 * time.Hour)
+	long := time.Now().UTC().Add(-5 * 24 * time.Hour).Truncate(time.Hour).Add(10 * time.Minute) // three mentions in one hour
 	var old []sink.Mention
 	for i := range 3 {
 		for _, rule := range []string{"brand", "muted"} {
@@ -107,7 +107,8 @@ func TestRunRevivalAlert(t *testing.T) {
 	a := got[0]
 	if a.Kind != alert.KindRevival || a.Rule != "brand" || a.Scope != alert.ScopeRule || a.STACount != 3 ||
 		!a.Onset.Equal(now.Truncate(time.Hour)) && !a.Onset.Equal(now.Add(2*time.Second).Truncate(time.Hour)) ||
-		len(a.Examples) != 3 || a.Examples[0].Author != "h0" || a.Examples[0].Followers != 30000 {
+		len(a.Examples) != 3 || a.Examples[0].Author != "h0" || a.Examples[0].Followers != 30000 ||
+		a.QuietSince == nil || !a.QuietSince.Equal(long.Truncate(time.Hour).Add(time.Hour)) {
 		t.Errorf("revival alert %+v", a)
 	}
 	stored, err := store.Alerts(ctx, now.Add(-time.Hour), 0)

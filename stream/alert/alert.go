@@ -33,9 +33,10 @@
 // revival alerts, earshot/stream/lifecycle) has scope "rule", unit
 // "mentions", its onset the first hour of the new episode, sta_count and
 // lta_count the mentions of the last six hours and of the six before (sta
-// and lta per minute), ratio 0, no location, and as examples the mentions
-// with the largest audiences in the episode's first two hours, with
-// "author" (handle) and "followers".
+// and lta per minute), ratio 0, no location, "quiet_since" the end of the
+// rule's last active hour before it, and as examples the mentions with the
+// largest audiences in the episode's first two hours, with "author"
+// (handle) and "followers".
 //
 // The id is a function of rule, scope, region, the trigger's bin and the
 // follow-up number, so replaying the same posts gives the same ids: Kafka
@@ -119,6 +120,12 @@ type Alert struct {
 
 	Location *Location `json:"location,omitempty"`
 	Examples []Example `json:"examples,omitempty"`
+
+	// QuietSince is set in a revival: the end of the rule's last active
+	// hour before it (nil: none stored, the quiet began before the rule's
+	// first stored mention). Like the rule's fields above, the alerts
+	// table does not keep it.
+	QuietSince *time.Time `json:"quiet_since,omitempty"`
 }
 
 // Location is the estimated place of an event: the geohash cell with the
