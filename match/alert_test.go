@@ -58,6 +58,9 @@ func TestParseAlert(t *testing.T) {
 		{" {cooldown: none}", &Alert{Cooldown: -1}},
 		{" {cooldown: 0}", &Alert{Cooldown: -1}},
 		{" {cooldown: 0s}", &Alert{Cooldown: -1}},
+		{" {revival: off}", &Alert{NoRevival: true}},
+		{" {revival: false, floor: 2}", &Alert{NoRevival: true, Floor: 2}},
+		{" {revival: on}", nil},
 		// Together, in block style.
 		{"\n      floor: 2          # a quiet topic\n      count: authors\n      cooldown: 30m",
 			&Alert{Floor: 2, Authors: true, Cooldown: 30 * time.Minute}},
@@ -92,6 +95,7 @@ func TestParseAlert(t *testing.T) {
 		{Alert{Off: true, Floor: 2}, "off"},
 		{Alert{}, "{}"},
 		{Alert{Floor: 2, Authors: true, Cooldown: 30 * time.Minute}, "{floor: 2, count: authors, cooldown: 30m}"},
+		{Alert{Floor: 2, NoRevival: true}, "{floor: 2, revival: off}"},
 		{Alert{Threshold: 1.5, ShortWindow: 90 * time.Second, LongWindow: 2 * time.Hour, Replies: true, Links: true,
 			MaxText: -1, Cooldown: -1}, "{threshold: 1.5, short_window: 1m30s, long_window: 2h, include: [replies, links], max_text: none, cooldown: none}"},
 	} {
@@ -183,7 +187,7 @@ func TestParseAlertErrors(t *testing.T) {
 		{"\n      - floor: 2", "r.yaml:5:7: alert must be off, on or a mapping of settings, not a list", formsHint},
 		// Keys.
 		{" {flor: 2}", `r.yaml:4:13: unknown alert setting "flor"`,
-			"hint: known settings: threshold, factor, floor, rearm, short_window, long_window, count, include, max_text, cooldown"},
+			"hint: known settings: threshold, factor, floor, rearm, short_window, long_window, count, include, max_text, cooldown, revival"},
 		{" {floor: 2, floor: 3}", `r.yaml:4:23: duplicate alert setting "floor"`, "hint: write each setting once"},
 		// Numbers.
 		{" {threshold: 0}", `r.yaml:4:24: threshold must be a number above 0, not "0"`, numberHint},
@@ -224,6 +228,7 @@ func TestParseAlertErrors(t *testing.T) {
 		{" {max_text: unlimited}", `r.yaml:4:23: max_text must be a whole number above 0 or none, not "unlimited"`, "hint: write a number of characters"},
 		{" {cooldown: -5m}", `r.yaml:4:23: cooldown must be a duration of at least 0 or none, not "-5m"`, cooldownHnt},
 		{" {cooldown: 10}", `r.yaml:4:23: cooldown must be a duration of at least 0 or none, not "10"`, cooldownHnt},
+		{" {revival: sometimes}", `r.yaml:4:22: revival must be on or off, not "sometimes"`, "hint: write off to raise no revival alert"},
 		{" {cooldown: never}", `r.yaml:4:23: cooldown must be a duration of at least 0 or none, not "never"`, cooldownHnt},
 		// Block style: the position of the value on its own line.
 		{"\n      floor: 2\n      cooldown: soon", `r.yaml:6:17: cooldown must be a duration of at least 0 or none, not "soon"`, cooldownHnt},

@@ -14,7 +14,7 @@ func FuzzParse(f *testing.F) {
 		"\xEF\xBB\xBF@\n*\n\"\n", "rules: [", "rules:\n  - [1, 2]\n",
 		"rules:\n  - id: a\n    query: x\n    alert: {floor: 2, count: authors, include: [links], cooldown: none}\n",
 		"rules:\n  - id: a\n    query: x\n    alert:\n      threshold: 1.5\n      short_window: 90s\n      max_text: none\n",
-		"rules:\n  - id: a\n    query: x\n    alert: off\n  - id: b\n    query: y\n    alert: {rearm: .5, long_window: 2h}\n",
+		"rules:\n  - id: a\n    query: x\n    alert: off\n  - id: b\n    query: y\n    alert: {rearm: .5, long_window: 2h, revival: off}\n",
 	} {
 		f.Add(s)
 	}

@@ -68,6 +68,10 @@ type Alert struct {
 	// trigger of it is not delivered (-1: never suppressed, from
 	// `cooldown: none`).
 	Cooldown time.Duration
+	// NoRevival (`revival: off`) raises no revival alert for the rule (a
+	// return after a quiet stretch, earshot/stream's revival alerts) while
+	// its bursts still alert.
+	NoRevival bool
 
 	// Pos is where the settings are: the value of the rule's `alert` key.
 	Pos  Pos
@@ -433,7 +437,7 @@ func (y *yamlRules) rules(list *yaml.Node) []Rule {
 const alertHint = "write `alert: off` never to alert on the rule, or settings such as `alert: {floor: 2, cooldown: 30m}`"
 
 // alertKeys lists the settings of `alert:`, for the unknown-key hint.
-const alertKeys = "threshold, factor, floor, rearm, short_window, long_window, count, include, max_text, cooldown"
+const alertKeys = "threshold, factor, floor, rearm, short_window, long_window, count, include, max_text, cooldown, revival"
 
 // maxAlertWindow bounds short_window and long_window.
 const maxAlertWindow = 24 * time.Hour
@@ -600,6 +604,16 @@ func (y *yamlRules) alert(v *yaml.Node) (a *Alert, ok bool) {
 				d = -1 // 0 is unset: the --alert-cooldown flag's
 			}
 			a.Cooldown = d
+		case "revival":
+			var on bool
+			switch {
+			case n.Kind == yaml.ScalarNode && n.ShortTag() == "!!bool" && n.Decode(&on) == nil:
+				a.NoRevival = !on
+			case n.Kind == yaml.ScalarNode && (n.Value == "on" || n.Value == "off"):
+				a.NoRevival = n.Value == "off"
+			default:
+				bad("on or off", "write off to raise no revival alert for the rule (its bursts still alert), or on (the default)")
+			}
 		default:
 			y.errorf(k, "known settings: "+alertKeys, "unknown alert setting %q", k.Value)
 			ok = false
@@ -720,5 +734,8 @@ func (a *Alert) String() string {
 		parts = append(parts, "max_text: "+strconv.Itoa(a.MaxText))
 	}
 	dur("cooldown", a.Cooldown)
+	if a.NoRevival {
+		parts = append(parts, "revival: off")
+	}
 	return "{" + strings.Join(parts, ", ") + "}"
 }

@@ -31,7 +31,8 @@ import (
 // mentions with the largest audiences in the episode's first two hours,
 // one per author, with the author and their followers (what revived it). Its id is a function of the rule and that hour: a restart or a
 // second process raises the same id, and an id the alerts table holds is
-// not raised again. A rule with `alert: off` raises none.
+// not raised again. A rule with `alert: off` or `alert: {revival: off}`
+// raises none.
 //
 // A quiet the pipeline did not see is no quiet: a pipeline stopped for
 // four days, or a feed that delivered nothing, would make every rule
@@ -198,7 +199,8 @@ func revivalAlert(rule string, rep *lifecycle.Report, e lifecycle.Episode, cfg l
 		STACount: int64(rep.Recent), LTACount: int64(rep.Before)}
 }
 
-// revivalRules returns the ids of the engine's rules whose alerts are on.
+// revivalRules returns the ids of the engine's rules whose revival alerts
+// are on (not `alert: off`, not `alert: {revival: off}`).
 func revivalRules(engine func() *match.Engine) func() []string {
 	return func() []string {
 		e := engine()
@@ -207,7 +209,7 @@ func revivalRules(engine func() *match.Engine) func() []string {
 		}
 		var ids []string
 		for _, r := range e.Rules() {
-			if r.Alert == nil || !r.Alert.Off {
+			if r.Alert == nil || !r.Alert.Off && !r.Alert.NoRevival {
 				ids = append(ids, r.ID)
 			}
 		}

@@ -143,13 +143,14 @@ func TestRevivalRules(t *testing.T) {
 		{ID: "on", Query: "xbox", Enabled: true},
 		{ID: "off", Query: "xbox", Enabled: true, Alert: &match.Alert{Off: true}},
 		{ID: "floor", Query: "xbox", Enabled: true, Alert: &match.Alert{Floor: 2}},
+		{ID: "bursts only", Query: "xbox", Enabled: true, Alert: &match.Alert{NoRevival: true}},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := revivalRules(func() *match.Engine { return e })()
 	if strings.Join(got, ",") != "on,floor" && strings.Join(got, ",") != "floor,on" {
-		t.Errorf("rules %v, want on and floor (off's alerts are off)", got)
+		t.Errorf("rules %v, want on and floor (off's alerts are off, bursts only's revivals)", got)
 	}
 	if got := revivalRules(func() *match.Engine { return nil })(); got != nil {
 		t.Errorf("no engine: %v", got)
