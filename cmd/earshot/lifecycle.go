@@ -49,6 +49,7 @@ func cmdLifecycle(ctx context.Context, args []string) error {
 	spark := fs.Duration("spark", 2*time.Hour, "one rule: the span from its episode's start whose largest audiences are shown")
 	limit := fs.Int("limit", 50, "rules listed, most active phases first (0: all)")
 	tag := fs.String("tag", "", "list only the rules in force that carry this `tag`")
+	atFlag := fs.String("at", "", "where the rules stood at this `time` (2026-11-20T14:00Z, or 2026-11-20 14:00 in UTC) instead of now")
 	asJSON := fs.Bool("json", false, "print one JSON array")
 	if err := parse(fs, reorder(args)); err != nil {
 		return err
@@ -67,6 +68,14 @@ func cmdLifecycle(ctx context.Context, args []string) error {
 	}
 	if *spark <= 0 {
 		return usageErr("--spark %v: want more than 0", *spark)
+	}
+	now := time.Now().UTC()
+	if *atFlag != "" {
+		at, err := parseAt(*atFlag)
+		if err != nil || at.After(now) {
+			return usageErr("--at %q: want a time before now, such as 2026-11-20T14:00Z or 2026-11-20 14:00 (UTC)", *atFlag)
+		}
+		now = at
 	}
 	store, err := openStore(ctx, sc)
 	if err != nil {
@@ -88,7 +97,6 @@ func cmdLifecycle(ctx context.Context, args []string) error {
 			return fmt.Errorf("no rule in force carries the tag %q (earshot status lists the rules in force)", *tag)
 		}
 	}
-	now := time.Now().UTC()
 	reps, err := store.Lifecycles(ctx, a, now, int(w/lc.Bin), ids...)
 	if err != nil {
 		return fmt.Errorf("%w (has earshot run used the database %s?)", err, sc.Database)
@@ -155,6 +163,16 @@ func ruleLabel(l topicLife) string {
 		s += " [" + strings.Join(l.Tags, ", ") + "]"
 	}
 	return s
+}
+
+// parseAt reads --at: RFC 3339, or a date and a time of day in UTC.
+func parseAt(v string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04Z07:00", "2006-01-02 15:04", "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("cannot read %q as a time", v)
 }
 
 // phaseOrder lists the phases an operator looks at first first.

@@ -147,6 +147,17 @@ func TestLifecycleCommand(t *testing.T) {
 	if status != 2 || !strings.Contains(errOut, "give one or the other") {
 		t.Errorf("--tag and an id: status %d\n%s", status, errOut)
 	}
+	// --at: five days ago, gone was dormant and fading had no mention yet.
+	out, errOut, status = earshot(t, "", append([]string{"lifecycle", "--at", h.Add(-5 * 24 * time.Hour).Format("2006-01-02 15:04"), "gone", "fading"}, db...)...)
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); status != 0 || len(lines) != 4 ||
+		!strings.HasPrefix(lines[2], "gone ") || !strings.Contains(lines[2], "dormant") ||
+		!strings.HasPrefix(lines[3], "fading ") || !strings.Contains(lines[3], "none") {
+		t.Errorf("--at five days ago: status %d\n%s%s", status, out, errOut)
+	}
+	_, errOut, status = earshot(t, "", append([]string{"lifecycle", "--at", "tomorrow"}, db...)...)
+	if status != 2 || !strings.Contains(errOut, `--at "tomorrow": want a time before now`) {
+		t.Errorf("--at tomorrow: status %d\n%s", status, errOut)
+	}
 	_, errOut, status = earshot(t, "", append([]string{"lifecycle", "--quiet", "90m"}, db...)...)
 	if status != 2 || !strings.Contains(errOut, "quiet 1h30m0s: want a multiple of the bin 1h0m0s") {
 		t.Errorf("--quiet 90m: status %d\n%s", status, errOut)
