@@ -116,18 +116,19 @@ func cmdLifecycle(ctx context.Context, args []string) error {
 		lives = lives[:*limit]
 	}
 	one := len(fs.Args()) == 1
-	if one && len(lives) == 1 && len(lives[0].Episodes) > 0 {
-		l := &lives[0]
-		e := l.Episodes[len(l.Episodes)-1]
-		if l.Sparks, err = store.Sparks(ctx, l.Rule, e.Start, e.Start.Add(*spark), 5); err == nil {
-			to := e.End
-			if e.Ongoing {
-				to = time.Time{}
+	if one && len(lives) == 1 {
+		if l := &lives[0]; len(l.Episodes) > 0 {
+			e, _ := l.Last()
+			if l.Sparks, err = store.Sparks(ctx, l.Rule, e.Start, e.Start.Add(*spark), 5); err == nil {
+				to := e.End
+				if e.Ongoing {
+					to = time.Time{}
+				}
+				l.Spread, err = store.RepostedBetween(ctx, l.Rule, e.Start, to, 5)
 			}
-			l.Spread, err = store.RepostedBetween(ctx, l.Rule, e.Start, to, 5)
-		}
-		if err != nil {
-			return err
+			if err != nil {
+				return err
+			}
 		}
 	}
 	if *asJSON {
@@ -182,10 +183,10 @@ func phaseOrder(p lifecycle.Phase) int {
 
 // episodeLine sums up a report's last episode in a line.
 func episodeLine(r lifecycle.Report) string {
-	if len(r.Episodes) == 0 {
+	e, ok := r.Last()
+	if !ok {
 		return "none in the window"
 	}
-	e := r.Episodes[len(r.Episodes)-1]
 	s := fmt.Sprintf("%s %s, busiest bin %s (%s)", origin(e), e.Start.Format("2006-01-02 15:04"),
 		e.Peak.Format("01-02 15:04"), thousands(e.PeakMentions))
 	if !e.Ongoing {
@@ -223,7 +224,7 @@ func printLife(l topicLife, cfg lifecycle.Config, spark time.Duration) {
 			thousands(e.Mentions), e.Peak.Format("2006-01-02 15:04"), thousands(e.PeakMentions))
 	}
 	tw.Flush()
-	e := l.Episodes[len(l.Episodes)-1]
+	e, _ := l.Last()
 	if len(l.Sparks) > 0 {
 		fmt.Printf("\nHow it began: the largest audiences in its first %s:\n", fmtSpan(spark))
 		for _, s := range l.Sparks {

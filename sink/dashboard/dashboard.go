@@ -612,7 +612,7 @@ func (s *server) lifeCycles(ctx context.Context, sum *Summary, ids []string, now
 		c = &cycles{at: now, reports: reports, sparks: map[string][]sink.Spark{}}
 	}
 	rep, ok := c.reports[sum.Rule]
-	ep, episode := lastEpisode(rep)
+	ep, episode := rep.Last()
 	var err error
 	if sum.Rule != "" && ok && episode && !sparked {
 		sparks, err = s.store.Sparks(ctx, sum.Rule, ep.Start, ep.Start.Add(sparkSpan), maxSparks)
@@ -675,15 +675,4 @@ func phaseLetters(ps []lifecycle.Phase) string {
 		b[i] = "nrpdz"[p]
 	}
 	return string(b)
-}
-
-// lastEpisode returns the report's ongoing episode, or else its last one.
-func lastEpisode(r lifecycle.Report) (lifecycle.Episode, bool) {
-	if ep, ok := r.Current(); ok {
-		return ep, true
-	}
-	if n := len(r.Episodes); n > 0 {
-		return r.Episodes[n-1], true
-	}
-	return lifecycle.Episode{}, false
 }

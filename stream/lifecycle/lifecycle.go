@@ -248,12 +248,18 @@ type Report struct {
 	Mentions []uint64 `json:"-"`
 }
 
-// Current returns the report's last episode when it is ongoing.
-func (r Report) Current() (Episode, bool) {
-	if n := len(r.Episodes); n > 0 && r.Episodes[n-1].Ongoing {
+// Last returns the report's last episode (the ongoing one, if any).
+func (r Report) Last() (Episode, bool) {
+	if n := len(r.Episodes); n > 0 {
 		return r.Episodes[n-1], true
 	}
 	return Episode{}, false
+}
+
+// Current returns the report's last episode when it is ongoing.
+func (r Report) Current() (Episode, bool) {
+	e, ok := r.Last()
+	return e, ok && e.Ongoing
 }
 
 // Analyzer computes reports with one Config.
