@@ -124,12 +124,7 @@ const (
 
 var phaseNames = [...]string{"none", "rising", "peak", "decaying", "dormant"}
 
-func (p Phase) String() string {
-	if int(p) < len(phaseNames) {
-		return phaseNames[p]
-	}
-	return fmt.Sprintf("Phase(%d)", p)
-}
+func (p Phase) String() string { return nameOf(phaseNames[:], "Phase", uint8(p)) }
 
 // MarshalText writes the phase's name (JSON: a string).
 func (p Phase) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
@@ -139,6 +134,16 @@ func (p *Phase) UnmarshalText(b []byte) error {
 	return unmarshalName(phaseNames[:], "phase", b, (*uint8)(p))
 }
 
+// nameOf returns the name of value v of an enum, or Type(v) for a value
+// out of its range.
+func nameOf(names []string, typ string, v uint8) string {
+	if int(v) < len(names) {
+		return names[v]
+	}
+	return fmt.Sprintf("%s(%d)", typ, v)
+}
+
+// unmarshalName sets *v to the value whose name is b.
 func unmarshalName(names []string, what string, b []byte, v *uint8) error {
 	for i, n := range names {
 		if n == string(b) {
@@ -161,12 +166,7 @@ const (
 
 var originNames = [...]string{"continuing", "new", "revived"}
 
-func (o Origin) String() string {
-	if int(o) < len(originNames) {
-		return originNames[o]
-	}
-	return fmt.Sprintf("Origin(%d)", o)
-}
+func (o Origin) String() string { return nameOf(originNames[:], "Origin", uint8(o)) }
 
 // MarshalText writes the origin's name (JSON: a string).
 func (o Origin) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
