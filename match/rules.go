@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"earshot/match/query"
@@ -273,6 +274,43 @@ func (y *yamlRules) errorf(n *yaml.Node, hint, format string, args ...any) {
 	y.errs = append(y.errs, se)
 }
 
+// hashtagComment reports, as an error, a comment right after a query (on
+// its line, or on the next lines of a query written over several) that
+// starts like a hashtag: in YAML, " #" starts a comment, so the query
+// `quake #temblor` unquoted is the query quake, and the tag is dropped
+// without a word. A comment is "# " followed by a space: `#temblor` is a
+// hashtag that belongs to the query.
+func (y *yamlRules) hashtagComment(k, v *yaml.Node) bool {
+	for _, c := range []struct {
+		text string
+		line int // where to look for it first
+	}{{v.LineComment, v.Line}, {k.LineComment, k.Line}, {k.FootComment, k.Line}} {
+		tag, _, _ := strings.Cut(c.text, "\n")
+		tag = strings.TrimSpace(tag)
+		if len(tag) < 2 || tag[0] != '#' {
+			continue
+		}
+		if r, _ := utf8.DecodeRuneInString(tag[1:]); r == '#' || r == '!' || unicode.IsSpace(r) {
+			continue // a comment: "# note", "##", "#!"
+		}
+		word := tag
+		if i := strings.IndexFunc(tag, unicode.IsSpace); i > 0 {
+			word = tag[:i]
+		}
+		n := &yaml.Node{Line: c.line, Column: 1}
+		for l := c.line; l >= 1 && l <= len(y.lines) && l < c.line+8; l++ {
+			if i := strings.Index(y.lines[l-1], word); i >= 0 {
+				n.Line, n.Column = l, utf8.RuneCountInString(y.lines[l-1][:i])+1
+				break
+			}
+		}
+		y.errorf(n, fmt.Sprintf("put the query in quotes, query: '… %s', or write a space after # for a comment", word),
+			"YAML reads %q as a comment: it would be cut from the query", word)
+		return true
+	}
+	return false
+}
+
 func parseYAML(file string, data []byte) ([]Rule, error) {
 	y := &yamlRules{file: file, lines: strings.Split(string(data), "\n")}
 	var doc yaml.Node
@@ -331,6 +369,7 @@ func (y *yamlRules) rules(list *yaml.Node) []Rule {
 		}
 		r := Rule{Enabled: true, Pos: Pos{File: y.file, Line: item.Line, Col: item.Column}}
 		var idNode, queryNode *yaml.Node
+		queryCut := false // a hashtag read as a comment (reported)
 		ok := true
 		for i := 0; i+1 < len(item.Content); i += 2 {
 			k, v := item.Content[i], item.Content[i+1]
@@ -349,6 +388,10 @@ func (y *yamlRules) rules(list *yaml.Node) []Rule {
 			case "name":
 				str(&r.Name)
 			case "query":
+				if y.hashtagComment(k, v) {
+					ok, queryCut = false, true
+					break
+				}
 				str(&r.Query)
 				queryNode = v
 			case "diacritics":
@@ -414,10 +457,12 @@ func (y *yamlRules) rules(list *yaml.Node) []Rule {
 			r.IDPos = Pos{File: y.file, Line: idNode.Line, Col: idNode.Column}
 			ids[r.ID] = r.IDPos
 		}
-		if queryNode == nil {
+		switch {
+		case queryCut:
+		case queryNode == nil:
 			y.errorf(item, "add a `query:` with the term to match", "rule %q has no query", r.ID)
 			ok = false
-		} else if queryNode.Kind == yaml.ScalarNode {
+		case queryNode.Kind == yaml.ScalarNode:
 			if _, _, terr := parseQuery(rt, r.Query, r.IgnoreDiacritics, nil); terr != nil {
 				if len(y.errs) < maxErrors {
 					y.errs = append(y.errs, y.queryError(queryNode, r.Query, terr))

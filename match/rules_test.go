@@ -96,6 +96,20 @@ func TestParseErrors(t *testing.T) {
 	f("r.yaml", "rules: [\n", "r.yaml:", "invalid YAML")
 	f("r.yaml", "rulez:\n  - id: a\n", "r.yaml:1:1: unknown key \"rulez\"")
 	f("r.yaml", "rules:\n  - id: a\n    query: \"\"\n", "empty query")
+	// A hashtag YAML reads as a comment (" #" starts one) would silently
+	// leave the query without it: rejected, once, where the tag is.
+	f("r.yaml", "rules:\n  - id: a\n    query: quake #temblor\n", "r.yaml:3:18: YAML reads \"#temblor\" as a comment", "\t    query: quake #temblor\n\t                 ^", "hint: put the query in quotes")
+	f("r.yaml", "rules:\n  - id: a\n    query: #sismo\n", "r.yaml:3:12: YAML reads \"#sismo\"")
+	f("r.yaml", "rules:\n  - id: a\n    query: quake OR\n      #gempa and more\n", "r.yaml:4:7: YAML reads \"#gempa\"")
+	if _, err := Parse("r.yaml", []byte("rules:\n  - id: a\n    query: quake #temblor\n")); strings.Count(err.Error(), "r.yaml:") != 1 {
+		t.Errorf("a cut query is one error, not also a missing query:\n%v", err)
+	}
+	// Comments are comments.
+	for _, src := range []string{"query: quake # English", "query: quake ## English", "query: quake #! note", "query: 'quake #temblor'", "query: \"quake #temblor\""} {
+		if _, err := Parse("r.yaml", []byte("rules:\n  - id: a\n    "+src+"\n")); err != nil {
+			t.Errorf("%s: %v", src, err)
+		}
+	}
 	// Every error of a file is reported, not only the first.
 	f("k.txt", "a*b\nc*d\n", "k.txt:1:2:", "k.txt:2:2:")
 }
