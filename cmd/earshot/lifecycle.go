@@ -262,12 +262,15 @@ func sparkLine(s sink.Spark) string {
 }
 
 // quoteText quotes a post's text on one line, cut to max runes.
-func quoteText(s string, max int) string {
+func quoteText(s string, max int) string { return strconv.Quote(oneLine(s, max)) }
+
+// oneLine is a post's text on one line, cut to max runes.
+func oneLine(s string, max int) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if r := []rune(s); len(r) > max {
 		s = string(r[:max-1]) + "…"
 	}
-	return strconv.Quote(s)
+	return s
 }
 
 // fmtSpan writes a duration in days or hours when it is whole ones.

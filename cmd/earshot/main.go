@@ -39,7 +39,7 @@ var commands = []command{
 	{"dead-letters", "summarise the dead-letter topic by reason, print it as JSON, or replay it", cmdDeadLetters},
 	{"backfill", "store the mentions that rules just added would have had, from posts the pipeline read before", cmdBackfill},
 	{"prune", "drop the months of stored mentions, aggregates and alerts older than --keep", cmdPrune},
-	{"rules", "check rules (rules check), test them on posts (rules test), compare two versions (rules diff)", cmdRules},
+	{"rules", "check rules (rules check), test them on posts (rules test), measure them on labelled posts (rules eval), compare two versions (rules diff)", cmdRules},
 	{"enrich", "print posts as stored: geo fields and tier, author features, language (JSONL)", cmdEnrich},
 	{"lifecycle", "where each rule stands: rising, at its peak, decaying or dormant, since when, and what revived it", cmdLifecycle},
 	{"detect", "replay posts through matching and the burst detector, print alerts", cmdDetect},

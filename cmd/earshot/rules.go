@@ -20,19 +20,21 @@ import (
 
 func cmdRules(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return usageErr("want a subcommand: rules check FILE|DIR | rules test FILE|DIR [--text T] [--input posts.jsonl|-] [--json] | rules diff OLD NEW [--json] | rules history ID [--json]")
+		return usageErr("want a subcommand: rules check FILE|DIR | rules test FILE|DIR [--text T] [--input posts.jsonl|-] [--json] | rules eval FILE|DIR --input LABELLED [--label F] [--relevant V] [--json] | rules diff OLD NEW [--json] | rules history ID [--json]")
 	}
 	switch args[0] {
 	case "check":
 		return rulesCheck(args[1:])
 	case "test":
 		return rulesTest(ctx, args[1:])
+	case "eval":
+		return rulesEval(ctx, args[1:])
 	case "diff":
 		return rulesDiff(args[1:])
 	case "history":
 		return rulesHistory(ctx, args[1:])
 	}
-	return usageErr("unknown subcommand %q: want check, test, diff or history", args[0])
+	return usageErr("unknown subcommand %q: want check, test, eval, diff or history", args[0])
 }
 
 // rulesDiff prints which rules in force a reload from OLD to NEW would add,

@@ -1,0 +1,570 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"earshot/enrich"
+	"earshot/match"
+	"earshot/stream"
+	"earshot/stream/adapt"
+	"earshot/stream/post"
+)
+
+// rulesEval measures rules against posts a person labelled relevant or not
+// (a sample judged by hand, or a research set such as CrisisLex's on-topic
+// and off-topic tweets): for all the rules together and for each one, how
+// many posts it matches, how many of those are relevant (precision), how
+// many of the relevant posts it finds (recall), and how many relevant posts
+// no other rule finds (what removing it would lose). It prints relevant
+// posts that no rule matches and matched posts that are not relevant: what
+// to add, and what to exclude.
+func rulesEval(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("rules eval", flag.ContinueOnError)
+	input := fs.String("input", "", "labelled posts: a JSONL `file` (- for stdin) or a CSV file (*.csv), or a glob of them (quoted)")
+	format := fs.String("format", "canonical", "JSONL posts' `format`: canonical (created_at optional here), auto, twitter-v1, mastodon or jetstream")
+	label := fs.String("label", "label", "the `field` that holds each post's label: a top-level key of a JSON line, a CSV column")
+	relevant := fs.String("relevant", "on-topic", "the label `values` of relevant posts, comma-separated, any case (every other label is not relevant)")
+	examples := fs.Int("examples", 5, "how many missed and how many unwanted posts to print (0: none)")
+	asJSON := fs.Bool("json", false, "print the report as one JSON object")
+	if err := parse(fs, reorder(args)); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 || *input == "" {
+		return usageErr("usage: earshot rules eval FILE|DIR --input posts.jsonl|posts.csv|GLOB|- [--label FIELD] [--relevant VALUES] [--examples N] [--json]")
+	}
+	if *examples < 0 {
+		return usageErr("--examples: want 0 or more, not %d", *examples)
+	}
+	if strings.TrimSpace(*label) == "" {
+		return usageErr("--label: want the name of the field or column that holds the label")
+	}
+	var want []string
+	for v := range strings.SplitSeq(*relevant, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			want = append(want, v)
+		}
+	}
+	if len(want) == 0 {
+		return usageErr("--relevant: want the label values of relevant posts, such as on-topic or true")
+	}
+	f, err := adapt.ParseFormat(*format)
+	if err != nil {
+		return usageErr("--format: %v", err)
+	}
+	files, err := evalInputs(*input)
+	if err != nil {
+		return err
+	}
+	eng, err := loadEngine(fs.Arg(0))
+	if err != nil {
+		return fmt.Errorf("%s rejected:\n%w", fs.Arg(0), err)
+	}
+	ev, err := newEvaluator(eng, f, strings.TrimSpace(*label), want, *examples)
+	if err != nil {
+		return err
+	}
+	for _, name := range files {
+		ev.tally.inputs = append(ev.tally.inputs, inputTally{name: name})
+		if err := ev.file(ctx, name); err != nil {
+			return err
+		}
+	}
+	t := &ev.tally
+	if t.posts == 0 {
+		return fmt.Errorf("no labelled posts in %s (%d lines rejected)", *input, ev.rejected)
+	}
+	out := bufio.NewWriter(os.Stdout)
+	defer out.Flush()
+	rep := t.report(eng.Rules(), files)
+	if *asJSON {
+		err = writeJSON(out, rep)
+	} else {
+		err = rep.write(out)
+	}
+	if err != nil {
+		return err
+	}
+	if ev.rejected > 0 {
+		out.Flush()
+		return fmt.Errorf("%d of %d input lines rejected (each reported with its file, line and reason)", ev.rejected, t.posts+ev.rejected)
+	}
+	return nil
+}
+
+// evalInputs returns the files --input names: "-" (standard input), a
+// file, or the files a glob matches, sorted.
+func evalInputs(input string) ([]string, error) {
+	if input == "-" {
+		return []string{"-"}, nil
+	}
+	if !strings.ContainsAny(input, "*?[") {
+		return []string{input}, nil
+	}
+	files, err := filepath.Glob(input)
+	if err != nil {
+		return nil, usageErr("--input: %v", err)
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("--input %s: no file matches", input)
+	}
+	return files, nil
+}
+
+// evaluator reads labelled posts and tallies what the rules match.
+type evaluator struct {
+	eng      *match.Engine
+	adapter  *adapt.Adapter
+	enr      *enrich.Enricher
+	label    string
+	want     []string
+	tally    evalTally
+	rejected int
+
+	p    post.Post
+	lazy stream.Lazy
+	m    []int32
+}
+
+func newEvaluator(eng *match.Engine, f adapt.Format, label string, want []string, examples int) (*evaluator, error) {
+	a, err := adapt.New(f, post.Limits{OptionalTime: true})
+	if err != nil {
+		return nil, err
+	}
+	enr, err := enrich.New(enrich.Config{})
+	if err != nil {
+		return nil, err
+	}
+	return &evaluator{eng: eng, adapter: a, enr: enr, label: label, want: want,
+		tally: evalTally{rules: make([]ruleTally, len(eng.Rules())), examples: examples}}, nil
+}
+
+// isRelevant reports whether a post's label is one of the relevant values.
+func (ev *evaluator) isRelevant(label string) bool {
+	label = strings.TrimSpace(label)
+	return slices.ContainsFunc(ev.want, func(w string) bool { return strings.EqualFold(w, label) })
+}
+
+// reject reports a line the evaluation cannot use.
+func (ev *evaluator) reject(name string, line int, err error) {
+	ev.rejected++
+	fmt.Fprintf(os.Stderr, "%s:%d: %v\n", name, line, err)
+}
+
+// matchPost matches ev.p (its country and language found as the pipeline
+// finds them, when a rule asks) and counts it.
+func (ev *evaluator) matchPost(name string, line int, relevant bool) {
+	ev.lazy.Reset(ev.enr, &ev.p)
+	d := stream.DocOf(&ev.p, &ev.lazy)
+	ev.m = ev.eng.Match(ev.m[:0], &d)
+	ev.tally.add(ev.m, relevant, func() evalPost {
+		return evalPost{File: name, Line: line, ID: ev.p.ID, Text: ev.p.Text}
+	})
+}
+
+// file evaluates one input: CSV when its name ends in .csv, JSONL otherwise.
+func (ev *evaluator) file(ctx context.Context, name string) error {
+	if strings.EqualFold(filepath.Ext(name), ".csv") {
+		return ev.csvFile(ctx, name)
+	}
+	return eachLine(ctx, name, func(line int, data []byte) error {
+		label, err := jsonLabel(data, ev.label)
+		if err != nil {
+			ev.reject(name, line, err)
+			return nil
+		}
+		if err := ev.adapter.Decode(data, &ev.p); err != nil {
+			if !adapt.IsSkip(err) {
+				ev.reject(name, line, err)
+			}
+			return nil
+		}
+		ev.matchPost(name, line, ev.isRelevant(label))
+		return nil
+	})
+}
+
+// jsonLabel returns the value of the top-level field of a JSON object as
+// text: a string as it is, a number or a boolean as written.
+func jsonLabel(data []byte, field string) (string, error) {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(data, &obj); err != nil {
+		return "", fmt.Errorf("not a JSON object: %v", err)
+	}
+	raw, ok := obj[field]
+	if !ok || string(raw) == "null" {
+		return "", fmt.Errorf("no label: the object has no %q field (--label names it)", field)
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s, nil
+	}
+	if raw[0] == '{' || raw[0] == '[' {
+		return "", fmt.Errorf("label %q is %s, want a string, number or boolean", field, raw)
+	}
+	return string(raw), nil
+}
+
+// CSV columns, by name (any case, spaces and underscores alike): the
+// post's id and text as research sets name them.
+var (
+	csvIDColumns   = []string{"id", "tweet id", "post id", "status id"}
+	csvTextColumns = []string{"text", "tweet", "tweet text", "post", "content", "message"}
+)
+
+// csvFile evaluates a CSV file with a header row: the text, the label and,
+// if there is one, the id column (CrisisLex: "tweet id, tweet, label", ids
+// in single quotes).
+func (ev *evaluator) csvFile(ctx context.Context, name string) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return fmt.Errorf("cannot open input: %w", err)
+	}
+	defer f.Close()
+	r := csv.NewReader(bufio.NewReader(f))
+	r.FieldsPerRecord = -1
+	r.LazyQuotes = true
+	head, err := r.Read()
+	if err != nil {
+		return fmt.Errorf("%s: cannot read the header row: %w", name, err)
+	}
+	id, text, label := -1, -1, -1
+	for i, h := range head {
+		h = csvName(h)
+		switch {
+		case slices.Contains(csvIDColumns, h) && id < 0:
+			id = i
+		case slices.Contains(csvTextColumns, h) && text < 0:
+			text = i
+		}
+		if h == csvName(ev.label) {
+			label = i
+		}
+	}
+	if text < 0 || label < 0 {
+		return fmt.Errorf("%s: the header %q has no %s column: want the post's text in one named %s, and the label in one named %q (--label)",
+			name, strings.Join(head, ","), map[bool]string{true: "text", false: "label"}[text < 0], strings.Join(csvTextColumns, ", "), ev.label)
+	}
+	for {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		rec, err := r.Read()
+		if err == io.EOF {
+			return nil
+		}
+		line, _ := r.FieldPos(0)
+		var perr *csv.ParseError
+		if errors.As(err, &perr) {
+			ev.reject(name, perr.StartLine, perr.Err)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("cannot read %s: %w", name, err)
+		}
+		if text >= len(rec) || label >= len(rec) {
+			ev.reject(name, line, fmt.Errorf("%d columns, the header has %d", len(rec), len(head)))
+			continue
+		}
+		if !utf8.ValidString(rec[text]) {
+			ev.reject(name, line, errors.New("the text is not valid UTF-8"))
+			continue
+		}
+		ev.p = post.Post{ID: name + ":" + strconv.Itoa(line), Text: rec[text]}
+		if id >= 0 && id < len(rec) {
+			ev.p.ID = strings.Trim(rec[id], " '\"")
+		}
+		ev.matchPost(name, line, ev.isRelevant(rec[label]))
+	}
+}
+
+// csvName is a CSV column's name as compared: trimmed, lower case, '_' as ' '.
+func csvName(h string) string {
+	return strings.ReplaceAll(strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\uFEFF"))), "_", " ")
+}
+
+// evalTally counts posts, relevant posts and what the rules matched.
+type evalTally struct {
+	posts, relevant int
+	matched, hit    int // posts some rule matched; of them relevant
+	rules           []ruleTally
+	examples        int
+	missed, noise   []evalPost // examples of each, sampled evenly
+	rng             *rand.Rand
+	inputs          []inputTally // per input file, in order
+}
+
+// inputTally counts one input file's posts.
+type inputTally struct {
+	name                          string
+	posts, relevant, matched, hit int
+}
+
+// ruleTally is one rule's count: posts matched, of them relevant, and
+// relevant posts no other rule matched.
+type ruleTally struct{ matched, relevant, only int }
+
+// evalPost is an example post: where it was read, and the rules that
+// matched it (for a post that is not relevant).
+type evalPost struct {
+	File  string   `json:"file"`
+	Line  int      `json:"line"`
+	ID    string   `json:"id"`
+	Text  string   `json:"text"`
+	Rules []string `json:"rules,omitempty"`
+	idx   []int32
+}
+
+// add counts a post that the rules with indexes m matched; post describes
+// it when it is kept as an example.
+func (t *evalTally) add(m []int32, relevant bool, post func() evalPost) {
+	t.posts++
+	if relevant {
+		t.relevant++
+	}
+	for _, r := range m {
+		t.rules[r].matched++
+		if relevant {
+			t.rules[r].relevant++
+		}
+	}
+	switch {
+	case len(m) > 0:
+		t.matched++
+		if relevant {
+			t.hit++
+			if len(m) == 1 {
+				t.rules[m[0]].only++
+			}
+		} else if k := t.sample(t.matched - t.hit); k >= 0 {
+			p := post()
+			p.idx = slices.Clone(m)
+			t.noise = keep(t.noise, k, p)
+		}
+	case relevant:
+		if k := t.sample(t.relevant - t.hit); k >= 0 {
+			t.missed = keep(t.missed, k, post())
+		}
+	}
+	if n := len(t.inputs); n > 0 {
+		in := &t.inputs[n-1]
+		in.posts++
+		if relevant {
+			in.relevant++
+		}
+		if len(m) > 0 {
+			in.matched++
+			if relevant {
+				in.hit++
+			}
+		}
+	}
+}
+
+// sample decides whether the n-th post of a kind (from 1) is kept as an
+// example: reservoir sampling, so that the examples are drawn evenly from
+// the whole input, the same ones at every run (a fixed seed). It returns
+// where to keep it, or -1.
+func (t *evalTally) sample(n int) int {
+	if n <= t.examples {
+		return n - 1
+	}
+	if t.rng == nil {
+		t.rng = rand.New(rand.NewPCG(1, 2))
+	}
+	if k := t.rng.IntN(n); k < t.examples {
+		return k
+	}
+	return -1
+}
+
+// keep puts p at index k of the examples (appending when k is past them).
+func keep(posts []evalPost, k int, p evalPost) []evalPost {
+	if k == len(posts) {
+		return append(posts, p)
+	}
+	posts[k] = p
+	return posts
+}
+
+// evalScore is what a set of rules matched of the labelled posts.
+type evalScore struct {
+	Matched   int      `json:"matched"`
+	Relevant  int      `json:"relevant"`
+	Precision *float64 `json:"precision"` // relevant/matched; null when nothing matched
+	Recall    *float64 `json:"recall"`    // relevant/all relevant posts; null when there is none
+	F1        *float64 `json:"f1"`
+}
+
+func score(matched, relevant, allRelevant int) evalScore {
+	s := evalScore{Matched: matched, Relevant: relevant}
+	if matched > 0 {
+		s.Precision = ptr(float64(relevant) / float64(matched))
+	}
+	if allRelevant > 0 {
+		s.Recall = ptr(float64(relevant) / float64(allRelevant))
+	}
+	if s.Precision != nil && s.Recall != nil && *s.Precision+*s.Recall > 0 {
+		s.F1 = ptr(2 * *s.Precision * *s.Recall / (*s.Precision + *s.Recall))
+	}
+	return s
+}
+
+func ptr(f float64) *float64 { return &f }
+
+// inputScore is the rules' score on one input file.
+type inputScore struct {
+	Input       string `json:"input"`
+	Posts       int    `json:"posts"`
+	AllRelevant int    `json:"relevant_posts"`
+	evalScore
+}
+
+// ruleScore is one rule's line of the report.
+type ruleScore struct {
+	ID   string `json:"id"`
+	Name string `json:"name,omitempty"`
+	evalScore
+	Only int `json:"only"` // relevant posts no other rule matched
+}
+
+// evalReport is what rules eval prints.
+type evalReport struct {
+	Inputs   []string    `json:"inputs"`
+	Posts    int         `json:"posts"`
+	Relevant int         `json:"relevant_posts"`
+	All      evalScore   `json:"all"`   // the rules together: a post any rule matched
+	Rules    []ruleScore `json:"rules"` // every rule in force, most posts matched first
+	// ByInput scores the rules together on each input file, when there
+	// are several (a labelled set per event, say).
+	ByInput []inputScore `json:"by_input,omitempty"`
+	Missed  int          `json:"missed"`
+	Noise   int          `json:"noise"`
+	// The first examples of each: relevant posts no rule matched, and
+	// matched posts that are not relevant (with the rules that matched).
+	MissedPosts []evalPost `json:"missed_posts"`
+	NoisePosts  []evalPost `json:"noise_posts"`
+}
+
+func (t *evalTally) report(rules []match.Rule, inputs []string) *evalReport {
+	rep := &evalReport{Inputs: inputs, Posts: t.posts, Relevant: t.relevant, All: score(t.matched, t.hit, t.relevant),
+		Missed: t.relevant - t.hit, Noise: t.matched - t.hit,
+		MissedPosts: nonNilPosts(t.missed), NoisePosts: nonNilPosts(t.noise)}
+	for i, r := range rules {
+		if !r.Enabled {
+			continue
+		}
+		rt := t.rules[i]
+		rep.Rules = append(rep.Rules, ruleScore{ID: r.ID, Name: r.Name, evalScore: score(rt.matched, rt.relevant, t.relevant), Only: rt.only})
+	}
+	slices.SortStableFunc(rep.Rules, func(a, b ruleScore) int { return b.Matched - a.Matched })
+	if len(t.inputs) > 1 {
+		for _, in := range t.inputs {
+			rep.ByInput = append(rep.ByInput, inputScore{Input: in.name, Posts: in.posts, AllRelevant: in.relevant, evalScore: score(in.matched, in.hit, in.relevant)})
+		}
+	}
+	for i := range rep.NoisePosts {
+		p := &rep.NoisePosts[i]
+		for _, k := range p.idx {
+			p.Rules = append(p.Rules, rules[k].ID)
+		}
+	}
+	return rep
+}
+
+func nonNilPosts(p []evalPost) []evalPost {
+	if p == nil {
+		return []evalPost{}
+	}
+	return p
+}
+
+// write prints the report as a table and the examples.
+func (rep *evalReport) write(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	src := rep.Inputs[0]
+	if len(rep.Inputs) > 1 {
+		src = fmt.Sprintf("%d files", len(rep.Inputs))
+	}
+	fmt.Fprintf(bw, "%s labelled posts from %s, %s relevant (%s)\n\n", thousands(uint64(rep.Posts)), src, thousands(uint64(rep.Relevant)), percent(ptr(float64(rep.Relevant)/float64(rep.Posts))))
+	width := len("all rules")
+	for _, r := range rep.Rules {
+		if r.Matched > 0 {
+			width = max(width, utf8.RuneCountInString(r.ID))
+		}
+	}
+	fmt.Fprintf(bw, "%-*s  %9s  %9s  %9s  %7s  %6s  %9s\n", width, "", "matched", "relevant", "precision", "recall", "F1", "only")
+	line := func(name string, s evalScore, only string) {
+		l := fmt.Sprintf("%-*s  %9s  %9s  %9s  %7s  %6s  %9s", width, name, thousands(uint64(s.Matched)), thousands(uint64(s.Relevant)), percent(s.Precision), percent(s.Recall), percent(s.F1), only)
+		fmt.Fprintln(bw, strings.TrimRight(l, " "))
+	}
+	line("all rules", rep.All, "")
+	var none []string
+	for _, r := range rep.Rules {
+		if r.Matched == 0 {
+			none = append(none, r.ID)
+			continue
+		}
+		line(r.ID, r.evalScore, thousands(uint64(r.Only)))
+	}
+	if len(none) > 0 {
+		fmt.Fprintf(bw, "%s matched none of the posts: %s\n", counted(len(none), "rule"), listSome(none, 10))
+	}
+	fmt.Fprintf(bw, "\nonly: relevant posts no other rule matched (what removing the rule loses)\n")
+	if len(rep.ByInput) > 0 {
+		w := 0
+		for _, in := range rep.ByInput {
+			w = max(w, utf8.RuneCountInString(filepath.Base(in.Input)))
+		}
+		fmt.Fprintf(bw, "\nAll rules, by input:\n%-*s  %9s  %9s  %9s  %9s  %7s  %6s\n", w, "", "posts", "relevant", "matched", "precision", "recall", "F1")
+		for _, in := range rep.ByInput {
+			fmt.Fprintf(bw, "%-*s  %9s  %9s  %9s  %9s  %7s  %6s\n", w, filepath.Base(in.Input), thousands(uint64(in.Posts)), thousands(uint64(in.AllRelevant)),
+				thousands(uint64(in.Matched)), percent(in.Precision), percent(in.Recall), percent(in.F1))
+		}
+	}
+	examples := func(title string, n int, posts []evalPost) {
+		if len(posts) == 0 {
+			return
+		}
+		fmt.Fprintf(bw, "\n%s (%d of %s):\n", title, len(posts), thousands(uint64(n)))
+		for _, p := range posts {
+			rules := ""
+			if len(p.Rules) > 0 {
+				rules = " [" + strings.Join(p.Rules, ", ") + "]"
+			}
+			fmt.Fprintf(bw, "  %s:%d %s%s  %s\n", filepath.Base(p.File), p.Line, p.ID, rules, oneLine(p.Text, 100))
+		}
+	}
+	examples("Relevant, matched by no rule", rep.Missed, rep.MissedPosts)
+	examples("Matched, not relevant", rep.Noise, rep.NoisePosts)
+	return bw.Flush()
+}
+
+// percent writes a share as 95.1%, or – when there is none.
+func percent(f *float64) string {
+	if f == nil {
+		return "–"
+	}
+	return strconv.FormatFloat(100**f, 'f', 1, 64) + "%"
+}
+
+// listSome lists the first n of ids, then how many more there are.
+func listSome(ids []string, n int) string {
+	if len(ids) <= n {
+		return strings.Join(ids, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(ids[:n], ", "), len(ids)-n)
+}

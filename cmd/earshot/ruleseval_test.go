@@ -1,0 +1,240 @@
+package main
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const evalRules = `rules:
+  - id: quake
+    query: earthquake OR sismo
+  - id: flood
+    query: flood*
+  - id: shaking
+    query: shaking AND NOT game
+  - id: old
+    query: earthquake
+    enabled: false
+`
+
+// evalOut is rules eval's JSON report, as a dashboard or a script reads it.
+type evalOut struct {
+	Posts    int `json:"posts"`
+	Relevant int `json:"relevant_posts"`
+	All      struct {
+		Matched   int      `json:"matched"`
+		Relevant  int      `json:"relevant"`
+		Precision *float64 `json:"precision"`
+		Recall    *float64 `json:"recall"`
+		F1        *float64 `json:"f1"`
+	} `json:"all"`
+	Rules []struct {
+		ID        string   `json:"id"`
+		Matched   int      `json:"matched"`
+		Relevant  int      `json:"relevant"`
+		Only      int      `json:"only"`
+		Precision *float64 `json:"precision"`
+		Recall    *float64 `json:"recall"`
+	} `json:"rules"`
+	ByInput []struct {
+		Input    string `json:"input"`
+		Posts    int    `json:"posts"`
+		Relevant int    `json:"relevant_posts"`
+		Matched  int    `json:"matched"`
+	} `json:"by_input"`
+	Missed      int `json:"missed"`
+	Noise       int `json:"noise"`
+	MissedPosts []struct {
+		File string `json:"file"`
+		Line int    `json:"line"`
+		ID   string `json:"id"`
+	} `json:"missed_posts"`
+	NoisePosts []struct {
+		ID    string   `json:"id"`
+		Rules []string `json:"rules"`
+	} `json:"noise_posts"`
+}
+
+func readEval(t *testing.T, out string) evalOut {
+	t.Helper()
+	var r evalOut
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("report is not JSON: %v\n%s", err, out)
+	}
+	return r
+}
+
+func TestRulesEval(t *testing.T) {
+	rules := writeFile(t, "rules.yaml", evalRules)
+	// Labels as strings in any case, booleans and numbers; a line without
+	// a label is rejected with its line number, the rest still counted.
+	posts := strings.Join([]string{
+		`{"id":"1","text":"Earthquake! everything shaking","label":"On-Topic"}`, // quake, shaking: relevant
+		`{"id":"2","text":"sismo fuerte","label":"on-topic"}`,                   // quake alone: relevant
+		`{"id":"3","text":"flooding downtown","label":true}`,                    // flood alone: relevant
+		`{"id":"4","text":"earthquake the movie","label":"off-topic"}`,          // quake: noise
+		`{"id":"5","text":"the shaking game","label":"off-topic"}`,              // nothing (NOT game)
+		`{"id":"6","text":"trains are not running","label":"on-topic"}`,         // missed
+		``,                                  // blank: skipped
+		`{"id":"7","text":"no label here"}`, // rejected
+		`{"id":"8","text":"flood of emails","label":0}`,      // flood: noise
+		`{"id":"9","text":"my house is shaking","label":1}`,  // shaking alone: relevant
+		`{"id":"10","text":"quiet day","label":"off-topic"}`, // nothing
+	}, "\n") + "\n"
+	out, errOut, status := earshot(t, posts, "rules", "eval", rules, "--input", "-", "--relevant", "on-topic,true,1", "--examples", "10", "--json")
+	if status != 1 || !strings.Contains(errOut, `-:8: no label: the object has no "label" field`) || !strings.Contains(errOut, "1 of 10 input lines rejected") {
+		t.Fatalf("status %d, stderr:\n%s", status, errOut)
+	}
+	r := readEval(t, out)
+	if r.Posts != 9 || r.Relevant != 5 || r.All.Matched != 6 || r.All.Relevant != 4 || r.Missed != 1 || r.Noise != 2 {
+		t.Fatalf("totals: %+v", r)
+	}
+	if near := func(a *float64, b float64) bool { return a != nil && math.Abs(*a-b) < 1e-9 }; !near(r.All.Precision, 4.0/6) || !near(r.All.Recall, 0.8) || !near(r.All.F1, 8.0/11) {
+		t.Errorf("all rules: precision %v recall %v f1 %v", *r.All.Precision, *r.All.Recall, *r.All.F1)
+	}
+	type row struct{ matched, relevant, only int }
+	want := map[string]row{"quake": {3, 2, 1}, "flood": {2, 1, 1}, "shaking": {2, 2, 1}}
+	if len(r.Rules) != 3 {
+		t.Fatalf("rules %+v: want the 3 enabled ones", r.Rules)
+	}
+	for i, g := range r.Rules {
+		if w := want[g.ID]; (row{g.Matched, g.Relevant, g.Only}) != w {
+			t.Errorf("rule %s: %+v, want %+v", g.ID, g, w)
+		}
+		if i > 0 && g.Matched > r.Rules[i-1].Matched {
+			t.Errorf("rules not by posts matched: %+v", r.Rules)
+		}
+	}
+	if len(r.MissedPosts) != 1 || r.MissedPosts[0].ID != "6" || r.MissedPosts[0].Line != 6 {
+		t.Errorf("missed posts: %+v", r.MissedPosts)
+	}
+	if len(r.NoisePosts) != 2 || r.NoisePosts[0].ID != "4" || strings.Join(r.NoisePosts[0].Rules, ",") != "quake" || r.NoisePosts[1].ID != "8" {
+		t.Errorf("noise posts: %+v", r.NoisePosts)
+	}
+
+	// The table: the same numbers.
+	out, _, _ = earshot(t, posts, "rules", "eval", rules, "--input", "-", "--relevant", "on-topic,true,1")
+	for _, s := range []string{
+		"9 labelled posts from -, 5 relevant (55.6%)",
+		"all rules          6          4      66.7%    80.0%   72.7%\n",
+		"quake              3          2      66.7%    40.0%   50.0%          1\n",
+		"Relevant, matched by no rule (1 of 1):",
+		"Matched, not relevant (2 of 2):",
+		"-:4 4 [quake]  earthquake the movie",
+	} {
+		if !strings.Contains(out, s) {
+			t.Errorf("table lacks %q:\n%s", s, out)
+		}
+	}
+
+	// With the default --relevant (on-topic), true and 1 are not relevant.
+	out, _, _ = earshot(t, posts, "rules", "eval", rules, "--input", "-", "--json")
+	if r := readEval(t, out); r.Relevant != 3 || r.All.Relevant != 2 {
+		t.Errorf("default --relevant: %d relevant, %d matched: want 3 and 2", r.Relevant, r.All.Relevant)
+	}
+	// Examples are a sample, the same at every run.
+	many := strings.Repeat(`{"id":"x","text":"nothing","label":"on-topic"}`+"\n", 50)
+	a, _, _ := earshot(t, many, "rules", "eval", rules, "--input", "-", "--examples", "3", "--json")
+	b, _, _ := earshot(t, many, "rules", "eval", rules, "--input", "-", "--examples", "3", "--json")
+	if ra := readEval(t, a); len(ra.MissedPosts) != 3 || ra.Missed != 50 || a != b {
+		t.Errorf("sampled examples: %d of %d, runs equal %v", len(ra.MissedPosts), ra.Missed, a == b)
+	}
+}
+
+func TestRulesEvalCSV(t *testing.T) {
+	rules := writeFile(t, "rules.yaml", evalRules)
+	dir := t.TempDir()
+	// CrisisLex's layout: spaces after the header's commas, ids in single
+	// quotes, texts with commas, quotes and a line break.
+	a := "tweet id, tweet, label\n" +
+		"'101',\"Earthquake, right now\",on-topic\n" +
+		"'102',\"a \"\"flood\"\" of\nmemes\",off-topic\n" +
+		"'103',too few columns\n" +
+		"'104',\"my house is shaking\",on-topic\n"
+	b := "Tweet_ID,Text,Label\n1,nothing at all,on-topic\n2,sismo,off-topic\n"
+	for name, body := range map[string]string{"a.csv": a, "b.csv": b} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, errOut, status := earshot(t, "", "rules", "eval", rules, "--input", filepath.Join(dir, "*.csv"), "--json")
+	if status != 1 || !strings.Contains(errOut, "a.csv:5: 2 columns, the header has 3") {
+		t.Fatalf("status %d, stderr:\n%s", status, errOut)
+	}
+	r := readEval(t, out)
+	if r.Posts != 5 || r.Relevant != 3 || r.All.Matched != 4 || r.All.Relevant != 2 {
+		t.Fatalf("totals: %+v", r)
+	}
+	if len(r.ByInput) != 2 || r.ByInput[0].Posts != 3 || r.ByInput[0].Relevant != 2 || r.ByInput[0].Matched != 3 || r.ByInput[1].Matched != 1 {
+		t.Errorf("by input: %+v", r.ByInput)
+	}
+	if len(r.MissedPosts) != 1 || r.MissedPosts[0].ID != "1" {
+		t.Errorf("missed: %+v", r.MissedPosts)
+	}
+	var ids []string
+	for _, p := range r.NoisePosts {
+		ids = append(ids, p.ID)
+	}
+	if strings.Join(ids, ",") != "102,2" {
+		t.Errorf("noise: %v, want 102 (the quoted flood) and 2", ids)
+	}
+
+	// A CSV without the label column says what it looked for.
+	bad := filepath.Join(dir, "bad.csv")
+	os.WriteFile(bad, []byte("id,text,relevance\n1,x,yes\n"), 0o644)
+	if _, errOut, status := earshot(t, "", "rules", "eval", rules, "--input", bad); status != 1 || !strings.Contains(errOut, `no label column`) || !strings.Contains(errOut, `"label" (--label)`) {
+		t.Errorf("no label column: status %d\n%s", status, errOut)
+	}
+	if out, _, status := earshot(t, "", "rules", "eval", rules, "--input", bad, "--label", "relevance", "--relevant", "yes", "--json"); status != 0 || readEval(t, out).Relevant != 1 {
+		t.Errorf("--label relevance: status %d\n%s", status, out)
+	}
+}
+
+func TestRulesEvalUsage(t *testing.T) {
+	rules := writeFile(t, "rules.yaml", evalRules)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{rules}, "usage: earshot rules eval"},
+		{[]string{rules, "--input", "-", "--relevant", " , "}, "--relevant: want the label values"},
+		{[]string{rules, "--input", "-", "--examples", "-1"}, "--examples: want 0 or more"},
+		{[]string{rules, "--input", "-", "--label", " "}, "--label: want the name"},
+		{[]string{rules, "--input", "-", "--format", "rss"}, "--format:"},
+	} {
+		if _, errOut, status := earshot(t, "", append([]string{"rules", "eval"}, c.args...)...); status != 2 || !strings.Contains(errOut, c.want) {
+			t.Errorf("%v: status %d, want 2 and %q in\n%s", c.args, status, c.want, errOut)
+		}
+	}
+	if _, errOut, status := earshot(t, "", "rules", "eval", rules, "--input", filepath.Join(t.TempDir(), "*.jsonl")); status != 1 || !strings.Contains(errOut, "no file matches") {
+		t.Errorf("empty glob: status %d\n%s", status, errOut)
+	}
+	if _, errOut, status := earshot(t, "\n\n", "rules", "eval", rules, "--input", "-"); status != 1 || !strings.Contains(errOut, "no labelled posts") {
+		t.Errorf("no posts: status %d\n%s", status, errOut)
+	}
+}
+
+// TestRulesEvalCrisisLex runs the example lexicon of docs/examples over
+// the real CrisisLex T6 tweets, when they are on this machine: every line
+// read, and the figures docs/rules.md quotes.
+func TestRulesEvalCrisisLex(t *testing.T) {
+	glob := "/work/shared/data/crisislex-t6/*.csv"
+	if files, _ := filepath.Glob(glob); len(files) == 0 {
+		t.Skip("CrisisLex T6 is not on this machine")
+	}
+	out, errOut, status := earshot(t, "", "rules", "eval", "../../docs/examples/crisislex-t6.yaml", "--input", glob, "--json")
+	if status != 0 {
+		t.Fatalf("status %d\n%s", status, errOut)
+	}
+	r := readEval(t, out)
+	if r.Posts != 60082 || len(r.ByInput) != 6 {
+		t.Fatalf("%d posts in %d inputs: want all 60,082 of the 6 files", r.Posts, len(r.ByInput))
+	}
+	if *r.All.Precision < 0.94 || *r.All.Recall < 0.9 {
+		t.Errorf("the example lexicon: precision %.3f, recall %.3f", *r.All.Precision, *r.All.Recall)
+	}
+}
