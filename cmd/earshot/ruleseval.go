@@ -255,8 +255,12 @@ func (ev *evaluator) csvFile(ctx context.Context, name string) error {
 		}
 	}
 	if text < 0 || label < 0 {
+		missing := "label"
+		if text < 0 {
+			missing = "text"
+		}
 		return fmt.Errorf("%s: the header %q has no %s column: want the post's text in one named %s, and the label in one named %q (--label)",
-			name, strings.Join(head, ","), map[bool]string{true: "text", false: "label"}[text < 0], strings.Join(csvTextColumns, ", "), ev.label)
+			name, strings.Join(head, ","), missing, strings.Join(csvTextColumns, ", "), ev.label)
 	}
 	for {
 		if ctx.Err() != nil {
