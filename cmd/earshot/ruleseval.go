@@ -39,15 +39,19 @@ func rulesEval(ctx context.Context, args []string) error {
 	label := fs.String("label", "label", "the `field` that holds each post's label: a top-level key of a JSON line, a CSV column")
 	relevant := fs.String("relevant", "on-topic", "the label `values` of relevant posts, comma-separated, any case (every other label is not relevant)")
 	examples := fs.Int("examples", 5, "how many missed and how many unwanted posts to print (0: none)")
+	suggest := fs.Int("suggest", 10, "how many terms to suggest adding, and how many to exclude from a rule (0: none)")
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
 	if err := parse(fs, reorder(args)); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 || *input == "" {
-		return usageErr("usage: earshot rules eval FILE|DIR --input posts.jsonl|posts.csv|GLOB|- [--label FIELD] [--relevant VALUES] [--examples N] [--json]")
+		return usageErr("usage: earshot rules eval FILE|DIR --input posts.jsonl|posts.csv|GLOB|- [--label FIELD] [--relevant VALUES] [--examples N] [--suggest N] [--json]")
 	}
 	if *examples < 0 {
 		return usageErr("--examples: want 0 or more, not %d", *examples)
+	}
+	if *suggest < 0 {
+		return usageErr("--suggest: want 0 or more, not %d", *suggest)
 	}
 	if strings.TrimSpace(*label) == "" {
 		return usageErr("--label: want the name of the field or column that holds the label")
@@ -77,6 +81,9 @@ func rulesEval(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *suggest > 0 {
+		ev.sug = newSuggester()
+	}
 	for _, name := range files {
 		ev.tally.inputs = append(ev.tally.inputs, inputTally{name: name})
 		if err := ev.file(ctx, name); err != nil {
@@ -90,6 +97,9 @@ func rulesEval(ctx context.Context, args []string) error {
 	out := bufio.NewWriter(os.Stdout)
 	defer out.Flush()
 	rep := t.report(eng.Rules(), files)
+	if ev.sug != nil {
+		rep.suggest(ev.sug, eng.Rules(), *suggest)
+	}
 	if *asJSON {
 		err = writeJSON(out, rep)
 	} else {
@@ -133,6 +143,7 @@ type evaluator struct {
 	want     []string
 	tally    evalTally
 	rejected int
+	sug      *suggester // nil without --suggest
 
 	p    post.Post
 	lazy stream.Lazy
@@ -173,6 +184,9 @@ func (ev *evaluator) matchPost(name string, line int, relevant bool) {
 	ev.tally.add(ev.m, relevant, func() evalPost {
 		return evalPost{File: name, Line: line, ID: ev.p.ID, Text: ev.p.Text}
 	})
+	if ev.sug != nil {
+		ev.sug.add(ev.m, ev.p.Text, relevant)
+	}
 }
 
 // file evaluates one input: CSV when its name ends in .csv, JSONL otherwise.
@@ -461,6 +475,31 @@ type evalReport struct {
 	// matched posts that are not relevant (with the rules that matched).
 	MissedPosts []evalPost `json:"missed_posts"`
 	NoisePosts  []evalPost `json:"noise_posts"`
+	// Suggestions (--suggest): terms to add, each counted among the posts
+	// no rule nor term before it matched, and the rules' score with all of
+	// them; words to exclude from a rule, among the posts only it matched.
+	Add          []termToAdd     `json:"add,omitempty"`
+	AllWithAdded *evalScore      `json:"all_with_added,omitempty"`
+	Exclude      []termToExclude `json:"exclude,omitempty"`
+}
+
+// suggest adds up to n terms to add and n to exclude.
+func (rep *evalReport) suggest(s *suggester, rules []match.Rule, n int) {
+	rep.Add = s.toAdd(n)
+	if len(rep.Add) > 0 {
+		matched, hit := rep.All.Matched, rep.All.Relevant
+		for _, a := range rep.Add {
+			matched += a.Relevant + a.Other
+			hit += a.Relevant
+		}
+		sc := score(matched, hit, rep.Relevant)
+		rep.AllWithAdded = &sc
+	}
+	ids := make([]string, len(rules))
+	for i := range rules {
+		ids[i] = rules[i].ID
+	}
+	rep.Exclude = s.toExclude(ids, n)
 }
 
 func (t *evalTally) report(rules []match.Rule, inputs []string) *evalReport {
@@ -550,6 +589,29 @@ func (rep *evalReport) write(w io.Writer) error {
 				rules = " [" + strings.Join(p.Rules, ", ") + "]"
 			}
 			fmt.Fprintf(bw, "  %s:%d %s%s  %s\n", filepath.Base(p.File), p.Line, p.ID, rules, oneLine(p.Text, 100))
+		}
+	}
+	if len(rep.Add) > 0 {
+		w := len("term")
+		for _, a := range rep.Add {
+			w = max(w, utf8.RuneCountInString(a.Term))
+		}
+		fmt.Fprintf(bw, "\nTerms that would find more, each in the posts no rule nor term above matched (at least %.0f%% of what each adds relevant):\n", 100*addPrecision)
+		fmt.Fprintf(bw, "  %-*s  %9s  %9s  %9s\n", w, "term", "relevant", "other", "precision")
+		for _, a := range rep.Add {
+			fmt.Fprintf(bw, "  %-*s  %9s  %9s  %9s\n", w, a.Term, "+"+thousands(uint64(a.Relevant)), "+"+thousands(uint64(a.Other)), percent(&a.Precision))
+		}
+		fmt.Fprintf(bw, "  with all of them: recall %s → %s, precision %s → %s\n", percent(rep.All.Recall), percent(rep.AllWithAdded.Recall), percent(rep.All.Precision), percent(rep.AllWithAdded.Precision))
+	}
+	if len(rep.Exclude) > 0 {
+		w, wr := len("word"), len("rule")
+		for _, e := range rep.Exclude {
+			w, wr = max(w, utf8.RuneCountInString(e.Term)), max(wr, utf8.RuneCountInString(e.Rule))
+		}
+		fmt.Fprintf(bw, "\nWords to exclude from a rule (AND NOT), in the posts only that rule matched (at most %.0f%% of what each drops relevant):\n", 100*excludeLoss)
+		fmt.Fprintf(bw, "  %-*s  %-*s  %11s  %14s\n", wr, "rule", w, "word", "drops other", "loses relevant")
+		for _, e := range rep.Exclude {
+			fmt.Fprintf(bw, "  %-*s  %-*s  %11s  %14s\n", wr, e.Rule, w, e.Term, thousands(uint64(e.Other)), thousands(uint64(e.Relevant)))
 		}
 	}
 	examples("Relevant, matched by no rule", rep.Missed, rep.MissedPosts)

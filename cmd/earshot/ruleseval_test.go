@@ -57,6 +57,19 @@ type evalOut struct {
 		ID    string   `json:"id"`
 		Rules []string `json:"rules"`
 	} `json:"noise_posts"`
+	Add []struct {
+		Term     string `json:"term"`
+		Relevant int    `json:"relevant"`
+		Other    int    `json:"other"`
+	} `json:"add"`
+	AllWithAdded *struct {
+		Recall *float64 `json:"recall"`
+	} `json:"all_with_added"`
+	Exclude []struct {
+		Rule  string `json:"rule"`
+		Term  string `json:"term"`
+		Other int    `json:"other"`
+	} `json:"exclude"`
 }
 
 func readEval(t *testing.T, out string) evalOut {
@@ -136,6 +149,21 @@ func TestRulesEval(t *testing.T) {
 	if r := readEval(t, out); r.Relevant != 3 || r.All.Relevant != 2 {
 		t.Errorf("default --relevant: %d relevant, %d matched: want 3 and 2", r.Relevant, r.All.Relevant)
 	}
+	// Suggestions through the command: 5 relevant posts no rule matched
+	// hold tsunami.
+	more := posts + strings.Repeat(`{"id":"t","text":"TSUNAMI!!","label":"on-topic"}`+"\n", 5)
+	out, _, _ = earshot(t, more, "rules", "eval", rules, "--input", "-", "--relevant", "on-topic,true,1", "--json")
+	if r := readEval(t, out); len(r.Add) != 1 || r.Add[0].Term != "tsunami" || r.Add[0].Relevant != 5 || r.AllWithAdded == nil || *r.AllWithAdded.Recall != 0.9 {
+		t.Errorf("suggested: %+v with %+v", r.Add, r.AllWithAdded)
+	}
+	out, _, _ = earshot(t, more, "rules", "eval", rules, "--input", "-", "--relevant", "on-topic,true,1")
+	if !strings.Contains(out, "  tsunami         +5         +0     100.0%\n  with all of them: recall 40.0% → 90.0%, precision 66.7% → 81.8%\n") {
+		t.Errorf("suggestions table:\n%s", out)
+	}
+	out, _, _ = earshot(t, more, "rules", "eval", rules, "--input", "-", "--suggest", "0", "--json")
+	if r := readEval(t, out); len(r.Add) != 0 {
+		t.Errorf("--suggest 0: %+v", r.Add)
+	}
 	// Examples are a sample, the same at every run.
 	many := strings.Repeat(`{"id":"x","text":"nothing","label":"on-topic"}`+"\n", 50)
 	a, _, _ := earshot(t, many, "rules", "eval", rules, "--input", "-", "--examples", "3", "--json")
@@ -203,6 +231,7 @@ func TestRulesEvalUsage(t *testing.T) {
 		{[]string{rules}, "usage: earshot rules eval"},
 		{[]string{rules, "--input", "-", "--relevant", " , "}, "--relevant: want the label values"},
 		{[]string{rules, "--input", "-", "--examples", "-1"}, "--examples: want 0 or more"},
+		{[]string{rules, "--input", "-", "--suggest", "-1"}, "--suggest: want 0 or more"},
 		{[]string{rules, "--input", "-", "--label", " "}, "--label: want the name"},
 		{[]string{rules, "--input", "-", "--format", "rss"}, "--format:"},
 	} {
@@ -236,5 +265,9 @@ func TestRulesEvalCrisisLex(t *testing.T) {
 	}
 	if *r.All.Precision < 0.94 || *r.All.Recall < 0.9 {
 		t.Errorf("the example lexicon: precision %.3f, recall %.3f", *r.All.Precision, *r.All.Recall)
+	}
+	// Suggestions: terms that would find more of the missed posts.
+	if len(r.Add) == 0 || r.AllWithAdded == nil || *r.AllWithAdded.Recall <= *r.All.Recall {
+		t.Errorf("suggestions: %+v, recall with them %v", r.Add, r.AllWithAdded)
 	}
 }
