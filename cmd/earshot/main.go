@@ -40,6 +40,7 @@ var commands = []command{
 	{"backfill", "store the mentions that rules just added would have had, from posts the pipeline read before", cmdBackfill},
 	{"prune", "drop the months of stored mentions, aggregates and alerts older than --keep", cmdPrune},
 	{"rules", "check rules (rules check), test them on posts (rules test), measure them on labelled posts (rules eval), compare two versions (rules diff)", cmdRules},
+	{"sample", "write a random sample of a topic's posts, with an empty label each, to label for rules eval", cmdSample},
 	{"enrich", "print posts as stored: geo fields and tier, author features, language (JSONL)", cmdEnrich},
 	{"lifecycle", "where each rule stands: rising, at its peak, decaying or dormant, since when, and what revived it", cmdLifecycle},
 	{"detect", "replay posts through matching and the burst detector, print alerts", cmdDetect},
