@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -183,4 +184,35 @@ func TestSampleCommand(t *testing.T) {
 	if _, errOut, status := earshot(t, "", "sample", "--kafka-brokers", kafkaAddr, "--topic", topic+"-none"); status != 1 || !strings.Contains(errOut, topic+"-none") {
 		t.Errorf("no such topic: status %d\n%s", status, errOut)
 	}
+}
+
+// FuzzLabelled: whatever a topic holds, a message taken is a JSON object
+// with the label field, and its other fields are the message's.
+func FuzzLabelled(f *testing.F) {
+	for _, s := range []string{`{"id":"1"}`, `{}`, ` { "label" : 3 } `, `{"a":[1,{"label":""}]}`, `[]`, `{"a":`, "{\"\xff\":1}"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, value []byte) {
+		out, ok := labelled(value, "label", []byte(`"label"`))
+		var in map[string]json.RawMessage
+		if isObj := json.Unmarshal(bytes.TrimSpace(value), &in) == nil && bytes.HasPrefix(bytes.TrimSpace(value), []byte("{")); ok != isObj {
+			t.Fatalf("%q: taken %v, a JSON object %v", value, ok, isObj)
+		}
+		if !ok {
+			return
+		}
+		var got map[string]json.RawMessage
+		if err := json.Unmarshal(out, &got); err != nil || !bytes.HasSuffix(out, []byte("\n")) {
+			t.Fatalf("%q → %q: %v", value, out, err)
+		}
+		if _, had := in["label"]; !had {
+			if string(got["label"]) != `""` {
+				t.Fatalf("%q → %q: label %s", value, out, got["label"])
+			}
+			delete(got, "label")
+		}
+		if len(got) != len(in) {
+			t.Fatalf("%q → %q: fields changed", value, out)
+		}
+	})
 }

@@ -70,3 +70,23 @@ func TestSuggest(t *testing.T) {
 		t.Errorf("exclude: %+v: film loses as much as it drops, earthquake is the rule's own term", ex)
 	}
 }
+
+// FuzzPostWords: the words of any text are distinct, suggestable, and
+// each (less a hashtag's #) is in the text, lower-cased.
+func FuzzPostWords(f *testing.F) {
+	for _, s := range []string{"Sismo #CDMX @x https://t.co/a", "地震 sismo", "a\xffb café", "#_ __ ##x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		words := postWords(nil, text)
+		if len(slices.Compact(slices.Sorted(slices.Values(words)))) != len(words) {
+			t.Fatalf("%q: %q repeats a word", text, words)
+		}
+		lower := strings.ToLower(text)
+		for _, w := range words {
+			if !suggestable(strings.TrimPrefix(w, "#")) || !strings.Contains(lower, w) {
+				t.Fatalf("%q: word %q", text, w)
+			}
+		}
+	})
+}
