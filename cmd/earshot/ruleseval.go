@@ -159,8 +159,10 @@ func newEvaluator(eng *match.Engine, f adapt.Format, label string, want []string
 	if err != nil {
 		return nil, err
 	}
-	return &evaluator{eng: eng, adapter: a, enr: enr, label: label, want: want,
-		tally: evalTally{rules: make([]ruleTally, len(eng.Rules())), examples: examples}}, nil
+	ev := &evaluator{eng: eng, adapter: a, enr: enr, label: label, want: want,
+		tally: evalTally{rules: make([]ruleTally, len(eng.Rules())), examples: examples}}
+	ev.tally.setTags(eng.Rules())
+	return ev, nil
 }
 
 // isRelevant reports whether a post's label is one of the relevant values.
@@ -323,6 +325,33 @@ type evalTally struct {
 	missed, noise   []evalPost // examples of each, sampled evenly
 	rng             *rand.Rand
 	inputs          []inputTally // per input file, in order
+	// ruleTags are the indexes in tags of each rule's tags; byTag counts,
+	// per tag, the posts some rule with it matched and of them relevant.
+	ruleTags [][]int
+	tags     []string
+	byTag    [][2]int
+	seen     []bool // scratch: the tags of the post being added
+}
+
+// setTags takes the rules' tags, for scores by tag.
+func (t *evalTally) setTags(rules []match.Rule) {
+	index := map[string]int{}
+	t.ruleTags = make([][]int, len(rules))
+	for i := range rules {
+		for _, tag := range rules[i].Tags {
+			k, ok := index[tag]
+			if !ok {
+				k = len(t.tags)
+				index[tag] = k
+				t.tags = append(t.tags, tag)
+			}
+			if !slices.Contains(t.ruleTags[i], k) {
+				t.ruleTags[i] = append(t.ruleTags[i], k)
+			}
+		}
+	}
+	t.byTag = make([][2]int, len(t.tags))
+	t.seen = make([]bool, len(t.tags))
 }
 
 // inputTally counts one input file's posts.
@@ -357,6 +386,24 @@ func (t *evalTally) add(m []int32, relevant bool, post func() evalPost) {
 		t.rules[r].matched++
 		if relevant {
 			t.rules[r].relevant++
+		}
+		if int(r) < len(t.ruleTags) {
+			for _, k := range t.ruleTags[r] {
+				if !t.seen[k] {
+					t.seen[k] = true
+					t.byTag[k][0]++
+					if relevant {
+						t.byTag[k][1]++
+					}
+				}
+			}
+		}
+	}
+	for _, r := range m {
+		if int(r) < len(t.ruleTags) {
+			for _, k := range t.ruleTags[r] {
+				t.seen[k] = false
+			}
 		}
 	}
 	switch {
@@ -443,6 +490,13 @@ func score(matched, relevant, allRelevant int) evalScore {
 
 func ptr(f float64) *float64 { return &f }
 
+// tagScore is the score of the rules with one tag, together.
+type tagScore struct {
+	Tag   string `json:"tag"`
+	Rules int    `json:"rules"` // rules in force with the tag
+	evalScore
+}
+
 // inputScore is the rules' score on one input file.
 type inputScore struct {
 	Input       string `json:"input"`
@@ -466,6 +520,9 @@ type evalReport struct {
 	Relevant int         `json:"relevant_posts"`
 	All      evalScore   `json:"all"`   // the rules together: a post any rule matched
 	Rules    []ruleScore `json:"rules"` // every rule in force, most posts matched first
+	// ByTag scores, for each tag, the rules that have it together (a
+	// routing family, say): a post any of them matched.
+	ByTag []tagScore `json:"by_tag,omitempty"`
 	// ByInput scores the rules together on each input file, when there
 	// are several (a labelled set per event, say).
 	ByInput []inputScore `json:"by_input,omitempty"`
@@ -514,6 +571,18 @@ func (t *evalTally) report(rules []match.Rule, inputs []string) *evalReport {
 		rep.Rules = append(rep.Rules, ruleScore{ID: r.ID, Name: r.Name, evalScore: score(rt.matched, rt.relevant, t.relevant), Only: rt.only})
 	}
 	slices.SortStableFunc(rep.Rules, func(a, b ruleScore) int { return b.Matched - a.Matched })
+	for k, tag := range t.tags {
+		n := 0
+		for i, r := range rules {
+			if r.Enabled && slices.Contains(t.ruleTags[i], k) {
+				n++
+			}
+		}
+		if n > 0 {
+			rep.ByTag = append(rep.ByTag, tagScore{Tag: tag, Rules: n, evalScore: score(t.byTag[k][0], t.byTag[k][1], t.relevant)})
+		}
+	}
+	slices.SortStableFunc(rep.ByTag, func(a, b tagScore) int { return b.Matched - a.Matched })
 	if len(t.inputs) > 1 {
 		for _, in := range t.inputs {
 			rep.ByInput = append(rep.ByInput, inputScore{Input: in.name, Posts: in.posts, AllRelevant: in.relevant, evalScore: score(in.matched, in.hit, in.relevant)})
@@ -567,6 +636,17 @@ func (rep *evalReport) write(w io.Writer) error {
 		fmt.Fprintf(bw, "%s matched none of the posts: %s\n", counted(len(none), "rule"), listSome(none, 10))
 	}
 	fmt.Fprintf(bw, "\nonly: relevant posts no other rule matched (what removing the rule loses)\n")
+	if len(rep.ByTag) > 0 {
+		w := len("tag")
+		for _, g := range rep.ByTag {
+			w = max(w, utf8.RuneCountInString(g.Tag))
+		}
+		fmt.Fprintf(bw, "\nThe rules of each tag together:\n%-*s  %5s  %9s  %9s  %9s  %7s  %6s\n", w, "tag", "rules", "matched", "relevant", "precision", "recall", "F1")
+		for _, g := range rep.ByTag {
+			fmt.Fprintf(bw, "%-*s  %5d  %9s  %9s  %9s  %7s  %6s\n", w, g.Tag, g.Rules, thousands(uint64(g.Matched)), thousands(uint64(g.Relevant)),
+				percent(g.Precision), percent(g.Recall), percent(g.F1))
+		}
+	}
 	if len(rep.ByInput) > 0 {
 		w := 0
 		for _, in := range rep.ByInput {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -12,13 +13,16 @@ import (
 const evalRules = `rules:
   - id: quake
     query: earthquake OR sismo
+    tags: [disaster]
   - id: flood
     query: flood*
+    tags: [disaster, water]
   - id: shaking
     query: shaking AND NOT game
   - id: old
     query: earthquake
     enabled: false
+    tags: [legacy]
 `
 
 // evalOut is rules eval's JSON report, as a dashboard or a script reads it.
@@ -40,6 +44,12 @@ type evalOut struct {
 		Precision *float64 `json:"precision"`
 		Recall    *float64 `json:"recall"`
 	} `json:"rules"`
+	ByTag []struct {
+		Tag      string `json:"tag"`
+		Rules    int    `json:"rules"`
+		Matched  int    `json:"matched"`
+		Relevant int    `json:"relevant"`
+	} `json:"by_tag"`
 	ByInput []struct {
 		Input    string `json:"input"`
 		Posts    int    `json:"posts"`
@@ -86,12 +96,12 @@ func TestRulesEval(t *testing.T) {
 	// Labels as strings in any case, booleans and numbers; a line without
 	// a label is rejected with its line number, the rest still counted.
 	posts := strings.Join([]string{
-		`{"id":"1","text":"Earthquake! everything shaking","label":"On-Topic"}`, // quake, shaking: relevant
-		`{"id":"2","text":"sismo fuerte","label":"on-topic"}`,                   // quake alone: relevant
-		`{"id":"3","text":"flooding downtown","label":true}`,                    // flood alone: relevant
-		`{"id":"4","text":"earthquake the movie","label":"off-topic"}`,          // quake: noise
-		`{"id":"5","text":"the shaking game","label":"off-topic"}`,              // nothing (NOT game)
-		`{"id":"6","text":"trains are not running","label":"on-topic"}`,         // missed
+		`{"id":"1","text":"Earthquake! everything shaking, flooding","label":"On-Topic"}`, // quake, shaking, flood: relevant
+		`{"id":"2","text":"sismo fuerte","label":"on-topic"}`,                             // quake alone: relevant
+		`{"id":"3","text":"flooding downtown","label":true}`,                              // flood alone: relevant
+		`{"id":"4","text":"earthquake the movie","label":"off-topic"}`,                    // quake: noise
+		`{"id":"5","text":"the shaking game","label":"off-topic"}`,                        // nothing (NOT game)
+		`{"id":"6","text":"trains are not running","label":"on-topic"}`,                   // missed
 		``,                                  // blank: skipped
 		`{"id":"7","text":"no label here"}`, // rejected
 		`{"id":"8","text":"flood of emails","label":0}`,      // flood: noise
@@ -110,7 +120,7 @@ func TestRulesEval(t *testing.T) {
 		t.Errorf("all rules: precision %v recall %v f1 %v", *r.All.Precision, *r.All.Recall, *r.All.F1)
 	}
 	type row struct{ matched, relevant, only int }
-	want := map[string]row{"quake": {3, 2, 1}, "flood": {2, 1, 1}, "shaking": {2, 2, 1}}
+	want := map[string]row{"quake": {3, 2, 1}, "flood": {3, 2, 1}, "shaking": {2, 2, 1}}
 	if len(r.Rules) != 3 {
 		t.Fatalf("rules %+v: want the 3 enabled ones", r.Rules)
 	}
@@ -121,6 +131,15 @@ func TestRulesEval(t *testing.T) {
 		if i > 0 && g.Matched > r.Rules[i-1].Matched {
 			t.Errorf("rules not by posts matched: %+v", r.Rules)
 		}
+	}
+	// By tag: a post two rules of a tag matched counts once; a tag of
+	// disabled rules alone is not reported.
+	var tags []string
+	for _, g := range r.ByTag {
+		tags = append(tags, fmt.Sprintf("%s:%d:%d/%d", g.Tag, g.Rules, g.Matched, g.Relevant))
+	}
+	if strings.Join(tags, " ") != "disaster:2:5/3 water:1:3/2" {
+		t.Errorf("by tag: %v", tags)
 	}
 	if len(r.MissedPosts) != 1 || r.MissedPosts[0].ID != "6" || r.MissedPosts[0].Line != 6 {
 		t.Errorf("missed posts: %+v", r.MissedPosts)
