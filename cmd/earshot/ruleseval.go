@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -9,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -160,16 +162,24 @@ func newEvaluator(eng *match.Engine, f adapt.Format, label string, want []string
 		return nil, err
 	}
 	ev := &evaluator{eng: eng, adapter: a, enr: enr, label: label, want: want,
-		tally: evalTally{rules: make([]ruleTally, len(eng.Rules())), examples: examples}}
+		tally: evalTally{rules: make([]ruleTally, len(eng.Rules())), examples: examples, labels: make(map[string]int)}}
 	ev.tally.setTags(eng.Rules())
 	return ev, nil
 }
 
 // isRelevant reports whether a post's label is one of the relevant values.
+// It counts the labels seen, up to maxLabels distinct ones.
 func (ev *evaluator) isRelevant(label string) bool {
 	label = strings.TrimSpace(label)
+	if _, ok := ev.tally.labels[label]; ok || len(ev.tally.labels) < maxLabels {
+		ev.tally.labels[label]++
+	}
 	return slices.ContainsFunc(ev.want, func(w string) bool { return strings.EqualFold(w, label) })
 }
+
+// maxLabels is how many distinct labels the report counts: labels are a
+// few values, and a column of free text must not fill memory.
+const maxLabels = 100
 
 // reject reports a line the evaluation cannot use.
 func (ev *evaluator) reject(name string, line int, err error) {
@@ -324,7 +334,8 @@ type evalTally struct {
 	examples        int
 	missed, noise   []evalPost // examples of each, sampled evenly
 	rng             *rand.Rand
-	inputs          []inputTally // per input file, in order
+	inputs          []inputTally   // per input file, in order
+	labels          map[string]int // posts by label (maxLabels at most)
 	// ruleTags are the indexes in tags of each rule's tags; byTag counts,
 	// per tag, the posts some rule with it matched and of them relevant.
 	ruleTags [][]int
@@ -515,11 +526,14 @@ type ruleScore struct {
 
 // evalReport is what rules eval prints.
 type evalReport struct {
-	Inputs   []string    `json:"inputs"`
-	Posts    int         `json:"posts"`
-	Relevant int         `json:"relevant_posts"`
-	All      evalScore   `json:"all"`   // the rules together: a post any rule matched
-	Rules    []ruleScore `json:"rules"` // every rule in force, most posts matched first
+	Inputs   []string `json:"inputs"`
+	Posts    int      `json:"posts"`
+	Relevant int      `json:"relevant_posts"`
+	// Labels counts the posts by label as read (trimmed), the first 100
+	// distinct labels.
+	Labels map[string]int `json:"labels"`
+	All    evalScore      `json:"all"`   // the rules together: a post any rule matched
+	Rules  []ruleScore    `json:"rules"` // every rule in force, most posts matched first
 	// ByTag scores, for each tag, the rules that have it together (a
 	// routing family, say): a post any of them matched.
 	ByTag []tagScore `json:"by_tag,omitempty"`
@@ -560,7 +574,7 @@ func (rep *evalReport) suggest(s *suggester, rules []match.Rule, n int) {
 }
 
 func (t *evalTally) report(rules []match.Rule, inputs []string) *evalReport {
-	rep := &evalReport{Inputs: inputs, Posts: t.posts, Relevant: t.relevant, All: score(t.matched, t.hit, t.relevant),
+	rep := &evalReport{Inputs: inputs, Posts: t.posts, Relevant: t.relevant, Labels: t.labels, All: score(t.matched, t.hit, t.relevant),
 		Missed: t.relevant - t.hit, Noise: t.matched - t.hit,
 		MissedPosts: nonNilPosts(t.missed), NoisePosts: nonNilPosts(t.noise)}
 	for i, r := range rules {
@@ -611,7 +625,20 @@ func (rep *evalReport) write(w io.Writer) error {
 	if len(rep.Inputs) > 1 {
 		src = fmt.Sprintf("%d files", len(rep.Inputs))
 	}
-	fmt.Fprintf(bw, "%s labelled posts from %s, %s relevant (%s)\n\n", thousands(uint64(rep.Posts)), src, thousands(uint64(rep.Relevant)), percent(ptr(float64(rep.Relevant)/float64(rep.Posts))))
+	fmt.Fprintf(bw, "%s labelled posts from %s, %s relevant (%s)\n", thousands(uint64(rep.Posts)), src, thousands(uint64(rep.Relevant)), percent(ptr(float64(rep.Relevant)/float64(rep.Posts))))
+	labels := slices.SortedFunc(maps.Keys(rep.Labels), func(a, b string) int { return cmp.Or(rep.Labels[b]-rep.Labels[a], strings.Compare(a, b)) })
+	var seen []string
+	for _, l := range labels[:min(len(labels), 10)] {
+		seen = append(seen, fmt.Sprintf("%q %s", l, thousands(uint64(rep.Labels[l]))))
+	}
+	if len(labels) > 10 {
+		seen = append(seen, fmt.Sprintf("and %d more", len(labels)-10))
+	}
+	fmt.Fprintf(bw, "labels: %s\n", strings.Join(seen, ", "))
+	if rep.Relevant == 0 {
+		fmt.Fprintf(bw, "no post is relevant: --relevant names the labels of relevant posts (it is on-topic unless given)\n")
+	}
+	fmt.Fprintln(bw)
 	width := len("all rules")
 	for _, r := range rep.Rules {
 		if r.Matched > 0 {

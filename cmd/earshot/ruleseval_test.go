@@ -27,8 +27,9 @@ const evalRules = `rules:
 
 // evalOut is rules eval's JSON report, as a dashboard or a script reads it.
 type evalOut struct {
-	Posts    int `json:"posts"`
-	Relevant int `json:"relevant_posts"`
+	Posts    int            `json:"posts"`
+	Relevant int            `json:"relevant_posts"`
+	Labels   map[string]int `json:"labels"`
 	All      struct {
 		Matched   int      `json:"matched"`
 		Relevant  int      `json:"relevant"`
@@ -113,7 +114,7 @@ func TestRulesEval(t *testing.T) {
 		t.Fatalf("status %d, stderr:\n%s", status, errOut)
 	}
 	r := readEval(t, out)
-	if r.Posts != 9 || r.Relevant != 5 || r.All.Matched != 6 || r.All.Relevant != 4 || r.Missed != 1 || r.Noise != 2 {
+	if r.Posts != 9 || r.Relevant != 5 || r.All.Matched != 6 || r.All.Relevant != 4 || r.Missed != 1 || r.Noise != 2 || r.Labels["off-topic"] != 3 || len(r.Labels) != 6 {
 		t.Fatalf("totals: %+v", r)
 	}
 	if near := func(a *float64, b float64) bool { return a != nil && math.Abs(*a-b) < 1e-9 }; !near(r.All.Precision, 4.0/6) || !near(r.All.Recall, 0.8) || !near(r.All.F1, 8.0/11) {
@@ -151,7 +152,7 @@ func TestRulesEval(t *testing.T) {
 	// The table: the same numbers.
 	out, _, _ = earshot(t, posts, "rules", "eval", rules, "--input", "-", "--relevant", "on-topic,true,1")
 	for _, s := range []string{
-		"9 labelled posts from -, 5 relevant (55.6%)",
+		"9 labelled posts from -, 5 relevant (55.6%)\nlabels: \"off-topic\" 3, \"on-topic\" 2, \"0\" 1, \"1\" 1, \"On-Topic\" 1, \"true\" 1\n\n",
 		"all rules          6          4      66.7%    80.0%   72.7%\n",
 		"quake              3          2      66.7%    40.0%   50.0%          1\n",
 		"Relevant, matched by no rule (1 of 1):",
@@ -163,6 +164,10 @@ func TestRulesEval(t *testing.T) {
 		}
 	}
 
+	// Labels that none of --relevant names: said so.
+	if out, _, _ := earshot(t, posts, "rules", "eval", rules, "--input", "-", "--relevant", "relevant"); !strings.Contains(out, "no post is relevant: --relevant names") {
+		t.Errorf("no relevant post, no warning:\n%s", out)
+	}
 	// With the default --relevant (on-topic), true and 1 are not relevant.
 	out, _, _ = earshot(t, posts, "rules", "eval", rules, "--input", "-", "--json")
 	if r := readEval(t, out); r.Relevant != 3 || r.All.Relevant != 2 {
