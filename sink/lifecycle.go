@@ -50,8 +50,9 @@ GROUP BY rule_id, b`, args...)
 }
 
 // FirstMentions returns the minute of each rule's first stored mention;
-// of the rules named, or of every rule when none is. It reads all of
-// their minute aggregates: ask for the rules you show.
+// of the rules named, or of every rule when none is. It reads a row or so
+// per rule (rule_first_minute, which retention does not prune: the first
+// mention ever stored).
 func (c *Client) FirstMentions(ctx context.Context, rules ...string) (map[string]time.Time, error) {
 	out := make(map[string]time.Time)
 	where, args := ruleFilter(rules)
@@ -63,7 +64,7 @@ func (c *Client) FirstMentions(ctx context.Context, rules ...string) (map[string
 		}
 		out[rule] = at.UTC()
 		return nil
-	}, `SELECT rule_id, min(minute) FROM {db}.mentions_rule_minute_country WHERE `+where+` GROUP BY rule_id`, args...)
+	}, `SELECT rule_id, minMerge(first) FROM {db}.rule_first_minute WHERE `+where+` GROUP BY rule_id`, args...)
 	return out, err
 }
 

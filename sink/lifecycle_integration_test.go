@@ -3,6 +3,8 @@ package sink
 import (
 	"context"
 	"fmt"
+	"maps"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,8 +81,30 @@ func TestIntegrationLifecycle(t *testing.T) {
 	if err != nil || len(first) != 1 || !first["brand"].Equal(old.Truncate(time.Minute)) {
 		t.Errorf("first mentions: %v, %v", first, err)
 	}
-	if every, err := c.FirstMentions(ctx); err != nil || len(every) != 3 || !every["other"].Equal(back.Add(time.Hour)) {
-		t.Errorf("first mentions of every rule: %v, %v", every, err)
+	firsts, err := c.FirstMentions(ctx)
+	if err != nil || len(firsts) != 3 || !firsts["other"].Equal(back.Add(time.Hour)) {
+		t.Errorf("first mentions of every rule: %v, %v", firsts, err)
+	}
+	// A database that had mentions before rule_first_minute existed: the
+	// migration's INSERT fills it from the minute aggregates, and running
+	// it twice changes nothing.
+	if err := c.conn.Exec(ctx, c.sql("TRUNCATE TABLE {db}.rule_first_minute")); err != nil {
+		t.Fatal(err)
+	}
+	if gone, err := c.FirstMentions(ctx); err != nil || len(gone) != 0 {
+		t.Fatalf("first mentions of an empty table: %v, %v", gone, err)
+	}
+	fill := migrations[len(migrations)-1].statements[2]
+	if !strings.HasPrefix(strings.TrimSpace(fill), "INSERT INTO {db}.rule_first_minute") {
+		t.Fatalf("not the filling INSERT: %s", fill)
+	}
+	for range 2 {
+		if err := c.conn.Exec(ctx, c.sql(fill)); err != nil {
+			t.Fatal(err)
+		}
+		if again, err := c.FirstMentions(ctx); err != nil || !maps.EqualFunc(again, firsts, time.Time.Equal) {
+			t.Errorf("first mentions filled from the aggregates: %v, want %v (%v)", again, firsts, err)
+		}
 	}
 
 	sparks, err := c.Sparks(ctx, "brand", back, back.Add(2*time.Hour), 3)

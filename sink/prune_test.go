@@ -2,6 +2,7 @@ package sink
 
 import (
 	"context"
+	"maps"
 	"regexp"
 	"slices"
 	"testing"
@@ -85,6 +86,10 @@ func TestIntegrationPrune(t *testing.T) {
 		}
 	}
 
+	firstBefore, err := c.FirstMentions(ctx)
+	if err != nil || len(firstBefore) == 0 {
+		t.Fatalf("first mentions: %v, %v", firstBefore, err)
+	}
 	cutoff := time.Now().AddDate(0, 0, -90)
 	for _, dry := range []bool{true, false} {
 		dropped, err := c.Prune(ctx, cutoff, dry)
@@ -120,6 +125,10 @@ func TestIntegrationPrune(t *testing.T) {
 	}
 	if len(after) != 2 || len(offsets) != 2 || after[0] != offsets[0] || after[1] != offsets[1] {
 		t.Errorf("resume offsets %v after pruning, %v before", after, offsets)
+	}
+	// Each rule's first mention is the one before pruning: January's.
+	if first, err := c.FirstMentions(ctx); err != nil || !maps.EqualFunc(first, firstBefore, time.Time.Equal) || first["quake"].Year() != 2025 {
+		t.Errorf("first mentions after pruning %v, before %v (%v)", first, firstBefore, err)
 	}
 	// Nothing is left to drop.
 	if dropped, err := c.Prune(ctx, cutoff, false); err != nil || len(dropped) != 0 {

@@ -354,6 +354,28 @@ ORDER BY (rule_id, version)`}, nil},
 	{version: 16, name: "rules_diacritics", columns: []addColumn{
 		{"rules", "diacritics", "String DEFAULT 'sensitive'"},
 	}},
+	// Each rule's first stored minute, kept as a min state per rule so that
+	// the life cycles (FirstMentions) read a row per rule instead of all
+	// of a rule's minute aggregates. Not partitioned: retention keeps it,
+	// so a rule whose early months were pruned is still not new. The
+	// INSERT fills it from the aggregates already stored (a minute the
+	// view also wrote while it ran counts once: the minimum of both).
+	{17, "create_rule_first_minute", []string{`
+CREATE TABLE IF NOT EXISTS {db}.rule_first_minute (
+    rule_id String,
+    first   AggregateFunction(min, DateTime('UTC'))
+) ENGINE = AggregatingMergeTree
+ORDER BY rule_id`, `
+CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.rule_first_minute_mv
+TO {db}.rule_first_minute AS
+SELECT rule_id, minState(minute) AS first
+FROM {db}.mentions
+WHERE rule_id != ''
+GROUP BY rule_id`, `
+INSERT INTO {db}.rule_first_minute (rule_id, first)
+SELECT rule_id, minState(minute) FROM {db}.mentions_rule_minute_country
+WHERE rule_id != ''
+GROUP BY rule_id`}, nil},
 }
 
 // batchKey is the batch column of the aggregate tables' views: a progress

@@ -118,6 +118,15 @@ WHERE kafka_topic = ? AND kafka_partition = ? GROUP BY kafka_partition) WHERE o 
 		{name: "mention_offsets_mv", keep: all, present: byOffset("mention_offsets")},
 		{name: "mentions_rule_minute_cell_mv", keep: all, present: byMarker("mentions_rule_minute_cell", minute)},
 		{name: "mentions_rule_minute_country_mv", keep: all, present: byMarker("mentions_rule_minute_country", minute)},
+		// A minimum: the table holds what the batch brings when it holds a
+		// first minute of the rule no later than the row's (an earlier
+		// batch's, or this one's). Completing it again changes nothing.
+		{name: "rule_first_minute_mv", keep: func(m *Mention) bool { return m.RuleID != "" },
+			present: func(ctx context.Context, c *Client, w *Mention, _ []Mention) (LandState, error) {
+				return c.holds(ctx, "rule_first_minute", `SELECT count() FROM (
+SELECT minMerge(first) AS f FROM {db}.rule_first_minute WHERE rule_id = ? GROUP BY rule_id) WHERE f <= toStartOfMinute(toDateTime(?, 'UTC'))`,
+					w.RuleID, sinceArg(w.CreatedAt))
+			}},
 	}
 	for i := range vs {
 		v := &vs[i]

@@ -29,6 +29,7 @@ FROM {db}.mention_offsets ORDER BY kafka_partition, kafka_offset, post_id`,
 sumMerge(reposts), uniqExactMerge(authors) FROM {db}.mentions_rule_minute_cell GROUP BY rule_id, minute, cell ORDER BY rule_id, minute, cell`,
 	"mentions_rule_minute_country": `SELECT rule_id, minute, country, countMerge(mentions), sumMerge(originals),
 sumMerge(reposts), uniqExactMerge(authors) FROM {db}.mentions_rule_minute_country GROUP BY rule_id, minute, country ORDER BY rule_id, minute, country`,
+	"rule_first_minute": `SELECT rule_id, minMerge(first) FROM {db}.rule_first_minute GROUP BY rule_id ORDER BY rule_id`,
 }
 
 // dump prints a table with its tableContents query.
@@ -71,6 +72,7 @@ func TestIntegrationPartialInsert(t *testing.T) {
 	at := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	rows := synthetic(60, "posts", 3, 100, at)
 	rows[17].PostID = "boom"
+	rows[0].RuleID = "fresh" // a rule the batch before did not have: its first minute is the batch's
 	rows = append(rows, Mention{CreatedAt: at, Topic: "posts", Partition: 0, Offset: 400},
 		Mention{CreatedAt: at, Topic: "posts", Partition: 2, Offset: 401})
 	// A batch before, inserted whole: completing must not copy it again.
@@ -87,11 +89,12 @@ func TestIntegrationPartialInsert(t *testing.T) {
 		fail string // the failing view's name: its place in the order
 		want []LandState
 	}{
-		{"a_fail_mv", []LandState{M, M, M, M, M, M, M}},                       // before every view
-		{"d_fail_mv", []LandState{W, W, M, M, M, M, M}},                       // after copies_rule_minute
-		{"j_fail_mv", []LandState{W, W, W, W, M, M, M}},                       // after ingest_offsets
-		{"mentions_rule_minute_cf_fail_mv", []LandState{W, W, W, W, W, W, M}}, // after the cell aggregate
-		{"zz_fail_mv", []LandState{W, W, W, W, W, W, W}},                      // after every view
+		{"a_fail_mv", []LandState{M, M, M, M, M, M, M, M}},                       // before every view
+		{"d_fail_mv", []LandState{W, W, M, M, M, M, M, M}},                       // after copies_rule_minute
+		{"j_fail_mv", []LandState{W, W, W, W, M, M, M, M}},                       // after ingest_offsets
+		{"mentions_rule_minute_cf_fail_mv", []LandState{W, W, W, W, W, W, M, M}}, // after the cell aggregate
+		{"n_fail_mv", []LandState{W, W, W, W, W, W, W, M}},                       // before rule_first_minute
+		{"zz_fail_mv", []LandState{W, W, W, W, W, W, W, W}},                      // after every view
 	} {
 		t.Run(tc.fail, func(t *testing.T) {
 			c := migratedClient(t, nil)

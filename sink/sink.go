@@ -5,7 +5,8 @@
 // docs/schema.md): the raw table mentions (one row per post × rule), the
 // per-minute aggregates mentions_rule_minute_cell and
 // mentions_rule_minute_country, the copies aggregate copies_rule_minute, and
-// the top-authors aggregate authors_rule_hour, the bookkeeping tables
+// the top-authors aggregate authors_rule_hour, each rule's first stored
+// minute rule_first_minute (FirstMentions), the bookkeeping tables
 // ingest_offsets, mention_offsets and dedup_keys, all
 // fed by materialized views from mentions so that they are written by the
 // same INSERT as the rows they describe, and backfill_keys, the posts a
@@ -28,9 +29,10 @@
 // what a failed INSERT left, and Client.Complete writes a batch into a
 // view's table from its copy in mentions.
 //
-// Every table but ingest_offsets, rules and schema_migrations is partitioned by
-// month; Client.Prune drops the months that ended before a cutoff from all
-// of them at once (retention; 18.16 has no TTL).
+// Every table but ingest_offsets, rules, rule_first_minute and
+// schema_migrations is partitioned by month; Client.Prune drops the months
+// that ended before a cutoff from all of them at once (retention; 18.16 has
+// no TTL).
 //
 // It works with ClickHouse 18.16 (the Debian package) and current releases.
 //
