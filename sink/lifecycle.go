@@ -126,8 +126,7 @@ func (c *Client) Lifecycles(ctx context.Context, a *lifecycle.Analyzer, now time
 
 // LifecyclesKnown is Lifecycles with the first mentions known so far:
 // first is asked only for the rules it lacks, and given those found (a
-// rule's first mention does not change, and FirstMentions reads all of
-// a rule's aggregates).
+// rule's first mention does not change: a query fewer).
 func (c *Client) LifecyclesKnown(ctx context.Context, a *lifecycle.Analyzer, now time.Time, n int, first map[string]time.Time, rules ...string) (map[string]lifecycle.Report, error) {
 	bin := a.Config().Bin
 	end := now.Truncate(bin)
