@@ -42,12 +42,13 @@ func rulesEval(ctx context.Context, args []string) error {
 	relevant := fs.String("relevant", "on-topic", "the label `values` of relevant posts, comma-separated, any case (every other label is not relevant)")
 	examples := fs.Int("examples", 5, "how many missed and how many unwanted posts to print (0: none)")
 	suggest := fs.Int("suggest", 10, "how many terms to suggest adding, and how many to exclude from a rule (0: none)")
+	compare := fs.String("compare", "", "compare with these rules (`FILE|DIR`, a new version): what each finds, and the posts that change")
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
 	if err := parse(fs, reorder(args)); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 || *input == "" {
-		return usageErr("usage: earshot rules eval FILE|DIR --input posts.jsonl|posts.csv|GLOB|- [--label FIELD] [--relevant VALUES] [--examples N] [--suggest N] [--json]")
+		return usageErr("usage: earshot rules eval FILE|DIR --input posts.jsonl|posts.csv|GLOB|- [--label FIELD] [--relevant VALUES] [--examples N] [--suggest N | --compare NEW] [--json]")
 	}
 	if *examples < 0 {
 		return usageErr("--examples: want 0 or more, not %d", *examples)
@@ -83,11 +84,20 @@ func rulesEval(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *suggest > 0 {
+	if *compare != "" {
+		neng, err := loadEngine(*compare)
+		if err != nil {
+			return fmt.Errorf("%s rejected:\n%w", *compare, err)
+		}
+		ev.cmp = newComparison(*compare, neng, *examples)
+	} else if *suggest > 0 {
 		ev.sug = newSuggester()
 	}
 	for _, name := range files {
 		ev.tally.inputs = append(ev.tally.inputs, inputTally{name: name})
+		if ev.cmp != nil {
+			ev.cmp.tally.inputs = append(ev.cmp.tally.inputs, inputTally{name: name})
+		}
 		if err := ev.file(ctx, name); err != nil {
 			return err
 		}
@@ -102,10 +112,14 @@ func rulesEval(ctx context.Context, args []string) error {
 	if ev.sug != nil {
 		rep.suggest(ev.sug, eng.Rules(), *suggest)
 	}
+	var report interface{ write(io.Writer) error } = rep
+	if ev.cmp != nil {
+		report = ev.cmp.report(rep, eng.Rules(), fs.Arg(0), files)
+	}
 	if *asJSON {
-		err = writeJSON(out, rep)
+		err = writeJSON(out, report)
 	} else {
-		err = rep.write(out)
+		err = report.write(out)
 	}
 	if err != nil {
 		return err
@@ -145,7 +159,8 @@ type evaluator struct {
 	want     []string
 	tally    evalTally
 	rejected int
-	sug      *suggester // nil without --suggest
+	sug      *suggester  // nil without --suggest
+	cmp      *comparison // nil without --compare
 
 	p    post.Post
 	lazy stream.Lazy
@@ -162,8 +177,7 @@ func newEvaluator(eng *match.Engine, f adapt.Format, label string, want []string
 		return nil, err
 	}
 	ev := &evaluator{eng: eng, adapter: a, enr: enr, label: label, want: want,
-		tally: evalTally{rules: make([]ruleTally, len(eng.Rules())), examples: examples, labels: make(map[string]int)}}
-	ev.tally.setTags(eng.Rules())
+		tally: newTally(eng, examples)}
 	return ev, nil
 }
 
@@ -193,9 +207,11 @@ func (ev *evaluator) matchPost(name string, line int, relevant bool) {
 	ev.lazy.Reset(ev.enr, &ev.p)
 	d := stream.DocOf(&ev.p, &ev.lazy)
 	ev.m = ev.eng.Match(ev.m[:0], &d)
-	ev.tally.add(ev.m, relevant, func() evalPost {
-		return evalPost{File: name, Line: line, ID: ev.p.ID, Text: ev.p.Text}
-	})
+	post := func() evalPost { return evalPost{File: name, Line: line, ID: ev.p.ID, Text: ev.p.Text} }
+	ev.tally.add(ev.m, relevant, post)
+	if ev.cmp != nil {
+		ev.cmp.add(ev.m, &d, relevant, post)
+	}
 	if ev.sug != nil {
 		ev.sug.add(ev.m, ev.p.Text, relevant)
 	}
@@ -331,9 +347,7 @@ type evalTally struct {
 	posts, relevant int
 	matched, hit    int // posts some rule matched; of them relevant
 	rules           []ruleTally
-	examples        int
-	missed, noise   []evalPost // examples of each, sampled evenly
-	rng             *rand.Rand
+	missed, noise   sampler        // examples of each
 	inputs          []inputTally   // per input file, in order
 	labels          map[string]int // posts by label (maxLabels at most)
 	// ruleTags are the indexes in tags of each rule's tags; byTag counts,
@@ -342,6 +356,14 @@ type evalTally struct {
 	tags     []string
 	byTag    [][2]int
 	seen     []bool // scratch: the tags of the post being added
+}
+
+// newTally returns the tally of eng's rules, keeping examples of each kind.
+func newTally(eng *match.Engine, examples int) evalTally {
+	t := evalTally{rules: make([]ruleTally, len(eng.Rules())), labels: make(map[string]int),
+		missed: sampler{n: examples}, noise: sampler{n: examples}}
+	t.setTags(eng.Rules())
+	return t
 }
 
 // setTags takes the rules' tags, for scores by tag.
@@ -425,15 +447,11 @@ func (t *evalTally) add(m []int32, relevant bool, post func() evalPost) {
 			if len(m) == 1 {
 				t.rules[m[0]].only++
 			}
-		} else if k := t.sample(t.matched - t.hit); k >= 0 {
-			p := post()
-			p.idx = slices.Clone(m)
-			t.noise = keep(t.noise, k, p)
+		} else {
+			t.noise.offer(func() evalPost { p := post(); p.idx = slices.Clone(m); return p })
 		}
 	case relevant:
-		if k := t.sample(t.relevant - t.hit); k >= 0 {
-			t.missed = keep(t.missed, k, post())
-		}
+		t.missed.offer(post)
 	}
 	if n := len(t.inputs); n > 0 {
 		in := &t.inputs[n-1]
@@ -450,30 +468,40 @@ func (t *evalTally) add(m []int32, relevant bool, post func() evalPost) {
 	}
 }
 
-// sample decides whether the n-th post of a kind (from 1) is kept as an
-// example: reservoir sampling, so that the examples are drawn evenly from
-// the whole input, the same ones at every run (a fixed seed). It returns
-// where to keep it, or -1.
-func (t *evalTally) sample(n int) int {
-	if n <= t.examples {
-		return n - 1
-	}
-	if t.rng == nil {
-		t.rng = rand.New(rand.NewPCG(1, 2))
-	}
-	if k := t.rng.IntN(n); k < t.examples {
-		return k
-	}
-	return -1
+// sampler keeps up to n example posts of a kind, drawn evenly from all of
+// them (reservoir sampling), the same ones at every run (a fixed seed).
+type sampler struct {
+	n, seen int
+	rng     *rand.Rand
+	kept    []evalPost
 }
 
-// keep puts p at index k of the examples (appending when k is past them).
-func keep(posts []evalPost, k int, p evalPost) []evalPost {
-	if k == len(posts) {
-		return append(posts, p)
+// offer counts one more post of the kind; post describes it when it is
+// kept.
+func (s *sampler) offer(post func() evalPost) {
+	s.seen++
+	k := s.seen - 1
+	if s.seen > s.n {
+		if s.rng == nil {
+			s.rng = rand.New(rand.NewPCG(1, 2))
+		}
+		if k = s.rng.IntN(s.seen); k >= s.n {
+			return
+		}
 	}
-	posts[k] = p
-	return posts
+	if k == len(s.kept) {
+		s.kept = append(s.kept, post())
+	} else {
+		s.kept[k] = post()
+	}
+}
+
+// examples returns the posts kept, never nil.
+func (s *sampler) examples() []evalPost {
+	if s.kept == nil {
+		return []evalPost{}
+	}
+	return s.kept
 }
 
 // evalScore is what a set of rules matched of the labelled posts.
@@ -576,7 +604,7 @@ func (rep *evalReport) suggest(s *suggester, rules []match.Rule, n int) {
 func (t *evalTally) report(rules []match.Rule, inputs []string) *evalReport {
 	rep := &evalReport{Inputs: inputs, Posts: t.posts, Relevant: t.relevant, Labels: t.labels, All: score(t.matched, t.hit, t.relevant),
 		Missed: t.relevant - t.hit, Noise: t.matched - t.hit,
-		MissedPosts: nonNilPosts(t.missed), NoisePosts: nonNilPosts(t.noise)}
+		MissedPosts: t.missed.examples(), NoisePosts: t.noise.examples()}
 	for i, r := range rules {
 		if !r.Enabled {
 			continue
@@ -611,16 +639,8 @@ func (t *evalTally) report(rules []match.Rule, inputs []string) *evalReport {
 	return rep
 }
 
-func nonNilPosts(p []evalPost) []evalPost {
-	if p == nil {
-		return []evalPost{}
-	}
-	return p
-}
-
-// write prints the report as a table and the examples.
-func (rep *evalReport) write(w io.Writer) error {
-	bw := bufio.NewWriter(w)
+// header prints what the posts are: how many, from where, relevant, by label.
+func (rep *evalReport) header(bw *bufio.Writer) {
 	src := rep.Inputs[0]
 	if len(rep.Inputs) > 1 {
 		src = fmt.Sprintf("%d files", len(rep.Inputs))
@@ -639,6 +659,12 @@ func (rep *evalReport) write(w io.Writer) error {
 		fmt.Fprintf(bw, "no post is relevant: --relevant names the labels of relevant posts (it is on-topic unless given)\n")
 	}
 	fmt.Fprintln(bw)
+}
+
+// write prints the report as a table and the examples.
+func (rep *evalReport) write(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	rep.header(bw)
 	width := len("all rules")
 	for _, r := range rep.Rules {
 		if r.Matched > 0 {
@@ -685,19 +711,6 @@ func (rep *evalReport) write(w io.Writer) error {
 				thousands(uint64(in.Matched)), percent(in.Precision), percent(in.Recall), percent(in.F1))
 		}
 	}
-	examples := func(title string, n int, posts []evalPost) {
-		if len(posts) == 0 {
-			return
-		}
-		fmt.Fprintf(bw, "\n%s (%d of %s):\n", title, len(posts), thousands(uint64(n)))
-		for _, p := range posts {
-			rules := ""
-			if len(p.Rules) > 0 {
-				rules = " [" + strings.Join(p.Rules, ", ") + "]"
-			}
-			fmt.Fprintf(bw, "  %s:%d %s%s  %s\n", filepath.Base(p.File), p.Line, p.ID, rules, oneLine(p.Text, 100))
-		}
-	}
 	if len(rep.Add) > 0 {
 		w := len("term")
 		for _, a := range rep.Add {
@@ -721,9 +734,25 @@ func (rep *evalReport) write(w io.Writer) error {
 			fmt.Fprintf(bw, "  %-*s  %-*s  %11s  %14s\n", wr, e.Rule, w, e.Term, thousands(uint64(e.Other)), thousands(uint64(e.Relevant)))
 		}
 	}
-	examples("Relevant, matched by no rule", rep.Missed, rep.MissedPosts)
-	examples("Matched, not relevant", rep.Noise, rep.NoisePosts)
+	writeExamples(bw, "Relevant, matched by no rule", rep.Missed, rep.MissedPosts)
+	writeExamples(bw, "Matched, not relevant", rep.Noise, rep.NoisePosts)
 	return bw.Flush()
+}
+
+// writeExamples prints a sample of n posts of a kind, with the rules that
+// matched each.
+func writeExamples(bw *bufio.Writer, title string, n int, posts []evalPost) {
+	if len(posts) == 0 {
+		return
+	}
+	fmt.Fprintf(bw, "\n%s (%d of %s):\n", title, len(posts), thousands(uint64(n)))
+	for _, p := range posts {
+		rules := ""
+		if len(p.Rules) > 0 {
+			rules = " [" + strings.Join(p.Rules, ", ") + "]"
+		}
+		fmt.Fprintf(bw, "  %s:%d %s%s  %s\n", filepath.Base(p.File), p.Line, p.ID, rules, oneLine(p.Text, 100))
+	}
 }
 
 // percent writes a share as 95.1%, or – when there is none.

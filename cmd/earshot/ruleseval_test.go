@@ -295,3 +295,102 @@ func TestRulesEvalCrisisLex(t *testing.T) {
 		t.Errorf("suggestions: %+v, recall with them %v", r.Add, r.AllWithAdded)
 	}
 }
+
+// evalExample is an example post of the JSON reports.
+type evalExample struct {
+	ID    string   `json:"id"`
+	Rules []string `json:"rules"`
+}
+
+// TestRulesEvalCompare reviews a rules change on labelled posts: what each
+// version finds, the rules whose posts changed (one added, one gone), and
+// the posts that change, each with the rules of the version that matches
+// it.
+func TestRulesEvalCompare(t *testing.T) {
+	old := writeFile(t, "old.yaml", evalRules)
+	cur := writeFile(t, "new.yaml", `rules:
+  - id: quake
+    query: earthquake OR sismo OR tsunami
+  - id: shaking
+    query: shaking AND NOT game
+  - id: storm
+    query: storm
+`)
+	posts := strings.Join([]string{
+		`{"id":"1","text":"sismo fuerte","label":"on-topic"}`,         // both: quake
+		`{"id":"2","text":"tsunami warning","label":"on-topic"}`,      // found: quake (new)
+		`{"id":"3","text":"flooding downtown","label":"on-topic"}`,    // lost: flood (old)
+		`{"id":"4","text":"flood of emails","label":"off-topic"}`,     // noise dropped: flood (old)
+		`{"id":"5","text":"a storm in a teacup","label":"off-topic"}`, // noise added: storm (new)
+		`{"id":"6","text":"storm damage","label":"on-topic"}`,         // found: storm (new)
+		`{"id":"7","text":"quiet day","label":"off-topic"}`,           // neither
+	}, "\n") + "\n"
+	out, errOut, status := earshot(t, posts, "rules", "eval", old, "--compare", cur, "--input", "-", "--examples", "5", "--json")
+	if status != 0 {
+		t.Fatalf("status %d\n%s", status, errOut)
+	}
+	var r struct {
+		Old, New     evalOut
+		Found, Lost  int
+		NoiseAdded   int           `json:"noise_added"`
+		NoiseDropped int           `json:"noise_dropped"`
+		FoundPosts   []evalExample `json:"found_posts"`
+		LostPosts    []evalExample `json:"lost_posts"`
+		Rules        []struct {
+			ID  string
+			Old *struct{ Matched, Relevant int }
+			New *struct{ Matched, Relevant int }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if r.Old.All.Matched != 3 || r.Old.All.Relevant != 2 || r.New.All.Matched != 4 || r.New.All.Relevant != 3 || r.Old.Posts != 7 || r.New.Posts != 7 {
+		t.Errorf("old %+v, new %+v", r.Old.All, r.New.All)
+	}
+	if r.Found != 2 || r.Lost != 1 || r.NoiseAdded != 1 || r.NoiseDropped != 1 {
+		t.Errorf("changes: found %d lost %d added %d dropped %d", r.Found, r.Lost, r.NoiseAdded, r.NoiseDropped)
+	}
+	var found []string
+	for _, p := range r.FoundPosts {
+		found = append(found, p.ID+":"+strings.Join(p.Rules, ","))
+	}
+	if strings.Join(found, " ") != "2:quake 6:storm" || len(r.LostPosts) != 1 || r.LostPosts[0].ID != "3" || strings.Join(r.LostPosts[0].Rules, ",") != "flood" {
+		t.Errorf("found %v, lost %+v", found, r.LostPosts)
+	}
+	var rules []string
+	for _, c := range r.Rules {
+		s := c.ID
+		if c.Old != nil {
+			s += fmt.Sprintf(" %d/%d", c.Old.Matched, c.Old.Relevant)
+		} else {
+			s += " -"
+		}
+		if c.New != nil {
+			s += fmt.Sprintf("→%d/%d", c.New.Matched, c.New.Relevant)
+		} else {
+			s += "→-"
+		}
+		rules = append(rules, s)
+	}
+	// quake 1/1 → 2/2 (+tsunami), storm new, flood gone; shaking unchanged.
+	if strings.Join(rules, "; ") != "quake 1/1→2/2; storm -→2/1; flood 2/1→-" {
+		t.Errorf("rules changed: %v", rules)
+	}
+	out, _, _ = earshot(t, posts, "rules", "eval", old, "--compare", cur, "--input", "-")
+	for _, s := range []string{
+		"old: old.yaml          3          2      66.7%    50.0%   57.1%\n",
+		"new: new.yaml          4          3      75.0%    75.0%   75.0%\n",
+		"relevant posts: +2 found, -1 no longer found; other posts: +1 matched, -1 no longer matched\n",
+		"storm          – →         2          – →         1       – →  50.0%\n",
+		"Relevant, no longer found (1 of 1):\n  -:3 3 [flood]  flooding downtown\n",
+	} {
+		if !strings.Contains(out, s) {
+			t.Errorf("comparison lacks %q:\n%s", s, out)
+		}
+	}
+	bad := writeFile(t, "bad.yaml", "rules:\n  - id: x\n    query: ear*th\n")
+	if _, errOut, status := earshot(t, posts, "rules", "eval", old, "--compare", bad, "--input", "-"); status != 1 || !strings.Contains(errOut, "bad.yaml rejected") {
+		t.Errorf("a new version that does not compile: status %d\n%s", status, errOut)
+	}
+}
