@@ -169,6 +169,7 @@ loop:
 		return err
 	}
 	fmt.Printf("\nMore on what was stored: earshot dashboard (map, timelines, life cycles), earshot lifecycle (where each rule stands over days), earshot rules history ID, earshot status.\n")
+	fmt.Printf("To tune the rules: earshot sample --topic %s --n 300 --out sample.jsonl, label each post, then earshot rules eval RULES --input sample.jsonl.\n", kf.topic)
 	return nil
 }
 
