@@ -31,9 +31,11 @@ import (
 // and off-topic tweets): for all the rules together and for each one, how
 // many posts it matches, how many of those are relevant (precision), how
 // many of the relevant posts it finds (recall), and how many relevant posts
-// no other rule finds (what removing it would lose). It prints relevant
-// posts that no rule matches and matched posts that are not relevant: what
-// to add, and what to exclude.
+// no other rule finds (what removing it would lose); the same for the rules
+// of each tag together. It prints relevant posts that no rule matches and
+// matched posts that are not relevant, and suggests terms to add and words
+// to exclude (suggest.go). With --compare it runs the posts through a second
+// version of the rules too and reports what changes (evalcompare.go).
 func rulesEval(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("rules eval", flag.ContinueOnError)
 	input := fs.String("input", "", "labelled posts: a JSONL `file` (- for stdin) or a CSV file (*.csv), or a glob of them (quoted)")
