@@ -73,6 +73,14 @@ type Alert struct {
 	// return after a quiet stretch, earshot/stream's revival alerts) while
 	// its bursts still alert.
 	NoRevival bool
+	// RevivalQuiet and RevivalFloor (`revival: {quiet: 14d, floor: 5}`)
+	// are the rule's own revival settings: how long a quiet must last
+	// before a return is a revival (whole hours, MinRevivalQuiet to
+	// MaxRevivalQuiet),
+	// and how many mentions make an hour active (1 or more); 0 leaves the
+	// pipeline's (earshot run's --revival-quiet and --revival-floor).
+	RevivalQuiet time.Duration
+	RevivalFloor int
 
 	// Pos is where the settings are: the value of the rule's `alert` key.
 	Pos  Pos
@@ -487,6 +495,25 @@ const alertKeys = "threshold, factor, floor, rearm, short_window, long_window, c
 // maxAlertWindow bounds short_window and long_window.
 const maxAlertWindow = 24 * time.Hour
 
+// MinRevivalQuiet and MaxRevivalQuiet bound a rule's revival quiet: hours
+// of quiet are counted in hourly bins, and every look for revivals reads
+// that much history of the rules that ask.
+const (
+	MinRevivalQuiet = 2 * time.Hour
+	MaxRevivalQuiet = 30 * 24 * time.Hour
+)
+
+// parseSpan parses a duration written as Go writes one (36h, 90m) or in
+// whole days (14d).
+func parseSpan(s string) (time.Duration, bool) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		return time.Duration(n) * 24 * time.Hour, err == nil && n >= 0 && n <= 1<<20
+	}
+	d, err := time.ParseDuration(s)
+	return d, err == nil
+}
+
 // alert parses a rule's `alert:` value v: off or false (Off), on, true or
 // default (nil: the detector's defaults), or a mapping of settings (nil
 // when they are all defaults), possibly through a YAML alias (`alert: *quiet`).
@@ -656,8 +683,10 @@ func (y *yamlRules) alert(v *yaml.Node) (a *Alert, ok bool) {
 				a.NoRevival = !on
 			case n.Kind == yaml.ScalarNode && (n.Value == "on" || n.Value == "off"):
 				a.NoRevival = n.Value == "off"
+			case n.Kind == yaml.MappingNode:
+				ok = y.revivalSettings(n, a) && ok
 			default:
-				bad("on or off", "write off to raise no revival alert for the rule (its bursts still alert), or on (the default)")
+				bad("on, off or settings", revivalHint)
 			}
 		default:
 			y.errorf(k, "known settings: "+alertKeys, "unknown alert setting %q", k.Value)
@@ -668,6 +697,74 @@ func (y *yamlRules) alert(v *yaml.Node) (a *Alert, ok bool) {
 		return nil, ok // settings that are all the defaults are none
 	}
 	return at(a), true
+}
+
+// durationText writes d as Go does, without its zero minutes and seconds
+// (90m is 1h30m, 2h is 2h).
+func durationText(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}
+
+// revivalHint shows the forms of an alert's `revival` setting.
+const revivalHint = "write off to raise no revival alert for the rule (its bursts still alert), on (the default), or settings such as {quiet: 14d, floor: 3}"
+
+// revivalSettings reads the mapping of a rule's `revival: {quiet: 14d,
+// floor: 3}` into a, and reports whether it was valid (each error
+// reported).
+func (y *yamlRules) revivalSettings(m *yaml.Node, a *Alert) bool {
+	ok := true
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, n := m.Content[i], deref(m.Content[i+1])
+		if k.Kind != yaml.ScalarNode || seen[k.Value] {
+			y.errorf(k, "write quiet and floor, each once", "a revival setting must be quiet or floor, once")
+			ok = false
+			continue
+		}
+		seen[k.Value] = true
+		switch k.Value {
+		case "quiet":
+			d, dok := time.Duration(0), false
+			if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" {
+				d, dok = parseSpan(n.Value)
+			}
+			if !dok || d < MinRevivalQuiet || d > MaxRevivalQuiet || d%time.Hour != 0 {
+				y.errorf(n, "write whole hours or days such as 14d or 36h, from 2h to 30d (default --revival-quiet, 72h)",
+					"revival quiet must be whole hours from 2h to 30d, not %s", scalarText(n))
+				ok = false
+				break
+			}
+			a.RevivalQuiet = d
+		case "floor":
+			var f int
+			if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" || n.Decode(&f) != nil || f < 1 || f > 1_000_000 {
+				y.errorf(n, "write a whole number of mentions an hour, such as 5 (default --revival-floor, 2)",
+					"revival floor must be a whole number of mentions from 1, not %s", scalarText(n))
+				ok = false
+				break
+			}
+			a.RevivalFloor = f
+		default:
+			y.errorf(k, "write quiet (a duration such as 14d) or floor (mentions an hour)", "unknown revival setting %q", k.Value)
+			ok = false
+		}
+	}
+	return ok
+}
+
+// scalarText quotes a scalar node's value for an error, or names its kind.
+func scalarText(n *yaml.Node) string {
+	if n.Kind == yaml.ScalarNode {
+		return strconv.Quote(n.Value)
+	}
+	return "a " + kindName(n)
 }
 
 // deref follows a YAML alias to its anchored node.
@@ -741,14 +838,7 @@ func (a *Alert) String() string {
 		case d < 0:
 			parts = append(parts, k+": none")
 		case d > 0:
-			s := d.String()
-			if strings.HasSuffix(s, "m0s") {
-				s = s[:len(s)-2]
-			}
-			if strings.HasSuffix(s, "h0m") {
-				s = s[:len(s)-2]
-			}
-			parts = append(parts, k+": "+s)
+			parts = append(parts, k+": "+durationText(d))
 		}
 	}
 	num("threshold", a.Threshold)
@@ -781,6 +871,17 @@ func (a *Alert) String() string {
 	dur("cooldown", a.Cooldown)
 	if a.NoRevival {
 		parts = append(parts, "revival: off")
+	} else if a.RevivalQuiet != 0 || a.RevivalFloor != 0 {
+		var rv []string
+		if d := a.RevivalQuiet; d%(24*time.Hour) == 0 && d != 0 {
+			rv = append(rv, "quiet: "+strconv.Itoa(int(d/(24*time.Hour)))+"d")
+		} else if d != 0 {
+			rv = append(rv, "quiet: "+strconv.Itoa(int(d/time.Hour))+"h")
+		}
+		if a.RevivalFloor != 0 {
+			rv = append(rv, "floor: "+strconv.Itoa(a.RevivalFloor))
+		}
+		parts = append(parts, "revival: {"+strings.Join(rv, ", ")+"}")
 	}
 	return "{" + strings.Join(parts, ", ") + "}"
 }

@@ -1,9 +1,11 @@
 package stream
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"time"
 
@@ -54,20 +56,30 @@ const revivalTimeout = 30 * time.Second
 // revivalSparks is how much of an episode's start its examples come from.
 const revivalSparks = 2 * time.Hour
 
+// revivalRule is a rule in force whose revival alerts are on, with its
+// own quiet and floor (`alert: {revival: {quiet: 14d, floor: 5}}`; 0: the
+// pipeline's).
+type revivalRule struct {
+	id    string
+	quiet time.Duration
+	floor int
+}
+
 // revivals looks for revived topics; its run is owned by detection.run.
 type revivals struct {
 	src    RevivalSource
-	a      *lifecycle.Analyzer
+	a      *lifecycle.Analyzer // the pipeline's model (Config.Revival)
 	every  time.Duration
-	rules  func() []string // the rules in force whose alerts are on
-	raised RaisedAlerts    // nil: the alerts table is not asked
+	rules  func() []revivalRule // the rules in force whose revival alerts are on
+	raised RaisedAlerts         // nil: the alerts table is not asked
 	now    func() time.Time
 	log    *slog.Logger
 	m      *metrics
 
-	first  map[string]time.Time // the rules' first mentions, once known
-	seen   map[string]time.Time // ids raised by this process -> the episode's start
-	failed bool                 // the last look failed (logged once per run of failures)
+	first  map[string]time.Time                     // the rules' first mentions, once known
+	seen   map[string]time.Time                     // ids raised by this process -> the episode's start
+	failed bool                                     // the last look failed (logged once per run of failures)
+	own    map[lifecycle.Config]*lifecycle.Analyzer // the models of rules with settings of their own
 }
 
 // run looks at once and then every r.every, handing each look's alerts to
@@ -96,11 +108,10 @@ func (r *revivals) run(ctx context.Context, out chan<- []alert.Alert) {
 
 // look returns the revival alerts of the rules in force not raised yet.
 func (r *revivals) look(ctx context.Context) []alert.Alert {
-	ids := r.rules()
-	if len(ids) == 0 {
+	rules := r.rules()
+	if len(rules) == 0 {
 		return nil
 	}
-	slices.Sort(ids)
 	now := r.now().UTC()
 	cfg := r.a.Config()
 	for id, start := range r.seen {
@@ -110,7 +121,7 @@ func (r *revivals) look(ctx context.Context) []alert.Alert {
 	}
 	qctx, cancel := context.WithTimeout(ctx, revivalTimeout)
 	defer cancel()
-	as, err := r.revived(qctx, now, ids)
+	as, err := r.revived(qctx, now, rules)
 	if err == nil && len(as) > 0 && r.raised != nil {
 		var held map[string]bool
 		if held, err = r.raised.AlertIDs(qctx, now.Add(-cfg.Recent-cfg.Bin)); err == nil {
@@ -139,17 +150,89 @@ func (r *revivals) look(ctx context.Context) []alert.Alert {
 }
 
 // revived builds the alerts of the rules whose current episode is a
-// revival begun within Recent, but those this process raised.
-func (r *revivals) revived(ctx context.Context, now time.Time, ids []string) ([]alert.Alert, error) {
-	cfg := r.a.Config()
-	n := int((cfg.Quiet+cfg.Recent)/cfg.Bin) + 1 // a revival begun within Recent has Quiet before it
-	// Every rule with mentions in the window, not ids by name: a rule
-	// without any cannot revive, and 100,000 rules in force would make a
-	// query of megabytes every minute.
-	reps, err := r.src.LifecyclesKnown(ctx, r.a, now, n, r.first)
+// revival begun within Recent, but those this process raised: the rules
+// with the pipeline's model first, then those with settings of their own,
+// a set of queries per distinct model.
+func (r *revivals) revived(ctx context.Context, now time.Time, rules []revivalRule) ([]alert.Alert, error) {
+	base := r.a.Config()
+	groups := map[lifecycle.Config][]string{}
+	for _, rr := range rules {
+		c := base
+		if rr.quiet != 0 {
+			c.Quiet = rr.quiet
+		}
+		if rr.floor != 0 {
+			c.Floor = uint64(rr.floor)
+		}
+		groups[c] = append(groups[c], rr.id)
+	}
+	models := slices.SortedFunc(maps.Keys(groups), func(a, b lifecycle.Config) int {
+		return cmp.Or(cmpBool(a != base, b != base), cmp.Compare(a.Quiet, b.Quiet), cmp.Compare(a.Floor, b.Floor))
+	})
+	var out []alert.Alert
+	for _, c := range models {
+		a, err := r.analyzer(c)
+		if err != nil {
+			return nil, err
+		}
+		ids := groups[c]
+		slices.Sort(ids)
+		// The pipeline's model asks for every rule with mentions in the
+		// window, not ids by name: a rule without any cannot revive, and
+		// 100,000 rules in force would make a query of megabytes every
+		// minute. A model of a rule's own asks for its rules by name.
+		var named []string
+		if c != base {
+			named = ids
+		}
+		n := int((c.Quiet+c.Recent)/c.Bin) + 1 // a revival begun within Recent has Quiet before it
+		reps, err := r.src.LifecyclesKnown(ctx, a, now, n, r.first, named...)
+		if err != nil {
+			return nil, err
+		}
+		as, err := r.raise(ctx, now, c, reps, ids)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, as...)
+	}
+	return out, nil
+}
+
+// cmpBool orders false before true.
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
+}
+
+// analyzer returns the analyzer of model c: the pipeline's, or one made
+// once for the rules with settings of their own.
+func (r *revivals) analyzer(c lifecycle.Config) (*lifecycle.Analyzer, error) {
+	if c == r.a.Config() {
+		return r.a, nil
+	}
+	if a := r.own[c]; a != nil {
+		return a, nil
+	}
+	a, err := lifecycle.NewAnalyzer(c)
 	if err != nil {
 		return nil, err
 	}
+	if r.own == nil {
+		r.own = make(map[lifecycle.Config]*lifecycle.Analyzer)
+	}
+	r.own[c] = a
+	return a, nil
+}
+
+// raise builds the alerts of the rules ids, analysed with model cfg into
+// reps.
+func (r *revivals) raise(ctx context.Context, now time.Time, cfg lifecycle.Config, reps map[string]lifecycle.Report, ids []string) ([]alert.Alert, error) {
 	var out []alert.Alert
 	for _, id := range ids {
 		rep := reps[id]
@@ -199,20 +282,24 @@ func revivalAlert(rule string, rep *lifecycle.Report, e lifecycle.Episode, cfg l
 		STACount: int64(rep.Recent), LTACount: int64(rep.Before)}
 }
 
-// revivalRules returns the ids of the engine's rules whose revival alerts
-// are on (not `alert: off`, not `alert: {revival: off}`).
-func revivalRules(engine func() *match.Engine) func() []string {
-	return func() []string {
+// revivalRules returns the engine's rules whose revival alerts are on
+// (not `alert: off`, not `alert: {revival: off}`), with their own revival
+// settings.
+func revivalRules(engine func() *match.Engine) func() []revivalRule {
+	return func() []revivalRule {
 		e := engine()
 		if e == nil {
 			return nil
 		}
-		var ids []string
+		var rules []revivalRule
 		for _, r := range e.Rules() {
-			if r.Alert == nil || !r.Alert.Off && !r.Alert.NoRevival {
-				ids = append(ids, r.ID)
+			switch a := r.Alert; {
+			case a == nil:
+				rules = append(rules, revivalRule{id: r.ID})
+			case !a.Off && !a.NoRevival:
+				rules = append(rules, revivalRule{id: r.ID, quiet: a.RevivalQuiet, floor: a.RevivalFloor})
 			}
 		}
-		return ids
+		return rules
 	}
 }

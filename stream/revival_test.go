@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -23,12 +26,30 @@ type fakeLifecycles struct {
 	err    error
 	asked  [][]string // the rules of each LifecyclesKnown call
 	n      int        // its bins
+	ns     []int      // the bins of each call
 	sparks map[string][]sink.Spark
+	// byModel, when set, gives the reports of the analyzer's model (a
+	// rule's own quiet or floor) instead of reps.
+	byModel func(lifecycle.Config) map[string]lifecycle.Report
 }
 
-func (f *fakeLifecycles) LifecyclesKnown(_ context.Context, _ *lifecycle.Analyzer, _ time.Time, n int, _ map[string]time.Time, rules ...string) (map[string]lifecycle.Report, error) {
-	f.asked, f.n = append(f.asked, rules), n
+func (f *fakeLifecycles) LifecyclesKnown(_ context.Context, a *lifecycle.Analyzer, _ time.Time, n int, _ map[string]time.Time, rules ...string) (map[string]lifecycle.Report, error) {
+	f.asked, f.n, f.ns = append(f.asked, rules), n, append(f.ns, n)
+	if f.byModel != nil {
+		return f.byModel(a.Config()), f.err
+	}
 	return f.reps, f.err
+}
+
+// revivalIDs are rules with the pipeline's revival settings.
+func revivalIDs(ids ...string) func() []revivalRule {
+	return func() []revivalRule {
+		var rs []revivalRule
+		for _, id := range ids {
+			rs = append(rs, revivalRule{id: id})
+		}
+		return rs
+	}
 }
 
 func (f *fakeLifecycles) LastActive(_ context.Context, rule string, before time.Time, floor uint64) (time.Time, bool, error) {
@@ -76,7 +97,7 @@ func TestRevivals(t *testing.T) {
 	heldID := revivalAlert("held", new(lifecycle.Report), lifecycle.Episode{Start: h}, a.Config(), now).ID
 	var logs bytes.Buffer
 	r := &revivals{src: src, a: a, every: time.Minute, raised: fakeRaised{heldID: true},
-		rules: func() []string { return []string{"quiet", "stale", "held", "fresh", "back", "blind"} },
+		rules: revivalIDs("quiet", "stale", "held", "fresh", "back", "blind"),
 		now:   func() time.Time { return now }, log: slog.New(slog.NewTextHandler(&logs, nil)), m: newMetrics(nil),
 		first: map[string]time.Time{}, seen: map[string]time.Time{}}
 
@@ -144,15 +165,63 @@ func TestRevivalRules(t *testing.T) {
 		{ID: "off", Query: "xbox", Enabled: true, Alert: &match.Alert{Off: true}},
 		{ID: "floor", Query: "xbox", Enabled: true, Alert: &match.Alert{Floor: 2}},
 		{ID: "bursts only", Query: "xbox", Enabled: true, Alert: &match.Alert{NoRevival: true}},
+		{ID: "slow", Query: "xbox", Enabled: true, Alert: &match.Alert{RevivalQuiet: 14 * 24 * time.Hour, RevivalFloor: 5}},
+		{ID: "off too", Query: "xbox", Enabled: true, Alert: &match.Alert{NoRevival: true, RevivalQuiet: 14 * 24 * time.Hour}},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := revivalRules(func() *match.Engine { return e })()
-	if strings.Join(got, ",") != "on,floor" && strings.Join(got, ",") != "floor,on" {
-		t.Errorf("rules %v, want on and floor (off's alerts are off, bursts only's revivals)", got)
+	if want := []revivalRule{{id: "on"}, {id: "floor"}, {id: "slow", quiet: 14 * 24 * time.Hour, floor: 5}}; !slices.Equal(got, want) {
+		t.Errorf("rules %v, want %v (off's alerts are off, bursts only's revivals; slow's settings its own)", got, want)
 	}
 	if got := revivalRules(func() *match.Engine { return nil })(); got != nil {
 		t.Errorf("no engine: %v", got)
+	}
+}
+
+// TestRevivalsOwnSettings: a rule with its own quiet or floor is judged
+// with its own model, asked for by name over as many bins as its quiet
+// needs; the other rules with the pipeline's, asked for all at once.
+func TestRevivalsOwnSettings(t *testing.T) {
+	now := time.Date(2026, 11, 24, 15, 20, 0, 0, time.UTC)
+	h := now.Truncate(time.Hour)
+	a, err := lifecycle.NewAnalyzer(lifecycle.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := a.Config()
+	revived := lifecycle.Report{Recent: 5, Episodes: []lifecycle.Episode{{Origin: lifecycle.New, Start: h.Add(-200 * time.Hour)},
+		{Origin: lifecycle.Revived, Start: h.Add(-time.Hour), End: now, Ongoing: true}}}
+	continuing := revived
+	continuing.Episodes = []lifecycle.Episode{{Origin: lifecycle.Continuing, Start: h.Add(-90 * time.Hour), End: now, Ongoing: true}}
+	src := &fakeLifecycles{byModel: func(c lifecycle.Config) map[string]lifecycle.Report {
+		// Under the pipeline's model every rule is back after 72 h of quiet;
+		// a quiet of 14 days had not passed, nor had 5 mentions an hour.
+		reps := map[string]lifecycle.Report{"back": revived, "slow": revived, "picky": revived, "long": revived}
+		if c.Quiet == 14*24*time.Hour || c.Floor == 5 {
+			reps["slow"], reps["picky"] = continuing, continuing
+		}
+		return reps
+	}}
+	r := &revivals{src: src, a: a, every: time.Minute, now: func() time.Time { return now },
+		log: slog.New(slog.NewTextHandler(io.Discard, nil)), m: newMetrics(nil), first: map[string]time.Time{}, seen: map[string]time.Time{},
+		rules: func() []revivalRule {
+			return []revivalRule{{id: "slow", quiet: 14 * 24 * time.Hour}, {id: "back"}, {id: "picky", floor: 5},
+				{id: "long", quiet: 14 * 24 * time.Hour, floor: 1}}
+		}}
+	var raised []string
+	for _, x := range r.look(context.Background()) {
+		raised = append(raised, x.Rule)
+	}
+	if strings.Join(raised, ",") != "back,long" {
+		t.Errorf("raised %v, want back (the pipeline's model) and long (revived under its own)", raised)
+	}
+	asked := fmt.Sprint(src.asked)
+	if asked != "[[] [picky] [long] [slow]]" || !slices.Equal(src.ns, []int{79, 79, 14*24 + 6 + 1, 14*24 + 6 + 1}) {
+		t.Errorf("asked %s over %v bins: want every rule with the pipeline's model (79), then each model of rules' own by name", asked, src.ns)
+	}
+	if len(r.own) != 3 || r.own[base] != nil {
+		t.Errorf("%d models of rules' own kept", len(r.own))
 	}
 }
