@@ -15,6 +15,7 @@ func FuzzParse(f *testing.F) {
 		"rules:\n  - id: a\n    query: x\n    alert: {floor: 2, count: authors, include: [links], cooldown: none}\n",
 		"rules:\n  - id: a\n    query: x\n    alert:\n      threshold: 1.5\n      short_window: 90s\n      max_text: none\n",
 		"rules:\n  - id: a\n    query: x\n    alert: off\n  - id: b\n    query: y\n    alert: {rearm: .5, long_window: 2h, revival: off}\n",
+		"rules:\n  - id: a\n    query: x #tag\n    alert: {revival: {quiet: 14d, floor: 5}}\n  - id: b\n    query: y\n    alert:\n      revival:\n        quiet: 36h\n",
 	} {
 		f.Add(s)
 	}
