@@ -41,7 +41,8 @@ import (
 // "revive" at once. The life cycles know when the pipeline read posts (its
 // progress markers, sink.Client.FeedHours): an episode after a quiet read
 // in fewer than lifecycle.MinRead of its hours is continuing and Unseen,
-// and raises no alert (it is logged once).
+// and raises no alert (it is logged once, with the others of the same
+// look).
 
 // RevivalSource answers the life-cycle queries (*sink.Client).
 type RevivalSource interface {
@@ -80,7 +81,12 @@ type revivals struct {
 	seen   map[string]time.Time                     // ids raised by this process -> the episode's start
 	failed bool                                     // the last look failed (logged once per run of failures)
 	own    map[lifecycle.Config]*lifecycle.Analyzer // the models of rules with settings of their own
+	unseen []string                                 // the rules of a look whose quiet the pipeline did not see
 }
+
+// unseenLogged is how many of a look's rules with an unseen quiet its log
+// line names.
+const unseenLogged = 5
 
 // run looks at once and then every r.every, handing each look's alerts to
 // out, until ctx ends.
@@ -121,7 +127,14 @@ func (r *revivals) look(ctx context.Context) []alert.Alert {
 	}
 	qctx, cancel := context.WithTimeout(ctx, revivalTimeout)
 	defer cancel()
+	r.unseen = r.unseen[:0]
 	as, err := r.revived(qctx, now, rules)
+	if n := len(r.unseen); n > 0 {
+		// One line per look, not one per rule: a pipeline that starts on a
+		// topic's history finds thousands of them at once.
+		r.log.Info("revivals not raised: the pipeline read nothing in part of the quiet before them",
+			"rules", n, "first", r.unseen[:min(n, unseenLogged)])
+	}
 	if err == nil && len(as) > 0 && r.raised != nil {
 		var held map[string]bool
 		if held, err = r.raised.AlertIDs(qctx, now.Add(-cfg.Recent-cfg.Bin)); err == nil {
@@ -246,8 +259,7 @@ func (r *revivals) raise(ctx context.Context, now time.Time, cfg lifecycle.Confi
 		}
 		if e.Unseen {
 			r.seen[a.ID] = e.Start // not raised, and not looked at again
-			r.log.Info("revival not raised: the pipeline read nothing in part of the quiet before it",
-				"rule", id, "onset", e.Start, "quiet", cfg.Quiet)
+			r.unseen = append(r.unseen, id)
 			continue
 		}
 		sparks, err := r.src.Sparks(ctx, id, e.Start, e.Start.Add(revivalSparks), 3)
