@@ -112,6 +112,22 @@ func TestParseAlert(t *testing.T) {
 			t.Errorf("%+v: String %q, want %q", tc.a, got, tc.want)
 		}
 	}
+	// ParseAlert reads back what String writes (the rules table's alert).
+	for _, a := range []Alert{{Off: true}, {Floor: 2, Authors: true, Cooldown: 30 * time.Minute},
+		{RevivalQuiet: 14 * 24 * time.Hour, RevivalFloor: 5}, {NoRevival: true, Threshold: 1.5}} {
+		got, err := ParseAlert(a.String())
+		if err != nil || !reflect.DeepEqual(alertSettings(got), alertSettings(&a)) {
+			t.Errorf("ParseAlert(%q) = %+v, %v; want %+v", a.String(), got, err, a)
+		}
+	}
+	for _, text := range []string{"", "on", "{}"} {
+		if got, err := ParseAlert(text); got != nil || err != nil {
+			t.Errorf("ParseAlert(%q) = %+v, %v; want none", text, got, err)
+		}
+	}
+	if _, err := ParseAlert("{revival: {quiet: 1h}}"); err == nil || !strings.Contains(err.Error(), "alert:1:19: revival quiet must be whole hours") {
+		t.Errorf("ParseAlert of a bad quiet: %v", err)
+	}
 	// No alert key, and keyword lists: no settings.
 	for file, src := range map[string]string{"r.yaml": "rules:\n  - id: a\n    query: x\n", "k.txt": "quake\n"} {
 		rules, err := Parse(file, []byte(src))

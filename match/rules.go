@@ -712,6 +712,25 @@ func durationText(d time.Duration) string {
 	return s
 }
 
+// ParseAlert parses a rule's alert settings as Alert.String writes them and
+// the rules table keeps them ("off", "{floor: 2, revival: {quiet: 14d}}");
+// nil for none ("", "on", "{}").
+func ParseAlert(text string) (*Alert, error) {
+	if strings.TrimSpace(text) == "" {
+		return nil, nil
+	}
+	y := &yamlRules{file: "alert", lines: []string{text}}
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(text), &doc); err != nil || len(doc.Content) == 0 {
+		return nil, fmt.Errorf("alert settings %q are not YAML", text)
+	}
+	a, ok := y.alert(doc.Content[0])
+	if !ok {
+		return nil, errors.Join(y.errs...)
+	}
+	return a, nil
+}
+
 // revivalHint shows the forms of an alert's `revival` setting.
 const revivalHint = "write off to raise no revival alert for the rule (its bursts still alert), on (the default), or settings such as {quiet: 14d, floor: 3}"
 

@@ -1,11 +1,9 @@
 package stream
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
-	"maps"
 	"slices"
 	"time"
 
@@ -77,11 +75,11 @@ type revivals struct {
 	log    *slog.Logger
 	m      *metrics
 
-	first  map[string]time.Time                     // the rules' first mentions, once known
-	seen   map[string]time.Time                     // ids raised by this process -> the episode's start
-	failed bool                                     // the last look failed (logged once per run of failures)
-	own    map[lifecycle.Config]*lifecycle.Analyzer // the models of rules with settings of their own
-	unseen []string                                 // the rules of a look whose quiet the pipeline did not see
+	first  map[string]time.Time // the rules' first mentions, once known
+	seen   map[string]time.Time // ids raised by this process -> the episode's start
+	failed bool                 // the last look failed (logged once per run of failures)
+	models *lifecycle.Models    // a's, and those of rules with settings of their own
+	unseen []string             // the rules of a look whose quiet the pipeline did not see
 }
 
 // unseenLogged is how many of a look's rules with an unseen quiet its log
@@ -165,82 +163,45 @@ func (r *revivals) look(ctx context.Context) []alert.Alert {
 // revived builds the alerts of the rules whose current episode is a
 // revival begun within Recent, but those this process raised: the rules
 // with the pipeline's model first, then those with settings of their own,
-// a set of queries per distinct model.
+// a set of queries per distinct model (lifecycle.Models).
 func (r *revivals) revived(ctx context.Context, now time.Time, rules []revivalRule) ([]alert.Alert, error) {
-	base := r.a.Config()
-	groups := map[lifecycle.Config][]string{}
-	for _, rr := range rules {
-		c := base
-		if rr.quiet != 0 {
-			c.Quiet = rr.quiet
-		}
-		if rr.floor != 0 {
-			c.Floor = uint64(rr.floor)
-		}
-		groups[c] = append(groups[c], rr.id)
+	if r.models == nil {
+		r.models = lifecycle.NewModels(r.a)
 	}
-	models := slices.SortedFunc(maps.Keys(groups), func(a, b lifecycle.Config) int {
-		return cmp.Or(cmpBool(a != base, b != base), cmp.Compare(a.Quiet, b.Quiet), cmp.Compare(a.Floor, b.Floor))
-	})
-	var out []alert.Alert
-	for _, c := range models {
-		a, err := r.analyzer(c)
-		if err != nil {
-			return nil, err
+	own := make(map[string]*lifecycle.Analyzer)
+	ids := make([]string, 0, len(rules))
+	for _, rr := range rules {
+		ids = append(ids, rr.id)
+		if a, err := r.models.For(rr.quiet, uint64(rr.floor)); err != nil {
+			return nil, fmt.Errorf("rule %s: %w", rr.id, err)
+		} else if a != r.a {
+			own[rr.id] = a
 		}
-		ids := groups[c]
-		slices.Sort(ids)
+	}
+	slices.Sort(ids)
+	var out []alert.Alert
+	for _, g := range r.models.Split(own, ids) {
+		c := g.A.Config()
 		// The pipeline's model asks for every rule with mentions in the
 		// window, not ids by name: a rule without any cannot revive, and
 		// 100,000 rules in force would make a query of megabytes every
-		// minute. A model of a rule's own asks for its rules by name.
+		// minute. A model of rules' own asks for its rules by name.
 		var named []string
-		if c != base {
-			named = ids
+		if g.A != r.a {
+			named = g.Rules
 		}
 		n := int((c.Quiet+c.Recent)/c.Bin) + 1 // a revival begun within Recent has Quiet before it
-		reps, err := r.src.LifecyclesKnown(ctx, a, now, n, r.first, named...)
+		reps, err := r.src.LifecyclesKnown(ctx, g.A, now, n, r.first, named...)
 		if err != nil {
 			return nil, err
 		}
-		as, err := r.raise(ctx, now, c, reps, ids)
+		as, err := r.raise(ctx, now, c, reps, g.Rules)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, as...)
 	}
 	return out, nil
-}
-
-// cmpBool orders false before true.
-func cmpBool(a, b bool) int {
-	switch {
-	case a == b:
-		return 0
-	case a:
-		return 1
-	}
-	return -1
-}
-
-// analyzer returns the analyzer of model c: the pipeline's, or one made
-// once for the rules with settings of their own.
-func (r *revivals) analyzer(c lifecycle.Config) (*lifecycle.Analyzer, error) {
-	if c == r.a.Config() {
-		return r.a, nil
-	}
-	if a := r.own[c]; a != nil {
-		return a, nil
-	}
-	a, err := lifecycle.NewAnalyzer(c)
-	if err != nil {
-		return nil, err
-	}
-	if r.own == nil {
-		r.own = make(map[lifecycle.Config]*lifecycle.Analyzer)
-	}
-	r.own[c] = a
-	return a, nil
 }
 
 // raise builds the alerts of the rules ids, analysed with model cfg into

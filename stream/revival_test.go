@@ -220,7 +220,7 @@ func TestRevivalsOwnSettings(t *testing.T) {
 	if asked != "[[] [picky] [long] [slow]]" || !slices.Equal(src.ns, []int{79, 79, 14*24 + 6 + 1, 14*24 + 6 + 1}) {
 		t.Errorf("asked %s over %v bins: want every rule with the pipeline's model (79), then each model of rules' own by name", asked, src.ns)
 	}
-	if len(r.own) != 3 || r.own[base] != nil {
-		t.Errorf("%d models of rules' own kept", len(r.own))
+	if a, _ := r.models.For(14*24*time.Hour, 0); a == r.a || a.Config().Quiet != 14*24*time.Hour || a.Config().Recent != base.Recent {
+		t.Errorf("the model of a 14-day quiet: %+v", a.Config())
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strconv"
@@ -27,6 +28,16 @@ type topicLife struct {
 	// first --spark, and the posts most reposted in it.
 	Sparks []sink.Spark    `json:"sparks,omitempty"`
 	Spread []sink.Reposted `json:"spread,omitempty"`
+	// Model is the rule's own model, when its revival settings have one
+	// (`alert: {revival: {quiet: 14d, floor: 5}}`) and the flags did not
+	// set --quiet or --floor.
+	Model *ownModel `json:"model,omitempty"`
+}
+
+// ownModel is the quiet and floor a rule is judged with.
+type ownModel struct {
+	Quiet string `json:"quiet"`
+	Floor uint64 `json:"floor"`
 }
 
 // cmdLifecycle prints where rules stand in their life cycle: rising, at
@@ -97,9 +108,31 @@ func cmdLifecycle(ctx context.Context, args []string) error {
 			return fmt.Errorf("no rule in force carries the tag %q (earshot status lists the rules in force)", *tag)
 		}
 	}
-	reps, err := store.Lifecycles(ctx, a, now, int(w/lc.Bin), ids...)
-	if err != nil {
-		return fmt.Errorf("%w (has earshot run used the database %s?)", err, sc.Database)
+	// A rule with revival settings of its own is judged with them, as its
+	// revival alerts are, unless --quiet or --floor says otherwise.
+	models := lifecycle.NewModels(a)
+	own := map[string]*lifecycle.Analyzer{}
+	explicit := false
+	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "quiet" || f.Name == "floor" })
+	if !explicit {
+		alerts := make(map[string]string, len(stored))
+		for _, r := range stored {
+			alerts[r.ID] = r.Alert
+		}
+		own = models.Own(alerts)
+	}
+	reps := map[string]lifecycle.Report{}
+	first := map[string]time.Time{}
+	groups := []lifecycle.Group{{A: a}} // every rule with mentions, when none is named
+	if len(ids) > 0 {
+		groups = models.Split(own, ids)
+	}
+	for _, g := range groups {
+		part, err := store.LifecyclesKnown(ctx, g.A, now, int(w/lc.Bin), first, g.Rules...)
+		if err != nil {
+			return fmt.Errorf("%w (has earshot run used the database %s?)", err, sc.Database)
+		}
+		maps.Copy(reps, part)
 	}
 	named := make(map[string]sink.Rule, len(stored))
 	for _, r := range stored {
@@ -107,7 +140,11 @@ func cmdLifecycle(ctx context.Context, args []string) error {
 	}
 	lives := make([]topicLife, 0, len(reps))
 	for id, r := range reps {
-		lives = append(lives, topicLife{Rule: id, Name: named[id].Name, Tags: named[id].Tags, Report: r})
+		l := topicLife{Rule: id, Name: named[id].Name, Tags: named[id].Tags, Report: r}
+		if x := own[id]; x != nil {
+			l.Model = &ownModel{Quiet: fmtSpan(x.Config().Quiet), Floor: x.Config().Floor}
+		}
+		lives = append(lives, l)
 	}
 	slices.SortFunc(lives, func(x, y topicLife) int {
 		return cmp.Or(cmp.Compare(phaseOrder(x.Phase), phaseOrder(y.Phase)), cmp.Compare(y.Recent, x.Recent), strings.Compare(x.Rule, y.Rule))
@@ -141,6 +178,9 @@ func cmdLifecycle(ctx context.Context, args []string) error {
 		fmt.Println("No rule in force and no mention in the window.")
 		return nil
 	}
+	if slices.ContainsFunc(lives, func(l topicLife) bool { return l.Model != nil }) {
+		fmt.Println("A rule marked {quiet …, floor …} is judged with its own revival settings, as its revival alerts are (--quiet or --floor: every rule with the flags').")
+	}
 	if one {
 		printLife(lives[0], cfg, *spark)
 		return nil
@@ -162,6 +202,9 @@ func ruleLabel(l topicLife) string {
 	}
 	if len(l.Tags) > 0 {
 		s += " [" + strings.Join(l.Tags, ", ") + "]"
+	}
+	if l.Model != nil {
+		s += fmt.Sprintf(" {quiet %s, floor %d}", l.Model.Quiet, l.Model.Floor)
 	}
 	return s
 }

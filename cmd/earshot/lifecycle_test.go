@@ -45,6 +45,10 @@ func TestLifecycleCommand(t *testing.T) {
 	}
 	add("fading", h.Add(-8*time.Hour), 6, "f", 5, "")
 	add("fading", h.Add(-3*time.Hour), 2, "f", 5, "")
+	// patient: brand's story, but its revival settings want 30 days of
+	// quiet: one episode, new 20 days ago and going on.
+	add("patient", h.Add(-20*24*time.Hour), 5, "fan", 10, "")
+	add("patient", h.Add(-time.Hour+10*time.Minute), 8, "echo", 50, "")
 	add("gone", h.Add(-10*24*time.Hour), 3, "g", 5, "") // dormant
 	add("removed", h.Add(-time.Hour), 3, "r", 5, "")    // not in force: not listed
 	// lapsed: back 140 hours ago after a quiet in 51 of whose 72 hours the
@@ -62,16 +66,17 @@ func TestLifecycleCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	var rules []sink.Rule
-	for _, r := range []string{"brand", "fading", "gone", "lapsed", "silent", "removed"} {
+	for _, r := range []string{"brand", "fading", "gone", "lapsed", "silent", "removed", "patient"} {
 		rules = append(rules, sink.Rule{ID: r, Query: r, Diacritics: "sensitive", Active: true})
 	}
+	rules[6].Alert = "{revival: {quiet: 30d}}"
 	rules[0].Name = "Console outages"
 	rules[0].Tags, rules[2].Tags, rules[5].Tags = []string{"support", "en"}, []string{"support"}, []string{"support"}
 	if err := store.StoreRules(ctx, rules, h.Add(-30*24*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	rules[5].Active = false
-	if err := store.StoreRules(ctx, rules[5:], h.Add(-2*time.Hour)); err != nil {
+	if err := store.StoreRules(ctx, rules[5:6], h.Add(-2*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	db := []string{"--clickhouse-addr", chAddr, "--clickhouse-database", "earshot_" + id}
@@ -85,20 +90,32 @@ func TestLifecycleCommand(t *testing.T) {
 	want := [][]string{
 		{"RULE", "PHASE", "SINCE", "LAST 6H", "BEFORE", "EPISODE"},
 		{"brand (Console outages) [support, en]", "rising", at(h.Add(-time.Hour)), "8", "0", "revived " + at(h.Add(-time.Hour))},
+		{"patient {quiet 30d, floor 2}", "rising", "8", "0", "new " + at(h.Add(-20*24*time.Hour))},
 		{"fading", "decaying"},
 		{"gone", "dormant", at(h.Add(-10*24*time.Hour + 72*time.Hour)), "0", "0", "new " + at(h.Add(-10*24*time.Hour)), "ended"},
 		{"lapsed", "dormant", "continuing (quiet unseen) " + at(h.Add(-140*time.Hour)), "ended"},
 		{"silent", "none", "", "0", "0", "none in the window"},
 	}
-	if len(lines) != len(want)+1 || !strings.HasPrefix(lines[0], "Life cycle over the last 30d") {
-		t.Fatalf("want a header and %d lines:\n%s", len(want), out)
+	if len(lines) != len(want)+2 || !strings.HasPrefix(lines[0], "Life cycle over the last 30d") ||
+		!strings.HasPrefix(lines[1], "A rule marked {quiet …, floor …} is judged with its own revival settings") {
+		t.Fatalf("want a header, a note on the rules' own settings and %d lines:\n%s", len(want), out)
 	}
 	for i, w := range want {
 		for _, s := range w {
-			if !strings.Contains(lines[i+1], s) {
-				t.Errorf("line %d lacks %q:\n%s", i+1, s, out)
+			if !strings.Contains(lines[i+2], s) {
+				t.Errorf("line %d lacks %q:\n%s", i+2, s, out)
 			}
 		}
+	}
+	// Its own settings: in JSON too; --quiet judges it as every rule.
+	out, _, _ = earshot(t, "", append([]string{"lifecycle", "--json", "patient"}, db...)...)
+	var own []topicLife
+	if err := json.Unmarshal([]byte(out), &own); err != nil || len(own) != 1 || own[0].Model == nil || *own[0].Model != (ownModel{"30d", 2}) {
+		t.Errorf("--json patient: %v: %s", err, out)
+	}
+	out, _, _ = earshot(t, "", append([]string{"lifecycle", "patient", "--quiet", "72h"}, db...)...)
+	if !strings.Contains(out, "revived  "+at(h.Add(-time.Hour))+"  ongoing") || strings.Contains(out, "{quiet") {
+		t.Errorf("--quiet 72h: patient not revived as every rule would be:\n%s", out)
 	}
 
 	out, errOut, status = earshot(t, "", append([]string{"lifecycle", "brand"}, db...)...)

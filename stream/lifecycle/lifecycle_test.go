@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -378,5 +379,47 @@ func BenchmarkAnalyze(b *testing.B) {
 		if _, err := a.Analyze(Series{Start: t0, Mentions: counts}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestModels(t *testing.T) {
+	base, err := NewAnalyzer(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewModels(base)
+	if a, err := m.For(0, 0); a != base || err != nil {
+		t.Errorf("no settings of its own: %v, %v", a, err)
+	}
+	if a, err := m.For(72*time.Hour, 2); a != base || err != nil {
+		t.Errorf("the base's own settings: %v, %v", a, err)
+	}
+	slow, err := m.For(14*24*time.Hour, 0)
+	if err != nil || slow.Config().Quiet != 14*24*time.Hour || slow.Config().Floor != 2 || slow.Config().Recent != base.Config().Recent {
+		t.Fatalf("quiet 14d: %+v, %v", slow.Config(), err)
+	}
+	if again, _ := m.For(14*24*time.Hour, 0); again != slow {
+		t.Error("the model made again")
+	}
+	picky, _ := m.For(0, 5)
+	if _, err := m.For(90*time.Minute, 0); err == nil {
+		t.Error("a quiet of 90m in hourly bins accepted")
+	}
+	groups := m.Split(map[string]*Analyzer{"s": slow, "p": picky, "s2": slow}, []string{"s", "a", "p", "b", "s2"})
+	var got []string
+	for _, g := range groups {
+		got = append(got, fmt.Sprintf("%v/%d:%v", g.A.Config().Quiet, g.A.Config().Floor, g.Rules))
+	}
+	if want := "[72h0m0s/2:[a b] 72h0m0s/5:[p] 336h0m0s/2:[s s2]]"; fmt.Sprint(got) != want {
+		t.Errorf("groups %v, want %s", got, want)
+	}
+	if groups := m.Split(map[string]*Analyzer{"s": slow}, []string{"s"}); len(groups) != 1 || groups[0].A != slow {
+		t.Errorf("only rules of their own: %+v", groups)
+	}
+	// From the rules table's alert settings.
+	own := m.Own(map[string]string{"s": "{revival: {quiet: 14d}}", "p": "{floor: 3, revival: {floor: 5}}", "off": "off",
+		"plain": "{floor: 2}", "same": "{revival: {quiet: 72h}}", "bad": "{revival: {quiet: 1h}}", "none": ""})
+	if len(own) != 2 || own["s"] != slow || own["p"] != picky {
+		t.Errorf("own models: %v", own)
 	}
 }
