@@ -38,6 +38,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -172,8 +173,9 @@ type server struct {
 	world []byte // the outlines' SVG path
 	gz    []byte // world gzip-compressed
 
-	life *lifecycle.Analyzer // the default one: hourly bins
-	bins int                 // cfg.LifecycleWindow in bins
+	life   *lifecycle.Analyzer // the default one: hourly bins
+	models *lifecycle.Models   // life's, and those of rules with revival settings of their own
+	bins   int                 // cfg.LifecycleWindow in bins
 
 	// firstMu guards first, the rules' first mentions found so far
 	// (LifecyclesKnown asks only for the others).
@@ -218,7 +220,7 @@ func New(store Store, cfg Config) (http.Handler, error) {
 		return nil, fmt.Errorf("dashboard: %w", err)
 	}
 	s := &server{store: store, cfg: cfg, world: worldSVG(lines), recent: map[query]*Summary{},
-		life: life, bins: int(cfg.LifecycleWindow / life.Config().Bin), cycles: map[string]*cycles{}, first: map[string]time.Time{}}
+		life: life, models: lifecycle.NewModels(life), bins: int(cfg.LifecycleWindow / life.Config().Bin), cycles: map[string]*cycles{}, first: map[string]time.Time{}}
 	var b bytes.Buffer
 	zw := gzip.NewWriter(&b)
 	zw.Write(s.world)
@@ -319,6 +321,23 @@ type LifeCycle struct {
 	// n(one), r(ising), p(eak), d(ecaying), z (dormant).
 	Hours  []uint64 `json:"hours"`
 	Phases string   `json:"phases"`
+	// Quiet and Floor are the model the rule is judged with: how long a
+	// quiet ends an episode ("72h", "14d") and the mentions of an active
+	// hour; OwnModel is set when they are the rule's own revival settings
+	// (`alert: {revival: {quiet: 14d, floor: 5}}`), as its revival alerts
+	// judge it.
+	Quiet    string `json:"quiet"`
+	Floor    uint64 `json:"floor"`
+	OwnModel bool   `json:"own_model,omitempty"`
+}
+
+// spanText writes a quiet in days when it is a whole week or more of whole
+// days, else in hours (72h).
+func spanText(d time.Duration) string {
+	if d >= 7*24*time.Hour && d%(24*time.Hour) == 0 {
+		return strconv.Itoa(int(d/(24*time.Hour))) + "d"
+	}
+	return strconv.Itoa(int(d/time.Hour)) + "h"
 }
 
 // Episode is a run of a rule's activity (lifecycle.Episode).
@@ -473,10 +492,18 @@ func (s *server) read(ctx context.Context, q query, now time.Time) (*Summary, er
 		ids = append(ids, c.Rule)
 	}
 	var defs []sink.Rule
-	if len(ids) > 0 { // no ids would read every rule
-		if defs, err = s.store.Rules(ctx, ids...); err != nil {
+	lookup := ids // and the rule asked for, for its life cycle's model
+	if rule != "" && !slices.Contains(ids, rule) {
+		lookup = append(slices.Clip(ids), rule)
+	}
+	if len(lookup) > 0 { // no ids would read every rule
+		if defs, err = s.store.Rules(ctx, lookup...); err != nil {
 			return nil, err
 		}
+	}
+	settings := make(map[string]string, len(defs)) // the rules' alert settings: their revival models
+	for _, d := range defs {
+		settings[d.ID] = d.Alert
 	}
 	byID := make(map[string]*sink.Rule, len(defs))
 	for i := range defs {
@@ -543,7 +570,7 @@ func (s *server) read(ctx context.Context, q query, now time.Time) (*Summary, er
 		}
 	}
 	if len(ids) > 0 { // no ids would read every rule
-		if err := s.lifeCycles(ctx, sum, ids, now); err != nil {
+		if err := s.lifeCycles(ctx, sum, ids, settings, now); err != nil {
 			return nil, err
 		}
 	}
@@ -582,7 +609,7 @@ func alertOf(a *alert.Alert) Alert {
 // lifeCycles fills in the phases of the listed rules, ids, and sum.Rule's
 // life cycle, from life cycles of the same rules computed within
 // cfg.LifecycleReuse or from the store.
-func (s *server) lifeCycles(ctx context.Context, sum *Summary, ids []string, now time.Time) error {
+func (s *server) lifeCycles(ctx context.Context, sum *Summary, ids []string, alerts map[string]string, now time.Time) error {
 	set := slices.Clone(ids)
 	if sum.Rule != "" {
 		set = append(set, sum.Rule)
@@ -602,14 +629,19 @@ func (s *server) lifeCycles(ctx context.Context, sum *Summary, ids []string, now
 	}
 	s.mu.Unlock()
 
+	own := s.models.Own(alerts) // rules with revival settings of their own, judged with them
 	if c == nil {
+		c = &cycles{at: now, reports: map[string]lifecycle.Report{}, sparks: map[string][]sink.Spark{}}
 		s.firstMu.Lock()
-		reports, err := s.store.LifecyclesKnown(ctx, s.life, now, s.bins, s.first, set...)
-		s.firstMu.Unlock()
-		if err != nil {
-			return fmt.Errorf("life cycle: %w", err)
+		for _, g := range s.models.Split(own, set) {
+			reports, err := s.store.LifecyclesKnown(ctx, g.A, now, s.bins, s.first, g.Rules...)
+			if err != nil {
+				s.firstMu.Unlock()
+				return fmt.Errorf("life cycle: %w", err)
+			}
+			maps.Copy(c.reports, reports)
 		}
-		c = &cycles{at: now, reports: reports, sparks: map[string][]sink.Spark{}}
+		s.firstMu.Unlock()
 	}
 	rep, ok := c.reports[sum.Rule]
 	ep, episode := rep.Last()
@@ -636,7 +668,12 @@ func (s *server) lifeCycles(ctx context.Context, sum *Summary, ids []string, now
 		}
 	}
 	if sum.Rule != "" && ok {
+		model := s.life.Config()
+		if a := own[sum.Rule]; a != nil {
+			model = a.Config()
+		}
 		lc := &LifeCycle{Phase: rep.Phase.String(), Since: rep.Since.UTC(), Recent: rep.Recent, Before: rep.Before,
+			Quiet: spanText(model.Quiet), Floor: model.Floor, OwnModel: own[sum.Rule] != nil,
 			From: rep.From.UTC(), ComputedAt: c.at, Episodes: len(rep.Episodes), Sparks: sparks,
 			Hours: rep.Mentions, Phases: phaseLetters(rep.Phases)}
 		if episode {

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -35,8 +36,10 @@ type fakeStore struct {
 	sparks     []sink.Spark
 	lifeErr    error
 	sparkErr   error
-	lifeCalls  []string // the arguments of Lifecycles: end, bins, bin and rules
-	sparkCalls []string // those of Sparks: rule, from, to and limit
+	lifeCalls  []string        // the arguments of Lifecycles: end, bins, bin and rules
+	lifeQuiet  []time.Duration // the quiet of each call's model
+	more       []sink.Rule     // rules Rules returns besides sismo
+	sparkCalls []string        // those of Sparks: rule, from, to and limit
 }
 
 func (f *fakeStore) TopRules(_ context.Context, since time.Time, _ int) ([]sink.RuleCount, error) {
@@ -49,7 +52,7 @@ func (f *fakeStore) TagCounts(_ context.Context, since time.Time, _ int) ([]sink
 }
 func (f *fakeStore) Rules(_ context.Context, ids ...string) ([]sink.Rule, error) {
 	f.asked = append(f.asked, "rules:"+strings.Join(ids, ","))
-	return []sink.Rule{{ID: "sismo", Name: "Sismos", Tags: []string{"disaster", "es"}, Active: true}}, nil
+	return append([]sink.Rule{{ID: "sismo", Name: "Sismos", Tags: []string{"disaster", "es"}, Active: true}}, f.more...), nil
 }
 func (f *fakeStore) ByCountry(_ context.Context, since time.Time, _ int) ([]sink.CountryCount, error) {
 	f.since = append(f.since, since)
@@ -93,6 +96,7 @@ func (f *fakeStore) Alerts(_ context.Context, since time.Time, _ int) ([]alert.A
 
 func (f *fakeStore) LifecyclesKnown(_ context.Context, a *lifecycle.Analyzer, end time.Time, n int, _ map[string]time.Time, rules ...string) (map[string]lifecycle.Report, error) {
 	f.lifeCalls = append(f.lifeCalls, fmt.Sprintf("%s %d×%v %s", end.Format(time.RFC3339), n, a.Config().Bin, strings.Join(rules, ",")))
+	f.lifeQuiet = append(f.lifeQuiet, a.Config().Quiet)
 	if f.lifeErr != nil {
 		return nil, f.lifeErr
 	}
@@ -232,7 +236,7 @@ func TestSummary(t *testing.T) {
 	want := LifeCycle{Phase: "rising", Since: revival.Start, Recent: 70, From: time.Date(2026, 11, 8, 11, 0, 0, 0, time.UTC), ComputedAt: clock,
 		Episodes: 2, Episode: &Episode{Origin: "revived", Start: revival.Start, End: revival.End, Ongoing: true, Peak: revival.Peak,
 			PeakMentions: 40, Mentions: 70},
-		Sparks: sparks, Hours: sismoHours, Phases: strings.Repeat("n", 332) + "rrrr"}
+		Sparks: sparks, Hours: sismoHours, Phases: strings.Repeat("n", 332) + "rrrr", Quiet: "72h", Floor: 2}
 	if s.LifeCycle == nil || !reflect.DeepEqual(*s.LifeCycle, want) {
 		t.Errorf("life cycle of sismo:\n%s\nwant\n%s", jsonOf(s.LifeCycle), jsonOf(want))
 	}
@@ -526,5 +530,30 @@ func TestSummaryReuse(t *testing.T) {
 	}
 	if queries() != 3 {
 		t.Errorf("Reuse -1: %d summaries queried for 3 requests", queries())
+	}
+}
+
+// TestSummaryOwnModel: a rule with revival settings of its own has its life
+// cycle computed with them, as its revival alerts are, and the panel says so.
+func TestSummaryOwnModel(t *testing.T) {
+	f := &fakeStore{
+		rules:   []sink.RuleCount{{Rule: "sismo", Mentions: 9}, {Rule: "fire", Mentions: 1}},
+		reports: reports,
+		more:    []sink.Rule{{ID: "fire", Alert: "{floor: 2, revival: {quiet: 14d}}", Active: true}, {ID: "bad", Alert: "{revival: {quiet: 1h}}"}},
+	}
+	srv := newTestServer(t, f)
+	var s Summary
+	get(t, srv.URL+"/api/summary?rule=fire", &s)
+	if strings.Join(f.lifeCalls, "|") != "2026-11-22T10:30:40Z 336×1h0m0s sismo|2026-11-22T10:30:40Z 336×1h0m0s fire" ||
+		!slices.Equal(f.lifeQuiet, []time.Duration{72 * time.Hour, 14 * 24 * time.Hour}) {
+		t.Errorf("life cycles asked %q with quiets %v: want sismo with 72h, fire with its own 14d", f.lifeCalls, f.lifeQuiet)
+	}
+	if s.LifeCycle == nil || s.LifeCycle.Quiet != "14d" || s.LifeCycle.Floor != 2 || !s.LifeCycle.OwnModel {
+		t.Errorf("fire's life cycle: %s", jsonOf(s.LifeCycle))
+	}
+	s = Summary{}
+	get(t, srv.URL+"/api/summary?rule=sismo", &s)
+	if s.LifeCycle == nil || s.LifeCycle.Quiet != "72h" || s.LifeCycle.OwnModel {
+		t.Errorf("sismo's life cycle: %s", jsonOf(s.LifeCycle))
 	}
 }
