@@ -41,6 +41,12 @@
 // Report.Since is the start of the bin from which the last phase has held.
 // Everything is computed in one pass over prefix sums: a year of hourly
 // bins takes ~50 µs (BenchmarkAnalyze). The package exports no metrics.
+//
+// A rule may have its own quiet and floor (its revival settings, `alert:
+// {revival: {quiet: 14d, floor: 5}}`): Models keeps an analyzer per model,
+// reads a rule's settings as the rules table keeps them (Models.Own), and
+// splits rules among the analyzers (Models.Split), for the revival alerts,
+// `earshot lifecycle` and the dashboard alike.
 package lifecycle
 
 import (
