@@ -699,19 +699,6 @@ func (y *yamlRules) alert(v *yaml.Node) (a *Alert, ok bool) {
 	return at(a), true
 }
 
-// durationText writes d as Go does, without its zero minutes and seconds
-// (90m is 1h30m, 2h is 2h).
-func durationText(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = s[:len(s)-2]
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = s[:len(s)-2]
-	}
-	return s
-}
-
 // ParseAlert parses a rule's alert settings as Alert.String writes them and
 // the rules table keeps them ("off", "{floor: 2, revival: {quiet: 14d}}");
 // nil for none ("", "on", "{}").
@@ -857,7 +844,14 @@ func (a *Alert) String() string {
 		case d < 0:
 			parts = append(parts, k+": none")
 		case d > 0:
-			parts = append(parts, k+": "+durationText(d))
+			s := d.String()
+			if strings.HasSuffix(s, "m0s") {
+				s = s[:len(s)-2]
+			}
+			if strings.HasSuffix(s, "h0m") {
+				s = s[:len(s)-2]
+			}
+			parts = append(parts, k+": "+s)
 		}
 	}
 	num("threshold", a.Threshold)
