@@ -172,9 +172,11 @@ func (r *revivals) revived(ctx context.Context, now time.Time, rules []revivalRu
 	ids := make([]string, 0, len(rules))
 	for _, rr := range rules {
 		ids = append(ids, rr.id)
-		if a, err := r.models.For(rr.quiet, uint64(rr.floor)); err != nil {
-			return nil, fmt.Errorf("rule %s: %w", rr.id, err)
-		} else if a != r.a {
+		// Settings that make no valid model with the pipeline's bins (a
+		// quiet that is not whole bins) leave the rule with the pipeline's
+		// model, as Models.Own does for the life-cycle views: one rule's
+		// settings must not stop every rule's revival alerts.
+		if a, err := r.models.For(rr.quiet, uint64(rr.floor)); err == nil && a != r.a {
 			own[rr.id] = a
 		}
 	}
