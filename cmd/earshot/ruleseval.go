@@ -41,7 +41,7 @@ func rulesEval(ctx context.Context, args []string) error {
 	relevant := fs.String("relevant", "on-topic", "the label `values` of relevant posts, comma-separated, any case (every other label is not relevant)")
 	examples := fs.Int("examples", 5, "how many missed and how many unwanted posts to print (0: none)")
 	suggest := fs.Int("suggest", 10, "how many terms to suggest adding, and how many to exclude from a rule (0: none)")
-	compare := fs.String("compare", "", "compare with these rules (`FILE|DIR`, a new version): what each finds, and the posts that change")
+	compare := fs.String("compare", "", "compare with a new version of the rules, in `FILE|DIR`: what each finds, and the posts that change (no suggestions then)")
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
 	if err := parse(fs, reorder(args)); err != nil {
 		return err
