@@ -20,7 +20,7 @@ import (
 
 func cmdRules(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return usageErr("want a subcommand: rules check FILE|DIR | rules test FILE|DIR [--text T] [--input posts.jsonl|-] [--json] | rules eval FILE|DIR --input LABELLED [--label F] [--relevant V] [--json] | rules diff OLD NEW [--json] | rules history ID [--json]")
+		return usageErr("want a subcommand: rules check FILE|DIR | rules test FILE|DIR [--text T] [--input posts.jsonl|-] [--json] | rules eval FILE|DIR --input LABELLED [--label F] [--relevant V] [--compare NEW] [--json] | rules diff OLD NEW [--json] | rules history ID [--json]")
 	}
 	switch args[0] {
 	case "check":
