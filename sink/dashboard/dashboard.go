@@ -173,9 +173,8 @@ type server struct {
 	world []byte // the outlines' SVG path
 	gz    []byte // world gzip-compressed
 
-	life   *lifecycle.Analyzer // the default one: hourly bins
-	models *lifecycle.Models   // life's, and those of rules with revival settings of their own
-	bins   int                 // cfg.LifecycleWindow in bins
+	models *lifecycle.Models // the default model (hourly bins), and those of rules with revival settings of their own
+	bins   int               // cfg.LifecycleWindow in bins
 
 	// firstMu guards first, the rules' first mentions found so far
 	// (LifecyclesKnown asks only for the others).
@@ -191,7 +190,8 @@ type server struct {
 type cycles struct {
 	at      time.Time // when: the series' end
 	reports map[string]lifecycle.Report
-	sparks  map[string][]sink.Spark // of the rules mapped so far (guarded by server.mu)
+	own     map[string]*lifecycle.Analyzer // the rules judged with their own revival settings
+	sparks  map[string][]sink.Spark        // of the rules mapped so far (guarded by server.mu)
 }
 
 // query is a summary request's parameters.
@@ -220,7 +220,7 @@ func New(store Store, cfg Config) (http.Handler, error) {
 		return nil, fmt.Errorf("dashboard: %w", err)
 	}
 	s := &server{store: store, cfg: cfg, world: worldSVG(lines), recent: map[query]*Summary{},
-		life: life, models: lifecycle.NewModels(life), bins: int(cfg.LifecycleWindow / life.Config().Bin), cycles: map[string]*cycles{}, first: map[string]time.Time{}}
+		models: lifecycle.NewModels(life), bins: int(cfg.LifecycleWindow / life.Config().Bin), cycles: map[string]*cycles{}, first: map[string]time.Time{}}
 	var b bytes.Buffer
 	zw := gzip.NewWriter(&b)
 	zw.Write(s.world)
@@ -629,11 +629,11 @@ func (s *server) lifeCycles(ctx context.Context, sum *Summary, ids []string, ale
 	}
 	s.mu.Unlock()
 
-	own := s.models.Own(alerts) // rules with revival settings of their own, judged with them
 	if c == nil {
-		c = &cycles{at: now, reports: map[string]lifecycle.Report{}, sparks: map[string][]sink.Spark{}}
+		// Rules with revival settings of their own are judged with them.
+		c = &cycles{at: now, reports: map[string]lifecycle.Report{}, own: s.models.Own(alerts), sparks: map[string][]sink.Spark{}}
 		s.firstMu.Lock()
-		for _, g := range s.models.Split(own, set) {
+		for _, g := range s.models.Split(c.own, set) {
 			reports, err := s.store.LifecyclesKnown(ctx, g.A, now, s.bins, s.first, g.Rules...)
 			if err != nil {
 				s.firstMu.Unlock()
@@ -668,12 +668,12 @@ func (s *server) lifeCycles(ctx context.Context, sum *Summary, ids []string, ale
 		}
 	}
 	if sum.Rule != "" && ok {
-		model := s.life.Config()
-		if a := own[sum.Rule]; a != nil {
+		model := s.models.Base().Config()
+		if a := c.own[sum.Rule]; a != nil {
 			model = a.Config()
 		}
 		lc := &LifeCycle{Phase: rep.Phase.String(), Since: rep.Since.UTC(), Recent: rep.Recent, Before: rep.Before,
-			Quiet: spanText(model.Quiet), Floor: model.Floor, OwnModel: own[sum.Rule] != nil,
+			Quiet: spanText(model.Quiet), Floor: model.Floor, OwnModel: c.own[sum.Rule] != nil,
 			From: rep.From.UTC(), ComputedAt: c.at, Episodes: len(rep.Episodes), Sparks: sparks,
 			Hours: rep.Mentions, Phases: phaseLetters(rep.Phases)}
 		if episode {
