@@ -79,7 +79,6 @@ type revivals struct {
 	seen   map[string]time.Time // ids raised by this process -> the episode's start
 	failed bool                 // the last look failed (logged once per run of failures)
 	models *lifecycle.Models    // a's, and those of rules with settings of their own
-	unseen []string             // the rules of a look whose quiet the pipeline did not see
 }
 
 // unseenLogged is how many of a look's rules with an unseen quiet its log
@@ -125,13 +124,12 @@ func (r *revivals) look(ctx context.Context) []alert.Alert {
 	}
 	qctx, cancel := context.WithTimeout(ctx, revivalTimeout)
 	defer cancel()
-	r.unseen = r.unseen[:0]
-	as, err := r.revived(qctx, now, rules)
-	if n := len(r.unseen); n > 0 {
+	as, unseen, err := r.revived(qctx, now, rules)
+	if n := len(unseen); n > 0 {
 		// One line per look, not one per rule: a pipeline that starts on a
 		// topic's history finds thousands of them at once.
 		r.log.Info("revivals not raised: the pipeline read nothing in part of the quiet before them",
-			"rules", n, "first", r.unseen[:min(n, unseenLogged)])
+			"rules", n, "first", unseen[:min(n, unseenLogged)])
 	}
 	if err == nil && len(as) > 0 && r.raised != nil {
 		var held map[string]bool
@@ -163,8 +161,10 @@ func (r *revivals) look(ctx context.Context) []alert.Alert {
 // revived builds the alerts of the rules whose current episode is a
 // revival begun within Recent, but those this process raised: the rules
 // with the pipeline's model first, then those with settings of their own,
-// a set of queries per distinct model (lifecycle.Models).
-func (r *revivals) revived(ctx context.Context, now time.Time, rules []revivalRule) ([]alert.Alert, error) {
+// a set of queries per distinct model (lifecycle.Models). It also returns
+// the rules whose revival is not raised because the pipeline did not see
+// the quiet before it (marked seen: once each).
+func (r *revivals) revived(ctx context.Context, now time.Time, rules []revivalRule) (out []alert.Alert, unseen []string, err error) {
 	if r.models == nil {
 		r.models = lifecycle.NewModels(r.a)
 	}
@@ -181,7 +181,6 @@ func (r *revivals) revived(ctx context.Context, now time.Time, rules []revivalRu
 		}
 	}
 	slices.Sort(ids)
-	var out []alert.Alert
 	for _, g := range r.models.Split(own, ids) {
 		c := g.A.Config()
 		// The pipeline's model asks for every rule with mentions in the
@@ -195,21 +194,19 @@ func (r *revivals) revived(ctx context.Context, now time.Time, rules []revivalRu
 		n := int((c.Quiet+c.Recent)/c.Bin) + 1 // a revival begun within Recent has Quiet before it
 		reps, err := r.src.LifecyclesKnown(ctx, g.A, now, n, r.first, named...)
 		if err != nil {
-			return nil, err
+			return nil, unseen, err
 		}
-		as, err := r.raise(ctx, now, c, reps, g.Rules)
-		if err != nil {
-			return nil, err
+		if out, unseen, err = r.raise(ctx, now, c, reps, g.Rules, out, unseen); err != nil {
+			return nil, unseen, err
 		}
-		out = append(out, as...)
 	}
-	return out, nil
+	return out, unseen, nil
 }
 
-// raise builds the alerts of the rules ids, analysed with model cfg into
-// reps.
-func (r *revivals) raise(ctx context.Context, now time.Time, cfg lifecycle.Config, reps map[string]lifecycle.Report, ids []string) ([]alert.Alert, error) {
-	var out []alert.Alert
+// raise appends to out the alerts of the rules ids, analysed with model
+// cfg into reps, and to unseen those whose quiet the pipeline did not see.
+func (r *revivals) raise(ctx context.Context, now time.Time, cfg lifecycle.Config, reps map[string]lifecycle.Report, ids []string,
+	out []alert.Alert, unseen []string) ([]alert.Alert, []string, error) {
 	for _, id := range ids {
 		rep := reps[id]
 		e, ok := rep.Current()
@@ -222,12 +219,12 @@ func (r *revivals) raise(ctx context.Context, now time.Time, cfg lifecycle.Confi
 		}
 		if e.Unseen {
 			r.seen[a.ID] = e.Start // not raised, and not looked at again
-			r.unseen = append(r.unseen, id)
+			unseen = append(unseen, id)
 			continue
 		}
 		sparks, err := r.src.Sparks(ctx, id, e.Start, e.Start.Add(revivalSparks), 3)
 		if err != nil {
-			return nil, err
+			return nil, unseen, err
 		}
 		for _, s := range sparks {
 			a.Examples = append(a.Examples, alert.Example{ID: s.PostID, At: s.At, Text: s.Text,
@@ -235,14 +232,14 @@ func (r *revivals) raise(ctx context.Context, now time.Time, cfg lifecycle.Confi
 		}
 		since, ok, err := r.src.LastActive(ctx, id, e.Start, cfg.Floor)
 		if err != nil {
-			return nil, err
+			return nil, unseen, err
 		}
 		if ok {
 			a.QuietSince = &since
 		}
 		out = append(out, a)
 	}
-	return out, nil
+	return out, unseen, nil
 }
 
 // revivalAlert is the alert of a rule's revived episode e: its onset the
