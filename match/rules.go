@@ -560,14 +560,7 @@ func (y *yamlRules) alert(v *yaml.Node) (a *Alert, ok bool) {
 		// bad reports a value of the wrong kind or range: want says what
 		// the setting must be, hint how to write it.
 		bad := func(want, hint string) {
-			got := "a " + kindName(n)
-			switch {
-			case n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" && n.Value == "":
-				got = "nothing"
-			case n.Kind == yaml.ScalarNode:
-				got = strconv.Quote(n.Value)
-			}
-			y.errorf(n, hint, "%s must be %s, not %s", k.Value, want, got)
+			y.errorf(n, hint, "%s must be %s, not %s", k.Value, want, valueText(n))
 			ok = false
 		}
 		// number parses a finite number above 0 (0 would read as unset).
@@ -743,7 +736,7 @@ func (y *yamlRules) revivalSettings(m *yaml.Node, a *Alert) bool {
 			}
 			if !dok || d < MinRevivalQuiet || d > MaxRevivalQuiet || d%time.Hour != 0 {
 				y.errorf(n, "write whole hours or days such as 14d or 36h, from 2h to 30d (default --revival-quiet, 72h)",
-					"revival quiet must be whole hours from 2h to 30d, not %s", scalarText(n))
+					"revival quiet must be whole hours from 2h to 30d, not %s", valueText(n))
 				ok = false
 				break
 			}
@@ -752,7 +745,7 @@ func (y *yamlRules) revivalSettings(m *yaml.Node, a *Alert) bool {
 			var f int
 			if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" || n.Decode(&f) != nil || f < 1 || f > 1_000_000 {
 				y.errorf(n, "write a whole number of mentions an hour, such as 5 (default --revival-floor, 2)",
-					"revival floor must be a whole number of mentions from 1, not %s", scalarText(n))
+					"revival floor must be a whole number of mentions from 1, not %s", valueText(n))
 				ok = false
 				break
 			}
@@ -765,9 +758,13 @@ func (y *yamlRules) revivalSettings(m *yaml.Node, a *Alert) bool {
 	return ok
 }
 
-// scalarText quotes a scalar node's value for an error, or names its kind.
-func scalarText(n *yaml.Node) string {
-	if n.Kind == yaml.ScalarNode {
+// valueText says what a setting's value is, for an error: its text
+// quoted, nothing, or its kind.
+func valueText(n *yaml.Node) string {
+	switch {
+	case n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" && n.Value == "":
+		return "nothing"
+	case n.Kind == yaml.ScalarNode:
 		return strconv.Quote(n.Value)
 	}
 	return "a " + kindName(n)
