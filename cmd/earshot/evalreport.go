@@ -323,14 +323,11 @@ func (rep *evalReport) header(bw *bufio.Writer) {
 	}
 	fmt.Fprintf(bw, "%s labelled posts from %s, %s relevant (%s)\n", thousands(uint64(rep.Posts)), src, thousands(uint64(rep.Relevant)), percent(ptr(float64(rep.Relevant)/float64(rep.Posts))))
 	labels := slices.SortedFunc(maps.Keys(rep.Labels), func(a, b string) int { return cmp.Or(rep.Labels[b]-rep.Labels[a], strings.Compare(a, b)) })
-	var seen []string
-	for _, l := range labels[:min(len(labels), 10)] {
-		seen = append(seen, fmt.Sprintf("%q %s", l, thousands(uint64(rep.Labels[l]))))
+	seen := make([]string, len(labels))
+	for i, l := range labels {
+		seen[i] = fmt.Sprintf("%q %s", l, thousands(uint64(rep.Labels[l])))
 	}
-	if len(labels) > 10 {
-		seen = append(seen, fmt.Sprintf("and %d more", len(labels)-10))
-	}
-	fmt.Fprintf(bw, "labels: %s\n", strings.Join(seen, ", "))
+	fmt.Fprintf(bw, "labels: %s\n", listSome(seen, 10))
 	if rep.Relevant == 0 {
 		fmt.Fprintf(bw, "no post is relevant: --relevant names the labels of relevant posts (it is on-topic unless given)\n")
 	}
