@@ -199,9 +199,16 @@ type termToExclude struct {
 // most excludeLoss of what it drops; a hashtag is left out when its word
 // qualifies for the same rule (NOT word excludes the hashtag too).
 func (s *suggester) toExclude(ids []string, n int) []termToExclude {
+	qualifies := func(rw ruleWord) bool {
+		c, ok := s.single[rw]
+		return ok && c[0] >= suggestMinPosts && float64(c[1]) <= excludeLoss*float64(c[0]+c[1])
+	}
 	var all []termToExclude
 	for rw, c := range s.single {
-		if c[0] < suggestMinPosts || float64(c[1]) > excludeLoss*float64(c[0]+c[1]) {
+		if !qualifies(rw) {
+			continue
+		}
+		if w, ok := strings.CutPrefix(rw.word, "#"); ok && qualifies(ruleWord{rw.rule, w}) {
 			continue
 		}
 		all = append(all, termToExclude{ids[rw.rule], rw.word, c[0], c[1]})
@@ -209,15 +216,5 @@ func (s *suggester) toExclude(ids []string, n int) []termToExclude {
 	slices.SortFunc(all, func(a, b termToExclude) int {
 		return cmp.Or(cmp.Compare(b.Other-b.Relevant, a.Other-a.Relevant), cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Term, b.Term))
 	})
-	var out []termToExclude
-	for _, e := range all {
-		if len(out) == n {
-			break
-		}
-		if w, ok := strings.CutPrefix(e.Term, "#"); ok && slices.ContainsFunc(all, func(o termToExclude) bool { return o.Rule == e.Rule && o.Term == w }) {
-			continue
-		}
-		out = append(out, e)
-	}
-	return out
+	return all[:min(n, len(all))]
 }
