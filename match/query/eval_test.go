@@ -391,17 +391,22 @@ func TestDifferential(t *testing.T) {
 			}
 			want := a.eval(w)
 			for _, prog := range []*Program{p, p2} {
-				got := prog.Eval(func(i int) bool { return w.present[prog.Terms[i]] },
-					func(x, y, dist int, ordered bool) bool {
-						a, b := prog.qterms[x], prog.qterms[y]
-						if g, ok := w.gap(a, b); ok && g <= dist {
-							return true
-						}
-						g, ok := w.gap(b, a)
-						return !ordered && ok && g <= dist
-					}, &w.f)
+				present := func(i int) bool { return w.present[prog.Terms[i]] }
+				near := func(x, y, dist int, ordered bool) bool {
+					a, b := prog.qterms[x], prog.qterms[y]
+					if g, ok := w.gap(a, b); ok && g <= dist {
+						return true
+					}
+					g, ok := w.gap(b, a)
+					return !ordered && ok && g <= dist
+				}
+				got := prog.Eval(present, near, &w.f)
 				if got != want {
 					t.Fatalf("%s (canonical %s) in %+v: got %v, want %v", src, prog, w, got, want)
+				}
+				f := w.f
+				if steps := prog.Trace(nil, present, near, &f); steps[0].Holds != want {
+					t.Fatalf("%s (canonical %s) in %+v: Trace says %v, want %v", src, prog, w, steps[0].Holds, want)
 				}
 			}
 			if noTerms && want {

@@ -285,11 +285,14 @@ func (prog *Program) Source() string { return prog.src }
 // parses back to an equivalent program.
 func (prog *Program) String() string {
 	var b strings.Builder
-	prog.render(&b, 0)
+	prog.render(&b, 0, false)
 	return b.String()
 }
 
-func (prog *Program) render(b *strings.Builder, at int32) {
+// render writes the part of the program at code[at]; with written, the
+// operands of AND and OR in the order the query wrote them, not in
+// evaluation order.
+func (prog *Program) render(b *strings.Builder, at int32, written bool) {
 	in := &prog.code[at]
 	switch in.op {
 	case opTerm:
@@ -298,18 +301,18 @@ func (prog *Program) render(b *strings.Builder, at int32) {
 		b.WriteString(prog.filters[in.arg].String())
 	case opNot:
 		b.WriteString("NOT ")
-		prog.render(b, prog.kids[in.lo])
+		prog.render(b, prog.kids[in.lo], written)
 	case opAnd, opOr:
 		sep := " AND "
 		if in.op == opOr {
 			sep = " OR "
 		}
 		b.WriteByte('(')
-		for i, k := range prog.kids[in.lo:in.hi] {
+		for i, k := range prog.operands(in, written) {
 			if i > 0 {
 				b.WriteString(sep)
 			}
-			prog.render(b, k)
+			prog.render(b, k, written)
 		}
 		b.WriteByte(')')
 	default: // opNear
