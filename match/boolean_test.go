@@ -620,6 +620,38 @@ func checkExplain(t *testing.T, e *Engine, d *Doc, matched []int32) {
 	if rules = slices.Compact(rules); !slices.Equal(rules, matched) && len(rules)+len(matched) > 0 {
 		t.Fatalf("Explain reports rules %v, Match %v, in %q", rules, matched, d.Text)
 	}
+	checkWhy(t, e, d, matched)
+}
+
+// checkWhy checks that Why reports every matching rule as matched and no
+// other, that each rule's trace comes to what Match says of it, and that a
+// term's step holds exactly when the term occurs.
+func checkWhy(t *testing.T, e *Engine, d *Doc, matched []int32) {
+	t.Helper()
+	var got []int32
+	for _, w := range e.Why(d) {
+		if w.Matched {
+			got = append(got, w.Rule)
+		}
+		if len(w.Steps) == 0 || w.Steps[0].Holds != w.Matched {
+			t.Fatalf("Why: rule %d %q on %q: matched %v, its trace %+v", w.Rule, e.Rules()[w.Rule].Query, d.Text, w.Matched, w.Steps)
+		}
+		for _, s := range w.Steps {
+			if s.Term >= 0 && s.Holds != (len(w.Occurs[s.Term]) > 0) {
+				t.Fatalf("Why: rule %d %q on %q: term step %+v, occurrences %v", w.Rule, e.Rules()[w.Rule].Query, d.Text, s, w.Occurs[s.Term])
+			}
+		}
+		for _, spans := range w.Occurs {
+			for _, sp := range spans {
+				if sp.Start < 0 || sp.End > len(d.Text) || sp.Start >= sp.End {
+					t.Fatalf("Why: bad span %+v in %q", sp, d.Text)
+				}
+			}
+		}
+	}
+	if !slices.Equal(got, matched) && len(got)+len(matched) > 0 {
+		t.Fatalf("Why reports matched rules %v, Match %v, in %q", got, matched, d.Text)
+	}
 }
 
 // FuzzMatchRules compiles fuzzed rules files (keyword lists and YAML with

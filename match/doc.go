@@ -46,6 +46,11 @@
 // nothing once its Batch has grown (rules that need evaluation take their
 // working memory from a sync.Pool).
 //
+// For tooling that explains rules to a person, Explain reports the term
+// occurrences that made each rule match, and Why every part of the queries
+// of the rules that matched or have a term in the post, and whether each
+// holds (`earshot rules test --why`). Both allocate.
+//
 // Match itself exports no Prometheus metrics: callers count matches. The
 // Reloader, which keeps an Engine in step with a rules file or directory,
 // exports:

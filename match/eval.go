@@ -171,9 +171,7 @@ func (e *Engine) evalRules(dst []int32, base int, hits []hit, d *Doc) []int32 {
 			}
 		}
 	}
-	f := query.Fields{Lang: d.Lang, LangOf: d.LangOf, Country: d.Country, CountryOf: d.CountryOf, Source: d.Source, Followers: d.Followers,
-		Verified: d.Verified, IsRepost: d.IsRepost, IsReply: d.IsReply, HasGeo: d.HasGeo, HasLink: d.HasLink,
-		IsQuote: d.IsQuote, Author: d.Author, Bio: d.Bio, AuthorOf: d.AuthorOf}
+	f := fieldsOf(d)
 	var ids []int32
 	present := func(i int) bool { return s.termGen[ids[i]] == gen }
 	// Proximity needs the occurrences of the rule's terms with their
