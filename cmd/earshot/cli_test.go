@@ -226,13 +226,49 @@ type explained struct {
 func TestRulesTestText(t *testing.T) {
 	rules := writeFile(t, "rules.yaml", cliRules)
 	out, errOut, status := earshot(t, "", "rules", "test", rules, "--text", "¡SISMO fuerte! #temblor, EARTHQUAKES")
-	want := "text: rule \"quake\" matched: \"SISMO\" at 2–7, \"EARTHQUAKES\" at 26–37\n" +
+	// Each occurrence as found, with the term that found it when written
+	// otherwise.
+	want := "text: rule \"quake\" matched: \"SISMO\" at 2–7 (sismo), \"EARTHQUAKES\" at 26–37 (earthquak*)\n" +
 		"text: rule \"tag\" matched: \"#temblor\" at 16–24\n"
 	if status != 0 || out != want {
 		t.Fatalf("status %d\nstdout: %s\nwant:   %s\nstderr: %s", status, out, want, errOut)
 	}
 	if out, _, status := earshot(t, "", "rules", "test", "--text", "nothing here", rules); status != 0 || out != "text: no rule matched\n" {
 		t.Fatalf("flags first: status %d, stdout %q", status, out)
+	}
+	// The text's language is found as the pipeline finds it for a post
+	// without one, for lang: to test; --why --json shows what it found.
+	es := "Inundación en el centro de la ciudad, las calles están cerradas"
+	if out, errOut, status := earshot(t, "", "rules", "test", rules, "--text", es); status != 0 || out != "text: rule \"flood-es\" matched: \"Inundación\" at 0–11 (inundación)\n" {
+		t.Fatalf("lang: on --text: status %d\nstdout: %s\nstderr: %s", status, out, errOut)
+	}
+	out, errOut, status = earshot(t, "", "rules", "test", rules, "--why", "--text", "inundación is the word they use for a flood in the south", "--json")
+	var got struct {
+		ID    string
+		Rules []json.RawMessage
+		Why   []struct {
+			ID      string
+			Matched bool
+			Steps   []struct {
+				Depth  int
+				Part   string
+				Holds  bool
+				Post   string
+				Occurs []struct {
+					Start, End int
+					Text       string
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &got); status != 0 || err != nil {
+		t.Fatalf("--why --json: status %d, %v\nstdout: %s\nstderr: %s", status, err, out, errOut)
+	}
+	if w := got.Why; len(got.Rules) != 0 || len(w) != 1 || w[0].ID != "flood-es" || w[0].Matched || len(w[0].Steps) != 3 ||
+		w[0].Steps[0].Part != "(inundación AND lang:es)" || w[0].Steps[0].Holds ||
+		w[0].Steps[1].Depth != 1 || !w[0].Steps[1].Holds || len(w[0].Steps[1].Occurs) != 1 || w[0].Steps[1].Occurs[0].Text != "inundación" ||
+		w[0].Steps[2].Part != "lang:es" || w[0].Steps[2].Holds || !strings.HasPrefix(w[0].Steps[2].Post, "lang ") || w[0].Steps[2].Post == "lang es" {
+		t.Fatalf("--why --json: %s", out)
 	}
 	if _, errOut, status := earshot(t, "", "rules", "test", rules); status != 2 || !strings.Contains(errOut, "usage:") {
 		t.Fatalf("neither --text nor --input: status %d, stderr %q", status, errOut)
@@ -307,8 +343,8 @@ not json
 	// with their file and line.
 	out, errOut, status := earshot(t, "", "rules", "test", rules, "--input", path)
 	wantOut := "1: rule \"quake\" matched: \"sismo\" at 7–12\n1: rule \"tag\" matched: \"#temblor\" at 23–31\n" +
-		"2: rule \"flood-es\" matched: \"inundación\" at 5–16\n3: no rule matched\n" +
-		"5: rule \"quake\" matched: \"地震\" at 0–6, \"earthquake\" at 13–23\n"
+		"2: rule \"flood-es\" matched: \"inundación\" at 5–16\n3: rule \"flood-es\" not matched, though \"inundación\" at 5–16 occurs\n" +
+		"5: rule \"quake\" matched: \"地震\" at 0–6, \"earthquake\" at 13–23 (earthquak*)\n"
 	if status != 1 || out != wantOut || !strings.Contains(errOut, path+":5: cannot decode post: invalid_json") || !strings.Contains(errOut, path+":6: cannot decode post: bad_created_at") {
 		t.Fatalf("status %d\nstdout: %s\nwant:   %s\nstderr: %s", status, out, wantOut, errOut)
 	}
@@ -320,7 +356,7 @@ not json
 	}
 	// Another format: a Twitter v1.1 status.
 	tweet := writeFile(t, "tweets.jsonl", `{"id_str":"77","created_at":"Mon Nov 23 02:00:00 +0000 2026","text":"earthquake!","user":{"id_str":"1","screen_name":"a"}}`+"\n")
-	if out, errOut, status := earshot(t, "", "rules", "test", rules, "--input", tweet, "--format", "twitter-v1"); status != 0 || out != "77: rule \"quake\" matched: \"earthquake\" at 0–10\n" {
+	if out, errOut, status := earshot(t, "", "rules", "test", rules, "--input", tweet, "--format", "twitter-v1"); status != 0 || out != "77: rule \"quake\" matched: \"earthquake\" at 0–10 (earthquak*)\n" {
 		t.Fatalf("twitter-v1: status %d\nstdout: %s\nstderr: %s", status, out, errOut)
 	}
 	if _, errOut, status := earshot(t, "", "rules", "test", rules, "--input", good, "--format", "xml"); status != 2 || !strings.Contains(errOut, "unknown format \"xml\"") {
@@ -340,14 +376,28 @@ func TestRulesTestCountry(t *testing.T) {
 {"id":"nowhere","text":"sismo"}
 `
 	rulesTestStdin(t, rules, posts, "gps: rule \"mx\" matched: \"sismo\" at 0–5\nplace: rule \"mx\" matched: \"sismo\" at 0–5\n"+
-		"profile: rule \"mx\" matched: \"sismo\" at 0–5\nus: no rule matched\ngps-wins: no rule matched\nnowhere: no rule matched\n")
+		"profile: rule \"mx\" matched: \"sismo\" at 0–5\nus: rule \"mx\" not matched, though \"sismo\" at 0–5 occurs\n"+
+		"gps-wins: rule \"mx\" not matched, though \"sismo\" at 0–5 occurs\nnowhere: rule \"mx\" not matched, though \"sismo\" at 0–5 occurs\n")
+	// --why says which country each post was found in.
+	rulesTestStdin(t, rules, posts, "gps: rule \"mx\" matched: \"sismo\" at 0–5\n"+
+		"    yes  sismo AND country:MX\n    yes    sismo: \"sismo\" at 0–5\n    yes    country:MX  (the post: country MX)\n"+
+		"place: rule \"mx\" matched: \"sismo\" at 0–5\n"+
+		"    yes  sismo AND country:MX\n    yes    sismo: \"sismo\" at 0–5\n    yes    country:MX  (the post: country MX)\n"+
+		"profile: rule \"mx\" matched: \"sismo\" at 0–5\n"+
+		"    yes  sismo AND country:MX\n    yes    sismo: \"sismo\" at 0–5\n    yes    country:MX  (the post: country MX)\n"+
+		"us: rule \"mx\" not matched, though \"sismo\" at 0–5 occurs\n"+
+		"    no   sismo AND country:MX\n    yes    sismo: \"sismo\" at 0–5\n    no     country:MX  (the post: country US)\n"+
+		"gps-wins: rule \"mx\" not matched, though \"sismo\" at 0–5 occurs\n"+
+		"    no   sismo AND country:MX\n    yes    sismo: \"sismo\" at 0–5\n    no     country:MX  (the post: country US)\n"+
+		"nowhere: rule \"mx\" not matched, though \"sismo\" at 0–5 occurs\n"+
+		"    no   sismo AND country:MX\n    yes    sismo: \"sismo\" at 0–5\n    no     country:MX  (the post: country unknown)\n", "--why")
 }
 
 // rulesTestStdin runs rules test on posts given on stdin and wants its
 // output and a status of 0.
-func rulesTestStdin(t *testing.T, rules, posts, want string) {
+func rulesTestStdin(t *testing.T, rules, posts, want string, args ...string) {
 	t.Helper()
-	out, errOut, status := earshot(t, posts, "rules", "test", rules, "--input", "-")
+	out, errOut, status := earshot(t, posts, append([]string{"rules", "test", rules, "--input", "-"}, args...)...)
 	if status != 0 || out != want {
 		t.Fatalf("status %d\nstdout: %s\nwant:   %s\nstderr: %s", status, out, want, errOut)
 	}
@@ -362,8 +412,17 @@ func TestRulesTestAuthor(t *testing.T) {
 {"id":"press","text":"sismo","author":{"id":"2","handle":"ana","bio":"Periodista de guardia. CDMX"}}
 {"id":"none","text":"sismo"}
 `
-	rulesTestStdin(t, rules, posts, "own: no rule matched\npress: rule \"not-own\" matched: \"sismo\" at 0–5\n"+
-		"press: rule \"press\" matched: \"sismo\" at 0–5\nnone: rule \"not-own\" matched: \"sismo\" at 0–5\n")
+	rulesTestStdin(t, rules, posts, "own: rule \"not-own\" not matched, though \"sismo\" at 0–5 occurs\n"+
+		"own: rule \"press\" not matched, though \"sismo\" at 0–5 occurs\npress: rule \"not-own\" matched: \"sismo\" at 0–5\n"+
+		"press: rule \"press\" matched: \"sismo\" at 0–5\nnone: rule \"not-own\" matched: \"sismo\" at 0–5\n"+
+		"none: rule \"press\" not matched, though \"sismo\" at 0–5 occurs\n")
+	// --why shows the author and bio the rules saw.
+	rulesTestStdin(t, rules, posts[:strings.Index(posts, "\n")+1], "own: rule \"not-own\" not matched, though \"sismo\" at 0–5 occurs\n"+
+		"    no   sismo AND NOT author:SSNMexico\n    yes    sismo: \"sismo\" at 0–5\n    no     NOT author:SSNMexico\n"+
+		"    yes      author:SSNMexico  (the post: author @ssnmexico)\n"+
+		"own: rule \"press\" not matched, though \"sismo\" at 0–5 occurs\n"+
+		"    no   sismo AND author.bio:\"de guardia\"\n    yes    sismo: \"sismo\" at 0–5\n"+
+		"    no     author.bio:\"de guardia\"  (the post: bio \"Servicio Sismológico Nacional\")\n", "--why")
 }
 
 // TestGenDetectEnrich runs the offline tools on a generated firehose: 34

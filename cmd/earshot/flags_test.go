@@ -63,8 +63,12 @@ func TestParseEnvAndFlags(t *testing.T) {
 }
 
 func TestReorder(t *testing.T) {
-	got := reorder([]string{"rules.txt", "--json", "--text", "hola sismo"})
-	want := []string{"--json", "--text", "hola sismo", "rules.txt"}
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	fs.Bool("json", false, "")
+	fs.Bool("why", false, "")
+	fs.String("text", "", "")
+	got := reorder(fs, []string{"rules.txt", "--json", "--text", "hola sismo", "-why", "--input", "-"})
+	want := []string{"--json", "--text", "hola sismo", "-why", "--input", "-", "rules.txt"}
 	if len(got) != len(want) {
 		t.Fatalf("%q", got)
 	}

@@ -62,7 +62,7 @@ func cmdLifecycle(ctx context.Context, args []string) error {
 	tag := fs.String("tag", "", "list only the rules in force that carry this `tag`")
 	atFlag := fs.String("at", "", "where the rules stood at this `time` (2026-11-20T14:00Z, or 2026-11-20 14:00 in UTC) instead of now")
 	asJSON := fs.Bool("json", false, "print one JSON array")
-	if err := parse(fs, reorder(args)); err != nil {
+	if err := parse(fs, reorder(fs, args)); err != nil {
 		return err
 	}
 	if *tag != "" && fs.NArg() > 0 {

@@ -19,7 +19,7 @@ func rulesHistory(ctx context.Context, args []string) error {
 	var sc sink.Config
 	clickhouseFlags(fs, &sc)
 	asJSON := fs.Bool("json", false, "print the versions as one JSON array")
-	if err := parse(fs, reorder(args)); err != nil {
+	if err := parse(fs, reorder(fs, args)); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {

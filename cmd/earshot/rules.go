@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 
 	"earshot/enrich"
@@ -20,7 +22,7 @@ import (
 
 func cmdRules(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return usageErr("want a subcommand: rules check FILE|DIR | rules test FILE|DIR [--text T] [--input posts.jsonl|-] [--json] | rules eval FILE|DIR --input LABELLED [--label F] [--relevant V] [--compare NEW] [--json] | rules diff OLD NEW [--json] | rules history ID [--json]")
+		return usageErr("want a subcommand: rules check FILE|DIR | rules test FILE|DIR [--text T] [--input posts.jsonl|-] [--why] [--json] | rules eval FILE|DIR --input LABELLED [--label F] [--relevant V] [--compare NEW] [--json] | rules diff OLD NEW [--json] | rules history ID [--json]")
 	}
 	switch args[0] {
 	case "check":
@@ -43,7 +45,7 @@ func cmdRules(ctx context.Context, args []string) error {
 func rulesDiff(args []string) error {
 	fs := flag.NewFlagSet("rules diff", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print {\"added\":[…], \"removed\":[…], \"changed\":[…], \"rules\": N}")
-	if err := parse(fs, reorder(args)); err != nil {
+	if err := parse(fs, reorder(fs, args)); err != nil {
 		return err
 	}
 	if fs.NArg() != 2 {
@@ -162,14 +164,15 @@ func alertSummary(rules []match.Rule) string {
 }
 
 // reorder moves flags after positional arguments to the front, so that
-// "rules test FILE --json" works as well as "rules test --json FILE".
-func reorder(args []string) []string {
+// "rules test FILE --json" works as well as "rules test --json FILE". A flag
+// of fs that is boolean takes no value from the next argument.
+func reorder(fs *flag.FlagSet, args []string) []string {
 	var flags, pos []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if strings.HasPrefix(a, "-") && a != "-" {
 			flags = append(flags, a)
-			if !strings.Contains(a, "=") && a != "--json" && a != "-json" && i+1 < len(args) {
+			if !strings.Contains(a, "=") && !isBoolFlag(fs, strings.TrimLeft(a, "-")) && i+1 < len(args) {
 				flags = append(flags, args[i+1])
 				i++
 			}
@@ -180,17 +183,28 @@ func reorder(args []string) []string {
 	return append(flags, pos...)
 }
 
+// isBoolFlag reports whether fs has a boolean flag of that name.
+func isBoolFlag(fs *flag.FlagSet, name string) bool {
+	f := fs.Lookup(name)
+	if f == nil {
+		return false
+	}
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
 func rulesTest(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("rules test", flag.ContinueOnError)
 	text := fs.String("text", "", "match this `text` instead of reading posts")
 	input := fs.String("input", "", "posts, one JSON object per line (`file`, or - for stdin)")
 	format := fs.String("format", "canonical", "input `format`: canonical (created_at optional here), auto, twitter-v1, mastodon or jetstream")
 	asJSON := fs.Bool("json", false, "print one JSON object per input line")
-	if err := parse(fs, reorder(args)); err != nil {
+	why := fs.Bool("why", false, "show, for each rule that matched or has a term in the post, each part of its query and whether it holds")
+	if err := parse(fs, reorder(fs, args)); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 || (*text == "") == (*input == "") {
-		return usageErr("usage: earshot rules test FILE|DIR (--text TEXT | --input posts.jsonl|- [--format F]) [--json]")
+		return usageErr("usage: earshot rules test FILE|DIR (--text TEXT | --input posts.jsonl|- [--format F]) [--why] [--json]")
 	}
 	f, err := adapt.ParseFormat(*format)
 	if err != nil {
@@ -202,27 +216,27 @@ func rulesTest(ctx context.Context, args []string) error {
 	}
 	out := bufio.NewWriter(os.Stdout)
 	defer out.Flush()
-	var hits []match.TermHit
-	report := func(id string, d *match.Doc) error {
-		hits = eng.Explain(hits[:0], d)
-		return writeExplain(out, eng, id, d.Text, hits, *asJSON)
-	}
-	if *text != "" {
-		return report("", &match.Doc{Text: []byte(*text)})
-	}
+	x := explainer{eng: eng, why: *why, asJSON: *asJSON}
 	// Only the text and the fields the rules read matter here: a post
 	// without created_at is matched too. Its country and language are
 	// found as the pipeline finds them (enrichment), when a rule asks.
-	a, err := adapt.New(f, post.Limits{OptionalTime: true})
-	if err != nil {
-		return err
-	}
 	enr, err := enrich.New(enrich.Config{})
 	if err != nil {
 		return err
 	}
 	var p post.Post
 	var lazy stream.Lazy
+	if *text != "" {
+		p.Reset()
+		p.Text = *text
+		lazy.Reset(enr, &p)
+		d := stream.DocOf(&p, &lazy)
+		return x.write(out, "", &d)
+	}
+	a, err := adapt.New(f, post.Limits{OptionalTime: true})
+	if err != nil {
+		return err
+	}
 	var posts, rejected int
 	err = eachLine(ctx, *input, func(line int, data []byte) error {
 		if err := a.Decode(data, &p); err != nil {
@@ -241,7 +255,7 @@ func rulesTest(ctx context.Context, args []string) error {
 		posts++
 		lazy.Reset(enr, &p)
 		d := stream.DocOf(&p, &lazy)
-		return report(p.ID, &d)
+		return x.write(out, p.ID, &d)
 	})
 	if err != nil {
 		return err
@@ -274,43 +288,171 @@ type explainRule struct {
 	Terms []explainTerm `json:"terms"`
 }
 
-func writeExplain(w io.Writer, eng *match.Engine, id string, text []byte, hits []match.TermHit, asJSON bool) error {
+// whyRule is a rule's query explained (--why): each part and whether it
+// holds, the occurrences of each term, what the post holds for each field.
+type whyRule struct {
+	rule    int32
+	ID      string    `json:"id"`
+	Matched bool      `json:"matched"`
+	Steps   []whyStep `json:"steps"`
+}
+
+type whyStep struct {
+	Depth   int       `json:"depth"`
+	Part    string    `json:"part"`
+	Holds   bool      `json:"holds"`
+	Negated bool      `json:"negated,omitempty"`
+	Saw     string    `json:"post,omitempty"`
+	Occurs  []whySpan `json:"occurs,omitempty"`
+}
+
+type whySpan struct {
+	Start int    `json:"start"`
+	End   int    `json:"end"`
+	Text  string `json:"text"`
+}
+
+// explainer writes what `rules test` says of each post: the rules that
+// matched and the terms that made them (Explain); in text, the rules one of
+// whose terms occurs although they did not match; with why, every part of
+// those rules' queries (Why).
+type explainer struct {
+	eng         *match.Engine
+	why, asJSON bool
+	hits        []match.TermHit
+}
+
+func (x *explainer) write(w io.Writer, id string, d *match.Doc) error {
+	x.hits = x.eng.Explain(x.hits[:0], d)
 	var rules []explainRule
 	idx := map[int32]int{}
-	for _, h := range hits {
+	for _, h := range x.hits {
 		i, ok := idx[h.Rule]
 		if !ok {
 			i = len(rules)
 			idx[h.Rule] = i
-			rules = append(rules, explainRule{ID: eng.Rules()[h.Rule].ID})
+			rules = append(rules, explainRule{ID: x.eng.Rules()[h.Rule].ID})
 		}
-		rules[i].Terms = append(rules[i].Terms, explainTerm{Term: h.Term, Start: h.Start, End: h.End, Text: string(text[h.Start:h.End])})
+		rules[i].Terms = append(rules[i].Terms, explainTerm{Term: h.Term, Start: h.Start, End: h.End, Text: string(d.Text[h.Start:h.End])})
 	}
-	if asJSON {
+	var whys []whyRule
+	if x.why || !x.asJSON {
+		whys = x.whys(d)
+	}
+	if x.asJSON {
 		if rules == nil {
 			rules = []explainRule{}
+		}
+		if !x.why {
+			return writeJSON(w, struct {
+				ID    string        `json:"id"`
+				Rules []explainRule `json:"rules"`
+			}{id, rules})
+		}
+		if whys == nil {
+			whys = []whyRule{}
 		}
 		return writeJSON(w, struct {
 			ID    string        `json:"id"`
 			Rules []explainRule `json:"rules"`
-		}{id, rules})
+			Why   []whyRule     `json:"why"`
+		}{id, rules, whys})
 	}
 	label := id
 	if label == "" {
 		label = "text"
 	}
-	if len(rules) == 0 {
-		_, err := fmt.Fprintf(w, "%s: no rule matched\n", label)
-		return err
-	}
-	for _, r := range rules {
+	var b strings.Builder
+	for _, wr := range whys {
 		var parts []string
-		for _, t := range r.Terms {
-			parts = append(parts, fmt.Sprintf("%q at %d–%d", t.Text, t.Start, t.End))
+		if wr.Matched {
+			for _, t := range rules[idx[wr.rule]].Terms {
+				parts = append(parts, termText(t.Text, t.Term, t.Start, t.End))
+			}
+			fmt.Fprintf(&b, "%s: rule %q matched: %s\n", label, wr.ID, strings.Join(parts, ", "))
+		} else {
+			type at struct {
+				start int
+				text  string
+			}
+			var ats []at // the positive terms' occurrences, in text order
+			for _, s := range wr.Steps {
+				for _, o := range s.Occurs {
+					if a := (at{o.Start, termText(o.Text, s.Part, o.Start, o.End)}); !s.Negated && !slices.Contains(ats, a) {
+						ats = append(ats, a)
+					}
+				}
+			}
+			slices.SortStableFunc(ats, func(a, b at) int { return a.start - b.start })
+			for _, a := range ats {
+				parts = append(parts, a.text)
+			}
+			fmt.Fprintf(&b, "%s: rule %q not matched, though %s occurs\n", label, wr.ID, strings.Join(parts, ", "))
 		}
-		if _, err := fmt.Fprintf(w, "%s: rule %q matched: %s\n", label, r.ID, strings.Join(parts, ", ")); err != nil {
-			return err
+		if x.why {
+			writeSteps(&b, wr.Steps)
 		}
 	}
-	return nil
+	if len(whys) == 0 {
+		fmt.Fprintf(&b, "%s: no rule matched\n", label)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeSteps writes a query's parts, one per line, indented by depth: yes
+// or no, the part, what the post holds for a field, where a term occurs.
+func writeSteps(b *strings.Builder, steps []whyStep) {
+	for i, s := range steps {
+		part := s.Part
+		if i == 0 && strings.HasPrefix(part, "(") && strings.HasSuffix(part, ")") {
+			part = part[1 : len(part)-1]
+		}
+		yes := "no"
+		if s.Holds {
+			yes = "yes"
+		}
+		fmt.Fprintf(b, "    %-3s  %s%s", yes, strings.Repeat("  ", s.Depth), part)
+		if s.Saw != "" {
+			fmt.Fprintf(b, "  (the post: %s)", s.Saw)
+		}
+		for j, o := range s.Occurs {
+			sep := ","
+			if j == 0 {
+				sep = ":"
+			}
+			fmt.Fprintf(b, "%s %q at %d–%d", sep, o.Text, o.Start, o.End)
+		}
+		b.WriteByte('\n')
+	}
+}
+
+// whys turns the engine's Why into what is printed.
+func (x *explainer) whys(d *match.Doc) []whyRule {
+	var out []whyRule
+	for _, w := range x.eng.Why(d) {
+		wr := whyRule{rule: w.Rule, ID: x.eng.Rules()[w.Rule].ID, Matched: w.Matched}
+		for _, s := range w.Steps {
+			ws := whyStep{Depth: s.Depth, Part: s.Part, Holds: s.Holds, Negated: s.Negated, Saw: s.Saw}
+			if s.Term >= 0 {
+				for _, sp := range w.Occurs[s.Term] {
+					ws.Occurs = append(ws.Occurs, whySpan{sp.Start, sp.End, string(d.Text[sp.Start:sp.End])})
+				}
+			}
+			wr.Steps = append(wr.Steps, ws)
+		}
+		out = append(out, wr)
+	}
+	return out
+}
+
+// termText shows an occurrence as found in the text, with the term that
+// found it when the two are written differently (case, width, accents, a
+// wildcard's whole word).
+func termText(text, term string, start, end int) string {
+	s := fmt.Sprintf("%q at %d–%d", text, start, end)
+	if term != text && term != strconv.Quote(text) {
+		s += " (" + term + ")"
+	}
+	return s
 }

@@ -43,7 +43,7 @@ func rulesEval(ctx context.Context, args []string) error {
 	suggest := fs.Int("suggest", 10, "how many terms to suggest adding, and how many to exclude from a rule (0: none)")
 	compare := fs.String("compare", "", "compare with a new version of the rules, in `FILE|DIR`: what each finds, and the posts that change (no suggestions then)")
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
-	if err := parse(fs, reorder(args)); err != nil {
+	if err := parse(fs, reorder(fs, args)); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 || *input == "" {
