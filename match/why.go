@@ -86,7 +86,7 @@ func (e *Engine) Why(d *Doc) []RuleWhy {
 			continue
 		}
 		if prog == nil {
-			w.Steps = []query.Step{{Part: strings.TrimSpace(e.rules[r].Query), Holds: len(w.Occurs[0]) > 0, Term: 0}}
+			w.Steps = []query.Step{{Part: strings.TrimSpace(e.rules[r].Query), Op: "term", Holds: len(w.Occurs[0]) > 0, Term: 0}}
 		} else {
 			present := func(j int) bool { return len(w.Occurs[j]) > 0 }
 			w.Steps = prog.Trace(nil, present, near.Near, &f)

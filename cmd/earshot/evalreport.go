@@ -253,6 +253,9 @@ type evalReport struct {
 	// Suggestions (--suggest): terms to add, each counted among the posts
 	// no rule nor term before it matched, and the rules' score with all of
 	// them; words to exclude from a rule, among the posts only it matched.
+	// Refused lists, per rule and condition of its query, the posts
+	// that condition alone kept from a rule whose term they hold.
+	Refused      []refusedRow    `json:"refused,omitempty"`
 	Add          []termToAdd     `json:"add,omitempty"`
 	AllWithAdded *evalScore      `json:"all_with_added,omitempty"`
 	Exclude      []termToExclude `json:"exclude,omitempty"`
@@ -384,6 +387,7 @@ func (rep *evalReport) write(w io.Writer) error {
 				thousands(uint64(in.Matched)), percent(in.Precision), percent(in.Recall), percent(in.F1))
 		}
 	}
+	writeRefused(bw, rep.Refused)
 	if len(rep.Add) > 0 {
 		w := len("term")
 		for _, a := range rep.Add {

@@ -89,8 +89,11 @@ func rulesEval(ctx context.Context, args []string) error {
 			return fmt.Errorf("%s rejected:\n%w", *compare, err)
 		}
 		ev.cmp = newComparison(*compare, neng, *examples)
-	} else if *suggest > 0 {
-		ev.sug = newSuggester()
+	} else {
+		ev.ref = newRefusals(eng)
+		if *suggest > 0 {
+			ev.sug = newSuggester()
+		}
 	}
 	for _, name := range files {
 		ev.tally.inputs = append(ev.tally.inputs, inputTally{name: name})
@@ -110,6 +113,9 @@ func rulesEval(ctx context.Context, args []string) error {
 	rep := t.report(eng.Rules(), files)
 	if ev.sug != nil {
 		rep.suggest(ev.sug, eng.Rules(), *suggest)
+	}
+	if ev.ref != nil {
+		rep.Refused = ev.ref.report(eng.Rules())
 	}
 	var report interface{ write(io.Writer) error } = rep
 	if ev.cmp != nil {
@@ -160,6 +166,7 @@ type evaluator struct {
 	rejected int
 	sug      *suggester  // nil without --suggest
 	cmp      *comparison // nil without --compare
+	ref      *refusals   // nil with --compare
 
 	p    post.Post
 	lazy stream.Lazy
@@ -213,6 +220,9 @@ func (ev *evaluator) matchPost(name string, line int, relevant bool) {
 	}
 	if ev.sug != nil {
 		ev.sug.add(ev.m, ev.p.Text, relevant)
+	}
+	if ev.ref != nil {
+		ev.ref.add(&d, ev.m, relevant, post)
 	}
 }
 

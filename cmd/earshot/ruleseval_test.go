@@ -394,3 +394,60 @@ func TestRulesEvalCompare(t *testing.T) {
 		t.Errorf("a new version that does not compile: status %d\n%s", status, errOut)
 	}
 }
+
+// TestRulesEvalRefused: the posts each condition of a rule alone kept from
+// it, where the rule's terms occur.
+func TestRulesEvalRefused(t *testing.T) {
+	rules := writeFile(t, "rules.yaml", `rules:
+  - id: quake-es
+    query: (sismo OR temblor) -simulacro lang:es
+  - id: xbox
+    query: '"red light" NEAR/2 xbox'
+  - id: any
+    query: terremoto
+`)
+	posts := strings.Join([]string{
+		`{"id":"1","text":"sismo fuerte en la ciudad de méxico ahora","lang":"es","label":"on-topic"}`, // matched
+		`{"id":"2","text":"simulacro de sismo en la escuela","lang":"es","label":"off-topic"}`,         // NOT simulacro refuses noise
+		`{"id":"3","text":"sismo real durante el simulacro, terremoto","lang":"es","label":"on-topic"}`, // NOT simulacro refuses a relevant post another rule matched
+		`{"id":"4","text":"sismo right now in CDMX","lang":"en","label":"on-topic"}`,                   // lang:es refuses, no rule matched
+		`{"id":"5","text":"sismo simulacro","lang":"en","label":"on-topic"}`,                           // two conditions: neither alone
+		`{"id":"6","text":"red light on my console, xbox is dead","lang":"en","label":"on-topic"}`,     // too far apart
+		`{"id":"7","text":"simulacro: sismo de 7.1 en la capital","lang":"es","label":"off-topic"}`,
+		`{"id":"8","text":"nothing at all","lang":"es","label":"on-topic"}`,
+	}, "\n") + "\n"
+	out, errOut, status := earshot(t, posts, "rules", "eval", rules, "--input", "-", "--json")
+	if status != 0 {
+		t.Fatalf("status %d: %s", status, errOut)
+	}
+	var r struct {
+		Refused []struct {
+			Rule, Condition       string
+			Relevant, Other, Lost int
+			Precision             float64
+			Example               struct{ ID string }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, x := range r.Refused {
+		got = append(got, fmt.Sprintf("%s|%s|%d|%d|%d|%.2f|%s", x.Rule, x.Condition, x.Relevant, x.Other, x.Lost, x.Precision, x.Example.ID))
+	}
+	want := []string{"quake-es|NOT simulacro|1|2|0|0.33|3", "quake-es|lang:es|1|0|1|1.00|4", `xbox|("red light" NEAR/2 xbox)|1|0|1|1.00|6`}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("refused:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	out, _, _ = earshot(t, posts, "rules", "eval", rules, "--input", "-")
+	containsAll(t, "table", out,
+		"Conditions that alone kept a rule from posts its terms found (dropping one adds its posts to the rule):\n"+
+			"  rule      condition                   relevant      other  precision  matched by none\n"+
+			"  quake-es  NOT simulacro                      1          2      33.3%               0\n"+
+			"            e.g. -:3 3  sismo real durante el simulacro, terremoto\n")
+	// Rules without conditions refuse nothing: no table.
+	plain := writeFile(t, "plain.yaml", "sismo\nterremoto\n")
+	if out, _, _ := earshot(t, posts, "rules", "eval", plain, "--input", "-"); strings.Contains(out, "Conditions that") {
+		t.Errorf("plain rules, refusals listed:\n%s", out)
+	}
+}

@@ -13,6 +13,9 @@ type Step struct {
 	// Part is the part as the query's canonical form writes it (operands
 	// in the order the query wrote them).
 	Part string
+	// Op is what the part is: "and", "or", "not", "near" (ONEAR too),
+	// "term" or "field".
+	Op string
 	// Holds reports whether the part is true of the post.
 	Holds bool
 	// Term is the part's index in Terms when it is a term, -1 otherwise.
@@ -47,7 +50,7 @@ func (prog *Program) trace(dst []Step, at int32, depth int, neg bool, present fu
 	var b strings.Builder
 	prog.render(&b, at, true)
 	i := len(dst)
-	dst = append(dst, Step{Depth: depth, Part: b.String(), Term: -1, Negated: neg})
+	dst = append(dst, Step{Depth: depth, Part: b.String(), Op: opNames[in.op], Term: -1, Negated: neg})
 	var holds bool
 	switch in.op {
 	case opTerm:
@@ -75,12 +78,14 @@ func (prog *Program) trace(dst []Step, at int32, depth int, neg bool, present fu
 	default: // opNear
 		holds = prog.eval(at, present, near, f)
 		for _, t := range prog.kids[in.lo:in.hi] {
-			dst = append(dst, Step{Depth: depth + 1, Part: prog.qterms[t], Holds: present(int(t)), Term: int(t), Negated: neg})
+			dst = append(dst, Step{Depth: depth + 1, Part: prog.qterms[t], Op: "term", Holds: present(int(t)), Term: int(t), Negated: neg})
 		}
 	}
 	dst[i].Holds = holds
 	return dst, holds
 }
+
+var opNames = [...]string{opTerm: "term", opField: "field", opNot: "not", opAnd: "and", opOr: "or", opNear: "near"}
 
 // operands returns the code indexes of an AND's or OR's operands: in
 // evaluation order, or (written) in the order the query wrote them, which

@@ -88,3 +88,17 @@ func TestTraceSaw(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+func TestTraceOps(t *testing.T) {
+	p, err := Parse(`(earthquake OR sismo) -drill lang:es ("red light" ONEAR/2 xbox)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ops []string
+	for _, s := range p.Trace(nil, func(int) bool { return false }, nil, nil) {
+		ops = append(ops, s.Op)
+	}
+	if got, want := strings.Join(ops, " "), "and or term term not term field near term term"; got != want {
+		t.Errorf("ops %q, want %q", got, want)
+	}
+}
