@@ -407,12 +407,12 @@ func TestRulesEvalRefused(t *testing.T) {
     query: terremoto
 `)
 	posts := strings.Join([]string{
-		`{"id":"1","text":"sismo fuerte en la ciudad de méxico ahora","lang":"es","label":"on-topic"}`, // matched
-		`{"id":"2","text":"simulacro de sismo en la escuela","lang":"es","label":"off-topic"}`,         // NOT simulacro refuses noise
+		`{"id":"1","text":"sismo fuerte en la ciudad de méxico ahora","lang":"es","label":"on-topic"}`,  // matched
+		`{"id":"2","text":"simulacro de sismo en la escuela","lang":"es","label":"off-topic"}`,          // NOT simulacro refuses noise
 		`{"id":"3","text":"sismo real durante el simulacro, terremoto","lang":"es","label":"on-topic"}`, // NOT simulacro refuses a relevant post another rule matched
-		`{"id":"4","text":"sismo right now in CDMX","lang":"en","label":"on-topic"}`,                   // lang:es refuses, no rule matched
-		`{"id":"5","text":"sismo simulacro","lang":"en","label":"on-topic"}`,                           // two conditions: neither alone
-		`{"id":"6","text":"red light on my console, xbox is dead","lang":"en","label":"on-topic"}`,     // too far apart
+		`{"id":"4","text":"sismo right now in CDMX","lang":"en","label":"on-topic"}`,                    // lang:es refuses, no rule matched
+		`{"id":"5","text":"sismo simulacro","lang":"en","label":"on-topic"}`,                            // two conditions: neither alone
+		`{"id":"6","text":"red light on my console, xbox is dead","lang":"en","label":"on-topic"}`,      // too far apart
 		`{"id":"7","text":"simulacro: sismo de 7.1 en la capital","lang":"es","label":"off-topic"}`,
 		`{"id":"8","text":"nothing at all","lang":"es","label":"on-topic"}`,
 	}, "\n") + "\n"
