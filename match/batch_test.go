@@ -72,13 +72,14 @@ func TestMatchBatchEqualsMatch(t *testing.T) {
 		{ID: "d", Query: "sísmo", Enabled: true, IgnoreDiacritics: true},
 		{ID: "t", Query: "#temblor lang:es", Enabled: true},
 		{ID: "j", Query: "地震", Enabled: true},
+		{ID: "r", Query: "raw:Sismo OR (raw:Tsunami NEAR/2 warning)", Enabled: true},
 	}
 	e, err := Compile(rules)
 	if err != nil {
 		t.Fatal(err)
 	}
-	words := []string{"quake", "earthquake", "sismo", "sísmo", "SISMO", "fuerte", "temblor", "#temblor", "simulacro",
-		"strong", "tsunami", "warning", "地震", "だ", "the", "a", "é", "😂", "¿", ",", ".", "\u200d", "\xff"}
+	words := []string{"quake", "earthquake", "sismo", "sísmo", "SISMO", "Sismo", "fuerte", "temblor", "#temblor", "simulacro",
+		"strong", "tsunami", "Tsunami", "warning", "地震", "だ", "the", "a", "é", "😂", "¿", ",", ".", "\u200d", "\xff"}
 	rng := rand.New(rand.NewPCG(9, 10))
 	var b Batch
 	pages := make([]byte, 96*4096)

@@ -322,10 +322,12 @@ type bnode struct {
 
 var (
 	boolTerms = []string{"quake", "sismo", "temblor", "cdmx", "help", "drill", "#temblor", `"flood help"`,
-		"resc*", "地震", "sísmo", "QUAKE", "big"}
+		"resc*", "地震", "sísmo", "QUAKE", "big", "raw:Quake", "raw:sísmo", `raw:"Flood help"`, "raw:Resc*", "raw:#temblor",
+		"raw:地震", "raw:CDMX"}
 	nearTerms = []string{"quake", "sismo", "cdmx", "help", "#temblor", `"flood help"`, "sísmo", "big"}
 	boolWords = []string{"quake", "Quake", "QUAKE", "sismo", "sísmo", "SÍSMO", "si\u0301smo", "temblor", "cdmx", "help",
-		"drill", "flood", "rescue", "rescate", "地震", "大地震", "#temblor", "@cdmx", "earthquake", "big", "la", "en"}
+		"drill", "flood", "rescue", "rescate", "地震", "大地震", "#temblor", "@cdmx", "earthquake", "big", "la", "en",
+		"Flood", "Rescue", "CDMX", "#Temblor", "Sísmo", "ＣＤＭＸ"}
 	boolFillers = []string{" ", " ", " ", "  ", ", ", ". ", "! ", " #", " 🔥 ", "\n", " - ", "。"}
 	boolFields  = []string{"lang:es", "lang:pt", "country:MX", "source:x", "author.followers:>=100",
 		"author.followers:<50", "author.verified:true", "is:repost", "is:reply", "has:geo", "has:link",
@@ -398,6 +400,9 @@ func stripMarks(s string) string {
 }
 
 func (w *refWorld) present(term string) bool {
+	if t, ok := strings.CutPrefix(term, "raw:"); ok {
+		return refMatchAs(t, w.text, true, w.strip)
+	}
 	if w.strip {
 		return refMatch(stripMarks(term), stripMarks(w.text))
 	}

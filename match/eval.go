@@ -173,14 +173,19 @@ func (e *Engine) evalRules(dst []int32, base int, hits []hit, d *Doc) []int32 {
 	}
 	f := fieldsOf(d)
 	var ids []int32
-	present := func(i int) bool { return s.termGen[ids[i]] == gen }
+	var prog *query.Program
+	// A raw: term is present when one of its occurrences is written as the
+	// term is (the automaton found it case-insensitively).
+	present := func(i int) bool {
+		return s.termGen[ids[i]] == gen && (!prog.Raw(i) || e.rawOccurs(s, ids[i], prog.Terms[i], hits, d.Text))
+	}
 	// Proximity needs the occurrences of the rule's terms with their
 	// starts: collected on the first proximity question, starts computed
 	// once per hit.
 	filled := false
 	near := func(a, b, dist int, ordered bool) bool {
 		if !filled {
-			e.addOccurrences(s, ids, hits, d.Text)
+			e.addOccurrences(s, prog, ids, hits, d.Text)
 			filled = true
 		}
 		return s.near.Near(a, b, dist, ordered)
@@ -188,7 +193,7 @@ func (e *Engine) evalRules(dst []int32, base int, hits []hit, d *Doc) []int32 {
 	s.starts = s.starts[:0]
 	for _, r := range s.cand {
 		ids = e.ruleTermIDs[e.ruleTermOff[r]:e.ruleTermOff[r+1]]
-		prog := e.progs[r]
+		prog = e.progs[r]
 		filled = false
 		if prog.Eval(present, near, &f) {
 			dst = insertSorted(dst, base, r)
@@ -200,42 +205,63 @@ func (e *Engine) evalRules(dst []int32, base int, hits []hit, d *Doc) []int32 {
 }
 
 // addOccurrences records in s.near where the present terms of a rule (ids,
-// by Program term) occur, for its proximity tests.
-func (e *Engine) addOccurrences(s *scratch, ids []int32, hits []hit, text []byte) {
+// by Program term, of prog) occur, for its proximity tests.
+func (e *Engine) addOccurrences(s *scratch, prog *query.Program, ids []int32, hits []hit, text []byte) {
 	s.near.Reset(text)
-	if len(s.starts) == 0 {
-		for range hits {
-			s.starts = append(s.starts, -2)
-		}
-	}
 	for j, g := range ids {
 		if s.termGen[g] != s.gen {
 			continue
-		}
-		a, pat := e, g
-		if g >= e.nMain {
-			a, pat = e.fold, g-e.nMain
-		}
-		k := 0
-		if a.strip {
-			k = 1
 		}
 		for i, h := range hits {
 			if h.term != g {
 				continue
 			}
-			if s.starts[i] == -2 {
-				if !s.stOK[k] {
-					s.st[k].build(e.rt, text, a.strip)
-					s.stOK[k] = true
-				}
-				s.starts[i] = int32(s.st[k].start(a.termPat[pat], int(h.end)))
-			}
-			if st := s.starts[i]; st >= 0 {
+			if st := e.hitStart(s, i, hits, text); st >= 0 && (!prog.Raw(j) || rawEqual(text[st:h.end], prog.Terms[j])) {
 				s.near.Add(j, int(st), int(h.end))
 			}
 		}
 	}
+}
+
+// rawOccurs reports whether global term g, written term in a raw: term of a
+// query, occurs in text written as term is.
+func (e *Engine) rawOccurs(s *scratch, g int32, term string, hits []hit, text []byte) bool {
+	for i, h := range hits {
+		if h.term != g {
+			continue
+		}
+		if st := e.hitStart(s, i, hits, text); st >= 0 && rawEqual(text[st:h.end], term) {
+			return true
+		}
+	}
+	return false
+}
+
+// hitStart returns where hits[i] starts in text, or -1: computed once per
+// hit (s.starts), from the matching stream of the hit's automaton, built
+// once per text.
+func (e *Engine) hitStart(s *scratch, i int, hits []hit, text []byte) int32 {
+	if len(s.starts) == 0 {
+		for range hits {
+			s.starts = append(s.starts, -2)
+		}
+	}
+	if s.starts[i] == -2 {
+		a, pat := e, hits[i].term
+		if pat >= e.nMain {
+			a, pat = e.fold, pat-e.nMain
+		}
+		k := 0
+		if a.strip {
+			k = 1
+		}
+		if !s.stOK[k] {
+			s.st[k].build(e.rt, text, a.strip)
+			s.stOK[k] = true
+		}
+		s.starts[i] = int32(s.st[k].start(a.termPat[pat], int(hits[i].end)))
+	}
+	return s.starts[i]
 }
 
 // termStart returns the byte offset where the occurrence of term (of this
@@ -277,32 +303,48 @@ func (e *Engine) explain(dst []TermHit, d *Doc, widen bool) []TermHit {
 	if len(matched) == 0 {
 		return dst
 	}
-	type occ struct {
-		term       int32
-		start, end int
-	}
-	var occs []occ
-	add := func(a *Engine, off int32) func(t int32, start, end int) {
-		return func(t int32, start, end int) {
-			if widen {
-				end = a.wordEnd(t, d.Text, end)
-			}
-			occs = append(occs, occ{t + off, start, end})
-		}
-	}
-	e.occurrences(d.Text, add(e, 0))
-	if e.fold != nil {
-		e.fold.occurrences(d.Text, add(e.fold, e.nMain))
-	}
-	slices.SortStableFunc(occs, func(a, b occ) int { return cmp.Compare(a.end, b.end) })
+	occs := e.allOccurrences(d.Text)
+	slices.SortStableFunc(occs, func(a, b occurrence) int { return cmp.Compare(a.end(widen), b.end(widen)) })
 	for _, o := range occs {
 		for _, r := range matched {
-			if term, ok := e.positiveTerm(r, o.term); ok {
-				dst = append(dst, TermHit{Rule: r, Term: term, Start: o.start, End: o.end})
+			if term, ok := e.positiveTerm(r, o, d.Text); ok {
+				dst = append(dst, TermHit{Rule: r, Term: term, Start: o.start, End: o.end(widen)})
 			}
 		}
 	}
 	return dst
+}
+
+// occurrence is one occurrence of a term in a text, for tooling.
+type occurrence struct {
+	term         int32 // global term id
+	start, rawTo int   // the bytes the term's pattern covers
+	wordTo       int   // for a wildcard term, the end of its word; rawTo otherwise
+}
+
+// end returns where the occurrence ends, its wildcard widened to its word
+// (as people read it) or not (as scan reports it).
+func (o occurrence) end(widen bool) int {
+	if widen {
+		return o.wordTo
+	}
+	return o.rawTo
+}
+
+// allOccurrences returns every occurrence of every term of both automata
+// in text, each automaton's in the order their ends are found.
+func (e *Engine) allOccurrences(text []byte) []occurrence {
+	var occs []occurrence
+	add := func(a *Engine, off int32) func(t int32, start, end int) {
+		return func(t int32, start, end int) {
+			occs = append(occs, occurrence{t + off, start, end, a.wordEnd(t, text, end)})
+		}
+	}
+	e.occurrences(text, add(e, 0))
+	if e.fold != nil {
+		e.fold.occurrences(text, add(e.fold, e.nMain))
+	}
+	return occs
 }
 
 // wordEnd returns where the occurrence of term t that ends at byte end is
@@ -338,14 +380,15 @@ func (e *Engine) wordEnd(t int32, text []byte, end int) int {
 }
 
 // positiveTerm returns the text of the first term of rule r that compiled to
-// global term g and occurs outside any NOT.
-func (e *Engine) positiveTerm(r, g int32) (string, bool) {
+// o's global term, occurs outside any NOT and, when it is a raw: term, is
+// written in text as at o.
+func (e *Engine) positiveTerm(r int32, o occurrence, text []byte) (string, bool) {
 	prog := e.progs[r]
 	if prog == nil {
-		return e.ruleTerm[r], e.ruleTermIDs[e.ruleTermOff[r]] == g
+		return e.ruleTerm[r], e.ruleTermIDs[e.ruleTermOff[r]] == o.term
 	}
 	for j, x := range e.ruleTermIDs[e.ruleTermOff[r]:e.ruleTermOff[r+1]] {
-		if x == g && prog.Positive(j) {
+		if x == o.term && prog.Positive(j) && (!prog.Raw(j) || rawEqual(text[o.start:o.rawTo], prog.Terms[j])) {
 			return prog.Terms[j], true
 		}
 	}

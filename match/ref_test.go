@@ -19,6 +19,7 @@ import (
 type refTok struct {
 	kind int // 1 spaced word, 2 unspaced word, 3 punctuation
 	key  string
+	raw  string // the token as written, without ignorables
 }
 
 func refKey(r rune) string {
@@ -80,27 +81,35 @@ func refTokens(text string) []refTok {
 			cur = -1
 		case 5:
 		case 3:
-			toks = append(toks, refTok{3, refKey(r)})
+			toks = append(toks, refTok{3, refKey(r), string(r)})
 			cur = -1
 		case 4:
 			if cur < 0 {
-				toks = append(toks, refTok{1, ""})
+				toks = append(toks, refTok{1, "", ""})
 				cur = len(toks) - 1
 			}
 			toks[cur].key += refKey(r)
+			toks[cur].raw += string(r)
 		default:
 			if cur < 0 || toks[cur].kind != k {
-				toks = append(toks, refTok{k, ""})
+				toks = append(toks, refTok{k, "", ""})
 				cur = len(toks) - 1
 			}
 			toks[cur].key += refKey(r)
+			toks[cur].raw += string(r)
 		}
 	}
 	return toks
 }
 
 // refMatch reports whether the (valid) query matches text.
-func refMatch(query, text string) bool {
+func refMatch(query, text string) bool { return refMatchAs(query, text, false, false) }
+
+// refMatchAs is refMatch; with raw, the words of an occurrence must also be
+// written as the query's are (compared in NFC; a token that matches open
+// ended, as its prefix, suffix or inside); with strip (raw only), marks
+// are left out of the keys.
+func refMatchAs(query, text string, raw, strip bool) bool {
 	q := strings.TrimSpace(query)
 	wild := false
 	if strings.HasPrefix(q, `"`) {
@@ -110,26 +119,37 @@ func refMatch(query, text string) bool {
 	}
 	p := refTokens(q)
 	t := refTokens(text)
+	if strip {
+		for _, ts := range [][]refTok{p, t} {
+			for i := range ts {
+				ts[i].key = stripMarks(ts[i].key)
+			}
+		}
+	}
 	n := len(p)
 	if n == 0 {
 		return false
 	}
 	leftOpen := p[0].kind == 2
 	rightOpen := wild || p[n-1].kind == 2
+	same := func(tk, pk string, l, r bool) bool {
+		switch {
+		case l && r:
+			return strings.Contains(tk, pk)
+		case l:
+			return strings.HasSuffix(tk, pk)
+		case r:
+			return strings.HasPrefix(tk, pk)
+		}
+		return tk == pk
+	}
 	for i := 0; i+n <= len(t); i++ {
 		ok := true
 		for j := 0; j < n && ok; j++ {
-			pk, tk := p[j].key, t[i+j].key
 			l, r := j == 0 && leftOpen, j == n-1 && rightOpen
-			switch {
-			case l && r:
-				ok = strings.Contains(tk, pk)
-			case l:
-				ok = strings.HasSuffix(tk, pk)
-			case r:
-				ok = strings.HasPrefix(tk, pk)
-			default:
-				ok = tk == pk
+			ok = same(t[i+j].key, p[j].key, l, r)
+			if raw && ok && p[j].kind != 3 {
+				ok = same(norm.NFC.String(t[i+j].raw), norm.NFC.String(p[j].raw), l, r)
 			}
 		}
 		if ok {

@@ -33,22 +33,8 @@ type Span struct{ Start, End int }
 // allocates.
 func (e *Engine) Why(d *Doc) []RuleWhy {
 	ruleSet := e.Match(nil, d)
-	type occ struct {
-		term int32 // global term id
-		span Span
-		raw  int // the occurrence's end before widening: for proximity
-	}
-	var occs []occ
-	add := func(a *Engine, off int32) func(t int32, start, end int) {
-		return func(t int32, start, end int) {
-			occs = append(occs, occ{t + off, Span{start, a.wordEnd(t, d.Text, end)}, end})
-		}
-	}
-	e.occurrences(d.Text, add(e, 0))
-	if e.fold != nil {
-		e.fold.occurrences(d.Text, add(e.fold, e.nMain))
-	}
-	slices.SortStableFunc(occs, func(a, b occ) int { return a.span.Start - b.span.Start })
+	occs := e.allOccurrences(d.Text)
+	slices.SortStableFunc(occs, func(a, b occurrence) int { return a.start - b.start })
 	// Which terms occur, as a bitset over global term ids: the loop over the
 	// rules below is then one test per term of each rule, whatever occurs.
 	seen := make([]uint64, (len(e.termRuleOff)+63)/64)
@@ -74,11 +60,11 @@ func (e *Engine) Why(d *Doc) []RuleWhy {
 				continue
 			}
 			for _, o := range occs {
-				if o.term != g {
+				if o.term != g || prog != nil && prog.Raw(j) && !rawEqual(d.Text[o.start:o.rawTo], prog.Terms[j]) {
 					continue
 				}
-				w.Occurs[j] = append(w.Occurs[j], o.span)
-				near.Add(j, o.span.Start, o.raw)
+				w.Occurs[j] = append(w.Occurs[j], Span{o.start, o.wordTo})
+				near.Add(j, o.start, o.rawTo)
 				relevant = relevant || prog == nil || prog.Positive(j)
 			}
 		}

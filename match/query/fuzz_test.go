@@ -13,7 +13,7 @@ func FuzzParse(f *testing.F) {
 		`(quake OR sismo) NEAR/3 ("ciudad de méxico" OR cdmx)`, "alert ONEAR/0 quake",
 		"a AND", "(a", "a)", `"a`, "NOT a", "lang:es", "a NEAR/x b", "country:UK a", "-", "a --b",
 		"a && b || c", "a\u3000b", "\xff",
-		`a -author:@x author.bio:"b, c" is:quote`, `a author.bio:"`, `a author.bio:""x`, "a author.bio:地震",
+		`a -author:@x author.bio:"b, c" is:quote`, `raw:Apple OR raw:"Apple Music"*`, "raw:", "raw:AND", `raw:"`, `a author.bio:"`, `a author.bio:""x`, "a author.bio:地震",
 	} {
 		f.Add(s)
 	}

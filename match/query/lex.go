@@ -56,6 +56,7 @@ type token struct {
 	qtxt string // tTerm: the term as written in the query language
 	dist int    // tNear
 	ord  bool   // tNear: ONEAR
+	raw  bool   // tTerm: raw:term, matched only as written (case, accents, width)
 	flt  filter // tField
 }
 
@@ -93,6 +94,16 @@ func lex(src string) ([]token, *Error) {
 					break
 				}
 				end += n
+			}
+			if w := src[i:end]; end < len(src) && src[end] == '"' && strings.EqualFold(w, rawPrefix) { // raw:"a phrase"
+				t, next, err := lexPhrase(src, end)
+				if err != nil {
+					return nil, err
+				}
+				t.off, t.qtxt, t.raw = i, w+t.qtxt, true
+				toks = append(toks, t)
+				i = next
+				continue
 			}
 			if w := src[i:end]; end < len(src) && src[end] == '"' && strings.HasSuffix(w, ":") {
 				if name, ok := fieldName(w + "x"); ok { // name:"a quoted value"
@@ -203,6 +214,18 @@ func lexWord(w string, off int) (token, *Error) {
 		}
 		return token{kind: tNear, off: off, text: w, dist: n, ord: op == "ONEAR/"}, nil
 	}
+	if len(w) >= len(rawPrefix) && strings.EqualFold(w[:len(rawPrefix)], rawPrefix) {
+		t, err := lexWord(w[len(rawPrefix):], off+len(rawPrefix))
+		if err == nil && (t.kind != tTerm || t.text == "") {
+			err = &Error{Col: off + len(rawPrefix) + 1, Msg: "raw: needs a term after it",
+				Hint: `write the term as it must be written: raw:Apple, raw:"Apple Music"`}
+		}
+		if err != nil {
+			return token{}, err
+		}
+		t.off, t.qtxt, t.raw = off, w[:len(rawPrefix)]+t.qtxt, true
+		return t, nil
+	}
 	if name, ok := fieldName(w); ok {
 		f, err := parseFilter(name, w[len(name)+1:], off, off+len(name)+1)
 		if err != nil {
@@ -220,6 +243,10 @@ func lexWord(w string, off int) (token, *Error) {
 	}
 	return token{kind: tTerm, off: off, text: w, qtxt: w}, nil
 }
+
+// rawPrefix marks a term matched only as written: raw:Apple matches
+// "Apple", not "apple" or "APPLE".
+const rawPrefix = "raw:"
 
 // fieldName reports whether w looks like a field filter, name:value, where
 // the name is ASCII letters and dots starting with a letter.

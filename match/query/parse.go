@@ -38,6 +38,7 @@ type parser struct {
 	qterms  []string
 	termOff []int
 	termIdx map[string]int32
+	raw     []bool
 }
 
 // Parse parses and compiles a query. Errors are *Error with the column of the
@@ -298,14 +299,19 @@ func (p *parser) primary() (*node, *Error) {
 }
 
 func (p *parser) addTerm(t *token) int32 {
-	if i, ok := p.termIdx[t.text]; ok {
+	key := t.text
+	if t.raw { // raw:Apple is a term of its own beside apple
+		key = rawPrefix + key
+	}
+	if i, ok := p.termIdx[key]; ok {
 		return i
 	}
 	i := int32(len(p.terms))
-	p.termIdx[t.text] = i
+	p.termIdx[key] = i
 	p.terms = append(p.terms, t.text)
 	p.qterms = append(p.qterms, t.qtxt)
 	p.termOff = append(p.termOff, t.off)
+	p.raw = append(p.raw, t.raw)
 	return i
 }
 

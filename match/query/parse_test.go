@@ -38,6 +38,12 @@ func TestParseValid(t *testing.T) {
 	f("and or not near", "(and AND or AND not AND near)", "and", "or", "not", "near")
 	f("12:30", "12:30", "12:30")
 	f("Quake quake", "(Quake AND quake)", "Quake", "quake") // the engine folds case
+	// raw: terms are terms of their own, matched as written.
+	f("raw:Apple OR apple", "(raw:Apple OR apple)", "Apple", "apple")
+	f("raw:apple apple", "(raw:apple AND apple)", "apple", "apple")
+	f(`RAW:"Apple Music" -pie`, `(RAW:"Apple Music" AND NOT pie)`, `"Apple Music"`, "pie")
+	f(`raw:"Apple Mus"*`, `raw:"Apple Mus"*`, "Apple Mus*")
+	f("raw:#Apple raw:Earthquak*", "(raw:#Apple AND raw:Earthquak*)", "#Apple", "Earthquak*")
 	// boolean operators and precedence: NOT > AND > OR
 	f("a OR b AND c", "(a OR (b AND c))", "a", "b", "c")
 	f("a AND b OR c", "(c OR (a AND b))", "a", "b", "c")
@@ -97,6 +103,12 @@ func TestParseErrors(t *testing.T) {
 	f("", 1, "empty query")
 	f("   ", 1, "empty query")
 	f("quake AND", 10, "AND needs a term after it")
+	f("raw:", 5, "raw: needs a term after it")
+	f("quake raw:AND", 11, "raw: needs a term after it")
+	f("raw:lang:es", 5, "raw: needs a term after it")
+	f("raw:ear*quake", 8, "wildcard * is only allowed at the end")
+	f(`raw:"Apple`, 5, "unterminated phrase")
+	f("raw: Apple", 5, "raw: needs a term after it")
 	f("quake OR", 9, "OR needs a term after it")
 	f("NOT", 4, "NOT needs a term after it")
 	f("AND quake", 1, "AND needs a term before it")
@@ -199,6 +211,16 @@ func TestProgramQueries(t *testing.T) {
 	f("quake sismo", false, false, false, false)
 	f("quake OR (sismo lang:es)", false, false, false, true)
 	f("quake NEAR/2 cdmx", false, false, true, false)
+	// A raw: term needs Eval, which checks how it is written.
+	f("raw:US", false, false, false, false)
+	f("raw:US OR USA", false, false, false, false)
+	p, err := Parse("raw:US OR us OR raw:us")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Terms) != 3 || !p.Raw(0) || p.Raw(1) || !p.Raw(2) {
+		t.Errorf("raw:US OR us OR raw:us: terms %q, raw %v %v %v", p.Terms, p.Raw(0), p.Raw(1), p.Raw(2))
+	}
 }
 
 func TestTermCol(t *testing.T) {

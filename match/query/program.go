@@ -24,6 +24,7 @@ type Program struct {
 	src     string
 	qterms  []string // Terms as written in the query language
 	termOff []int
+	raw     []bool // per term: raw:, matched only as written
 	code    []inst // code[0] is the root
 	kids    []int32
 	filters []filter
@@ -45,7 +46,7 @@ type inst struct {
 // cost so that cheap tests (term presence, fields) short-circuit expensive
 // ones (proximity).
 func compile(root *node, p *parser) *Program {
-	prog := &Program{Terms: p.terms, src: p.src, qterms: p.qterms, termOff: p.termOff}
+	prog := &Program{Terms: p.terms, src: p.src, qterms: p.qterms, termOff: p.termOff, raw: p.raw}
 	prog.code = append(prog.code, inst{})
 	prog.emit(root, 0)
 	prog.pos = make([]bool, len(prog.Terms))
@@ -229,7 +230,7 @@ func (prog *Program) eval(at int32, present func(i int) bool, near NearFunc, f *
 // Simple returns the query's only term when the query is exactly one term:
 // the engine's fast path, where a rule matches when its term occurs.
 func (prog *Program) Simple() (term string, ok bool) {
-	if prog.code[0].op == opTerm {
+	if in := prog.code[0]; in.op == opTerm && !prog.raw[in.arg] {
 		return prog.Terms[0], true
 	}
 	return "", false
@@ -241,10 +242,10 @@ func (prog *Program) AnyTerm() bool {
 	root := &prog.code[0]
 	switch root.op {
 	case opTerm:
-		return true
+		return !prog.raw[root.arg]
 	case opOr:
 		for _, k := range prog.kids[root.lo:root.hi] {
-			if prog.code[k].op != opTerm {
+			if in := &prog.code[k]; in.op != opTerm || prog.raw[in.arg] {
 				return false
 			}
 		}
@@ -252,6 +253,12 @@ func (prog *Program) AnyTerm() bool {
 	}
 	return false
 }
+
+// Raw reports whether Terms[i] is written raw:term: it occurs only where the
+// text writes it exactly so (letters, case, accents and width; the words
+// compared in Unicode NFC), which the engine's present must check, since
+// its automaton finds the term case- and width-insensitively.
+func (prog *Program) Raw(i int) bool { return prog.raw[i] }
 
 // Triggers returns indexes into Terms one of which occurs in every post the
 // query matches (for a AND b, one of them; for a OR b, both), or nil when
