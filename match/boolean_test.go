@@ -670,6 +670,7 @@ func FuzzMatchRules(f *testing.F) {
 		{"rules:\n  - id: a\n    query: alert ONEAR/2 earthquak*\n    diacritics: insensitive\n", "alért! earthquakes"},
 		{"rules:\n  - id: a\n    query: quake QUAKE NEAR/0 quake\n", "quake quake"},
 		{"flood victim*\n地震\n#temblor\n", "大地震 flood victims #Temblor"},
+		{"rules:\n  - id: a\n    query: raw:Quake OR raw:\"Flood Help\" OR raw:Sísm*\n    diacritics: insensitive\n", "QUAKE Quake flood help Sísmo"},
 	} {
 		f.Add(s[0], s[1])
 	}
