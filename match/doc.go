@@ -49,7 +49,9 @@
 // For tooling that explains rules to a person, Explain reports the term
 // occurrences that made each rule match, and Why every part of the queries
 // of the rules that matched or have a term in the post, and whether each
-// holds (`earshot rules test --why`). Both allocate.
+// holds (`earshot rules test --why`). Both allocate. Lint warns about rules
+// that compile but are probably mistakes: a query no post can match, a
+// common word that matches a rule on its own, a repeated rule.
 //
 // Match itself exports no Prometheus metrics: callers count matches. The
 // Reloader, which keeps an Engine in step with a rules file or directory,
@@ -58,4 +60,5 @@
 //	earshot_rules_reloads_total{result="ok|error|unchanged"}  reload attempts
 //	earshot_rules_active                                      enabled rules in the active engine
 //	earshot_rules_last_reload_success_timestamp_seconds       when the active engine was loaded
+//	earshot_rules_warnings                                    warnings about the active rules (Lint)
 package match

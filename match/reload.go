@@ -110,6 +110,7 @@ type Reloader struct {
 	reloads     *prometheus.CounterVec
 	active      prometheus.Gauge
 	lastSuccess prometheus.Gauge
+	warnings    prometheus.Gauge
 }
 
 // NewReloader loads and compiles the rules file and puts its rules to
@@ -133,6 +134,10 @@ func NewReloader(cfg ReloaderConfig) (*Reloader, error) {
 			Name: "earshot_rules_last_reload_success_timestamp_seconds",
 			Help: "Unix time when the active rules were loaded.",
 		}),
+		warnings: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "earshot_rules_warnings",
+			Help: "Warnings about the active rules (a query no post can match, a rule matching a common word alone, a repeated rule): earshot rules check lists them.",
+		}),
 	}
 	for _, res := range [...]string{"ok", "error", "unchanged"} {
 		r.reloads.WithLabelValues(res)
@@ -141,7 +146,7 @@ func NewReloader(cfg ReloaderConfig) (*Reloader, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, c := range []prometheus.Collector{r.reloads, r.active, r.lastSuccess} {
+	for _, c := range []prometheus.Collector{r.reloads, r.active, r.lastSuccess, r.warnings} {
 		if err := cfg.Registerer.Register(c); err != nil {
 			return nil, fmt.Errorf("cannot register rules metrics: %w", err)
 		}
@@ -152,8 +157,26 @@ func NewReloader(cfg ReloaderConfig) (*Reloader, error) {
 	r.active.Set(float64(len(e.Rules())))
 	r.lastSuccess.SetToCurrentTime()
 	cfg.Logger.Info("rules loaded", "path", cfg.Path, "rules", len(e.Rules()), "terms", e.Stats().Terms)
+	r.warn(e)
 	return r, nil
 }
+
+// warn logs the active rules' warnings (Lint), the first maxLogged one
+// line each, and sets their gauge.
+func (r *Reloader) warn(e *Engine) {
+	ws := e.Lint()
+	r.warnings.Set(float64(len(ws)))
+	for i, w := range ws {
+		if i == maxLogged {
+			r.cfg.Logger.Warn("more rule warnings", "path", r.cfg.Path, "more", len(ws)-i, "see", "earshot rules check")
+			break
+		}
+		r.cfg.Logger.Warn("rule warning", "rule", w.Rule, "at", w.Pos.String(), "warning", w.Msg, "hint", w.Hint)
+	}
+}
+
+// maxLogged is how many rule warnings a load logs.
+const maxLogged = 10
 
 // Engine returns the active engine. It is cheap (one atomic load): call it
 // per batch or per post rather than holding an engine across reloads.
@@ -245,6 +268,7 @@ func (r *Reloader) reloadLocked() (Change, error) {
 		"added_ids", firstIDs(ch.Added), "removed_ids", firstIDs(ch.Removed), "changed_ids", firstIDs(ch.Changed),
 		"changes", firstChanges(ch),
 		"compile", time.Since(start).Round(time.Millisecond))
+	r.warn(e)
 	return ch, nil
 }
 

@@ -259,3 +259,22 @@ func TestReloaderRun(t *testing.T) {
 		t.Fatal("a missing file replaced the engine")
 	}
 }
+
+// TestReloaderWarnings: the warnings about the rules loaded are logged and
+// counted, at start and on every reload.
+func TestReloaderWarnings(t *testing.T) {
+	f := newReloadFixture(t, "rules.yaml", reloadYAML+"  - id: never\n    query: sismo -sismo\n", time.Second)
+	if n := testutil.ToFloat64(f.r.warnings); n != 1 {
+		t.Fatalf("warnings gauge %v, want 1", n)
+	}
+	if log := f.log.String(); !strings.Contains(log, `level=WARN msg="rule warning" rule=never at=`+f.path+`:9:12 warning="can never match`) {
+		t.Fatalf("log lacks the warning:\n%s", log)
+	}
+	f.write(reloadYAML)
+	if _, err := f.r.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if n := testutil.ToFloat64(f.r.warnings); n != 0 {
+		t.Fatalf("after the fix: warnings gauge %v, want 0", n)
+	}
+}

@@ -152,6 +152,22 @@ func TestRulesCheck(t *testing.T) {
 		}
 	}
 
+	// Rules that compile but are probably mistakes: warnings, status 0
+	// unless --strict.
+	warn := writeFile(t, "warn.yaml", "rules:\n  - id: never\n    query: sismo lang:es lang:pt\n  - id: the\n    query: acme OR the\n")
+	out, errOut, status = earshot(t, "", "rules", "check", warn)
+	if status != 0 || !strings.Contains(out, ": ok — 2 rules, 3 terms, automaton") || !strings.Contains(out, "; 2 warnings\n") ||
+		!strings.Contains(out, warn+`:3:12: warning: rule "never" can never match: no post can satisfy (sismo AND lang:es AND lang:pt)`) ||
+		!strings.Contains(out, warn+`:5:20: warning: rule "the" matches every post with "the"`) {
+		t.Fatalf("warnings: status %d\nstdout: %s\nstderr: %s", status, out, errOut)
+	}
+	if _, errOut, status := earshot(t, "", "rules", "check", "--strict", warn); status != 1 || !strings.Contains(errOut, "2 warnings (--strict)") {
+		t.Fatalf("--strict: status %d, stderr %q", status, errOut)
+	}
+	if _, _, status := earshot(t, "", "rules", "check", good, "--strict"); status != 0 {
+		t.Fatalf("--strict without warnings: status %d", status)
+	}
+
 	if _, errOut, status := earshot(t, "", "rules", "check"); status != 2 || !strings.Contains(errOut, "usage: earshot rules check FILE") {
 		t.Fatalf("no file: status %d, stderr %q", status, errOut)
 	}

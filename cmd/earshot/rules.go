@@ -22,7 +22,7 @@ import (
 
 func cmdRules(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return usageErr("want a subcommand: rules check FILE|DIR | rules test FILE|DIR [--text T] [--input posts.jsonl|-] [--why] [--json] | rules eval FILE|DIR --input LABELLED [--label F] [--relevant V] [--compare NEW] [--json] | rules diff OLD NEW [--json] | rules history ID [--json]")
+		return usageErr("want a subcommand: rules check FILE|DIR [--strict] | rules test FILE|DIR [--text T] [--input posts.jsonl|-] [--why] [--json] | rules eval FILE|DIR --input LABELLED [--label F] [--relevant V] [--compare NEW] [--json] | rules diff OLD NEW [--json] | rules history ID [--json]")
 	}
 	switch args[0] {
 	case "check":
@@ -118,19 +118,31 @@ var checkRules = stream.CheckAlerts(burst.Config{})
 
 func rulesCheck(args []string) error {
 	fs := flag.NewFlagSet("rules check", flag.ContinueOnError)
-	if err := parse(fs, args); err != nil {
+	strict := fs.Bool("strict", false, "exit with status 1 when there are warnings (for a rules repository's CI)")
+	if err := parse(fs, reorder(fs, args)); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return usageErr("usage: earshot rules check FILE|DIR")
+		return usageErr("usage: earshot rules check FILE|DIR [--strict]")
 	}
 	eng, err := loadEngine(fs.Arg(0))
 	if err != nil {
 		return fmt.Errorf("%s rejected:\n%w", fs.Arg(0), err)
 	}
 	st := eng.Stats()
-	fmt.Printf("%s: ok — %s, %s, automaton %d states, %.1f MiB%s\n",
-		fs.Arg(0), counted(st.Rules, "rule"), counted(st.Terms, "term"), st.States, float64(st.Bytes)/(1<<20), alertSummary(eng.Rules()))
+	ws := eng.Lint()
+	warned := ""
+	if len(ws) > 0 {
+		warned = "; " + counted(len(ws), "warning")
+	}
+	fmt.Printf("%s: ok — %s, %s, automaton %d states, %.1f MiB%s%s\n",
+		fs.Arg(0), counted(st.Rules, "rule"), counted(st.Terms, "term"), st.States, float64(st.Bytes)/(1<<20), alertSummary(eng.Rules()), warned)
+	for _, w := range ws {
+		fmt.Println(w)
+	}
+	if *strict && len(ws) > 0 {
+		return fmt.Errorf("%s: %s (--strict)", fs.Arg(0), counted(len(ws), "warning"))
+	}
 	return nil
 }
 

@@ -368,6 +368,7 @@ func TestDifferential(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Parse(%q) (canonical of %q): %v", p.String(), src, err)
 		}
+		sat, satOK := p.Satisfiable()
 		for trial := 0; trial < 20; trial++ {
 			seed := r.Uint64()
 			w := &world{present: map[string]bool{}, f: Fields{
@@ -390,6 +391,9 @@ func TestDifferential(t *testing.T) {
 				w.present[term] = !noTerms && r.IntN(2) == 0
 			}
 			want := a.eval(w)
+			if want && !sat {
+				t.Fatalf("%s matched %+v, but Satisfiable = false (ok %v)", src, w, satOK)
+			}
 			for _, prog := range []*Program{p, p2} {
 				present := func(i int) bool { return w.present[prog.Terms[i]] }
 				near := func(x, y, dist int, ordered bool) bool {

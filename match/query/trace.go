@@ -156,3 +156,46 @@ func (x *filter) saw(f *Fields) string {
 	}
 	return ""
 }
+
+// Written renders the program as String does, but with the operands of AND
+// and OR in the order the query wrote them: for messages to the person who
+// wrote it.
+func (prog *Program) Written() string {
+	var b strings.Builder
+	prog.render(&b, 0, true)
+	return b.String()
+}
+
+// Key returns a form of the query that is the same for queries that differ
+// only in the order of the operands of AND and OR, or of the terms of a
+// NEAR's sides (quake tsunami and tsunami AND quake): to find rules that
+// repeat each other.
+func (prog *Program) Key() string { return prog.key(0) }
+
+func (prog *Program) key(at int32) string {
+	in := &prog.code[at]
+	switch in.op {
+	case opTerm:
+		return prog.qterms[in.arg]
+	case opField:
+		return prog.filters[in.arg].String()
+	case opNot:
+		return "NOT " + prog.key(prog.kids[in.lo])
+	case opAnd, opOr:
+		var parts []string
+		for _, k := range prog.kids[in.lo:in.hi] {
+			parts = append(parts, prog.key(k))
+		}
+		slices.Sort(parts)
+		return "(" + strings.Join(parts, map[bool]string{true: " AND ", false: " OR "}[in.op == opAnd]) + ")"
+	}
+	side := func(ts []int32) string {
+		var parts []string
+		for _, t := range ts {
+			parts = append(parts, prog.qterms[t])
+		}
+		slices.Sort(parts)
+		return "(" + strings.Join(parts, " OR ") + ")"
+	}
+	return "(" + side(prog.kids[in.lo:in.mid]) + " NEAR/" + strconv.Itoa(int(in.arg)) + map[bool]string{true: "o", false: ""}[in.ord] + " " + side(prog.kids[in.mid:in.hi]) + ")"
+}
