@@ -13,7 +13,7 @@ func TestSatisfiable(t *testing.T) {
 		{"quake", true},
 		{"quake -quake", false},
 		{"quake -QUAKE", false}, // the same word to the engine
-		{"quake -ＱＵＡＫＥ", true}, // the same too, but not seen: never said wrongly
+		{"quake -ＱＵＡＫＥ", true},  // the same too, but not seen: never said wrongly
 		{"quake NOT (quake OR sismo)", false},
 		{"quake lang:es lang:pt", false},
 		{"quake lang:pt lang:pt-BR", true},
