@@ -183,6 +183,25 @@ func parseFilter(name, value string, off, voff int) (filter, *Error) {
 	return filter{}, &Error{Col: off + 1, Msg: fmt.Sprintf("unknown field %q", name), Hint: fieldHint}
 }
 
+// flag returns the boolean field of kind k, or nil for another kind.
+func (f *Fields) flag(k fieldKind) *bool {
+	switch k {
+	case fVerified:
+		return &f.Verified
+	case fIsRepost:
+		return &f.IsRepost
+	case fIsReply:
+		return &f.IsReply
+	case fIsQuote:
+		return &f.IsQuote
+	case fHasGeo:
+		return &f.HasGeo
+	case fHasLink:
+		return &f.HasLink
+	}
+	return nil
+}
+
 // match reports whether f satisfies the filter.
 func (x *filter) match(f *Fields) bool {
 	switch x.kind {

@@ -187,7 +187,7 @@ func (prog *Program) fieldCases() (dims [][]func(*Fields), ok bool) {
 		if !bools[k] {
 			continue
 		}
-		dims = append(dims, []func(*Fields){func(f *Fields) { setFlag(f, k, false) }, func(f *Fields) { setFlag(f, k, true) }})
+		dims = append(dims, []func(*Fields){func(f *Fields) { *f.flag(k) = false }, func(f *Fields) { *f.flag(k) = true }})
 	}
 	if len(authors) > 0 || len(bios) > 0 {
 		// An author's handle and bio: every handle named and others,
@@ -210,22 +210,4 @@ func (prog *Program) fieldCases() (dims [][]func(*Fields), ok bool) {
 		dims = append(dims, d)
 	}
 	return dims, true
-}
-
-// setFlag sets the boolean field of kind k.
-func setFlag(f *Fields, k fieldKind, v bool) {
-	switch k {
-	case fVerified:
-		f.Verified = v
-	case fIsRepost:
-		f.IsRepost = v
-	case fIsReply:
-		f.IsReply = v
-	case fIsQuote:
-		f.IsQuote = v
-	case fHasGeo:
-		f.HasGeo = v
-	case fHasLink:
-		f.HasLink = v
-	}
 }

@@ -100,6 +100,11 @@ func (prog *Program) operands(in *inst, written bool) []int32 {
 	return ks
 }
 
+// flagNames say what a post is, or is not, for each boolean field.
+var flagNames = map[fieldKind][2]string{fVerified: {"verified", "not verified"}, fIsRepost: {"a repost", "not a repost"},
+	fIsReply: {"a reply", "not a reply"}, fIsQuote: {"a quote", "not a quote"}, fHasGeo: {"coordinates", "no coordinates"},
+	fHasLink: {"a link", "no link"}}
+
 // saw says what f holds for the filter's field, once the filter has been
 // evaluated (so that a value found on demand is in f).
 func (x *filter) saw(f *Fields) string {
@@ -108,12 +113,6 @@ func (x *filter) saw(f *Fields) string {
 			return name + " unknown"
 		}
 		return name + " " + v
-	}
-	flag := func(yes bool, what, not string) string {
-		if yes {
-			return what
-		}
-		return not
 	}
 	switch x.kind {
 	case fLang:
@@ -127,18 +126,12 @@ func (x *filter) saw(f *Fields) string {
 			return "followers unknown"
 		}
 		return "followers " + strconv.FormatInt(f.Followers, 10)
-	case fVerified:
-		return flag(f.Verified, "verified", "not verified")
-	case fIsRepost:
-		return flag(f.IsRepost, "a repost", "not a repost")
-	case fIsReply:
-		return flag(f.IsReply, "a reply", "not a reply")
-	case fIsQuote:
-		return flag(f.IsQuote, "a quote", "not a quote")
-	case fHasGeo:
-		return flag(f.HasGeo, "coordinates", "no coordinates")
-	case fHasLink:
-		return flag(f.HasLink, "a link", "no link")
+	case fVerified, fIsRepost, fIsReply, fIsQuote, fHasGeo, fHasLink:
+		names := flagNames[x.kind]
+		if *f.flag(x.kind) {
+			return names[0]
+		}
+		return names[1]
 	case fAuthor:
 		if f.Author == "" {
 			return "author unknown"
