@@ -378,8 +378,10 @@ func (x *explainer) write(w io.Writer, id string, d *match.Doc) error {
 	for _, wr := range whys {
 		var parts []string
 		if wr.Matched {
-			for _, t := range rules[idx[wr.rule]].Terms {
-				parts = append(parts, termText(t.Text, t.Term, t.Start, t.End))
+			if i, ok := idx[wr.rule]; ok { // Explain reports every rule Why says matched
+				for _, t := range rules[i].Terms {
+					parts = append(parts, termText(t.Text, t.Term, t.Start, t.End))
+				}
 			}
 			fmt.Fprintf(&b, "%s: rule %q matched: %s\n", label, wr.ID, strings.Join(parts, ", "))
 		} else {
