@@ -331,7 +331,7 @@ var (
 	boolFillers = []string{" ", " ", " ", "  ", ", ", ". ", "! ", " #", " 🔥 ", "\n", " - ", "。"}
 	boolFields  = []string{"lang:es", "lang:pt", "country:MX", "source:x", "author.followers:>=100",
 		"author.followers:<50", "author.verified:true", "is:repost", "is:reply", "has:geo", "has:link",
-		"is:quote", "author:cdmx_alerts", "author.bio:Periodista"}
+		"is:quote", "author:cdmx_alerts", "author.bio:Periodista", "region:MX-09", "city:Tokyo"}
 )
 
 func randBool(r *rand.Rand, depth int) *bnode {
@@ -476,6 +476,12 @@ func (w *refWorld) field(s string) bool {
 		return d.IsQuote
 	case "author:cdmx_alerts":
 		return strings.EqualFold(strings.TrimPrefix(d.Author, "@"), "cdmx_alerts")
+	case "region:MX-09", "city:Tokyo":
+		if d.PlaceOf == nil {
+			return false
+		}
+		region, city := d.PlaceOf()
+		return s == "region:MX-09" && strings.EqualFold(region, "mx-09") || s == "city:Tokyo" && strings.EqualFold(city, "tokyo")
 	case "author.bio:Periodista":
 		return slices.ContainsFunc(strings.FieldsFunc(d.Bio, func(r rune) bool { return !unicode.IsLetter(r) }),
 			func(w string) bool { return strings.EqualFold(w, "periodista") })
@@ -528,7 +534,9 @@ func genDoc(r *rand.Rand, text string) *Doc {
 		Source: pick("", "x", "mastodon"), Followers: int64(r.IntN(4)*40 - 1), Verified: r.IntN(2) == 0,
 		IsRepost: r.IntN(3) == 0, IsReply: r.IntN(3) == 0, HasGeo: r.IntN(2) == 0, HasLink: r.IntN(2) == 0,
 		IsQuote: r.IntN(3) == 0, Author: pick("", "cdmx_alerts", "@CDMX_Alerts", "cdmx"),
-		Bio: pick("", "Periodista.", "periodista deportiva", "periodistas", "#periodista en CDMX")}
+		Bio: pick("", "Periodista.", "periodista deportiva", "periodistas", "#periodista en CDMX"),
+		PlaceOf: [...]func() (string, string){nil, func() (string, string) { return "MX-09", "Mexico City" },
+			func() (string, string) { return "JP-40", "tokyo" }, func() (string, string) { return "", "" }}[r.IntN(4)]}
 }
 
 // lazyAuthor returns d with its author left to AuthorOf, as the pipeline
@@ -751,6 +759,17 @@ func TestDocExamples(t *testing.T) {
 				d.Author = v
 			case "bio":
 				d.Bio = strings.ReplaceAll(v, "_", " ")
+			case "region", "city":
+				var region, city string
+				if d.PlaceOf != nil {
+					region, city = d.PlaceOf()
+				}
+				if k == "region" {
+					region = v
+				} else {
+					city = strings.ReplaceAll(v, "_", " ")
+				}
+				d.PlaceOf = func() (string, string) { return region, city }
 			case "":
 			default:
 				t.Fatalf("unknown field %q in %q", fl, line)

@@ -134,6 +134,10 @@ type Doc struct {
 	// way by the first author: or author.bio: filter: for an author
 	// decoded only when needed.
 	AuthorOf func() (handle, bio string)
+	// PlaceOf is asked for the post's region and city by the first
+	// region: or city: filter evaluated (found by enrichment, as for
+	// CountryOf). Nil: both unknown.
+	PlaceOf func() (region, city string)
 }
 
 // SyntaxError is a problem in a rules file or a rule's query.

@@ -86,5 +86,5 @@ func (e *Engine) Why(d *Doc) []RuleWhy {
 func fieldsOf(d *Doc) query.Fields {
 	return query.Fields{Lang: d.Lang, LangOf: d.LangOf, Country: d.Country, CountryOf: d.CountryOf, Source: d.Source, Followers: d.Followers,
 		Verified: d.Verified, IsRepost: d.IsRepost, IsReply: d.IsReply, HasGeo: d.HasGeo, HasLink: d.HasLink,
-		IsQuote: d.IsQuote, Author: d.Author, Bio: d.Bio, AuthorOf: d.AuthorOf}
+		IsQuote: d.IsQuote, Author: d.Author, Bio: d.Bio, AuthorOf: d.AuthorOf, PlaceOf: d.PlaceOf}
 }

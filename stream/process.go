@@ -235,6 +235,7 @@ func DocOf(p *post.Post, l *Lazy) match.Doc {
 	}
 	if l != nil {
 		d.AuthorOf = l.author // the author may be deferred (Post.CompleteAuthor)
+		d.PlaceOf = l.place
 	}
 	if !p.HasGeo && p.Place.CountryCode != "" {
 		d.Country = p.Place.CountryCode
@@ -250,8 +251,8 @@ func DocOf(p *post.Post, l *Lazy) match.Doc {
 }
 
 // Lazy is a post's enrichment, done at most once and only when asked: by
-// the rules' country: and lang: filters (the Doc of DocOf) or by what
-// follows a match (Features). Reset it for each post.
+// the rules' country:, region:, city: and lang: filters (the Doc of DocOf)
+// or by what follows a match (Features). Reset it for each post.
 type Lazy struct {
 	enricher      Enricher
 	p             *post.Post
@@ -259,6 +260,7 @@ type Lazy struct {
 	done          bool
 	country, lang func() string // made once: nothing is allocated per post
 	author        func() (handle, bio string)
+	place         func() (region, city string)
 }
 
 // Reset makes l the enrichment of p by en, not done yet.
@@ -270,6 +272,10 @@ func (l *Lazy) Reset(en Enricher, p *post.Post) {
 		l.author = func() (string, string) {
 			l.p.CompleteAuthor()
 			return l.p.Author.Handle, l.p.Author.Bio
+		}
+		l.place = func() (string, string) {
+			f := l.Features()
+			return f.Region, f.Place
 		}
 	}
 }

@@ -409,6 +409,28 @@ func TestRulesTestCountry(t *testing.T) {
 		"    no   sismo AND country:MX\n    yes    sismo: \"sismo\" at 0–5\n    no     country:MX  (the post: country unknown)\n", "--why")
 }
 
+// TestRulesTestPlace: region: and city: see the region and place the
+// pipeline stores with a mention.
+func TestRulesTestPlace(t *testing.T) {
+	rules := writeFile(t, "rules.yaml", "rules:\n  - id: jalisco\n    query: sismo region:mx-14\n  - id: cdmx\n    query: 'sismo city:\"Mexico City\"'\n")
+	posts := `{"id":"gps","text":"sismo","geo":{"lat":19.43,"lon":-99.13}}
+{"id":"profile","text":"sismo","author":{"location":"Guadalajara, Jalisco"}}
+{"id":"nowhere","text":"sismo"}
+`
+	rulesTestStdin(t, rules, posts, "gps: rule \"jalisco\" not matched, though \"sismo\" at 0–5 occurs\n"+
+		"    no   sismo AND region:MX-14\n    yes    sismo: \"sismo\" at 0–5\n    no     region:MX-14  (the post: region MX-09)\n"+
+		"gps: rule \"cdmx\" matched: \"sismo\" at 0–5\n"+
+		"    yes  sismo AND city:\"Mexico City\"\n    yes    sismo: \"sismo\" at 0–5\n    yes    city:\"Mexico City\"  (the post: city Mexico City)\n"+
+		"profile: rule \"jalisco\" matched: \"sismo\" at 0–5\n"+
+		"    yes  sismo AND region:MX-14\n    yes    sismo: \"sismo\" at 0–5\n    yes    region:MX-14  (the post: region MX-14)\n"+
+		"profile: rule \"cdmx\" not matched, though \"sismo\" at 0–5 occurs\n"+
+		"    no   sismo AND city:\"Mexico City\"\n    yes    sismo: \"sismo\" at 0–5\n    no     city:\"Mexico City\"  (the post: city Guadalajara)\n"+
+		"nowhere: rule \"jalisco\" not matched, though \"sismo\" at 0–5 occurs\n"+
+		"    no   sismo AND region:MX-14\n    yes    sismo: \"sismo\" at 0–5\n    no     region:MX-14  (the post: region unknown)\n"+
+		"nowhere: rule \"cdmx\" not matched, though \"sismo\" at 0–5 occurs\n"+
+		"    no   sismo AND city:\"Mexico City\"\n    yes    sismo: \"sismo\" at 0–5\n    no     city:\"Mexico City\"  (the post: city unknown)\n", "--why")
+}
+
 // rulesTestStdin runs rules test on posts given on stdin and wants its
 // output and a status of 0.
 func rulesTestStdin(t *testing.T, rules, posts, want string, args ...string) {

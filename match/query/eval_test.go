@@ -173,6 +173,23 @@ func TestEvalFields(t *testing.T) {
 	if calls != 0 {
 		t.Errorf("AuthorOf called by lang:")
 	}
+	// Region and city, found when asked: once, for both.
+	f("region:us-tx", &Fields{Region: "US-TX"}, true)
+	f("region:US-TX", &Fields{Region: "US-CA"}, false)
+	f("region:MX-09", nil, false)
+	f("-region:MX-09", nil, true)
+	f(`city:"mexico city"`, &Fields{City: "Mexico City"}, true)
+	f("city:Tokyo", &Fields{City: "Mexico City"}, false)
+	place := &Fields{PlaceOf: func() (string, string) { calls++; return "MX-09", "Mexico City" }}
+	f(`region:MX-09 city:"Mexico City"`, place, true)
+	if calls != 1 || place.PlaceOf != nil || place.City != "Mexico City" {
+		t.Errorf("PlaceOf called %d times (want 1); fields after: %+v", calls, place)
+	}
+	calls = 0
+	f("country:MX lang:es", &Fields{PlaceOf: func() (string, string) { calls++; return "", "" }}, false)
+	if calls != 0 {
+		t.Errorf("PlaceOf called by country: or lang:")
+	}
 }
 
 func TestEvalAllocs(t *testing.T) {

@@ -28,6 +28,14 @@ type Fields struct {
 	HasGeo    bool // the post carries GPS coordinates
 	HasLink   bool // the text contains a link
 
+	// Region is the post's first-level region as the pipeline stores it
+	// with a mention ("US-TX", "MX-09": the country and the GeoNames admin1
+	// code), City its populated place ("Mexico City"). When both are empty
+	// and PlaceOf is set, the first region: or city: filter evaluated calls
+	// it for them (and clears it): they are found by enrichment.
+	Region, City string
+	PlaceOf      func() (region, city string)
+
 	// Author is the author's handle as the source gives it (a leading @
 	// is ignored), Bio the author's profile description. When both are
 	// empty and AuthorOf is set, the first author: or author.bio: filter
@@ -52,6 +60,8 @@ const (
 	fIsQuote
 	fAuthor
 	fBio
+	fRegion
+	fCity
 )
 
 type cmpOp uint8
@@ -79,7 +89,7 @@ type filter struct {
 	unspaced []bool
 }
 
-const fieldHint = "fields: lang:es, country:MX, source:x, author:handle, author.bio:word, author.followers:>=1000, " +
+const fieldHint = "fields: lang:es, country:MX, region:US-TX, city:\"Mexico City\", source:x, author:handle, author.bio:word, author.followers:>=1000, " +
 	"author.verified:true, is:repost, is:reply, is:quote, has:geo, has:link; quote the text to search for it literally"
 
 // parseFilter compiles name:value; off is the byte offset of the name and
@@ -106,6 +116,18 @@ func parseFilter(name, value string, off, voff int) (filter, *Error) {
 			return filter{}, bad(fmt.Sprintf("unknown country %q", value), hint)
 		}
 		return filter{kind: fCountry, str: c}, nil
+	case "region":
+		r := strings.ToUpper(value)
+		if c, code, ok := strings.Cut(r, "-"); !ok || !isCountry(c) || code == "" || len(code) > 3 || strings.IndexFunc(code, func(r rune) bool { return !isAlpha(byte(r)) && !isDigit(byte(r)) || r > 0x7f }) >= 0 {
+			return filter{}, bad(fmt.Sprintf("invalid region %q", value),
+				"write the country's ISO code, a dash and the region's GeoNames admin1 code, as mentions store it: region:US-TX, region:MX-09")
+		}
+		return filter{kind: fRegion, str: r}, nil
+	case "city":
+		if strings.TrimSpace(value) == "" {
+			return filter{}, bad("field city: has no value", `write the place's name as mentions store it: city:Tokyo, city:"Mexico City"`)
+		}
+		return filter{kind: fCity, str: strings.TrimSpace(value)}, nil
 	case "source":
 		if !isSourceName(value) {
 			return filter{}, bad(fmt.Sprintf("invalid source %q", value),
@@ -221,6 +243,15 @@ func (x *filter) match(f *Fields) bool {
 		return strings.EqualFold(f.Country, x.str)
 	case fSource:
 		return strings.EqualFold(f.Source, x.str)
+	case fRegion, fCity:
+		if f.Region == "" && f.City == "" && f.PlaceOf != nil {
+			f.Region, f.City = f.PlaceOf()
+			f.PlaceOf = nil
+		}
+		if x.kind == fRegion {
+			return strings.EqualFold(f.Region, x.str)
+		}
+		return strings.EqualFold(f.City, x.str)
 	case fFollowers:
 		n := f.Followers
 		if n < 0 {
@@ -341,6 +372,13 @@ func (x *filter) String() string {
 		return "country:" + x.str
 	case fSource:
 		return "source:" + x.str
+	case fRegion:
+		return "region:" + x.str
+	case fCity:
+		if strings.IndexFunc(x.str, func(r rune) bool { return isDelim(r) || r == ':' }) >= 0 {
+			return `city:"` + x.str + `"`
+		}
+		return "city:" + x.str
 	case fFollowers:
 		op := cmpNames[x.cmp]
 		return "author.followers:" + op + strconv.FormatInt(x.num, 10)

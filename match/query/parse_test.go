@@ -38,6 +38,7 @@ func TestParseValid(t *testing.T) {
 	f("and or not near", "(and AND or AND not AND near)", "and", "or", "not", "near")
 	f("12:30", "12:30", "12:30")
 	f("Quake quake", "(Quake AND quake)", "Quake", "quake") // the engine folds case
+	f(`quake region:us-tx city:"Mexico City" city:tokyo`, `(quake AND region:US-TX AND city:"Mexico City" AND city:tokyo)`, "quake")
 	// raw: terms are terms of their own, matched as written.
 	f("raw:Apple OR apple", "(raw:Apple OR apple)", "Apple", "apple")
 	f("raw:apple apple", "(raw:apple AND apple)", "apple", "apple")
@@ -103,6 +104,10 @@ func TestParseErrors(t *testing.T) {
 	f("", 1, "empty query")
 	f("   ", 1, "empty query")
 	f("quake AND", 10, "AND needs a term after it")
+	f("quake region:TX", 14, "invalid region")
+	f("quake region:XX-01", 14, "invalid region")
+	f("quake region:US-TEXAS", 14, "invalid region")
+	f(`quake city:" "`, 13, "city: has no value")
 	f("raw:", 5, "raw: needs a term after it")
 	f("quake raw:AND", 11, "raw: needs a term after it")
 	f("raw:lang:es", 5, "raw: needs a term after it")

@@ -134,7 +134,7 @@ func (prog *Program) exists(masks int, termsOf func(k int) int) (bool, bool) {
 // for follower counts each bound and its neighbours. The words of bio
 // filters are tried in every combination.
 func (prog *Program) fieldCases() (dims [][]func(*Fields), ok bool) {
-	var langs, countries, sources, authors []string
+	var langs, countries, regions, cities, sources, authors []string
 	var nums []int64
 	var bios [][]string
 	bools := map[fieldKind]bool{}
@@ -146,6 +146,10 @@ func (prog *Program) fieldCases() (dims [][]func(*Fields), ok bool) {
 			countries = append(countries, x.str)
 		case fSource:
 			sources = append(sources, x.str)
+		case fRegion:
+			regions = append(regions, x.str)
+		case fCity:
+			cities = append(cities, x.str)
 		case fAuthor:
 			authors = append(authors, x.str)
 		case fFollowers:
@@ -173,6 +177,8 @@ func (prog *Program) fieldCases() (dims [][]func(*Fields), ok bool) {
 	strs(langs, "zz", func(f *Fields, v string) { f.Lang = v })
 	strs(countries, "ZZ", func(f *Fields, v string) { f.Country = v })
 	strs(sources, "zz", func(f *Fields, v string) { f.Source = v })
+	strs(regions, "ZZ-0", func(f *Fields, v string) { f.Region = v })
+	strs(cities, "zz", func(f *Fields, v string) { f.City = v })
 	if len(nums) > 0 {
 		nums = append(slices.Compact(slices.Sorted(slices.Values(nums))), -1)
 		var d []func(*Fields)

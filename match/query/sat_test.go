@@ -37,6 +37,10 @@ func TestSatisfiable(t *testing.T) {
 		{"quake author:usgs author:cnn", false},
 		{"quake author:usgs -author:USGS", false},
 		{"quake -author:usgs", true},
+		{"quake region:US-TX region:US-CA", false},
+		{"quake region:US-TX -region:us-tx", false},
+		{`quake city:Tokyo city:"Mexico City"`, false},
+		{"quake region:MX-09 city:Tokyo", true}, // not compared with each other: never said wrongly
 	} {
 		p, err := Parse(c.src)
 		if err != nil {

@@ -121,6 +121,10 @@ func (x *filter) saw(f *Fields) string {
 		return value("country", f.Country)
 	case fSource:
 		return value("source", f.Source)
+	case fRegion:
+		return value("region", f.Region)
+	case fCity:
+		return value("city", f.City)
 	case fFollowers:
 		if f.Followers < 0 {
 			return "followers unknown"

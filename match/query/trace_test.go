@@ -69,8 +69,8 @@ func TestTrace(t *testing.T) {
 
 func TestTraceSaw(t *testing.T) {
 	f := Fields{Lang: "pt-BR", Country: "BR", Source: "x", Followers: 1200, Verified: true, HasGeo: true,
-		Author: "@ana", Bio: strings.Repeat("sismólogo ", 10)}
-	p, err := Parse("quake lang:pt country:BR source:mastodon author.followers:>1000 author.verified:false is:reply is:quote has:geo has:link author:ana author.bio:sismólogo")
+		Author: "@ana", Bio: strings.Repeat("sismólogo ", 10), PlaceOf: func() (string, string) { return "BR-27", "São Paulo" }}
+	p, err := Parse("quake lang:pt country:BR region:BR-27 city:Rio source:mastodon author.followers:>1000 author.verified:false is:reply is:quote has:geo has:link author:ana author.bio:sismólogo")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,8 @@ func TestTraceSaw(t *testing.T) {
 			got = append(got, fmt.Sprintf("%s %v %s", s.Part, s.Holds, s.Saw))
 		}
 	}
-	want := []string{"lang:pt true lang pt-BR", "country:BR true country BR", "source:mastodon false source x",
+	want := []string{"lang:pt true lang pt-BR", "country:BR true country BR", "region:BR-27 true region BR-27", "city:Rio false city São Paulo",
+		"source:mastodon false source x",
 		"author.followers:>1000 true followers 1200", "author.verified:false false verified", "is:reply false not a reply",
 		"is:quote false not a quote", "has:geo true coordinates", "has:link false no link",
 		"author:ana true author @ana", `author.bio:sismólogo true bio "` + strings.Repeat("sismólogo ", 6) + `…"`}
