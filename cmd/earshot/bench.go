@@ -28,6 +28,7 @@ func cmdBench(ctx context.Context, args []string) error {
 	fs.IntVar(&o.Posts, "posts", d.Posts, "posts written before the throughput phase")
 	fs.IntVar(&o.Runs, "runs", d.Runs, "throughput runs over those posts; the report gives their medians")
 	fs.IntVar(&o.Rules, "rules", d.Rules, "keyword rules (the generator plants mentions of them)")
+	fs.StringVar(&o.RulesFile, "rules-file", "", "your rules `file` or directory: the pipeline under test runs them instead of the generator's (whose mentions the posts still hold)")
 	fs.IntVar(&o.Seed, "seed", d.Seed, "generator seed")
 	fs.DurationVar(&o.LatencyFor, "latency-duration", 30*time.Second, "how long each latency run sends posts (0: no latency phase)")
 	fs.Func("latency-at", "comma-separated `fractions` of the measured throughput at which latency is measured (default 0.5,0.25)", func(v string) error {

@@ -64,6 +64,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/segmentio/kafka-go"
 
+	"earshot/match"
 	"earshot/stream"
 )
 
@@ -76,6 +77,7 @@ type Options struct {
 	Posts        int           // posts written before the throughput phase (default 6,000,000: runs of ~12 s)
 	Runs         int           // throughput runs over those posts, whose medians the report gives (default 3)
 	Rules        int           // keyword rules, whose mentions the generator plants (default 10,000)
+	RulesFile    string        // the operator's rules (file or directory) for the pipeline under test instead of the generator's ("": those)
 	Seed         int           // the generator's seed (default 1)
 	LatencyFor   time.Duration // how long each latency run sends posts (0: no latency phase)
 	LatencyAt    []float64     // fractions of the throughput at which latency is measured (default 0.5, 0.25)
@@ -147,6 +149,8 @@ func (o *Options) Validate() error {
 			o.Posts, o.Runs, o.Rules, o.EnginePosts, o.LatencyFor)
 	case o.Engine && o.RunDir == "":
 		return errors.New("the ClickHouse Kafka engine phase measures the ClickHouse server's CPU: it needs the run directory of deploy/local's pid files, or turn it off")
+	case o.Engine && o.RulesFile != "":
+		return errors.New("the ClickHouse Kafka engine phase matches the generator's keyword rules, not a rules file: turn it off to bench your rules")
 	case o.Engine && o.KafkaSecurity.Enabled():
 		return errors.New("the ClickHouse Kafka engine phase reads a plaintext Kafka (its security is the ClickHouse server's configuration): turn it off")
 	}
@@ -168,8 +172,13 @@ type Report struct {
 	Date    string  `json:"date"`
 	Machine Machine `json:"machine"`
 	Posts   int     `json:"posts"`
-	Rules   int     `json:"rules"`
+	Rules   int     `json:"rules"` // the rules the pipeline ran
 	Seed    int     `json:"seed"`
+	// RulesFile is the operator's rules the pipeline ran (Options.RulesFile),
+	// and Planted the generator's rules whose mentions the posts hold;
+	// both are empty without a rules file.
+	RulesFile string `json:"rules_file,omitempty"`
+	Planted   int    `json:"planted_rules,omitempty"`
 	Produce Produce `json:"produce"`
 	// Throughput is the run of median CPU per post; Runs are all of them,
 	// in order, and PostsPerSecond is their median.
@@ -231,7 +240,16 @@ func Run(ctx context.Context, o Options) error {
 	if !o.Keep {
 		defer cleanUp(o, ch, dbs, topic)
 	}
-	rulesFile := filepath.Join(work, "rules.txt")
+	genRules := filepath.Join(work, "rules.txt")
+	rulesFile := genRules
+	if o.RulesFile != "" {
+		n, err := countRules(o.RulesFile)
+		if err != nil {
+			return err
+		}
+		rulesFile, r.RulesFile, r.Rules, r.Planted = o.RulesFile, o.RulesFile, n, o.Rules
+		fmt.Printf("bench: the pipeline runs your %d rules from %s; the posts hold mentions of the generator's %d\n", n, o.RulesFile, o.Rules)
+	}
 	fmt.Printf("bench: writing %d posts (%d rules, seed %d) to %s\n", o.Posts, o.Rules, o.Seed, topic)
 	t0 := time.Now()
 	// Every post is dated in the past, its last 7 minutes ago (at 1,000
@@ -239,7 +257,7 @@ func Run(ctx context.Context, o Options) error {
 	// posts dated more than 5 minutes past the wall clock (maxAhead), so
 	// posts in the future would cost it less than a live firehose's.
 	eventStart := stamp.Add(-time.Duration(o.Posts)*time.Millisecond - 7*time.Minute)
-	if err := produce(ctx, o, topic, o.Posts, eventStart, "--rules-out", rulesFile); err != nil {
+	if err := produce(ctx, o, topic, o.Posts, eventStart, "--rules-out", genRules); err != nil {
 		return err
 	}
 	r.Produce = Produce{Seconds: time.Since(t0).Seconds(), Messages: o.Posts}
@@ -288,7 +306,7 @@ func Run(ctx context.Context, o Options) error {
 
 	if o.Engine {
 		fmt.Println("bench: ClickHouse Kafka engine phase")
-		e, err := engineRun(ctx, o, svc, ch, topic, rulesFile, "e2e-ch-"+id, eventStart)
+		e, err := engineRun(ctx, o, svc, ch, topic, genRules, "e2e-ch-"+id, eventStart)
 		if err != nil {
 			return fmt.Errorf("clickhouse kafka engine: %w", err)
 		}
@@ -348,6 +366,20 @@ func medianBy(runs []Throughput, key func(Throughput) float64) Throughput {
 	sorted := slices.Clone(runs)
 	slices.SortStableFunc(sorted, func(a, b Throughput) int { return cmp.Compare(key(a), key(b)) })
 	return sorted[(len(sorted)-1)/2]
+}
+
+// countRules loads and compiles a rules file or directory as the pipeline
+// will, and returns how many rules are in force: a file that does not
+// compile stops the bench before it writes anything.
+func countRules(path string) (int, error) {
+	rules, err := match.LoadPath(path)
+	if err == nil {
+		var e *match.Engine
+		if e, err = match.Compile(rules); err == nil {
+			return len(e.Rules()), nil
+		}
+	}
+	return 0, fmt.Errorf("rules file %s rejected:\n%w", path, err)
 }
 
 // pipelineArgs are `earshot run`'s arguments for a phase: its own topic,

@@ -154,3 +154,15 @@ func TestMedianBy(t *testing.T) {
 		t.Errorf("target rows %+v, %+v", rows[0], rows[1])
 	}
 }
+
+func TestValidateRulesFile(t *testing.T) {
+	o := Options{Earshot: "earshot", RulesFile: "rules.yaml", Engine: true, RunDir: "run"}
+	o.SetDefaults()
+	if err := o.Validate(); err == nil || !strings.Contains(err.Error(), "turn it off to bench your rules") {
+		t.Errorf("a rules file with the engine phase: %v", err)
+	}
+	o.Engine = false
+	if err := o.Validate(); err != nil {
+		t.Errorf("a rules file: %v", err)
+	}
+}

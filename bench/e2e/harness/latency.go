@@ -137,7 +137,7 @@ func latency(ctx context.Context, o Options, svc services, ch driver.Conn, args 
 	l.GeneratorCPU = genCPU.Seconds()
 	l.MachineBusy = float64(after.machineBusy-before.machineBusy) / float64(after.machineTotal-before.machineTotal)
 	if len(lat) == 0 {
-		return nil, fmt.Errorf("no mention of the %d posts sent to %s appeared in ClickHouse", l.Posts, topic)
+		return nil, fmt.Errorf("no mention of the %d posts sent to %s appeared in ClickHouse (with a rules file the generator's posts do not speak of, --latency-duration 0 leaves the latency phase out)", l.Posts, topic)
 	}
 	// The generator hands over only the posts due before its --duration
 	// ends: its rate is over that time, not until it has exited (its last

@@ -87,7 +87,13 @@ func markdown(r *Report) string {
 		where = "Kafka and ClickHouse as given (their CPU not measured)."
 	}
 	fmt.Fprintf(&b, "Machine: %s, %d cores, %s, %s. %s\n", r.Machine.CPU, r.Machine.Cores, r.Machine.Memory, r.Machine.Go, where)
-	fmt.Fprintf(&b, "Workload: `earshot gen --seed %d`, %d keyword rules, %d posts written before the throughput phase (%.1f s).\n", r.Seed, r.Rules, r.Posts, r.Produce.Seconds)
+	if r.RulesFile == "" {
+		fmt.Fprintf(&b, "Workload: `earshot gen --seed %d`, %d keyword rules, %d posts written before the throughput phase (%.1f s).\n", r.Seed, r.Rules, r.Posts, r.Produce.Seconds)
+	} else {
+		fmt.Fprintf(&b, "Workload: `earshot gen --seed %d`, %d posts written before the throughput phase (%.1f s), which hold mentions of the generator's %d keyword rules; "+
+			"the pipeline ran the %d rules of `%s` instead: %.1f%% of the posts matched them (a rule set the posts do not speak of measures the scan more than the writes).\n",
+			r.Seed, r.Posts, r.Produce.Seconds, r.Planted, r.Rules, r.RulesFile, 100*float64(r.Throughput.MatchedPosts)/float64(max(r.Posts, 1)))
+	}
 	fmt.Fprintf(&b, "Command: `earshot bench` (bench/e2e/run.sh; results in JSON next to this file).\n\n")
 	b.WriteString("| what | target | measured | met |\n|---|---|---|---|\n")
 	for _, row := range r.Targets {

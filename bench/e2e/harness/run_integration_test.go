@@ -117,3 +117,57 @@ func TestRunSmall(t *testing.T) {
 		t.Errorf("the run's databases (%s, earshot_e2e_ch_…) are left after it", dbPrefix)
 	}
 }
+
+// TestRunRulesFile benches the pipeline with an operator's rules file
+// instead of the generator's rules: the posts are the generator's, the
+// report names the file and how many of the posts its rules matched.
+func TestRunRulesFile(t *testing.T) {
+	brokers, ch := e2e.Services(t)
+	bin := filepath.Join(t.TempDir(), "earshot")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../../cmd/earshot").CombinedOutput(); err != nil {
+		t.Fatalf("building earshot: %v\n%s", err, out)
+	}
+	rules := filepath.Join(t.TempDir(), "rules.yaml")
+	if err := os.WriteFile(rules, []byte("rules:\n  - id: quake\n    query: sismo OR earthquake OR terremoto OR 地震\n"+
+		"  - id: quake-es\n    query: (sismo OR temblor) -simulacro lang:es\n  - id: nothing\n    query: raw:Zyzzyva\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	o := Options{Earshot: bin, Brokers: brokers, ClickHouse: ch, Posts: 10_000, Runs: 1, Rules: 1_000, Seed: 3,
+		RulesFile: rules, Out: out}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := Run(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	name := filepath.Join(out, "e2e-"+time.Now().UTC().Format("2006-01-02"))
+	b, err := os.ReadFile(name + ".json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.RulesFile != rules || r.Rules != 3 || r.Planted != 1_000 {
+		t.Errorf("rules file %q, %d rules, %d planted", r.RulesFile, r.Rules, r.Planted)
+	}
+	// The generator's posts speak of earthquakes among many topics: the
+	// file's rules match some of them, far fewer than its own 1,000 rules.
+	if th := r.Throughput; th.MatchedPosts <= 0 || th.MatchedPosts >= int64(o.Posts)/2 || th.MentionRows < th.MatchedPosts {
+		t.Errorf("matched %d posts, %d mention rows", th.MatchedPosts, th.MentionRows)
+	}
+	md, err := os.ReadFile(name + ".md")
+	if err != nil || !strings.Contains(string(md), "the pipeline ran the 3 rules of `"+rules+"` instead") {
+		t.Errorf("markdown report: %v\n%s", err, md)
+	}
+	// A rules file that does not compile stops the bench before it writes.
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(bad, []byte("rules:\n  - id: a\n    query: ear*thquake\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o.RulesFile = bad
+	if err := Run(ctx, o); err == nil || !strings.Contains(err.Error(), "bad.yaml:3:") {
+		t.Errorf("a bad rules file: %v", err)
+	}
+}
