@@ -177,9 +177,9 @@ type Report struct {
 	// RulesFile is the operator's rules the pipeline ran (Options.RulesFile),
 	// and Planted the generator's rules whose mentions the posts hold;
 	// both are empty without a rules file.
-	RulesFile string `json:"rules_file,omitempty"`
-	Planted   int    `json:"planted_rules,omitempty"`
-	Produce Produce `json:"produce"`
+	RulesFile string  `json:"rules_file,omitempty"`
+	Planted   int     `json:"planted_rules,omitempty"`
+	Produce   Produce `json:"produce"`
 	// Throughput is the run of median CPU per post; Runs are all of them,
 	// in order, and PostsPerSecond is their median.
 	Throughput     Throughput   `json:"throughput"`
