@@ -2,6 +2,7 @@ package match
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -32,8 +33,8 @@ func (w Warning) String() string {
 //   - a term among the commonest words of the languages listened to (the,
 //     de, que, rt, …), or a short prefix of one (th*), that matches the rule
 //     on its own: the rule would match a large share of all posts;
-//   - a rule with the same query, diacritics setting and route as an
-//     earlier one.
+//   - a rule that repeats an earlier one: the same query (operands in any
+//     order), diacritics setting, route, tags, level and alert settings.
 //
 // A query too large to judge is not judged. Lint is for `earshot rules
 // check` and the log of a reload; it allocates.
@@ -65,14 +66,21 @@ func (e *Engine) Lint() []Warning {
 				}
 			}
 		}
+		// A rule that repeats another in all it does: the same posts (query,
+		// diacritics), routed, tagged, levelled and alerted on alike.
 		key := rule.Query
 		if prog != nil {
 			key = prog.Key()
 		}
-		key = fmt.Sprintf("%s\x00%v\x00%s", key, rule.IgnoreDiacritics, rule.Route)
+		alert := ""
+		if rule.Alert != nil {
+			alert = rule.Alert.String()
+		}
+		tags := slices.Sorted(slices.Values(rule.Tags))
+		key = fmt.Sprintf("%s\x00%v\x00%s\x00%s\x00%q\x00%s", key, rule.IgnoreDiacritics, rule.Route, rule.Level, tags, alert)
 		if first, ok := seen[key]; ok {
-			out = append(out, Warning{Pos: rule.Pos, Rule: rule.ID, Msg: fmt.Sprintf("has the same query and route as rule %q (%s)", e.rules[first].ID, e.rules[first].Pos),
-				Hint: "remove one, or give them their own routes or queries"})
+			out = append(out, Warning{Pos: rule.Pos, Rule: rule.ID, Msg: fmt.Sprintf("repeats rule %q (%s): the same query, route, tags, level and alert settings", e.rules[first].ID, e.rules[first].Pos),
+				Hint: "remove one"})
 		} else {
 			seen[key] = r
 		}

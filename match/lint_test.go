@@ -30,6 +30,12 @@ func TestLint(t *testing.T) {
     route: geo
   - id: raw
     query: raw:The
+  - id: other-alerts
+    query: quake tsunami
+    alert: {threshold: 2}
+  - id: other-tags
+    query: quake tsunami
+    tags: [b]
 `
 	rules, err := Parse("rules.yaml", []byte(src))
 	if err != nil {
@@ -48,7 +54,7 @@ func TestLint(t *testing.T) {
 		`rules.yaml:7:12: warning: rule "never-fields" can never match: no post can satisfy (sismo AND lang:es AND lang:pt)`,
 		`rules.yaml:9:21: warning: rule "common" matches every post with "the", one of the commonest words, whatever else it holds`,
 		`rules.yaml:13:12: warning: rule "prefix" matches every post with "the", one of the commonest words, whatever else it holds`,
-		`rules.yaml:19:12: warning: rule "dup" has the same query and route as rule "ok" (rules.yaml:3:12)`,
+		`rules.yaml:19:12: warning: rule "dup" repeats rule "ok" (rules.yaml:3:12): the same query, route, tags, level and alert settings`,
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %d warnings:\n%s", len(got), strings.Join(got, "\n"))
