@@ -145,3 +145,63 @@ func FuzzBatch(f *testing.F) {
 		}
 	})
 }
+
+// TestScanDocsEqualsScan holds the batch's scan of documents (the word
+// filter, then the automaton on what it leaves) to scan of each whole text:
+// the same hits, in the same order.
+func TestScanDocsEqualsScan(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	words := []string{"quake", "QUAKE", "Quake", "sismo", "flood", "victims", "breaking", "news", "the", "a", "no",
+		"signal", "c", "tsunami", "tsunamis", "地震", "é", "café", "x_y", "2024", "quakes"}
+	seps := []string{" ", " ", "  ", ", ", ". ", "! ", " #", " @", "\n", " - ", "é", "😂 ", "+", "_"}
+	for _, e := range []*Engine{
+		mustCompile(t, benchTerms(2000)...),
+		mustCompile(t, "quake", "sismo", "flood", `"flood victims"`, `"breaking news"`, "#tsunami", "c++", "tsuna*", "no",
+			`"no signal"`, "地震", "x_y", "2024", "victims"),
+		mustCompile(t, "quake", "sismo", "victims", "news"),
+	} {
+		var b Batch
+		for n := 0; n < 2000; n++ {
+			texts := batchTexts(rng, func() []byte {
+				if rng.IntN(3) == 0 {
+					return []byte(genText(rng, 1+rng.IntN(30)))
+				}
+				var s []byte
+				for k := rng.IntN(20); k >= 0; k-- {
+					s = append(s, words[rng.IntN(len(words))]...)
+					s = append(s, seps[rng.IntN(len(seps))]...)
+				}
+				return s
+			})
+			docs := make([]Doc, len(texts))
+			for k := range docs {
+				docs[k].Text = texts[k]
+			}
+			hits, tags := e.scanDocs(&b, nil, nil, docs)
+			wh, wt := refScanTexts(e, texts)
+			if !slices.Equal(hits, wh) || !slices.Equal(tags, wt) {
+				t.Fatalf("scanDocs(%q):\n%v %v\nscan each:\n%v %v", texts, hits, tags, wh, wt)
+			}
+		}
+	}
+}
+
+// FuzzScanDocs is TestScanDocsEqualsScan on fuzzed texts.
+func FuzzScanDocs(f *testing.F) {
+	f.Add("the flood victims\x00in the flooded town\x00\x00need water #sismo 地震だ\x00QUAKE quake")
+	f.Add("breaking news: breaking\x00 news from the coast, ¿sismo?\x00😂 quake\x00é\x00the coast c++ quakeé")
+	e := mustCompile(f, append(benchTerms(500), "quake", `"flood victims"`, `"breaking news"`, "#sismo", "地震", "é", "c++")...)
+	var b Batch
+	f.Fuzz(func(t *testing.T, s string) {
+		texts := bytes.Split([]byte(s), []byte{0})
+		docs := make([]Doc, len(texts))
+		for k := range docs {
+			docs[k].Text = texts[k]
+		}
+		hits, tags := e.scanDocs(&b, nil, nil, docs)
+		wh, wt := refScanTexts(e, texts)
+		if !slices.Equal(hits, wh) || !slices.Equal(tags, wt) {
+			t.Fatalf("texts %q:\n docs %v %v\n each %v %v", texts, hits, tags, wh, wt)
+		}
+	})
+}
