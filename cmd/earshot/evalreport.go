@@ -255,7 +255,9 @@ type evalReport struct {
 	// them; words to exclude from a rule, among the posts only it matched.
 	// Refused lists, per rule and condition of its query, the posts
 	// that condition alone kept from a rule whose term they hold.
-	Refused      []refusedRow    `json:"refused,omitempty"`
+	Refused []refusedRow `json:"refused,omitempty"`
+	// Warnings are rules check's warnings about the rules (match.Engine.Lint).
+	Warnings     []string        `json:"warnings,omitempty"`
 	Add          []termToAdd     `json:"add,omitempty"`
 	AllWithAdded *evalScore      `json:"all_with_added,omitempty"`
 	Exclude      []termToExclude `json:"exclude,omitempty"`
@@ -333,6 +335,9 @@ func (rep *evalReport) header(bw *bufio.Writer) {
 	fmt.Fprintf(bw, "labels: %s\n", listSome(seen, 10))
 	if rep.Relevant == 0 {
 		fmt.Fprintf(bw, "no post is relevant: --relevant names the labels of relevant posts (it is on-topic unless given)\n")
+	}
+	for _, w := range rep.Warnings {
+		fmt.Fprintln(bw, w)
 	}
 	fmt.Fprintln(bw)
 }

@@ -117,6 +117,9 @@ func rulesEval(ctx context.Context, args []string) error {
 	if ev.ref != nil {
 		rep.Refused = ev.ref.report(eng.Rules())
 	}
+	for _, w := range eng.Lint() {
+		rep.Warnings = append(rep.Warnings, w.String())
+	}
 	var report interface{ write(io.Writer) error } = rep
 	if ev.cmp != nil {
 		report = ev.cmp.report(rep, eng.Rules(), fs.Arg(0), files)

@@ -445,6 +445,11 @@ func TestRulesEvalRefused(t *testing.T) {
 			"  rule      condition                   relevant      other  precision  matched by none\n"+
 			"  quake-es  NOT simulacro                      1          2      33.3%               0\n"+
 			"            e.g. -:3 3  sismo real durante el simulacro, terremoto\n")
+	// The rules' warnings (rules check's) head the report.
+	never := writeFile(t, "never.yaml", "rules:\n  - id: never\n    query: sismo -sismo\n  - id: ok\n    query: sismo\n")
+	if out, _, _ := earshot(t, posts, "rules", "eval", never, "--input", "-"); !strings.Contains(out, never+`:3:12: warning: rule "never" can never match`) {
+		t.Errorf("warnings not in the report:\n%s", out)
+	}
 	// Rules without conditions refuse nothing: no table.
 	plain := writeFile(t, "plain.yaml", "sismo\nterremoto\n")
 	if out, _, _ := earshot(t, posts, "rules", "eval", plain, "--input", "-"); strings.Contains(out, "Conditions that") {
