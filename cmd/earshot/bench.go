@@ -29,6 +29,7 @@ func cmdBench(ctx context.Context, args []string) error {
 	fs.IntVar(&o.Runs, "runs", d.Runs, "throughput runs over those posts; the report gives their medians")
 	fs.IntVar(&o.Rules, "rules", d.Rules, "keyword rules (the generator plants mentions of them)")
 	fs.StringVar(&o.RulesFile, "rules-file", "", "your rules `file` or directory: the pipeline under test runs them instead of the generator's (whose mentions the posts still hold)")
+	fs.StringVar(&o.PostsFile, "posts-file", "", "your posts: a JSONL `file` of canonical posts the generator replays, each round with new ids and dates, instead of generating posts (a sample of your traffic: earshot sample)")
 	fs.IntVar(&o.Seed, "seed", d.Seed, "generator seed")
 	fs.DurationVar(&o.LatencyFor, "latency-duration", 30*time.Second, "how long each latency run sends posts (0: no latency phase)")
 	fs.Func("latency-at", "comma-separated `fractions` of the measured throughput at which latency is measured (default 0.5,0.25)", func(v string) error {

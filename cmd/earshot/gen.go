@@ -33,8 +33,13 @@ func cmdGen(ctx context.Context, args []string) error {
 		"to Kafka, the posts are compressed before sending too. "+
 		"Prints a line \"sending\" on stdout when it starts sending")
 	fs.DurationVar(&o.burstEvery, "burst-every", 0, "repeat the burst this often in event time, until --count or --duration ends (0: once)")
+	replayPath := fs.String("replay", "", "send the canonical posts of this JSONL `file` over and over instead of generated ones, "+
+		"each with a new id (the round's number appended) and created_at (--start, then --rate): a benchmark with your own traffic")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *replayPath != "" && (*truthOut != "" || o.burstAt != 0 || o.malformed != 0) {
+		return usageErr("--replay sends the file's posts: --truth-out, --burst-at and --malformed-fraction are the generator's")
 	}
 	if o.burstEvery < 0 || (o.burstEvery > 0 && (o.burstAt <= 0 || o.count <= 0 && o.duration <= 0)) {
 		return usageErr("--burst-every needs --burst-at and --count or --duration, and must be ≥ 0")
@@ -59,6 +64,12 @@ func cmdGen(ctx context.Context, args []string) error {
 	g, err := o.generator()
 	if err != nil {
 		return &usageError{err}
+	}
+	var src postSource = g
+	if *replayPath != "" {
+		if src, err = newReplay(ctx, *replayPath, o.startTime, o.rate); err != nil {
+			return err
+		}
 	}
 	if *rulesOut != "" {
 		if err := writeLines(*rulesOut, o.rules); err != nil {
@@ -104,9 +115,9 @@ func cmdGen(ctx context.Context, args []string) error {
 		}
 	}
 	if emit == nil {
-		err = o.runEncoded(ctx, g, kf, sec, &sent)
+		err = o.runEncoded(ctx, src, kf, sec, &sent)
 	} else {
-		err = o.run(ctx, g, emit, &sent)
+		err = o.run(ctx, src, emit, &sent)
 	}
 	if !o.sendStart.IsZero() { // not stopped while making posts
 		el := time.Since(o.sendStart)
@@ -216,7 +227,7 @@ var malformed = []string{
 // goroutine sends a batch while the next is generated: one after the other,
 // a real-time run at 150k posts/s fell behind (it sent 131k/s with the
 // machine 75% busy).
-func (o *genOptions) run(ctx context.Context, g *firehose.Generator, emit func([]kafka.Message) error, sent *atomic.Int64) error {
+func (o *genOptions) run(ctx context.Context, g postSource, emit func([]kafka.Message) error, sent *atomic.Int64) error {
 	rng := rand.New(rand.NewPCG(uint64(o.seed), 7))
 	var pre *prepared
 	if o.pregenerate {
@@ -271,7 +282,7 @@ func stepPosts(rate float64) int64 { return int64(min(max(rate/40, 1), 5000)) }
 // generate makes the batches (or takes them from pre, when not nil) and
 // hands them to the sender until count, duration or ctx ends, or the
 // sender failed.
-func (o *genOptions) generate(ctx context.Context, g *firehose.Generator, pre *prepared, rng *rand.Rand, deadline time.Time,
+func (o *genOptions) generate(ctx context.Context, g postSource, pre *prepared, rng *rand.Rand, deadline time.Time,
 	batches chan<- []kafka.Message, failed <-chan error) error {
 	start := o.sendStart
 	shift := start.Sub(o.startTime).Milliseconds() // for pre: made as if sent from o.startTime
@@ -332,7 +343,7 @@ func (o *genOptions) generate(ctx context.Context, g *firehose.Generator, pre *p
 
 // appendNext appends the generator's next post, the n-th, to batch, and a
 // malformed message after it for --malformed-fraction of them.
-func (o *genOptions) appendNext(batch []kafka.Message, g *firehose.Generator, rng *rand.Rand, n int64) []kafka.Message {
+func (o *genOptions) appendNext(batch []kafka.Message, g postSource, rng *rand.Rand, n int64) []kafka.Message {
 	m := g.Next()
 	batch = append(batch, kafka.Message{Key: append([]byte(nil), m.Key...), Value: append([]byte(nil), m.Value...)})
 	if o.malformed > 0 && rng.Float64() < o.malformed {

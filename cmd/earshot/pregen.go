@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-
-	"earshot/bench/firehose"
 )
 
 // prepared holds the posts of `earshot gen --pregenerate`, all made before
@@ -47,7 +45,7 @@ const stampLen = 24
 var createdAtField = []byte(`"created_at":"`)
 
 // prepare makes the posts of the run: --count, or --rate × --duration.
-func (o *genOptions) prepare(ctx context.Context, g *firehose.Generator, rng *rand.Rand) *prepared {
+func (o *genOptions) prepare(ctx context.Context, g postSource, rng *rand.Rand) *prepared {
 	total := o.count
 	if total <= 0 {
 		total = int64(math.Ceil(o.rate * o.duration.Seconds()))

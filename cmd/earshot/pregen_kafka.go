@@ -16,7 +16,6 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/protocol"
 
-	"earshot/bench/firehose"
 	"earshot/stream"
 )
 
@@ -180,7 +179,7 @@ func (e *stepEncoder) flush(out *encodedStep, part int) error {
 // when sending will start (from the time encoding a sample of steps
 // took), encodes every step for that start, waits for it, says "sending",
 // and sends each step when it is due.
-func (o *genOptions) runEncoded(ctx context.Context, g *firehose.Generator, kf kafkaFlags, sec stream.Security, sent *atomic.Int64) error {
+func (o *genOptions) runEncoded(ctx context.Context, g postSource, kf kafkaFlags, sec stream.Security, sent *atomic.Int64) error {
 	client := sec.Client(kf.brokers, 30*time.Second)
 	leaders, err := partitionLeaders(ctx, client, kf.topic)
 	if err != nil {

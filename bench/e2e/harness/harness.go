@@ -78,6 +78,7 @@ type Options struct {
 	Runs         int           // throughput runs over those posts, whose medians the report gives (default 3)
 	Rules        int           // keyword rules, whose mentions the generator plants (default 10,000)
 	RulesFile    string        // the operator's rules (file or directory) for the pipeline under test instead of the generator's ("": those)
+	PostsFile    string        // canonical posts (JSONL) the generator replays, each round with new ids, instead of generating posts ("": generated)
 	Seed         int           // the generator's seed (default 1)
 	LatencyFor   time.Duration // how long each latency run sends posts (0: no latency phase)
 	LatencyAt    []float64     // fractions of the throughput at which latency is measured (default 0.5, 0.25)
@@ -177,8 +178,11 @@ type Report struct {
 	// RulesFile is the operator's rules the pipeline ran (Options.RulesFile),
 	// and Planted the generator's rules whose mentions the posts hold;
 	// both are empty without a rules file.
-	RulesFile string  `json:"rules_file,omitempty"`
-	Planted   int     `json:"planted_rules,omitempty"`
+	RulesFile string `json:"rules_file,omitempty"`
+	Planted   int    `json:"planted_rules,omitempty"`
+	// PostsFile is the file of posts replayed instead of generated ones
+	// (Options.PostsFile).
+	PostsFile string  `json:"posts_file,omitempty"`
 	Produce   Produce `json:"produce"`
 	// Throughput is the run of median CPU per post; Runs are all of them,
 	// in order, and PostsPerSecond is their median.
@@ -214,7 +218,7 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	defer os.RemoveAll(work)
-	r := Report{Date: stamp.Format(time.RFC3339), Machine: describeMachine(), Posts: o.Posts, Rules: o.Rules, Seed: o.Seed}
+	r := Report{Date: stamp.Format(time.RFC3339), Machine: describeMachine(), Posts: o.Posts, Rules: o.Rules, Seed: o.Seed, PostsFile: o.PostsFile}
 	svc, err := findServices(o.RunDir)
 	if err != nil {
 		return err
@@ -239,6 +243,11 @@ func Run(ctx context.Context, o Options) error {
 	}
 	if !o.Keep {
 		defer cleanUp(o, ch, dbs, topic)
+	}
+	if o.PostsFile != "" {
+		if _, err := os.Stat(o.PostsFile); err != nil {
+			return fmt.Errorf("posts file: %w", err)
+		}
 	}
 	genRules := filepath.Join(work, "rules.txt")
 	rulesFile := genRules
@@ -415,11 +424,21 @@ func (o *Options) adminURL(path string) string { return "http://" + o.admin + pa
 func produce(ctx context.Context, o Options, topic string, count int, start time.Time, extra ...string) error {
 	args := append([]string{"gen", "--kafka-brokers", o.Brokers, "--topic", topic,
 		"--count", fmt.Sprint(count), "--throttle=false", "--rate", "1000", "--seed", fmt.Sprint(o.Seed),
-		"--rules-count", fmt.Sprint(o.Rules), "--start", start.Format(time.RFC3339), "--burst-at", "10m", "--burst-every", "30m"}, extra...)
+		"--rules-count", fmt.Sprint(o.Rules), "--start", start.Format(time.RFC3339)}, o.postsArgs("--burst-at", "10m", "--burst-every", "30m")...)
+	args = append(args, extra...)
 	if err := o.command(ctx, args...).Run(); err != nil {
 		return fmt.Errorf("generator: %w", err)
 	}
 	return nil
+}
+
+// postsArgs are the generator's arguments for its posts: --replay of the
+// posts file, or generated posts with the given arguments.
+func (o *Options) postsArgs(generated ...string) []string {
+	if o.PostsFile != "" {
+		return []string{"--replay", o.PostsFile}
+	}
+	return generated
 }
 
 // wait returns after d, or ctx's error when it ends first.

@@ -53,9 +53,9 @@ func latency(ctx context.Context, o Options, svc services, ch driver.Conn, args 
 	}
 	// The generator makes its posts first and says "sending" when it
 	// starts to send them: the clock and its CPU start then.
-	gc := o.command(ctx, "gen", "--kafka-brokers", o.Brokers, "--topic", topic,
+	gc := o.command(ctx, append([]string{"gen", "--kafka-brokers", o.Brokers, "--topic", topic,
 		"--rate", fmt.Sprintf("%.0f", rate), "--duration", o.LatencyFor.String(), "--seed", fmt.Sprint(o.Seed),
-		"--rules-count", fmt.Sprint(o.Rules), "--pregenerate")
+		"--rules-count", fmt.Sprint(o.Rules), "--pregenerate"}, o.postsArgs()...)...)
 	sending := &lineWatch{line: "sending", seen: make(chan struct{})}
 	gc.Stdout = sending
 	g, err := start(gc)

@@ -87,9 +87,17 @@ func markdown(r *Report) string {
 		where = "Kafka and ClickHouse as given (their CPU not measured)."
 	}
 	fmt.Fprintf(&b, "Machine: %s, %d cores, %s, %s. %s\n", r.Machine.CPU, r.Machine.Cores, r.Machine.Memory, r.Machine.Go, where)
-	if r.RulesFile == "" {
+	switch {
+	case r.PostsFile != "":
+		rules := fmt.Sprintf("the generator's %d keyword rules", r.Rules)
+		if r.RulesFile != "" {
+			rules = fmt.Sprintf("the %d rules of `%s`", r.Rules, r.RulesFile)
+		}
+		fmt.Fprintf(&b, "Workload: the posts of `%s` replayed (`earshot gen --replay`: each round with new ids and dates), %d written before the throughput phase (%.1f s); "+
+			"the pipeline ran %s: %.1f%% of the posts matched.\n", r.PostsFile, r.Posts, r.Produce.Seconds, rules, 100*float64(r.Throughput.MatchedPosts)/float64(max(r.Posts, 1)))
+	case r.RulesFile == "":
 		fmt.Fprintf(&b, "Workload: `earshot gen --seed %d`, %d keyword rules, %d posts written before the throughput phase (%.1f s).\n", r.Seed, r.Rules, r.Posts, r.Produce.Seconds)
-	} else {
+	default:
 		fmt.Fprintf(&b, "Workload: `earshot gen --seed %d`, %d posts written before the throughput phase (%.1f s), which hold mentions of the generator's %d keyword rules; "+
 			"the pipeline ran the %d rules of `%s` instead: %.1f%% of the posts matched them (a rule set the posts do not speak of measures the scan more than the writes).\n",
 			r.Seed, r.Posts, r.Produce.Seconds, r.Planted, r.Rules, r.RulesFile, 100*float64(r.Throughput.MatchedPosts)/float64(max(r.Posts, 1)))

@@ -3,6 +3,7 @@ package harness
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -169,5 +170,57 @@ func TestRunRulesFile(t *testing.T) {
 	o.RulesFile = bad
 	if err := Run(ctx, o); err == nil || !strings.Contains(err.Error(), "bad.yaml:3:") {
 		t.Errorf("a bad rules file: %v", err)
+	}
+}
+
+// TestRunPostsFile benches the pipeline on an operator's own posts, replayed
+// round after round with new ids, and its own rules, through both the
+// throughput and the latency phase.
+func TestRunPostsFile(t *testing.T) {
+	brokers, ch := e2e.Services(t)
+	bin := filepath.Join(t.TempDir(), "earshot")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../../cmd/earshot").CombinedOutput(); err != nil {
+		t.Fatalf("building earshot: %v\n%s", err, out)
+	}
+	dir := t.TempDir()
+	posts, rules := filepath.Join(dir, "posts.jsonl"), filepath.Join(dir, "rules.yaml")
+	var b strings.Builder
+	for i, text := range []string{"sismo fuerte en CDMX", "nothing here", "earthquake!! #sismo", "lunch time", "red light flashing on my xbox",
+		"the weather is nice", "ok", "terremoto en Lima", "what a game", "good morning"} {
+		fmt.Fprintf(&b, `{"id":"p%d","created_at":"2020-01-01T00:00:00Z","text":%q,"author":{"id":"a%d","handle":"u%d","followers":%d}}`+"\n", i, text, i, i, 100*i)
+	}
+	if err := os.WriteFile(posts, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(rules, []byte("rules:\n  - id: quake\n    query: sismo OR earthquake OR terremoto\n  - id: xbox\n    query: '\"red light\" NEAR/3 xbox'\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	o := Options{Earshot: bin, Brokers: brokers, ClickHouse: ch, Posts: 5_000, Runs: 1, Rules: 100, Seed: 3,
+		RulesFile: rules, PostsFile: posts, LatencyFor: 3 * time.Second, LatencyRates: []float64{2_000}, Out: out}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := Run(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	name := filepath.Join(out, "e2e-"+time.Now().UTC().Format("2006-01-02"))
+	data, err := os.ReadFile(name + ".json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r Report
+	if err := json.Unmarshal(data, &r); err != nil {
+		t.Fatal(err)
+	}
+	// 4 of the 10 posts match, in every round: 2,000 of the 5,000.
+	if th := r.Throughput; r.PostsFile != posts || r.Rules != 2 || th.MatchedPosts != 2_000 || th.MentionRows != 2_000 {
+		t.Errorf("posts file %q, %d rules: %d posts matched, %d mention rows; want 2000", r.PostsFile, r.Rules, th.MatchedPosts, th.MentionRows)
+	}
+	if len(r.Latency) != 1 || r.Latency[0].Measured <= 0 {
+		t.Errorf("latency %+v", r.Latency)
+	}
+	md, err := os.ReadFile(name + ".md")
+	if err != nil || !strings.Contains(string(md), "the posts of `"+posts+"` replayed") || !strings.Contains(string(md), "40.0% of the posts matched") {
+		t.Errorf("markdown report: %v\n%s", err, md)
 	}
 }
