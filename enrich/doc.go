@@ -59,7 +59,9 @@
 // confidence, from its own trigram profiles) is computed by latinScorer with
 // one table lookup per trigram of the text instead of whatlanggo's 2,700
 // string-map lookups: BenchmarkDetectLanguage 100 → 5.5 µs per post, 282 →
-// 6 allocations; TestLatinEqualsWhatlanggo and FuzzLatinEqualsWhatlanggo
+// 6 allocations; since, its trigrams ranked by a counting sort, the
+// profiles in an open-addressing table and the text cut without
+// strings.Fields, 2.9 µs and 1 allocation. TestLatinEqualsWhatlanggo and FuzzLatinEqualsWhatlanggo
 // hold the two equal. TestDetectAccuracy checks the answers on 18k
 // generated posts whose lang field it removes: 0.93 right, 0.025 wrong.
 //

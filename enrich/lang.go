@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/abadojack/whatlanggo"
 
@@ -105,8 +107,33 @@ func (d *detector) detect(t string) (whatlanggo.Lang, float64) {
 // and caps the length.
 func detectText(s string, maxBytes int) string {
 	var b strings.Builder
-	for _, w := range strings.Fields(s) {
-		if strings.HasPrefix(w, "http") || w[0] == '@' || w[0] == '#' || w == "RT" {
+	b.Grow(min(len(s), maxBytes))
+	for i := 0; i < len(s); {
+		// The next word, as strings.Fields cuts them (without the slice
+		// of all of them it allocates).
+		for i < len(s) {
+			r, n := rune(s[i]), 1
+			if r >= utf8.RuneSelf {
+				r, n = utf8.DecodeRuneInString(s[i:])
+			}
+			if !unicode.IsSpace(r) {
+				break
+			}
+			i += n
+		}
+		start := i
+		for i < len(s) {
+			r, n := rune(s[i]), 1
+			if r >= utf8.RuneSelf {
+				r, n = utf8.DecodeRuneInString(s[i:])
+			}
+			if unicode.IsSpace(r) {
+				break
+			}
+			i += n
+		}
+		w := s[start:i]
+		if w == "" || strings.HasPrefix(w, "http") || w[0] == '@' || w[0] == '#' || w == "RT" {
 			continue
 		}
 		if b.Len()+len(w)+1 > maxBytes {
