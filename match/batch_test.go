@@ -173,16 +173,23 @@ func TestScanDocsEqualsScan(t *testing.T) {
 				}
 				return s
 			})
-			docs := make([]Doc, len(texts))
-			for k := range docs {
-				docs[k].Text = texts[k]
-			}
-			hits, tags := e.scanDocs(&b, nil, nil, docs)
-			wh, wt := refScanTexts(e, texts)
-			if !slices.Equal(hits, wh) || !slices.Equal(tags, wt) {
-				t.Fatalf("scanDocs(%q):\n%v %v\nscan each:\n%v %v", texts, hits, tags, wh, wt)
-			}
+			checkScanDocs(t, e, &b, texts)
 		}
+	}
+}
+
+// checkScanDocs fails the test unless scanDocs over documents of texts
+// finds the hits that scan finds in each text.
+func checkScanDocs(t *testing.T, e *Engine, b *Batch, texts [][]byte) {
+	t.Helper()
+	docs := make([]Doc, len(texts))
+	for k := range docs {
+		docs[k].Text = texts[k]
+	}
+	hits, tags := e.scanDocs(b, nil, nil, docs)
+	wh, wt := refScanTexts(e, texts)
+	if !slices.Equal(hits, wh) || !slices.Equal(tags, wt) {
+		t.Fatalf("scanDocs(%q):\n%v %v\nscan each:\n%v %v", texts, hits, tags, wh, wt)
 	}
 }
 
@@ -193,15 +200,6 @@ func FuzzScanDocs(f *testing.F) {
 	e := mustCompile(f, append(benchTerms(500), "quake", `"flood victims"`, `"breaking news"`, "#sismo", "地震", "é", "c++")...)
 	var b Batch
 	f.Fuzz(func(t *testing.T, s string) {
-		texts := bytes.Split([]byte(s), []byte{0})
-		docs := make([]Doc, len(texts))
-		for k := range docs {
-			docs[k].Text = texts[k]
-		}
-		hits, tags := e.scanDocs(&b, nil, nil, docs)
-		wh, wt := refScanTexts(e, texts)
-		if !slices.Equal(hits, wh) || !slices.Equal(tags, wt) {
-			t.Fatalf("texts %q:\n docs %v %v\n each %v %v", texts, hits, tags, wh, wt)
-		}
+		checkScanDocs(t, e, &b, bytes.Split([]byte(s), []byte{0}))
 	})
 }

@@ -23,29 +23,12 @@ import (
 // are gone afterwards.
 func TestRunSmall(t *testing.T) {
 	brokers, ch := e2e.Services(t)
-	bin := filepath.Join(t.TempDir(), "earshot")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../../cmd/earshot").CombinedOutput(); err != nil {
-		t.Fatalf("building earshot: %v\n%s", err, out)
-	}
-	out := t.TempDir()
-	o := Options{Earshot: bin, Brokers: brokers, ClickHouse: ch, Posts: 20_000, Runs: 2, Rules: 1_000, Seed: 3,
-		LatencyFor: 4 * time.Second, LatencyRates: []float64{5_000}, Out: out, RunDir: "../../../.local/run",
+	o := Options{Brokers: brokers, ClickHouse: ch, Posts: 20_000, Runs: 2, Rules: 1_000, Seed: 3,
+		LatencyFor: 4 * time.Second, LatencyRates: []float64{5_000}, Out: t.TempDir(), RunDir: "../../../.local/run",
 		Engine: true, EnginePosts: 1_000}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	r, md := runHarness(t, o, 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := Run(ctx, o); err != nil {
-		t.Fatal(err)
-	}
-
-	name := filepath.Join(out, "e2e-"+time.Now().UTC().Format("2006-01-02"))
-	b, err := os.ReadFile(name + ".json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r Report
-	if err := json.Unmarshal(b, &r); err != nil {
-		t.Fatal(err)
-	}
 	th := r.Throughput
 	if th.Posts <= 0 || th.Posts > o.Posts || !(th.PostsPerSecond > 0) || !(th.CPUMicrosPerPost > 0) || th.PeakRSSBytes <= 0 {
 		t.Errorf("throughput %+v", th)
@@ -72,9 +55,8 @@ func TestRunSmall(t *testing.T) {
 	if len(r.Targets) != 5 {
 		t.Errorf("%d target rows", len(r.Targets))
 	}
-	md, err := os.ReadFile(name + ".md")
-	if err != nil || !strings.Contains(string(md), "posts/s") {
-		t.Errorf("markdown report: %v\n%s", err, md)
+	if !strings.Contains(md, "posts/s") {
+		t.Errorf("markdown report:\n%s", md)
 	}
 
 	// The run's topics are deleted (Kafka may list them for a moment).
@@ -124,32 +106,14 @@ func TestRunSmall(t *testing.T) {
 // report names the file and how many of the posts its rules matched.
 func TestRunRulesFile(t *testing.T) {
 	brokers, ch := e2e.Services(t)
-	bin := filepath.Join(t.TempDir(), "earshot")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../../cmd/earshot").CombinedOutput(); err != nil {
-		t.Fatalf("building earshot: %v\n%s", err, out)
-	}
 	rules := filepath.Join(t.TempDir(), "rules.yaml")
 	if err := os.WriteFile(rules, []byte("rules:\n  - id: quake\n    query: sismo OR earthquake OR terremoto OR 地震\n"+
 		"  - id: quake-es\n    query: (sismo OR temblor) -simulacro lang:es\n  - id: nothing\n    query: raw:Zyzzyva\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out := t.TempDir()
-	o := Options{Earshot: bin, Brokers: brokers, ClickHouse: ch, Posts: 10_000, Runs: 1, Rules: 1_000, Seed: 3,
-		RulesFile: rules, Out: out}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	if err := Run(ctx, o); err != nil {
-		t.Fatal(err)
-	}
-	name := filepath.Join(out, "e2e-"+time.Now().UTC().Format("2006-01-02"))
-	b, err := os.ReadFile(name + ".json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r Report
-	if err := json.Unmarshal(b, &r); err != nil {
-		t.Fatal(err)
-	}
+	o := Options{Brokers: brokers, ClickHouse: ch, Posts: 40_000, Runs: 1, Rules: 1_000, Seed: 3,
+		RulesFile: rules, Out: t.TempDir()}
+	r, md := runHarness(t, o, 2*time.Minute)
 	if r.RulesFile != rules || r.Rules != 3 || r.Planted != 1_000 {
 		t.Errorf("rules file %q, %d rules, %d planted", r.RulesFile, r.Rules, r.Planted)
 	}
@@ -158,17 +122,16 @@ func TestRunRulesFile(t *testing.T) {
 	if th := r.Throughput; th.MatchedPosts <= 0 || th.MatchedPosts >= int64(o.Posts)/2 || th.MentionRows < th.MatchedPosts {
 		t.Errorf("matched %d posts, %d mention rows", th.MatchedPosts, th.MentionRows)
 	}
-	md, err := os.ReadFile(name + ".md")
-	if err != nil || !strings.Contains(string(md), "the pipeline ran the 3 rules of `"+rules+"` instead") {
-		t.Errorf("markdown report: %v\n%s", err, md)
+	if !strings.Contains(md, "the pipeline ran the 3 rules of `"+rules+"` instead") {
+		t.Errorf("markdown report:\n%s", md)
 	}
 	// A rules file that does not compile stops the bench before it writes.
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
 	if err := os.WriteFile(bad, []byte("rules:\n  - id: a\n    query: ear*thquake\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	o.RulesFile = bad
-	if err := Run(ctx, o); err == nil || !strings.Contains(err.Error(), "bad.yaml:3:") {
+	o.RulesFile, o.Earshot = bad, "earshot"
+	if err := Run(context.Background(), o); err == nil || !strings.Contains(err.Error(), "bad.yaml:3:") {
 		t.Errorf("a bad rules file: %v", err)
 	}
 }
@@ -178,10 +141,6 @@ func TestRunRulesFile(t *testing.T) {
 // throughput and the latency phase.
 func TestRunPostsFile(t *testing.T) {
 	brokers, ch := e2e.Services(t)
-	bin := filepath.Join(t.TempDir(), "earshot")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../../cmd/earshot").CombinedOutput(); err != nil {
-		t.Fatalf("building earshot: %v\n%s", err, out)
-	}
 	dir := t.TempDir()
 	posts, rules := filepath.Join(dir, "posts.jsonl"), filepath.Join(dir, "rules.yaml")
 	var b strings.Builder
@@ -195,32 +154,46 @@ func TestRunPostsFile(t *testing.T) {
 	if err := os.WriteFile(rules, []byte("rules:\n  - id: quake\n    query: sismo OR earthquake OR terremoto\n  - id: xbox\n    query: '\"red light\" NEAR/3 xbox'\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out := t.TempDir()
-	o := Options{Earshot: bin, Brokers: brokers, ClickHouse: ch, Posts: 5_000, Runs: 1, Rules: 100, Seed: 3,
-		RulesFile: rules, PostsFile: posts, LatencyFor: 3 * time.Second, LatencyRates: []float64{2_000}, Out: out}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	if err := Run(ctx, o); err != nil {
-		t.Fatal(err)
-	}
-	name := filepath.Join(out, "e2e-"+time.Now().UTC().Format("2006-01-02"))
-	data, err := os.ReadFile(name + ".json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r Report
-	if err := json.Unmarshal(data, &r); err != nil {
-		t.Fatal(err)
-	}
-	// 4 of the 10 posts match, in every round: 2,000 of the 5,000.
-	if th := r.Throughput; r.PostsFile != posts || r.Rules != 2 || th.MatchedPosts != 2_000 || th.MentionRows != 2_000 {
-		t.Errorf("posts file %q, %d rules: %d posts matched, %d mention rows; want 2000", r.PostsFile, r.Rules, th.MatchedPosts, th.MentionRows)
+	o := Options{Brokers: brokers, ClickHouse: ch, Posts: 40_000, Runs: 1, Rules: 100, Seed: 3,
+		RulesFile: rules, PostsFile: posts, LatencyFor: 3 * time.Second, LatencyRates: []float64{2_000}, Out: t.TempDir()}
+	r, md := runHarness(t, o, 2*time.Minute)
+	// 4 of the 10 posts match, in every round: 16,000 of the 40,000.
+	if th := r.Throughput; r.PostsFile != posts || r.Rules != 2 || th.MatchedPosts != 16_000 || th.MentionRows != 16_000 {
+		t.Errorf("posts file %q, %d rules: %d posts matched, %d mention rows; want 16000", r.PostsFile, r.Rules, th.MatchedPosts, th.MentionRows)
 	}
 	if len(r.Latency) != 1 || r.Latency[0].Measured <= 0 {
 		t.Errorf("latency %+v", r.Latency)
 	}
-	md, err := os.ReadFile(name + ".md")
-	if err != nil || !strings.Contains(string(md), "the posts of `"+posts+"` replayed") || !strings.Contains(string(md), "40.0% of the posts matched") {
-		t.Errorf("markdown report: %v\n%s", err, md)
+	if !strings.Contains(md, "the posts of `"+posts+"` replayed") || !strings.Contains(md, "40.0% of the posts matched") {
+		t.Errorf("markdown report:\n%s", md)
 	}
+}
+
+// runHarness builds earshot, runs the harness with o (its Earshot set to
+// that binary) and returns the report as JSON and the markdown file.
+func runHarness(t *testing.T, o Options, timeout time.Duration) (Report, string) {
+	t.Helper()
+	o.Earshot = filepath.Join(t.TempDir(), "earshot")
+	if out, err := exec.Command("go", "build", "-o", o.Earshot, "../../../cmd/earshot").CombinedOutput(); err != nil {
+		t.Fatalf("building earshot: %v\n%s", err, out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := Run(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	name := filepath.Join(o.Out, "e2e-"+time.Now().UTC().Format("2006-01-02"))
+	b, err := os.ReadFile(name + ".json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(name + ".md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, string(md)
 }
