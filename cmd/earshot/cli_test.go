@@ -252,6 +252,13 @@ func TestRulesTestText(t *testing.T) {
 	if out, _, status := earshot(t, "", "rules", "test", "--text", "nothing here", rules); status != 0 || out != "text: no rule matched\n" {
 		t.Fatalf("flags first: status %d, stdout %q", status, out)
 	}
+	// --rule: only those rules.
+	if out, _, status := earshot(t, "", "rules", "test", rules, "--rule", "tag", "--text", "¡SISMO fuerte! #temblor, EARTHQUAKES"); status != 0 || out != "text: rule \"tag\" matched: \"#temblor\" at 16–24\n" {
+		t.Fatalf("--rule tag: status %d, stdout %q", status, out)
+	}
+	if _, errOut, status := earshot(t, "", "rules", "test", rules, "--rule", "tag,nope", "--text", "x"); status != 2 || !strings.Contains(errOut, `--rule: no rule "nope" in force`) {
+		t.Fatalf("--rule nope: status %d, stderr %q", status, errOut)
+	}
 	// The text's language is found as the pipeline finds it for a post
 	// without one, for lang: to test; --why --json shows what it found.
 	es := "Inundación en el centro de la ciudad, las calles están cerradas"

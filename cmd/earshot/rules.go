@@ -212,11 +212,12 @@ func rulesTest(ctx context.Context, args []string) error {
 	format := fs.String("format", "canonical", "input `format`: canonical (created_at optional here), auto, twitter-v1, mastodon or jetstream")
 	asJSON := fs.Bool("json", false, "print one JSON object per input line")
 	why := fs.Bool("why", false, "show, for each rule that matched or has a term in the post, each part of its query and whether it holds")
+	only := fs.String("rule", "", "report only these rules (`ids`, comma-separated)")
 	if err := parse(fs, reorder(fs, args)); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 || (*text == "") == (*input == "") {
-		return usageErr("usage: earshot rules test FILE|DIR (--text TEXT | --input posts.jsonl|- [--format F]) [--why] [--json]")
+		return usageErr("usage: earshot rules test FILE|DIR (--text TEXT | --input posts.jsonl|- [--format F]) [--rule IDS] [--why] [--json]")
 	}
 	f, err := adapt.ParseFormat(*format)
 	if err != nil {
@@ -229,6 +230,16 @@ func rulesTest(ctx context.Context, args []string) error {
 	out := bufio.NewWriter(os.Stdout)
 	defer out.Flush()
 	x := explainer{eng: eng, why: *why, asJSON: *asJSON}
+	if *only != "" {
+		x.only = map[int32]bool{}
+		for _, id := range strings.Split(*only, ",") {
+			i := slices.IndexFunc(eng.Rules(), func(r match.Rule) bool { return r.ID == strings.TrimSpace(id) })
+			if i < 0 {
+				return usageErr("--rule: no rule %q in force in %s", strings.TrimSpace(id), fs.Arg(0))
+			}
+			x.only[int32(i)] = true
+		}
+	}
 	// Only the text and the fields the rules read matter here: a post
 	// without created_at is matched too. Its country and language are
 	// found as the pipeline finds them (enrichment), when a rule asks.
@@ -331,6 +342,7 @@ type whySpan struct {
 type explainer struct {
 	eng         *match.Engine
 	why, asJSON bool
+	only        map[int32]bool // --rule: the rules to report; nil: all
 	hits        []match.TermHit
 }
 
@@ -339,6 +351,9 @@ func (x *explainer) write(w io.Writer, id string, d *match.Doc) error {
 	var rules []explainRule
 	idx := map[int32]int{}
 	for _, h := range x.hits {
+		if x.only != nil && !x.only[h.Rule] {
+			continue
+		}
 		i, ok := idx[h.Rule]
 		if !ok {
 			i = len(rules)
@@ -445,6 +460,9 @@ func writeSteps(b *strings.Builder, steps []whyStep) {
 func (x *explainer) whys(d *match.Doc) []whyRule {
 	var out []whyRule
 	for _, w := range x.eng.Why(d) {
+		if x.only != nil && !x.only[w.Rule] {
+			continue
+		}
 		wr := whyRule{rule: w.Rule, ID: x.eng.Rules()[w.Rule].ID, Matched: w.Matched}
 		for _, s := range w.Steps {
 			ws := whyStep{Depth: s.Depth, Part: s.Part, Holds: s.Holds, Negated: s.Negated, Saw: s.Saw}
