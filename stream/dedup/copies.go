@@ -18,20 +18,32 @@ func AppendNormal(dst, text []byte) []byte {
 	base := len(dst)
 	first := true
 	for len(text) > 0 {
-		// Skip whitespace.
-		r, n := utf8.DecodeRune(text)
-		if r < utf8.RuneSelf && asciiSpace[text[0]] || r >= utf8.RuneSelf && unicode.IsSpace(r) {
+		// Skip whitespace (ASCII bytes without decoding them).
+		if c := text[0]; c < utf8.RuneSelf {
+			if asciiSpace[c] {
+				text = text[1:]
+				continue
+			}
+		} else if r, n := utf8.DecodeRune(text); unicode.IsSpace(r) {
 			text = text[n:]
 			continue
 		}
 		// One word: up to the next space.
-		end := 0
+		end, ascii := 0, true
 		for end < len(text) {
+			if c := text[end]; c < utf8.RuneSelf {
+				if asciiSpace[c] {
+					break
+				}
+				end++
+				continue
+			}
 			r, n := utf8.DecodeRune(text[end:])
-			if r < utf8.RuneSelf && asciiSpace[text[end]] || r >= utf8.RuneSelf && unicode.IsSpace(r) {
+			if unicode.IsSpace(r) {
 				break
 			}
 			end += n
+			ascii = false
 		}
 		word := text[:end]
 		text = text[end:]
@@ -45,6 +57,16 @@ func AppendNormal(dst, text []byte) []byte {
 		}
 		if len(dst) > base {
 			dst = append(dst, ' ')
+		}
+		if ascii { // the word at once, then its upper-case letters lowered in place
+			at := len(dst)
+			dst = append(dst, word...)
+			for i, c := range dst[at:] {
+				if 'A' <= c && c <= 'Z' {
+					dst[at+i] = c + 'a' - 'A'
+				}
+			}
+			continue
 		}
 		for i := 0; i < len(word); {
 			c := word[i]
