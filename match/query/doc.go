@@ -14,6 +14,7 @@
 //	alert ONEAR/2 earthquak*                  alert first, at most 2 words between
 //	"red light" -author:XboxSupport           not by that author
 //	sismo author.bio:"de guardia"             the author's bio holds the words
+//	raw:US region:US-TX city:"Houston"        US as written, posted from Houston, Texas
 //
 // Precedence, tightest first: parentheses, NEAR/ONEAR, NOT (and -), AND
 // (and && and juxtaposition), OR (and ||).
@@ -25,5 +26,11 @@
 // rule only when one of its terms occurred.
 //
 // A Program is immutable and safe for concurrent use; Eval allocates nothing.
+// For tooling, Trace evaluates every part of a query for a post (why it
+// matched or not), Satisfiable says whether any post can match it at all,
+// MatchesAlone whether one term alone can, and Key gives a form that is the
+// same for queries that differ only in the order of their operands.
+// A term written raw:Term is matched only as written (Raw): the engine
+// checks that on the occurrences it finds.
 // The package exports no Prometheus metrics.
 package query
