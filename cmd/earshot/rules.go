@@ -400,23 +400,7 @@ func (x *explainer) write(w io.Writer, id string, d *match.Doc) error {
 			}
 			fmt.Fprintf(&b, "%s: rule %q matched: %s\n", label, wr.ID, strings.Join(parts, ", "))
 		} else {
-			type at struct {
-				start int
-				text  string
-			}
-			var ats []at // the positive terms' occurrences, in text order
-			for _, s := range wr.Steps {
-				for _, o := range s.Occurs {
-					if a := (at{o.Start, termText(o.Text, s.Part, o.Start, o.End)}); !s.Negated && !slices.Contains(ats, a) {
-						ats = append(ats, a)
-					}
-				}
-			}
-			slices.SortStableFunc(ats, func(a, b at) int { return a.start - b.start })
-			for _, a := range ats {
-				parts = append(parts, a.text)
-			}
-			fmt.Fprintf(&b, "%s: rule %q not matched, though %s occurs\n", label, wr.ID, strings.Join(parts, ", "))
+			fmt.Fprintf(&b, "%s: rule %q not matched, though %s occurs\n", label, wr.ID, strings.Join(positiveOccurrences(wr.Steps), ", "))
 		}
 		if x.why {
 			writeSteps(&b, wr.Steps)
@@ -427,6 +411,32 @@ func (x *explainer) write(w io.Writer, id string, d *match.Doc) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// positiveOccurrences lists where the terms of a query that are not under
+// a NOT occur, in text order, each once.
+func positiveOccurrences(steps []whyStep) []string {
+	type at struct {
+		start int
+		text  string
+	}
+	var ats []at
+	for _, s := range steps {
+		if s.Negated {
+			continue
+		}
+		for _, o := range s.Occurs {
+			if a := (at{o.Start, termText(o.Text, s.Part, o.Start, o.End)}); !slices.Contains(ats, a) {
+				ats = append(ats, a)
+			}
+		}
+	}
+	slices.SortStableFunc(ats, func(a, b at) int { return a.start - b.start })
+	parts := make([]string, len(ats))
+	for i, a := range ats {
+		parts[i] = a.text
+	}
+	return parts
 }
 
 // writeSteps writes a query's parts, one per line, indented by depth: yes
