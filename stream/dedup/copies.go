@@ -18,7 +18,9 @@ func AppendNormal(dst, text []byte) []byte {
 	base := len(dst)
 	first := true
 	for len(text) > 0 {
-		// Skip whitespace (ASCII bytes without decoding them).
+		// Skip whitespace (ASCII bytes without decoding them). This test
+		// and the word loop's are written out: one helper for both measured
+		// BenchmarkCopyKey 271 → 475 ns.
 		if c := text[0]; c < utf8.RuneSelf {
 			if asciiSpace[c] {
 				text = text[1:]
