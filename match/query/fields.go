@@ -205,7 +205,9 @@ func parseFilter(name, value string, off, voff int) (filter, *Error) {
 	return filter{}, &Error{Col: off + 1, Msg: fmt.Sprintf("unknown field %q", name), Hint: fieldHint}
 }
 
-// flag returns the boolean field of kind k, or nil for another kind.
+// flag returns the boolean field of kind k, or nil for another kind: for
+// the satisfiability search and the trace. match reads the fields itself:
+// through flag, BenchmarkEval/3 took 6% longer.
 func (f *Fields) flag(k fieldKind) *bool {
 	switch k {
 	case fVerified:
