@@ -25,6 +25,7 @@ import (
 type refusals struct {
 	eng  *match.Engine
 	rows map[refusalKey]*refusal
+	none bool // no rule's query is an AND or a NEAR: nothing to count
 }
 
 type refusalKey struct {
@@ -39,11 +40,20 @@ type refusal struct {
 }
 
 func newRefusals(eng *match.Engine) *refusals {
-	return &refusals{eng: eng, rows: map[refusalKey]*refusal{}}
+	rf := &refusals{eng: eng, rows: map[refusalKey]*refusal{}, none: true}
+	for _, r := range eng.Rules() {
+		if p, err := query.Parse(r.Query); err == nil && (p.Op() == "and" || p.Op() == "near") {
+			rf.none = false
+		}
+	}
+	return rf
 }
 
 // add counts the refusals of a post that the rules m matched.
 func (rf *refusals) add(d *match.Doc, m []int32, relevant bool, post func() evalPost) {
+	if rf.none {
+		return // no post needs explaining (Why): keyword lists and ORs of terms
+	}
 	for _, w := range rf.eng.Why(d) {
 		if w.Matched {
 			continue

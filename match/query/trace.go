@@ -154,6 +154,10 @@ func (x *filter) saw(f *Fields) string {
 	return ""
 }
 
+// Op returns what the query is at its top, as Step.Op says of a part:
+// "and", "or", "not", "near", "term" or "field".
+func (prog *Program) Op() string { return opNames[prog.code[0].op] }
+
 // Written renders the program as String does, but with the operands of AND
 // and OR in the order the query wrote them: for messages to the person who
 // wrote it.

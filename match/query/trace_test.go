@@ -102,4 +102,7 @@ func TestTraceOps(t *testing.T) {
 	if got, want := strings.Join(ops, " "), "and or term term not term field near term term"; got != want {
 		t.Errorf("ops %q, want %q", got, want)
 	}
+	if p.Op() != ops[0] {
+		t.Errorf("Op %q, the trace's first step %q", p.Op(), ops[0])
+	}
 }
